@@ -1,0 +1,366 @@
+/**
+ * Column data types of the emulator: legacy `dataTypeName`s (as in `/api/views`), their SoQL names
+ * (as in `X-SODA2-Types`), and conversion between wire forms (JSON, CSV text) and stored values.
+ *
+ * Stored values: text → string; number/money/percent → canonical decimal string; double → number;
+ * calendar_date → `YYYY-MM-DDTHH:MM:SS.sss`; date → `YYYY-MM-DDTHH:MM:SS.sssZ`; checkbox → boolean;
+ * url → `{url?, description?}`; point → GeoJSON `{type: 'Point', coordinates: [lon, lat]}`.
+ */
+
+export type DataTypeName =
+  | 'text'
+  | 'number'
+  | 'money'
+  | 'percent'
+  | 'double'
+  | 'calendar_date'
+  | 'date'
+  | 'checkbox'
+  | 'url'
+  | 'point';
+
+export type SoqlType =
+  | 'text'
+  | 'number'
+  | 'double'
+  | 'floating_timestamp'
+  | 'fixed_timestamp'
+  | 'boolean'
+  | 'url'
+  | 'point'
+  | 'row_identifier'
+  | 'row_version';
+
+export interface UrlValue {
+  url?: string;
+  description?: string;
+}
+export interface PointValue {
+  type: 'Point';
+  coordinates: [number, number];
+}
+export type StoredValue = string | number | boolean | UrlValue | PointValue;
+
+const SOQL_OF: Record<DataTypeName, SoqlType> = {
+  text: 'text',
+  number: 'number',
+  money: 'number',
+  percent: 'number',
+  double: 'double',
+  calendar_date: 'floating_timestamp',
+  date: 'fixed_timestamp',
+  checkbox: 'boolean',
+  url: 'url',
+  point: 'point',
+};
+
+/** Display names as the catalog's `columns_datatype` shows them. */
+const DISPLAY_OF: Record<DataTypeName, string> = {
+  text: 'Text',
+  number: 'Number',
+  money: 'Money',
+  percent: 'Percent',
+  double: 'Double',
+  calendar_date: 'Calendar date',
+  date: 'Date',
+  checkbox: 'Checkbox',
+  url: 'URL',
+  point: 'Point',
+};
+
+export function soqlTypeOf(t: DataTypeName): SoqlType {
+  return SOQL_OF[t];
+}
+export function displayTypeOf(t: DataTypeName): string {
+  return DISPLAY_OF[t];
+}
+
+/**
+ * Accepts a legacy name or a SoQL name (`floating_timestamp`, `boolean`, `fixed_timestamp`) and returns the
+ * legacy `dataTypeName`, or undefined when unknown.
+ */
+export function normalizeDataType(name: string): DataTypeName | undefined {
+  const n = name.trim().toLowerCase();
+  switch (n) {
+    case 'text':
+    case 'number':
+    case 'money':
+    case 'percent':
+    case 'double':
+    case 'calendar_date':
+    case 'date':
+    case 'checkbox':
+    case 'url':
+    case 'point':
+      return n;
+    case 'floating_timestamp':
+      return 'calendar_date';
+    case 'fixed_timestamp':
+      return 'date';
+    case 'boolean':
+      return 'checkbox';
+    default:
+      return undefined;
+  }
+}
+
+/** Returned by the converters when a value does not fit its column. */
+export const MALTYPED: unique symbol = Symbol('maltyped');
+export type Converted = StoredValue | null | typeof MALTYPED;
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Canonical decimal text of a number value (no leading `+`, no superfluous zeros). */
+export function canonicalNumber(text: string): string | undefined {
+  const t = text.trim();
+  if (!DECIMAL.test(t)) return undefined;
+  if (/[eE]/.test(t)) {
+    const n = Number(t);
+    return Number.isFinite(n) ? formatNumber(n) : undefined;
+  }
+  let s = t;
+  let sign = '';
+  if (s[0] === '+' || s[0] === '-') {
+    sign = s[0] === '-' ? '-' : '';
+    s = s.slice(1);
+  }
+  let [int = '', frac = ''] = s.split('.');
+  int = int.replace(/^0+(?=\d)/, '');
+  if (int === '') int = '0';
+  frac = frac.replace(/0+$/, '');
+  const out = frac ? `${int}.${frac}` : int;
+  return out === '0' ? '0' : sign + out;
+}
+
+/** Plain-digit rendering of a JS number (scientific notation only for extreme magnitudes). */
+export function formatNumber(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
+  const s = String(n);
+  if (!/e/i.test(s)) return s;
+  const abs = Math.abs(n);
+  if (abs >= 1e-20 && abs < 1e21) return canonicalNumber(n.toFixed(20)) ?? s;
+  return s;
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+const ISO_FLOATING = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
+const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))? ?([AaPp][Mm])?)?$/;
+
+function buildTs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): string | undefined {
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
+  const dim = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (d > dim) return undefined;
+  return `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}.${pad(ms, 3)}`;
+}
+
+/**
+ * Parses a floating timestamp: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff]]` (space also accepted) or, as CSV
+ * upserts allow, `MM/DD/YYYY[ hh:mm[:ss][ AM|PM]]`. A zone suffix is rejected (floating = no zone).
+ */
+export function parseFloatingTimestamp(text: string): string | undefined {
+  const t = text.trim();
+  let m = ISO_FLOATING.exec(t);
+  if (m) {
+    const ms = m[7] ? Number(m[7].padEnd(3, '0').slice(0, 3)) : 0;
+    return buildTs(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
+  }
+  m = US_DATE.exec(t);
+  if (m) {
+    let h = Number(m[4] ?? 0);
+    const ap = m[7]?.toLowerCase();
+    if (ap) {
+      if (h < 1 || h > 12) return undefined;
+      if (ap === 'pm' && h !== 12) h += 12;
+      if (ap === 'am' && h === 12) h = 0;
+    }
+    return buildTs(Number(m[3]), Number(m[1]), Number(m[2]), h, Number(m[5] ?? 0), Number(m[6] ?? 0), 0);
+  }
+  return undefined;
+}
+
+/** Parses a fixed timestamp (ISO-8601 with optional zone; no zone = UTC) into `...sssZ`. */
+export function parseFixedTimestamp(text: string): string | undefined {
+  const t = text.trim();
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?\s*(Z|[+-]\d{2}:?\d{2})?$/.exec(t);
+  if (!m) return undefined;
+  let zone = m[3] ?? 'Z';
+  if (zone !== 'Z' && !zone.includes(':')) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00:00'}${zone}`);
+  if (Number.isNaN(ms)) return undefined;
+  return new Date(ms).toISOString();
+}
+
+function parseWktPoint(text: string): PointValue | undefined {
+  const m = /^\s*POINT\s*\(\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s+(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*\)\s*$/i.exec(text);
+  if (!m) return undefined;
+  return makePoint(Number(m[1]), Number(m[2]));
+}
+
+function makePoint(lon: number, lat: number): PointValue | undefined {
+  if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) return undefined;
+  return { type: 'Point', coordinates: [lon, lat] };
+}
+
+function pointFromJson(v: unknown): PointValue | undefined {
+  if (typeof v === 'string') return parseWktPoint(v);
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    if (o.type === 'Point' && Array.isArray(o.coordinates) && o.coordinates.length === 2) {
+      const [lon, lat] = o.coordinates as unknown[];
+      if (typeof lon === 'number' && typeof lat === 'number') return makePoint(lon, lat);
+    }
+  }
+  return undefined;
+}
+
+function urlFromText(text: string): UrlValue | null {
+  const t = text.trim();
+  if (t === '') return null;
+  if (t.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(t);
+      const u = urlFromJsonObject(parsed);
+      if (u) return u;
+    } catch {
+      /* fall through: treat as a bare URL */
+    }
+  }
+  const labelled = /^(.*\S)\s+\((\S+)\)$/.exec(t);
+  if (labelled?.[1] && labelled[2] && /^[a-z][a-z0-9+.-]*:/i.test(labelled[2])) {
+    return { url: labelled[2], description: labelled[1] };
+  }
+  return { url: t };
+}
+
+function urlFromJsonObject(v: unknown): UrlValue | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const out: UrlValue = {};
+  if (typeof o.url === 'string') out.url = o.url;
+  if (typeof o.description === 'string') out.description = o.description;
+  return out.url === undefined && out.description === undefined ? undefined : out;
+}
+
+/** Converts a JSON request value to the stored form of a column of type `t`. */
+export function fromJson(t: DataTypeName, v: unknown): Converted {
+  if (v === null || v === undefined) return null;
+  switch (t) {
+    case 'text':
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number' && Number.isFinite(v)) return formatNumber(v);
+      return MALTYPED;
+    case 'number':
+    case 'money':
+    case 'percent':
+      if (typeof v === 'number') return Number.isFinite(v) ? formatNumber(v) : MALTYPED;
+      if (typeof v === 'string') return v.trim() === '' ? null : (canonicalNumber(v) ?? MALTYPED);
+      return MALTYPED;
+    case 'double':
+      if (typeof v === 'number') return v;
+      if (typeof v === 'string') {
+        const n = Number(v);
+        return v.trim() !== '' && !Number.isNaN(n) ? n : MALTYPED;
+      }
+      return MALTYPED;
+    case 'calendar_date':
+      return typeof v === 'string' ? (v.trim() === '' ? null : (parseFloatingTimestamp(v) ?? MALTYPED)) : MALTYPED;
+    case 'date':
+      return typeof v === 'string' ? (v.trim() === '' ? null : (parseFixedTimestamp(v) ?? MALTYPED)) : MALTYPED;
+    case 'checkbox':
+      if (typeof v === 'boolean') return v;
+      if (typeof v === 'string') return parseBool(v) ?? MALTYPED;
+      return MALTYPED;
+    case 'url':
+      // soda-fountain's JSON reader turns anything that is not a url object into null without an error;
+      // a string is read as a bare URL (SoQLUrl text form).
+      if (typeof v === 'string') return urlFromText(v);
+      return urlFromJsonObject(v) ?? null;
+    case 'point':
+      return pointFromJson(v) ?? MALTYPED;
+  }
+}
+
+function parseBool(s: string): boolean | undefined {
+  switch (s.trim().toLowerCase()) {
+    case 'true':
+    case '1':
+    case 'yes':
+    case 'y':
+      return true;
+    case 'false':
+    case '0':
+    case 'no':
+    case 'n':
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+/** Converts a CSV cell (text; empty = null) to the stored form of a column of type `t`. */
+export function fromCsv(t: DataTypeName, text: string): Converted {
+  if (text === '') return null;
+  switch (t) {
+    case 'text':
+      return text;
+    case 'number':
+    case 'money':
+    case 'percent':
+      return canonicalNumber(text) ?? MALTYPED;
+    case 'double': {
+      const n = Number(text);
+      return text.trim() !== '' && !Number.isNaN(n) ? n : MALTYPED;
+    }
+    case 'calendar_date':
+      return parseFloatingTimestamp(text) ?? MALTYPED;
+    case 'date':
+      return parseFixedTimestamp(text) ?? MALTYPED;
+    case 'checkbox':
+      return parseBool(text) ?? MALTYPED;
+    case 'url':
+      return urlFromText(text);
+    case 'point': {
+      const wkt = parseWktPoint(text);
+      if (wkt) return wkt;
+      // Location text form: "(lat, lon)" or "address (lat, lon)".
+      const m = /\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)\s*$/.exec(text);
+      if (m) return makePoint(Number(m[2]), Number(m[1])) ?? MALTYPED;
+      return MALTYPED;
+    }
+  }
+}
+
+/** JSON output form of a stored value (numbers as strings, doubles as numbers, the rest as stored). */
+export function toJsonValue(t: SoqlType, v: unknown): unknown {
+  if (t === 'double' && typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return v;
+}
+
+/** CSV cell text of a stored value (null → undefined, written as an empty unquoted cell). */
+export function toCsvText(v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return formatNumber(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  const o = v as Record<string, unknown>;
+  if (o.type === 'Point' && Array.isArray(o.coordinates)) {
+    const [lon, lat] = o.coordinates as number[];
+    return `POINT (${lon} ${lat})`;
+  }
+  if ('url' in o || 'description' in o) {
+    const u = o as UrlValue;
+    return u.description && u.url ? `${u.description} (${u.url})` : (u.url ?? u.description ?? '');
+  }
+  return JSON.stringify(v);
+}
+
+/** A printable form of a rejected value for `soda.column.maltyped` messages. */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
