@@ -5,6 +5,7 @@
 // Design choices and the open questions they answer are written down in docs/REVISIONS.md.
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RequestOptions, SodaHttp } from './http';
 
 // ---------------------------------------------------------------------------------------------------------
 // Transport seam
@@ -1122,4 +1123,33 @@ function substituteLinks(links: Links, vars: Record<string, number>): Links {
     out[k] = typeof v === 'string' ? v.replace(/\{([a-z_]+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m)) : substituteLinks(v, vars);
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Wiring to the HTTP gateway
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Adapts the gateway (`SodaHttp`) to the transport seam: 'safe' → `safeToRepeat: true` (GETs, discard,
+ * initiate), 'never' → `safeToRepeat: false`, so apply, commit and revision creation are only retried when
+ * the gateway knows nothing was sent (its unsafe policy). Chunks use 'never' because this module retries
+ * them itself with its own backoff.
+ */
+export function transportFromHttp(http: Pick<SodaHttp, 'request'>, operationId?: string): DsmapiTransport {
+  return {
+    async request(req: DsmapiRequest): Promise<DsmapiResponse> {
+      const options: RequestOptions = { method: req.method, path: req.path, safeToRepeat: req.retry === 'safe' };
+      if (req.query) options.query = req.query;
+      if (req.headers) options.headers = req.headers;
+      if (req.body !== undefined) options.body = req.body;
+      if (req.signal) options.signal = req.signal;
+      if (operationId) options.operationId = operationId;
+      if (req.expect === 'text') {
+        const res = await http.request({ ...options, expect: 'text' });
+        return { status: res.status, body: res.body };
+      }
+      const res = await http.request({ ...options, expect: 'json' });
+      return { status: res.status, body: res.body };
+    },
+  };
 }
