@@ -1,0 +1,32 @@
+// Public surface of the SODA client core (plain Node; never imports vscode).
+export { assert4x4, isLoopbackHost, isValid4x4, parseDomain, type SodaDomain } from './domain';
+export {
+  errorFromResponse,
+  isSodaError,
+  parseErrorBody,
+  SodaError,
+  type ParsedErrorBody,
+  type SodaErrorKind,
+  type SodaOutcome,
+} from './errors';
+export {
+  authorizationHeader,
+  newOperationId,
+  redactHeaders,
+  redactUrl,
+  SodaHttp,
+  type BodySource,
+  type GatewayOptions,
+  type HttpLogEvent,
+  type HttpMethod,
+  type RequestBody,
+  type RequestOptions,
+  type SodaAuth,
+  type SodaResponse,
+  type Timeouts,
+  type TransportRequest,
+} from './http';
+export { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, systemClock, type Clock, type RetryPolicy } from './retry';
+export { normaliseUpsertResult, rowIdentifierField } from './results';
+export { SodaClient, type CallOptions, type CsvBody, type RowsBody, type SodaClientOptions, type WriteOptions } from './client';
+export * from './types';
