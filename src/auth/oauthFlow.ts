@@ -1,0 +1,95 @@
+import * as vscode from 'vscode';
+import { parseDomain } from '../soda/domain';
+import { type OAuthClientConfig } from './model';
+import { authorizeUrl, awaitAuthorizationCode, createState, exchangeCode } from './oauth';
+
+export const OAUTH_CALLBACK_PATH = '/oauth-callback';
+
+/**
+ * The extension's one UriHandler, registered at activation and turned into an event. Sign-in attempts
+ * subscribe for their duration only.
+ */
+export class SocrataUriHandler implements vscode.UriHandler, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidReceiveOAuthCallback = this.emitter.event;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  handleUri(uri: vscode.Uri): void {
+    if (uri.path === OAUTH_CALLBACK_PATH) this.emitter.fire(uri);
+    else this.log.warn(`Ignored an editor link to an unknown path (${uri.path}).`);
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}
+
+export interface OAuthFlowOptions {
+  readonly domain: string;
+  readonly client: OAuthClientConfig;
+  readonly extensionId: string;
+  readonly handler: SocrataUriHandler;
+  readonly log: vscode.LogOutputChannel;
+  readonly token: vscode.CancellationToken;
+  /** Default five minutes. */
+  readonly timeoutMs?: number;
+  /** Offer the paste box (default true). */
+  readonly offerPaste?: boolean;
+}
+
+/** The editor's callback URI as the browser must reach it (desktop: vscode://…; browser/remote: an https URL). */
+export async function editorCallbackUri(extensionId: string): Promise<vscode.Uri> {
+  const local = vscode.Uri.parse(`${vscode.env.uriScheme}://${extensionId}${OAUTH_CALLBACK_PATH}`);
+  return vscode.env.asExternalUri(local);
+}
+
+/** Runs the browser part of the authorization-code flow and returns the access token. */
+export async function runOAuthFlow(options: OAuthFlowOptions): Promise<string> {
+  const domain = parseDomain(options.domain);
+  const callback = await editorCallbackUri(options.extensionId);
+  const state = createState(callback.toString(true));
+  const url = authorizeUrl(domain, { clientId: options.client.clientId, redirectUri: options.client.redirectUri, state });
+  const abort = new AbortController();
+  const cancel = options.token.onCancellationRequested(() => abort.abort());
+  try {
+    options.log.info(`OAuth: opening the authorization page of ${domain.host}.`);
+    const opened = await vscode.env.openExternal(vscode.Uri.parse(url.toString(), true));
+    if (!opened) options.log.warn('OAuth: the browser could not be opened; paste the code instead.');
+    const code = await awaitAuthorizationCode({
+      state,
+      timeoutMs: options.timeoutMs ?? 5 * 60_000,
+      signal: abort.signal,
+      onCallback: (listener) => options.handler.onDidReceiveOAuthCallback((uri) => listener(uri.query)),
+      onRejected: (reason) => options.log.warn(`OAuth: rejected an answer: ${reason}.`),
+      ...(options.offerPaste === false
+        ? {}
+        : {
+            askForPastedCode: async (signal: AbortSignal) => {
+              const cts = new vscode.CancellationTokenSource();
+              const onAbort = () => cts.cancel();
+              signal.addEventListener('abort', onAbort);
+              try {
+                return await vscode.window.showInputBox(
+                  {
+                    title: `Sign in to ${domain.host} with OAuth`,
+                    prompt: 'Waiting for the browser… If it cannot return to the editor, paste the authorization code (or the whole address the callback page shows) here.',
+                    placeHolder: 'authorization code or callback address',
+                    ignoreFocusOut: true,
+                    password: true,
+                  },
+                  cts.token,
+                );
+              } finally {
+                signal.removeEventListener('abort', onAbort);
+                cts.dispose();
+              }
+            },
+          }),
+    });
+    options.log.info(`OAuth: received an authorization code from ${domain.host}; exchanging it.`);
+    return await exchangeCode(domain, { ...options.client, code }, { signal: abort.signal, userAgent: `socrata-publisher (${vscode.env.appName})` });
+  } finally {
+    cancel.dispose();
+  }
+}

@@ -1,0 +1,310 @@
+// The Socrata account commands. Every command also accepts an argument object so that other features (the
+// tree's "sign in to this domain") and the extension-host tests can fill in fields; whatever is missing is
+// asked for in input boxes. Commands return a public summary of the account (never a secret).
+import * as vscode from 'vscode';
+import { CredentialRejectedError, type SocrataAccounts } from '../auth/accounts';
+import { describeIdentity, type IdentityClient } from '../auth/client';
+import { type AccountDescription, accountLabel, type Credential, describeKind, type Identity } from '../auth/model';
+import { OAuthCancelledError, OAuthError, validateRedirectUri } from '../auth/oauth';
+import { runOAuthFlow, type SocrataUriHandler } from '../auth/oauthFlow';
+import { parseDomain } from '../soda/domain';
+import { isSodaError } from '../soda/errors';
+
+export const AuthCommands = {
+  signInWithApiKey: 'socrata.auth.signInWithApiKey',
+  signInWithPassword: 'socrata.auth.signInWithPassword',
+  signInWithOAuth: 'socrata.auth.signInWithOAuth',
+  setAppToken: 'socrata.auth.setAppToken',
+  updateCredentials: 'socrata.auth.updateCredentials',
+  signOut: 'socrata.auth.signOut',
+} as const;
+
+export interface SignInResult {
+  readonly accountId: string;
+  readonly label: string;
+  readonly domain: string;
+  readonly displayName: string;
+  readonly email: string;
+  readonly roleName: string | undefined;
+}
+
+interface ApiKeyArgs { domain?: string; keyId?: string; keySecret?: string }
+interface PasswordArgs { domain?: string; email?: string; password?: string }
+interface OAuthArgs { domain?: string; clientId?: string; clientSecret?: string; redirectUri?: string }
+interface AppTokenArgs { domain?: string; appToken?: string }
+interface AccountArgs { accountId?: string }
+
+export class UserCancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'UserCancelled';
+  }
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function obj<T>(arg: unknown): Partial<T> {
+  if (typeof arg !== 'object' || arg === null) return {};
+  const value: Partial<T> = arg;
+  return value;
+}
+
+async function ask(options: vscode.InputBoxOptions): Promise<string> {
+  const value = await vscode.window.showInputBox({ ignoreFocusOut: true, ...options });
+  if (value === undefined) throw new UserCancelled();
+  return value.trim();
+}
+
+function domainError(value: string): string | undefined {
+  try {
+    parseDomain(value);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+const required = (what: string) => (value: string) => (value.trim() === '' ? `Enter the ${what}.` : undefined);
+
+function summary(account: AccountDescription): SignInResult {
+  return {
+    accountId: account.id,
+    label: accountLabel(account),
+    domain: account.domain,
+    displayName: account.displayName,
+    email: account.email,
+    roleName: account.roleName,
+  };
+}
+
+export class AuthCommandHandlers {
+  constructor(
+    private readonly accounts: SocrataAccounts<IdentityClient>,
+    private readonly uriHandler: SocrataUriHandler,
+    private readonly extensionId: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  private async askDomain(given: string | undefined, title: string): Promise<string> {
+    if (given !== undefined) {
+      const problem = domainError(given);
+      if (problem !== undefined) throw new Error(problem);
+      return parseDomain(given).host;
+    }
+    const known = await this.accounts.domains();
+    const value = await ask({
+      title,
+      prompt: 'Socrata domain (the portal host name, e.g. data.cityofchicago.org)',
+      placeHolder: 'data.city.gov',
+      value: known.length === 1 ? known[0] : undefined,
+      validateInput: (v) => (v.trim() === '' ? 'Enter the portal host name.' : domainError(v)),
+    });
+    return parseDomain(value).host;
+  }
+
+  /** Validates with the portal under a cancellable progress notification, then saves. */
+  private async validateAndSave(domain: string, credential: Credential): Promise<SignInResult> {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Socrata: checking the ${describeKind(credential.kind)} with ${domain}…`, cancellable: true },
+      async (_progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => abort.abort());
+        try {
+          return await this.accounts.signIn(domain, credential, abort.signal);
+        } catch (error) {
+          if (token.isCancellationRequested) throw new UserCancelled();
+          throw error;
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    this.announce(domain, result.identity);
+    return summary(result.account);
+  }
+
+  private announce(domain: string, identity: Identity): void {
+    void vscode.window.showInformationMessage(`Socrata: signed in to ${domain} as ${describeIdentity(identity)}.`);
+  }
+
+  async signInWithApiKey(arg?: unknown): Promise<SignInResult> {
+    const a = obj<ApiKeyArgs>(arg);
+    const title = 'Sign in to Socrata with an API key';
+    const domain = await this.askDomain(str(a.domain), title);
+    const keyId = str(a.keyId) ?? (await ask({ title, prompt: `API key id for ${domain} (Profile → Developer Settings)`, validateInput: required('API key id') }));
+    const keySecret =
+      str(a.keySecret) ?? (await ask({ title, prompt: `API key secret for key ${keyId}`, password: true, validateInput: required('API key secret') }));
+    return this.validateAndSave(domain, { kind: 'apiKey', keyId, keySecret });
+  }
+
+  async signInWithPassword(arg?: unknown): Promise<SignInResult> {
+    const a = obj<PasswordArgs>(arg);
+    const title = 'Sign in to Socrata with email and password';
+    const domain = await this.askDomain(str(a.domain), title);
+    const email = str(a.email) ?? (await ask({ title, prompt: `Account email on ${domain}`, validateInput: required('account email') }));
+    const password = str(a.password) ?? (await ask({ title, prompt: `Password of ${email}`, password: true, validateInput: required('password') }));
+    return this.validateAndSave(domain, { kind: 'basic', email, password });
+  }
+
+  async signInWithOAuth(arg?: unknown): Promise<SignInResult> {
+    const a = obj<OAuthArgs>(arg);
+    const title = 'Sign in to Socrata with OAuth';
+    const domain = await this.askDomain(str(a.domain), title);
+    const saved = await this.accounts.store.oauthClient(domain);
+    const clientId =
+      str(a.clientId) ??
+      (await ask({ title, prompt: `OAuth client id (the app token of the application registered on ${domain})`, value: saved?.clientId, validateInput: required('client id') }));
+    const sameClient = saved !== undefined && saved.clientId === clientId;
+    const clientSecret =
+      str(a.clientSecret) ??
+      (sameClient
+        ? saved.clientSecret
+        : await ask({ title, prompt: `Secret token of the application ${clientId}`, password: true, validateInput: required('client secret') }));
+    const redirectValidation = (v: string) => {
+      try {
+        validateRedirectUri(v);
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    };
+    const redirectText =
+      str(a.redirectUri) ??
+      (await ask({
+        title,
+        prompt: 'Redirect URI: the https address where the callback page (oauth-callback.html) is hosted; it must start with the application\'s callback prefix',
+        value: saved?.redirectUri,
+        placeHolder: 'https://example.org/socrata/oauth-callback.html',
+        validateInput: redirectValidation,
+      }));
+    const redirectUri = validateRedirectUri(redirectText);
+    const client = { clientId, clientSecret, redirectUri };
+    const accessToken = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Socrata: waiting for the sign-in to ${domain} in the browser…`, cancellable: true },
+      (_progress, token) => runOAuthFlow({ domain, client, extensionId: this.extensionId, handler: this.uriHandler, log: this.log, token }),
+    );
+    const result = await this.validateAndSave(domain, { kind: 'oauth', accessToken, clientId });
+    await this.accounts.store.setOAuthClient(domain, client);
+    return result;
+  }
+
+  async setAppToken(arg?: unknown): Promise<{ domain: string; set: boolean }> {
+    const a = obj<AppTokenArgs>(arg);
+    const title = 'Set the Socrata app token';
+    const domain = await this.askDomain(str(a.domain), title);
+    const token =
+      typeof a.appToken === 'string'
+        ? a.appToken.trim()
+        : await ask({ title, prompt: `App token for ${domain} (leave empty to remove it)`, password: true });
+    if (token !== '' && !/^[A-Za-z0-9_.-]{1,200}$/.test(token)) throw new Error('The app token may only contain letters, digits, "-", "_" and "." (at most 200 characters).');
+    await this.accounts.store.setAppToken(domain, token);
+    this.log.info(token === '' ? `Removed the app token of ${domain}.` : `Set the app token of ${domain}.`);
+    void vscode.window.showInformationMessage(token === '' ? `Socrata: removed the app token of ${domain}.` : `Socrata: app token set for ${domain}.`);
+    return { domain, set: token !== '' };
+  }
+
+  private async pickAccount(arg: unknown, placeHolder: string): Promise<AccountDescription> {
+    const a = obj<AccountArgs>(arg);
+    const all = await this.accounts.list();
+    if (str(a.accountId) !== undefined) {
+      const found = all.find((x) => x.id === a.accountId);
+      if (found === undefined) throw new Error('That Socrata account is no longer signed in.');
+      return found;
+    }
+    if (all.length === 0) throw new Error('No Socrata account is signed in.');
+    const picked = await vscode.window.showQuickPick(
+      all.map((account) => ({
+        label: accountLabel(account),
+        description: `${account.displayName} · ${describeKind(account.kind)}${account.invalid === true ? ' · needs signing in again' : ''}`,
+        account,
+      })),
+      { placeHolder, ignoreFocusOut: true },
+    );
+    if (picked === undefined) throw new UserCancelled();
+    return picked.account;
+  }
+
+  async updateCredentials(arg?: unknown): Promise<SignInResult> {
+    const account = await this.pickAccount(arg, 'Update the credentials of which account?');
+    return this.signInAgain(account);
+  }
+
+  /** Asks for new credentials of the same kind (and domain) as the account. */
+  async signInAgain(account: AccountDescription): Promise<SignInResult> {
+    const base = { domain: account.domain };
+    switch (account.kind) {
+      case 'apiKey':
+        return this.signInWithApiKey(base);
+      case 'basic':
+        return this.signInWithPassword({ ...base, email: account.email });
+      case 'oauth':
+        return this.signInWithOAuth(base);
+    }
+  }
+
+  async signOut(arg?: unknown): Promise<{ accountId: string } | undefined> {
+    const account = await this.pickAccount(arg, 'Sign out of which account?');
+    await this.accounts.signOut(account.id);
+    void vscode.window.showInformationMessage(`Socrata: signed out of ${accountLabel(account)}.`);
+    return { accountId: account.id };
+  }
+
+  /** Used by the provider's createSession: choose a method, then sign in. */
+  async signInInteractively(domain: string | undefined): Promise<AccountDescription | undefined> {
+    const methods = [
+      { label: 'API key', detail: 'Key id and key secret from Profile → Developer Settings (recommended)', run: () => this.signInWithApiKey({ domain }) },
+      { label: 'Email and password', detail: 'Your portal account (not for single sign-on accounts)', run: () => this.signInWithPassword({ domain }) },
+      { label: 'OAuth', detail: 'An application registered on the portal, with a hosted callback page', run: () => this.signInWithOAuth({ domain }) },
+    ];
+    const picked = await vscode.window.showQuickPick(methods, { placeHolder: domain ? `Sign in to ${domain} with…` : 'Sign in to Socrata with…', ignoreFocusOut: true });
+    if (picked === undefined) return undefined;
+    try {
+      const result = await picked.run();
+      return (await this.accounts.list()).find((a) => a.id === result.accountId);
+    } catch (error) {
+      if (isCancellation(error)) return undefined;
+      throw error;
+    }
+  }
+}
+
+export function isCancellation(error: unknown): boolean {
+  return (
+    error instanceof UserCancelled ||
+    error instanceof vscode.CancellationError ||
+    (error instanceof OAuthCancelledError && error.reason === 'cancelled') ||
+    (isSodaError(error, 'cancelled'))
+  );
+}
+
+/** The error boundary: cancel is silent, expected failures get a message with "Show Log", all is logged. */
+export function runGuarded<T>(id: string, log: vscode.LogOutputChannel, fn: () => Promise<T>): Promise<T | undefined> {
+  return fn().catch((error: unknown) => {
+    if (isCancellation(error)) {
+      log.info(`${id}: cancelled.`);
+      return undefined;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    const expected = error instanceof CredentialRejectedError || error instanceof OAuthError || error instanceof OAuthCancelledError || isSodaError(error);
+    log.error(`${id}: ${message}`);
+    const showLog = 'Show Log';
+    void vscode.window.showErrorMessage(expected ? `Socrata: ${message}` : `Socrata: unexpected error: ${message}`, showLog).then((choice) => {
+      if (choice === showLog) log.show();
+    });
+    return undefined;
+  });
+}
+
+export function registerAuthCommands(handlers: AuthCommandHandlers, log: vscode.LogOutputChannel): vscode.Disposable[] {
+  const reg = (id: string, fn: (arg?: unknown) => Promise<unknown>) => vscode.commands.registerCommand(id, (arg?: unknown) => runGuarded(id, log, () => fn(arg)));
+  return [
+    reg(AuthCommands.signInWithApiKey, (arg) => handlers.signInWithApiKey(arg)),
+    reg(AuthCommands.signInWithPassword, (arg) => handlers.signInWithPassword(arg)),
+    reg(AuthCommands.signInWithOAuth, (arg) => handlers.signInWithOAuth(arg)),
+    reg(AuthCommands.setAppToken, (arg) => handlers.setAppToken(arg)),
+    reg(AuthCommands.updateCredentials, (arg) => handlers.updateCredentials(arg)),
+    reg(AuthCommands.signOut, (arg) => handlers.signOut(arg)),
+  ];
+}
