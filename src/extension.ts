@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerAuth } from './auth';
 
 /**
  * Wires the features together. Each feature registers its own commands, views and providers and hands
@@ -8,6 +9,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Socrata', { log: true });
   context.subscriptions.push(log);
   context.subscriptions.push(vscode.commands.registerCommand('socrata.showLog', () => log.show()));
+  const accounts = registerAuth(context, log);
+  void accounts;
 }
 
 export function deactivate(): void {

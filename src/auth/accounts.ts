@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import { isSodaError } from '../soda/errors';
 import { parseDomain } from '../soda/domain';
@@ -28,6 +29,8 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
   /** Fires when accounts are added, removed, marked invalid or signed in again (in any window). */
   readonly onDidChange = this.changeEmitter.event;
   private readonly disposables: vscode.Disposable[] = [this.changeEmitter];
+  /** One client per account (and credential/app token version), reused across calls. */
+  private readonly clients = new Map<string, { fingerprint: string; client: C }>();
   /** Interactive sign-in for a domain (set by the commands module). */
   signInInteractively: (domain: string | undefined) => Promise<AccountDescription | undefined> = () => Promise.resolve(undefined);
 
@@ -37,7 +40,19 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
     private readonly factory: ClientFactory<C>,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.disposables.push(provider.onDidChangeAccounts(() => this.changeEmitter.fire()));
+    this.disposables.push(
+      provider.onDidChangeAccounts((accounts) => {
+        for (const [id, entry] of this.clients) {
+          if (!accounts.some((a) => a.id === id && a.invalid !== true)) this.dropClient(id, entry.client);
+        }
+        this.changeEmitter.fire();
+      }),
+    );
+  }
+
+  private dropClient(id: string, client: C): void {
+    this.clients.delete(id);
+    void client.close?.().catch(() => undefined);
   }
 
   /** Every stored account (including those that need signing in again), sorted by domain then label. */
@@ -71,7 +86,15 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
       await this.markInvalid(account);
       return undefined;
     }
-    return { client: await this.clientWith(host, credential), account };
+    const appToken = await this.store.appToken(host);
+    // A fingerprint (not the secret itself) tells whether a cached client still matches what is stored.
+    const fingerprint = createHash('sha256').update(JSON.stringify([credential, appToken ?? null])).digest('base64url');
+    const cached = this.clients.get(account.id);
+    if (cached?.fingerprint === fingerprint) return { client: cached.client, account };
+    if (cached) this.dropClient(account.id, cached.client);
+    const client = this.factory({ domain: parseDomain(host), auth: authFor(credential), appToken });
+    this.clients.set(account.id, { fingerprint, client });
+    return { client, account };
   }
 
   /** An unauthenticated client for public reads (with the domain's app token if one is set). */
@@ -101,6 +124,8 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
         throw new CredentialRejectedError(`${parseDomain(domain).host} rejected the ${what} (HTTP ${error.status ?? 'error'}). Nothing was saved.`);
       }
       throw error;
+    } finally {
+      void client.close?.().catch(() => undefined);
     }
   }
 
@@ -156,6 +181,7 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();
+    for (const [id, entry] of this.clients) this.dropClient(id, entry.client);
   }
 }
 

@@ -24,6 +24,8 @@ export type CurrentUser = Pick<SodaCurrentUser, 'id' | 'email' | 'displayName' |
 /** The part of a SODA client that accounts use. */
 export interface IdentityClient {
   currentUser(options?: { signal?: AbortSignal }): Promise<CurrentUser>;
+  /** Releases connections; called when the client is replaced or no longer needed. */
+  close?(): Promise<void>;
 }
 
 export interface ClientOptions {
