@@ -1,0 +1,219 @@
+// Drives the VS Code workbench like a person would, through playwright-core. Every helper waits for what
+// it needs to see and fails with a message naming what it was waiting for.
+import { join } from 'node:path';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import { artifactsDir } from '../../host/lib/paths';
+
+const QUICK_INPUT = '.quick-input-widget';
+const DEFAULT_TIMEOUT = 20_000;
+
+export class Ui {
+  constructor(readonly page: Page) {}
+
+  /** Presses Escape until no quick input, menu or hover is open (used between specs). */
+  async reset(): Promise<void> {
+    for (let i = 0; i < 3; i += 1) {
+      const open = await this.page.locator(`${QUICK_INPUT}:visible, .context-view .monaco-menu:visible`).count();
+      if (open === 0) return;
+      await this.page.keyboard.press('Escape');
+    }
+  }
+
+  /** Saves a full-page screenshot as test-artifacts/e2e/<name>.png and returns its path. */
+  async screenshot(name: string): Promise<string> {
+    const file = join(artifactsDir('e2e'), `${name.replace(/[^\w.-]+/g, '-')}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /** The quick input (command palette, input box, quick pick) once it is visible. */
+  async quickInput(): Promise<Locator> {
+    const widget = this.page.locator(QUICK_INPUT);
+    await widget.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
+    return widget;
+  }
+
+  /** Opens the command palette (F1), types the command's title (e.g. "Socrata: Show Log") and runs it. */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const widget = await this.quickInput();
+    const input = widget.locator('input.input');
+    await input.fill(`>${title}`);
+    const row = widget.locator('.quick-input-list .monaco-list-row', { has: this.page.locator('.label-name', { hasText: title }) }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
+    } catch {
+      throw new Error(`the command palette has no command "${title}"`);
+    }
+    await row.click();
+    await widget.waitFor({ state: 'hidden', timeout: DEFAULT_TIMEOUT });
+  }
+
+  /** Answers an input box: types `text` and presses Enter. */
+  async answerInput(text: string): Promise<void> {
+    const widget = await this.quickInput();
+    await widget.locator('input.input').fill(text);
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** The prompt text an input box or quick pick shows (its message or placeholder). */
+  async quickInputPrompt(): Promise<string> {
+    const widget = await this.quickInput();
+    const message = (await widget.locator('.quick-input-message').textContent().catch(() => '')) ?? '';
+    const placeholder = (await widget.locator('input.input').getAttribute('placeholder')) ?? '';
+    return [placeholder, message].filter((s) => s.trim() !== '').join(' | ');
+  }
+
+  /** Picks the quick-pick item whose label contains `label` (types to filter, then clicks the row). */
+  async pick(label: string): Promise<void> {
+    const widget = await this.quickInput();
+    await widget.locator('input.input').fill(label);
+    const row = widget.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
+    } catch {
+      throw new Error(`the quick pick has no item "${label}"`);
+    }
+    await row.click();
+  }
+
+  /** The labels of the items the open quick pick shows. */
+  async quickPickItems(): Promise<string[]> {
+    const widget = await this.quickInput();
+    const rows = widget.locator('.quick-input-list .monaco-list-row .label-name');
+    return (await rows.allTextContents()).map((s) => s.trim());
+  }
+
+  /** Shows the Explorer and returns the row of `name` (a file or folder at the top level or expanded). */
+  async explorerItem(name: string): Promise<Locator> {
+    await this.runCommand('View: Show Explorer');
+    const row = this.page.locator('.explorer-folders-view .monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
+    } catch {
+      throw new Error(`the Explorer shows no "${name}"`);
+    }
+    return row;
+  }
+
+  /** Opens a file from the Explorer (double-click). */
+  async openFromExplorer(name: string): Promise<void> {
+    const row = await this.explorerItem(name);
+    await row.dblclick();
+    await this.page.locator('.tabs-container .tab', { hasText: name }).first().waitFor({ timeout: DEFAULT_TIMEOUT });
+  }
+
+  /** Right-clicks `name` in the Explorer and picks the context-menu item labelled `item`. */
+  async explorerContextMenu(name: string, item: string): Promise<void> {
+    const row = await this.explorerItem(name);
+    await row.click({ button: 'right' });
+    await this.pickMenuItem(item);
+  }
+
+  /** The labels of an open context menu's items. */
+  async menuItems(): Promise<string[]> {
+    const menu = this.page.locator('.context-view .monaco-menu');
+    await menu.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
+    return (await menu.locator('.action-item .action-label').allTextContents()).map((s) => s.trim()).filter((s) => s !== '');
+  }
+
+  /** Clicks the item labelled `item` in the open context menu. */
+  async pickMenuItem(item: string): Promise<void> {
+    const menu = this.page.locator('.context-view .monaco-menu');
+    await menu.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
+    const entry = menu.locator('.action-item .action-label', { hasText: new RegExp(`^${escapeRegExp(item)}$`) }).first();
+    if ((await entry.count()) === 0) {
+      const items = await this.menuItems();
+      throw new Error(`the context menu has no "${item}"; it has: ${items.join(', ')}`);
+    }
+    await entry.click();
+  }
+
+  /** The activity-bar entry whose label starts with `label` (e.g. "Socrata"). */
+  activityBarItem(label: string): Locator {
+    return this.page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${label.replace(/"/g, '\\"')}"]`);
+  }
+
+  /**
+   * The content of the active webview (e.g. the import preview). Webviews are nested iframes:
+   * `iframe.webview` holds `#active-frame`, which holds the extension's HTML.
+   * With several webviews open, `index` picks one (in DOM order).
+   */
+  async webview(index = 0): Promise<FrameLocator> {
+    const outer = this.page.locator('iframe.webview.ready').nth(index);
+    try {
+      await outer.waitFor({ state: 'attached', timeout: DEFAULT_TIMEOUT });
+    } catch {
+      throw new Error('no webview is open');
+    }
+    const frame = this.page.frameLocator('iframe.webview.ready').nth(index).frameLocator('#active-frame');
+    await frame.locator('body').waitFor({ state: 'attached', timeout: DEFAULT_TIMEOUT });
+    return frame;
+  }
+
+  /** The messages of the notification toasts currently shown. */
+  async notifications(): Promise<string[]> {
+    return (await this.page.locator('.notifications-toasts .notification-list-item-message').allTextContents()).map((s) => s.trim());
+  }
+
+  /** Waits for a notification whose message matches, and returns its text. */
+  async waitForNotification(match: RegExp | string, timeoutMs = DEFAULT_TIMEOUT): Promise<string> {
+    const toast = this.page.locator('.notifications-toasts .notification-list-item-message', { hasText: match }).first();
+    try {
+      await toast.waitFor({ state: 'visible', timeout: timeoutMs });
+    } catch {
+      const seen = await this.notifications();
+      throw new Error(`no notification matching ${String(match)}; shown: ${seen.length > 0 ? seen.join(' | ') : 'none'}`);
+    }
+    return ((await toast.textContent()) ?? '').trim();
+  }
+
+  /** Clicks a button (e.g. "Retry") on the notification matching `match`. */
+  async clickNotificationButton(match: RegExp | string, button: string): Promise<void> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast', { has: this.page.locator('.notification-list-item-message', { hasText: match }) }).first();
+    await toast.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
+    await toast.locator('.monaco-button', { hasText: button }).first().click();
+  }
+
+  /** Closes all notification toasts. */
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+  }
+
+  /** The Output panel's selected channel (e.g. "Socrata"), once the panel is visible. */
+  async outputChannel(): Promise<string> {
+    const select = this.page.locator('.part.panel .monaco-select-box, .part.auxiliarybar .monaco-select-box').first();
+    await select.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
+    return ((await select.locator('option:checked').textContent()) ?? '').trim();
+  }
+
+  /** Waits until the Output panel shows the channel `name`. */
+  async waitForOutputChannel(name: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let shown = '';
+    while (Date.now() < deadline) {
+      shown = await this.outputChannel().catch(() => '');
+      if (shown === name) return;
+      await this.page.waitForTimeout(200);
+    }
+    throw new Error(`the Output panel shows "${shown || 'nothing'}", not the "${name}" channel`);
+  }
+
+  /** Switches the colour theme through "Preferences: Color Theme" and waits until the workbench uses it. */
+  async setTheme(kind: 'dark' | 'light', themeName = kind === 'dark' ? 'Dark Modern' : 'Light Modern'): Promise<void> {
+    await this.runCommand('Preferences: Color Theme');
+    await this.pick(themeName);
+    await this.page.locator(kind === 'dark' ? '.monaco-workbench.vs-dark' : '.monaco-workbench.vs').waitFor({ timeout: DEFAULT_TIMEOUT });
+  }
+
+  /** `dark`, `light` or `high-contrast`, from the workbench's theme class. */
+  async themeKind(): Promise<'dark' | 'light' | 'high-contrast'> {
+    const classes = (await this.page.locator('.monaco-workbench').getAttribute('class')) ?? '';
+    if (/\bhc-(black|light)\b/.test(classes)) return 'high-contrast';
+    return /\bvs-dark\b/.test(classes) ? 'dark' : 'light';
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,26 @@
+// Shared output for the runners: one line per test, then the recognised `N passed, N failed` summary,
+// and the `{ passed, failed }` file that `npm test` (test/run-all.ts) adds up.
+import { writeFileSync } from 'node:fs';
+
+export interface Outcome {
+  title: string;
+  state: 'passed' | 'failed' | 'pending';
+  durationMs?: number;
+  error?: string;
+}
+
+export function printOutcome(o: Outcome): void {
+  const mark = o.state === 'passed' ? '✔' : o.state === 'failed' ? '✘' : '-';
+  const time = o.durationMs !== undefined && o.durationMs >= 100 ? ` (${o.durationMs} ms)` : '';
+  console.log(`  ${mark} ${o.title}${time}`);
+  if (o.error) console.log(o.error.split('\n').map((line) => `      ${line}`).join('\n'));
+}
+
+/** Prints the summary, writes SUITE_SUMMARY when set, and returns the exit code. */
+export function finish(label: string, passed: number, failed: number, extraFailure?: string): number {
+  const failures = failed + (extraFailure ? 1 : 0);
+  if (extraFailure) console.log(`\n✘ ${extraFailure}`);
+  if (process.env.SUITE_SUMMARY) writeFileSync(process.env.SUITE_SUMMARY, JSON.stringify({ passed, failed: failures }));
+  console.log(`\n${label}: ${passed} passed, ${failures} failed`);
+  return failures === 0 && passed > 0 ? 0 : 1;
+}

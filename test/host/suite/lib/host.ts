@@ -1,0 +1,46 @@
+// Helpers for host tests (they run inside the extension host, with the real `vscode` API).
+import * as vscode from 'vscode';
+import type { HostTestConfig } from '../../lib/protocol';
+import type { RunnerApi } from '../../runner-extension/src/extension';
+
+const RUNNER_ID = 'socrata-test.host-test-runner';
+
+/** The test runner extension's API: its ExtensionContext (SecretStorage, storage) and the harness config. */
+export function runner(): RunnerApi {
+  const ext = vscode.extensions.getExtension<RunnerApi | undefined>(RUNNER_ID);
+  if (!ext?.exports) throw new Error(`${RUNNER_ID} is not active; the host suite must run through test/host/run.ts`);
+  return ext.exports;
+}
+
+export function config(): HostTestConfig {
+  return runner().config;
+}
+
+/** The emulator (sample seed) the harness started, or undefined when test/emulator is not there yet. */
+export function emulator(): HostTestConfig['emulator'] {
+  return config().emulator;
+}
+
+/** The extension under test, as installed in this VS Code. */
+export function extension(): vscode.Extension<unknown> {
+  const ext = vscode.extensions.getExtension(config().extensionId);
+  if (!ext) throw new Error(`extension ${config().extensionId} is not installed`);
+  return ext;
+}
+
+export interface ContributedCommand {
+  command: string;
+  title: string;
+  category?: string;
+}
+
+/** The installed extension's manifest (package.json). */
+export function manifest(): { activationEvents?: string[]; contributes?: { commands?: ContributedCommand[] } } {
+  return extension().packageJSON as { activationEvents?: string[]; contributes?: { commands?: ContributedCommand[] } };
+}
+
+/** Prints a line in the harness's output after the results (e.g. a measured time). */
+export function note(line: string): void {
+  const g = globalThis as { __socrataHostTestNotes?: string[] };
+  (g.__socrataHostTestNotes ??= []).push(line);
+}
