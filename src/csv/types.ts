@@ -3,7 +3,7 @@
 // Conversion rules (JSON encodings from the SODA reference, "JSON encodings per type"):
 //  - empty cell (after trimming, except for text where only "" counts) → null, for every type;
 //  - text: the cell unchanged (formula-like text such as `=HYPERLINK(...)` included);
-//  - number: a string of plain digits: `1,234.50` → "1234.50", `+5` → "5", `.5` → "0.5"; thousands separators must
+//  - number: a string of plain digits: `1,234.50` → "1234.50", `+5` → "5", `.5` → "0.5", `1.` → "1"; thousands separators must
 //    be groups of three; `1.234,5` is rejected as ambiguous unless `decimalComma` is on (then `.` groups thousands and
 //    `,` is the decimal mark); currency symbols and `%` are rejected;
 //  - double: a JSON number;
@@ -104,7 +104,7 @@ function fail(message: string): ConvertResult {
 // ---------------------------------------------------------------------------------------------------------------
 // Value parsers. Every regular expression is anchored and free of nested quantifiers (no catastrophic backtracking).
 
-const NUMBER_DOT = /^[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)?(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const NUMBER_DOT = /^[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)?(?:\.\d*)?(?:[eE][+-]?\d+)?$/;
 const NUMBER_COMMA = /^[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)?(?:,\d+)?(?:[eE][+-]?\d+)?$/;
 const LOOKS_DECIMAL_COMMA = /^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+$/;
 const HAS_DIGIT = /\d/;
@@ -132,6 +132,7 @@ function tidyNumber(s: string): string {
   else if (out[0] === '-' && out[1] === '.') out = `-0${out.slice(1)}`;
   const e = out.search(/[eE]/);
   if (e > 0 && out[e - 1] === '.') out = out.slice(0, e - 1) + out.slice(e);
+  else if (out.endsWith('.')) out = out.slice(0, -1);
   return out;
 }
 
