@@ -106,7 +106,7 @@ export function parseDomain(input: string): SodaDomain {
     const end = rest.search(/[/?#]/);
     authority = end === -1 ? rest : rest.slice(0, end);
   } else {
-    if (/^[a-z][a-z0-9+.-]*:(?!\d)/i.test(text) && !text.startsWith('[')) throw invalid(input, 'only https:// addresses are supported');
+    if (/^[a-z][a-z0-9+-]*:(?!\d)/i.test(text) && !text.startsWith('[')) throw invalid(input, 'only https:// addresses are supported');
     if (/[/?#]/.test(text)) throw invalid(input, 'only a host name (and port) is allowed here, without a path, query or "/"');
     authority = text;
   }

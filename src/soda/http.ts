@@ -437,7 +437,7 @@ export class SodaHttp {
           }
           const declared = Number(resHeaders['content-length']);
           if (Number.isFinite(declared) && declared > cap) {
-            res.body.destroy();
+            await res.body.dump({ limit: 0 }).catch(() => undefined);
             throw new BodyTooLarge();
           }
           const buf = await readCapped(res.body, cap);
@@ -464,7 +464,7 @@ export class SodaHttp {
 
         if (status >= 300 && status < 400) {
           const location = resHeaders.location;
-          res.body.destroy();
+          await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
           let next: URL | undefined;
           try {
             next = location !== undefined ? new URL(location, target) : undefined;
