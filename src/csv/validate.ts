@@ -4,7 +4,7 @@
 // duplicate row identifiers are found with a Set of the ids seen, capped at `maxTrackedIds` (default 2 000 000 ids,
 // roughly 100-150 MB for short ids); past the cap the duplicate check stops and the report says so
 // (`rowIdentifier.duplicateCheck = 'stopped'`). Empty row identifiers are always counted.
-import { location, truncate } from './errors';
+import { CsvError, location, truncate } from './errors';
 import { checkHeader, matchHeaders, type HeaderProblem } from './fieldnames';
 import { readHead, type RaggedRow } from './head';
 import { openCsv, type CsvFormat, type CsvReadOptions } from './reader';
@@ -121,6 +121,8 @@ export interface ValidateOptions extends CsvReadOptions, ConvertOptions {
   maxTrackedIds?: number;
   /** Also infer every column's type over the whole file and report disagreements with the sample (default true). */
   confirmTypes?: boolean;
+  /** Bytes read from the start of the file for the type sample (default: `readHead`'s 256 KiB window). */
+  sampleBytes?: number;
   onProgress?: (progress: ValidationProgress) => void;
 }
 
@@ -132,7 +134,7 @@ export async function validateFile(path: string, target: DatasetSchema, options:
   const maxExamples = options.maxExamples ?? 5;
   const maxTrackedIds = options.maxTrackedIds ?? 2_000_000;
   const confirmTypes = options.confirmTypes ?? true;
-  const head = await readHead(path, { ...options, rows: 0 });
+  const head = await readHead(path, { ...options, rows: 0, ...(options.sampleBytes ? { initialBytes: options.sampleBytes, maxBytes: options.sampleBytes } : {}) });
   const reader = await openCsv(path, options);
   const header = reader.header;
   const file = path;
@@ -186,7 +188,7 @@ export async function validateFile(path: string, target: DatasetSchema, options:
   for await (const batch of reader.batches()) {
     if (options.signal?.aborted) {
       await reader.close();
-      throw options.signal.reason instanceof Error ? options.signal.reason : new Error('validation was cancelled');
+      throw new CsvError('ABORTED', file, batch[0]?.line, undefined, 'validation was cancelled');
     }
     for (let r = 0; r < batch.length; r++) {
       const { line, fields } = batch[r];
@@ -228,7 +230,7 @@ export async function validateFile(path: string, target: DatasetSchema, options:
     rows += batch.length;
     options.onProgress?.({ bytesRead: reader.bytesRead, fileSize: reader.format.fileSize, rows });
   }
-  if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error('validation was cancelled');
+  if (options.signal?.aborted) throw new CsvError('ABORTED', file, undefined, undefined, 'validation was cancelled');
 
   const typeDisagreements: TypeDisagreement[] = [];
   inferrers.forEach((inf, c) => {

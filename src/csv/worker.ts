@@ -1,9 +1,11 @@
 // Runs `validateFile` in a worker thread so a long validation never blocks the extension host's event loop.
-// The worker script is `worker-entry.js` next to this module (`worker-entry.ts` when running from sources through
-// tsx, whose loader the worker inherits through `execArgv`). A bundler must emit it as its own entry point.
+// The worker script is `worker-entry.js` next to this module; a bundler must emit it as its own entry point.
+// When running from TypeScript sources (tests, through tsx) the worker registers tsx's CommonJS hook first, since
+// loader hooks given with `--import` are not inherited by worker threads on Node 20.
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { CsvError } from './errors';
 import type { DatasetSchema, ValidateOptions, ValidationProgress, ValidationReport } from './validate';
 
 /** Options that can cross the thread boundary (no signal, no callbacks). */
@@ -21,6 +23,11 @@ export function workerScriptPath(): string {
   return join(__dirname, 'worker-entry.js');
 }
 
+function cancelled(path: string): CsvError {
+  return new CsvError('ABORTED', path, undefined, undefined, 'validation was cancelled');
+}
+
+/** Runs `validateFile` in a worker thread; aborting the signal terminates the worker and rejects with `ABORTED`. */
 export function validateInWorker(
   path: string,
   target: DatasetSchema,
@@ -29,10 +36,14 @@ export function validateInWorker(
 ): Promise<ValidationReport> {
   return new Promise((resolve, reject) => {
     if (control.signal?.aborted) {
-      reject(control.signal.reason instanceof Error ? control.signal.reason : new Error('validation was cancelled'));
+      reject(cancelled(path));
       return;
     }
-    const worker = new Worker(control.script ?? workerScriptPath(), { workerData: { path, target, options } });
+    const script = control.script ?? workerScriptPath();
+    const workerData = { path, target, options };
+    const worker = script.endsWith('.ts')
+      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(script)});`, { eval: true, workerData })
+      : new Worker(script, { workerData });
     let settled = false;
     const finish = (fn: () => void): void => {
       if (settled) return;
@@ -42,7 +53,7 @@ export function validateInWorker(
     };
     const onAbort = (): void => {
       void worker.terminate();
-      finish(() => reject(control.signal?.reason instanceof Error ? control.signal.reason : new Error('validation was cancelled')));
+      finish(() => reject(cancelled(path)));
     };
     control.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (msg: WorkerMessage) => {
