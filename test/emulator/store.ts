@@ -783,7 +783,8 @@ export class EmulatorStore {
   private prepareCsv(ds: Dataset, csv: string): Op[] {
     let records: string[][];
     try {
-      records = parseCsv<string[]>(csv, { bom: true, relax_column_count: false, skip_empty_lines: true });
+      const parsed: unknown = parseCsv(csv, { bom: true, relax_column_count: false, skip_empty_lines: true });
+      records = parsed as string[][];
     } catch (e) {
       const err = e as { message?: string; lines?: number; code?: string };
       throw sodaError(400, 'req.body.malformed-csv', `Malformed CSV: ${err.message ?? String(e)}`, { line: err.lines ?? null });
