@@ -348,14 +348,14 @@ describe('DSMAPI revisions (client + emulator)', () => {
 
   it('deletes the rows listed in a delete revision', async () => {
     const rows = emu.store.getRows('bldg-prmt');
-    const doomed = rows.slice(0, 3).map((r) => String(r.v.permit_id));
+    const doomed = rows.slice(0, 3).map((r) => r.v.permit_id as string);
     const csv = file('delete.csv', ['permit_id', ...doomed].join('\n'));
     const outcome = await runner.updateDataset('bldg-prmt', { action: 'delete', file: csv, ...fast });
     assert.equal(outcome.status, 'successful');
     if (outcome.status === 'successful') assert.equal(outcome.counts.deleted, 3);
     const left = emu.store.getRows('bldg-prmt');
     assert.equal(left.length, rows.length - 3);
-    assert.ok(!left.some((r) => doomed.includes(String(r.v.permit_id))));
+    assert.ok(!left.some((r) => doomed.includes(r.v.permit_id as string)));
   });
 
   it('applies a metadata-only revision', async () => {
