@@ -207,6 +207,8 @@ export function errorFromResponse(args: {
   retryAfterMs?: number;
   outcome?: SodaOutcome;
   host?: string;
+  /** The path asked for (no query string), named in not-found messages. */
+  target?: string;
 }): SodaError {
   const { status, bodyText } = args;
   const parsed = parseErrorBody(bodyText);
@@ -214,7 +216,7 @@ export function errorFromResponse(args: {
   const serverMessage = parsed.message ?? REASONS[status] ?? `HTTP ${status}`;
   const lead =
     kind === 'auth' ? (status === 401 ? 'Socrata did not accept the credentials' : 'Socrata refused access')
-      : kind === 'not-found' ? 'Socrata could not find it'
+      : kind === 'not-found' ? `Socrata could not find ${args.target ?? 'it'}`
         : kind === 'rate-limited' ? 'Socrata is throttling requests'
           : kind === 'server' ? 'The Socrata server failed'
             : 'Socrata rejected the request';

@@ -503,7 +503,7 @@ export class SodaHttp {
         }
         retryAfterMs = parseRetryAfter(resHeaders['retry-after'], Date.now());
         const outcome: SodaOutcome | undefined = isWrite(method) ? (status >= 500 ? 'unknown' : 'not-applied') : undefined;
-        failure = errorFromResponse({ status, bodyText: errText, requestId: serverRequestId ?? operationId, retryAfterMs, host: this.domain.host, outcome });
+        failure = errorFromResponse({ status, bodyText: errText, requestId: serverRequestId ?? operationId, retryAfterMs, host: this.domain.host, outcome, target: target.pathname });
         retryable = status === 429 || (safe && (status >= 500 && status !== 501));
       } catch (e) {
         if (e instanceof SodaError) throw e;
