@@ -1,7 +1,8 @@
 // End-to-end suite: playwright-core drives VS Code (code-server 4.99.4) in headless Chromium like a
 // person, with the extension installed and the emulator (sample seed) running. Starts everything once
 // and runs every test/e2e/*.spec.ts (mocha, bdd) against the same workbench.
-// `tsx test/e2e/run.ts [words…]` runs only the specs whose file name contains one of the words.
+// `tsx test/e2e/run.ts [words…]` runs only the specs whose file name contains one of the words;
+// SOCRATA_E2E_GREP=<text> runs only the tests whose title contains it.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
         },
       },
     });
+    if (process.env.SOCRATA_E2E_GREP) mocha.grep(process.env.SOCRATA_E2E_GREP);
     for (const spec of specs) mocha.addFile(spec);
     await mocha.loadFilesAsync();
     await new Promise<void>((resolve) => {

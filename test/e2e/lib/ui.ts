@@ -46,7 +46,15 @@ export class Ui {
       throw new Error(`the command palette has no command "${title}"`);
     }
     await row.click();
-    await widget.waitFor({ state: 'hidden', timeout: DEFAULT_TIMEOUT });
+    // The palette closes, or the command opens its own quick input in the same widget (new content).
+    const deadline = Date.now() + DEFAULT_TIMEOUT;
+    while (Date.now() < deadline) {
+      if (!(await widget.isVisible())) return;
+      const value = await input.inputValue().catch(() => '');
+      if (!value.startsWith('>')) return;
+      await this.page.waitForTimeout(100);
+    }
+    throw new Error(`the command palette did not run "${title}"`);
   }
 
   /** Answers an input box: types `text` and presses Enter. */

@@ -24,12 +24,16 @@ export function extensionId(dir = repoRoot): string {
   return `${m.publisher}.${m.name}`;
 }
 
-type ListFiles = (options: { cwd: string; dependencies: boolean; prepublish: boolean }) => Promise<string[]>;
+interface Vsce {
+  PackageManager: { None: unknown };
+  listFiles(options: { cwd: string; packageManager: unknown; prepublish: boolean }): Promise<string[]>;
+}
 
 /** The files `vsce package --no-dependencies` would put in the .vsix (honours .vscodeignore). */
 export async function packagedFiles(dir: string): Promise<string[]> {
-  const vsce = createRequire(join(repoRoot, 'package.json'))('@vscode/vsce') as { listFiles: ListFiles };
-  return vsce.listFiles({ cwd: dir, dependencies: false, prepublish: false });
+  const vsce = createRequire(join(repoRoot, 'package.json'))('@vscode/vsce') as Vsce;
+  // The bundle carries its dependencies, as in `vsce package --no-dependencies`.
+  return vsce.listFiles({ cwd: dir, packageManager: vsce.PackageManager.None, prepublish: false });
 }
 
 /** Builds the extension when its bundle is missing (the test scripts build first; this covers direct runs). */
