@@ -17,6 +17,8 @@ export const AuthCommands = {
   setAppToken: 'socrata.auth.setAppToken',
   updateCredentials: 'socrata.auth.updateCredentials',
   signOut: 'socrata.auth.signOut',
+  /** Not in the palette: the public descriptions of the accounts (for other features and tests; no secrets). */
+  listAccounts: 'socrata.auth.listAccounts',
 } as const;
 
 export interface SignInResult {
@@ -251,6 +253,10 @@ export class AuthCommandHandlers {
     return { accountId: account.id };
   }
 
+  async listAccounts(): Promise<(SignInResult & { kind: string; needsSignIn: boolean })[]> {
+    return (await this.accounts.list()).map((a) => ({ ...summary(a), kind: a.kind, needsSignIn: a.invalid === true }));
+  }
+
   /** Used by the provider's createSession: choose a method, then sign in. */
   async signInInteractively(domain: string | undefined): Promise<AccountDescription | undefined> {
     const methods = [
@@ -306,5 +312,6 @@ export function registerAuthCommands(handlers: AuthCommandHandlers, log: vscode.
     reg(AuthCommands.setAppToken, (arg) => handlers.setAppToken(arg)),
     reg(AuthCommands.updateCredentials, (arg) => handlers.updateCredentials(arg)),
     reg(AuthCommands.signOut, (arg) => handlers.signOut(arg)),
+    reg(AuthCommands.listAccounts, () => handlers.listAccounts()),
   ];
 }
