@@ -323,6 +323,57 @@ describe('soda gateway: cancellation and time-outs', () => {
   });
 });
 
+describe('soda gateway: network failures name the host', () => {
+  it('body time-out: the server sends headers, then stalls', async () => {
+    const srv = await scripted((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.write('[1,'); });
+    const http = new SodaHttp({ domain: srv.domain, retry: { maxAttempts: 1 }, timeouts: { bodyMs: 150 } });
+    const e = await rejects(http.request({ method: 'GET', path: '/x' }));
+    await http.close();
+    assert.equal(e.kind, 'network');
+    assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${srv.port} stopped sending the response`));
+  });
+
+  it('DNS failure (resolver injected into a real undici agent): not-applied, host named', async () => {
+    const agent = new Agent({
+      connect: { lookup: (host: string, _o: unknown, cb: (e: Error) => void) => cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' })) } as never,
+    });
+    const http = new SodaHttp({ domain: 'data.example.org', dispatcher: agent, retry: { maxAttempts: 1 } });
+    const e = await rejects(http.request({ method: 'POST', path: '/resource/abcd-1234.json', json: [] }));
+    await agent.close();
+    assert.deepEqual([e.kind, e.outcome, e.code], ['network', 'not-applied', 'ENOTFOUND']);
+    assert.match(e.message, /the host name data\.example\.org could not be found \(DNS\)\..*was not applied/);
+  });
+
+  it('TLS failure: https to a server that speaks plain http', async () => {
+    const srv = await scripted((_req, res) => json(res, 200, {}));
+    const http = new SodaHttp({ domain: `https://127.0.0.1:${srv.port}`, retry: { maxAttempts: 1 } });
+    const e = await rejects(http.request({ method: 'PUT', path: '/x', json: [], safeToRepeat: true }));
+    await http.close();
+    assert.deepEqual([e.kind, e.outcome], ['network', 'not-applied']);
+    assert.match(e.message, new RegExp(`secure \\(TLS\\) connection to 127\\.0\\.0\\.1:${srv.port} failed`));
+    assert.equal(srv.seen.length, 0);
+  });
+
+  it('cancels a download in the middle of the body', async () => {
+    const srv = await scripted((_req, res) => { res.writeHead(200, { 'content-type': 'text/csv' }); res.write('"a"\n"1"\n'); });
+    const http = new SodaHttp({ domain: srv.domain });
+    const ac = new AbortController();
+    const res = await http.request({ method: 'GET', path: '/resource/abcd-1234.csv', expect: 'stream', signal: ac.signal });
+    const chunks: string[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of res.body) {
+          chunks.push(String(chunk));
+          ac.abort();
+        }
+      })(),
+      /abort/i,
+    );
+    await http.close();
+    assert.deepEqual(chunks, ['"a"\n"1"\n']);
+  });
+});
+
 describe('soda gateway: hostile or odd servers', () => {
   it('refuses a redirect to another origin without sending anything there', async () => {
     const other = await scripted((_req, res) => json(res, 200, { stolen: true }));
