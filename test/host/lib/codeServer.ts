@@ -12,7 +12,8 @@ export const CODE_SERVER_VERSION = '4.99.4';
 const RIPGREP_PACKAGE_VERSION = '1.15.11';
 /** The ripgrep release that @vscode/ripgrep 1.15.11 downloads (its postinstall looks in its cache first). */
 const RIPGREP_TARBALL = 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz';
-const APT_PACKAGES = ['chromium', 'libkrb5-dev', 'ripgrep'];
+// chromium opens the workbench; libkrb5-dev and the build tools build the native modules; ripgrep seeds rg.
+const APT_PACKAGES = ['chromium', 'libkrb5-dev', 'ripgrep', 'g++', 'make', 'python3'];
 
 /**
  * Packages whose install scripts must run (npm 11 blocks dependency install scripts by default):
