@@ -1,0 +1,397 @@
+// Planning a publish: everything is checked and counted before a single row is written.
+//
+// Remote row ids (for the created/updated/deleted counts) are read with paged SoQL `$select=<row id>` ordered by
+// `:id`, 50 000 per page, into one Set of strings. That Set is the only structure that grows with the dataset;
+// it is capped at `maxRemoteIds` (default 5 000 000 ids — for short ids roughly 300–500 MB, the documented worst
+// case). Past the cap the counts are reported as unknown and sync is refused. The file itself is streamed; for sync
+// a second Set holds the file's ids that are new to the dataset.
+import { createHash } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { checkHeader, columnTypeOf, matchHeaders, normaliseFieldName, openCsv, readHead, type ColumnType } from '../csv';
+import { isSodaError, isValid4x4, type SodaClient, type ViewMetadata, rowIdentifierField } from '../soda';
+import { RowEncoder } from './encode';
+import { PublishError } from './errors';
+import { PUBLISH_MODES, type ColumnMappingEntry, type PlanProblem, type PublishPlan, type PublishRequest, type PublishRoute } from './types';
+
+export const DEFAULT_BATCH_SIZE = 10_000;
+export const DEFAULT_BATCH_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_CONCURRENCY = 3;
+export const HEAD_HASH_BYTES = 64 * 1024;
+const MAX_PROBLEMS = 20;
+const TABLE_DISPLAY_TYPES = new Set(['table', 'fatrow', 'page']);
+
+export interface PlanOptions {
+  signal?: AbortSignal;
+  /** Rows scanned so far (planning progress). */
+  onScan?: (rows: number, bytes: number, fileSize: number) => void;
+}
+
+/** sha256 of the first 64 KiB (journal identity of the file together with size and mtime). */
+export async function headHash(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(HEAD_HASH_BYTES);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex');
+  } finally {
+    await handle.close();
+  }
+}
+
+function checkInt(value: number | undefined, field: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new PublishError('invalid-input', `${field}: must be a whole number from ${min} to ${max} (got ${String(value)}).`, field);
+  }
+  return value;
+}
+
+/** Checks the request's shape (mode, ids, numbers). Throws PublishError naming the field. */
+export function checkRequest(req: PublishRequest): void {
+  if (!(PUBLISH_MODES as readonly string[]).includes(req.mode)) {
+    throw new PublishError('invalid-input', `mode: must be one of ${PUBLISH_MODES.join(', ')} (got ${JSON.stringify(req.mode)}).`, 'mode');
+  }
+  if (req.mode === 'create') {
+    if (req.dataset !== undefined) throw new PublishError('invalid-input', 'dataset: mode create makes a new dataset; leave out the dataset id (or choose another mode).', 'dataset');
+    if (!req.newDataset || typeof req.newDataset.name !== 'string' || req.newDataset.name.trim() === '') {
+      throw new PublishError('invalid-input', 'new.name: a new dataset needs a name.', 'new.name');
+    }
+  } else {
+    if (req.dataset === undefined) throw new PublishError('invalid-input', `dataset: mode ${req.mode} needs the 4x4 id of an existing dataset (or use mode create with a name).`, 'dataset');
+    if (!isValid4x4(req.dataset)) throw new PublishError('invalid-input', `dataset: ${JSON.stringify(req.dataset)} is not a 4x4 id such as "abcd-1234".`, 'dataset');
+  }
+  checkInt(req.batchSize, 'batchSize', 1, 100_000, DEFAULT_BATCH_SIZE);
+  checkInt(req.batchBytes, 'batchBytes', 1024, 256 * 1024 * 1024, DEFAULT_BATCH_BYTES);
+  checkInt(req.concurrency, 'concurrency', 1, 8, DEFAULT_CONCURRENCY);
+}
+
+/** Refuses targets that cannot be written: derived views, missing rights. */
+export function checkWritable(view: ViewMetadata, mode: PublishRequest['mode']): void {
+  const raw = view.raw;
+  const displayType = typeof raw.displayType === 'string' ? raw.displayType : undefined;
+  const modifying = typeof raw.modifyingViewUid === 'string' ? raw.modifyingViewUid : undefined;
+  if ((view.viewType !== undefined && view.viewType !== 'tabular') || (displayType !== undefined && !TABLE_DISPLAY_TYPES.has(displayType)) || modifying !== undefined) {
+    const parent = modifying !== undefined ? ` Publish to its source dataset ${modifying} instead.` : ' Publish to the dataset it is based on instead.';
+    throw new PublishError(
+      'refused',
+      `${view.id} ("${view.name}") is a ${displayType ?? view.viewType ?? 'derived'} view, not a dataset table: rows cannot be written to it.${parent}`,
+      'dataset',
+    );
+  }
+  if (view.rights !== undefined) {
+    const need = mode === 'append' ? ['write', 'add'] : ['write'];
+    if (!need.some((r) => view.rights?.includes(r))) {
+      const owner = view.owner?.displayName ?? view.owner?.id;
+      throw new PublishError(
+        'refused',
+        `You may read ${view.id} ("${view.name}") but not write to it (your rights: ${view.rights.join(', ') || 'none'}). Ask its owner${owner ? ` (${owner})` : ''} for write access, or sign in as a user who has it.`,
+        'dataset',
+      );
+    }
+  }
+}
+
+function explain(route: PublishRoute, mode: PublishRequest['mode'], rid: string | undefined, dataset: string | undefined): string {
+  switch (mode) {
+    case 'create':
+      return 'A new dataset is created through a revision: the file is uploaded as it is, the server builds the columns, and the dataset appears only when everything is applied.';
+    case 'replace':
+      return `All rows of ${dataset} are replaced through a revision: the file is uploaded as it is and applied in one step, so readers see the old rows or the new ones, never a mix.`;
+    case 'sync':
+      return `Rows are upserted to ${dataset} in batches through /resource, matched on the row identifier ${rid}; then the rows whose ${rid} is not in the file are deleted. Each batch is safe to repeat.`;
+    case 'delete':
+      return route === 'revision'
+        ? `The rows listed in the file are deleted from ${dataset} through a revision, all at once.`
+        : `The rows listed in the file (by ${rid}) are deleted from ${dataset} in batches through /resource; each batch is safe to repeat.`;
+    case 'upsert':
+      return route === 'revision'
+        ? `Rows are upserted to ${dataset} through a revision, all at once (matched on ${rid}).`
+        : `Rows are upserted to ${dataset} in batches through /resource, matched on the row identifier ${rid}: rows with a known ${rid} are updated, others created. Each batch is safe to repeat, so an interrupted publish resumes where it stopped.`;
+    case 'append':
+      return route === 'revision'
+        ? `Rows are appended to ${dataset} through a revision: all of them or none.`
+        : rid === undefined
+          ? `Rows are appended to ${dataset} in batches through /resource. The dataset has no row identifier, so a batch whose answer is lost cannot be re-sent safely: the publish stops and names the lines to check (choose the revision route for an all-or-nothing append).`
+          : `Rows are added to ${dataset} in batches through /resource (matched on ${rid}, so repeating a batch is safe).`;
+  }
+}
+
+interface Mapping {
+  columns: ColumnMappingEntry[];
+  warnings: string[];
+}
+
+function buildMapping(header: string[], req: PublishRequest, view: ViewMetadata | undefined, sampleTypes: ColumnType[]): Mapping {
+  const warnings: string[] = [];
+  const explicit = req.mapping ?? {};
+  for (const key of Object.keys(explicit)) {
+    if (!header.includes(key)) {
+      throw new PublishError('invalid-input', `mapping: the CSV has no column "${key}" (its columns: ${header.join(', ')}).`, `mapping.${key}`);
+    }
+  }
+  const types = req.types ?? {};
+  if (view === undefined) {
+    // New dataset: field names from the headers, types from the sample unless overridden.
+    const columns = header.map((h, i): ColumnMappingEntry => {
+      const target = Object.prototype.hasOwnProperty.call(explicit, h) ? explicit[h] : normaliseFieldName(h);
+      if (target === null) return { csvIndex: i, csvHeader: h, fieldName: undefined, type: undefined, note: 'ignored in the mapping' };
+      const fieldName = target ?? normaliseFieldName(h);
+      if (!/^[a-z_][a-z0-9_]*$/.test(fieldName)) throw new PublishError('invalid-input', `mapping.${h}: "${fieldName}" is not a valid field name (lower-case letters, digits and "_").`, `mapping.${h}`);
+      return { csvIndex: i, csvHeader: h, fieldName, type: types[fieldName] ?? sampleTypes[i] ?? 'text' };
+    });
+    const seen = new Set<string>();
+    for (const c of columns) {
+      if (c.fieldName === undefined) continue;
+      if (seen.has(c.fieldName)) throw new PublishError('invalid-input', `mapping: two columns would both become the field "${c.fieldName}"; rename one in the mapping.`, `mapping.${c.csvHeader}`);
+      seen.add(c.fieldName);
+    }
+    for (const f of Object.keys(types)) {
+      if (!seen.has(f)) throw new PublishError('invalid-input', `types.${f}: no column of the file becomes the field "${f}".`, `types.${f}`);
+    }
+    return { columns, warnings };
+  }
+  const dsColumns = view.columns.filter((c) => !c.fieldName.startsWith(':'));
+  const byField = new Map(dsColumns.map((c) => [c.fieldName, c]));
+  const matches = matchHeaders(header, dsColumns, 0.85);
+  const columns = header.map((h, i): ColumnMappingEntry => {
+    let fieldName: string | undefined;
+    if (Object.prototype.hasOwnProperty.call(explicit, h)) {
+      const target = explicit[h];
+      if (target === null) return { csvIndex: i, csvHeader: h, fieldName: undefined, type: undefined, note: 'ignored in the mapping' };
+      if (target !== undefined && !byField.has(target)) {
+        throw new PublishError('invalid-input', `mapping.${h}: dataset ${view.id} has no field "${target}" (its fields: ${[...byField.keys()].join(', ')}).`, `mapping.${h}`);
+      }
+      fieldName = target;
+    } else {
+      fieldName = matches[i]?.fieldName;
+    }
+    const col = fieldName !== undefined ? byField.get(fieldName) : undefined;
+    if (!col) {
+      if (h !== 'error') warnings.push(`The CSV column "${h}" matches no field of ${view.id} and is not sent (map it in the mapping, or ignore it with null).`);
+      return { csvIndex: i, csvHeader: h, fieldName: undefined, type: undefined, note: 'no matching field' };
+    }
+    const type = types[col.fieldName] ?? columnTypeOf(col.dataTypeName);
+    if (type === 'unsupported') throw new PublishError('invalid-input', `${h}: the field ${col.fieldName} has the type ${col.dataTypeName}, which cannot be written from a CSV.`, `mapping.${h}`);
+    return { csvIndex: i, csvHeader: h, fieldName: col.fieldName, type };
+  });
+  const seen = new Map<string, string>();
+  for (const c of columns) {
+    if (c.fieldName === undefined) continue;
+    const other = seen.get(c.fieldName);
+    if (other !== undefined) throw new PublishError('invalid-input', `mapping: the CSV columns "${other}" and "${c.csvHeader}" both go to the field ${c.fieldName}; ignore one of them.`, `mapping.${c.csvHeader}`);
+    seen.set(c.fieldName, c.csvHeader);
+  }
+  return { columns, warnings };
+}
+
+async function remoteIds(client: SodaClient, dataset: string, field: string, max: number, signal: AbortSignal | undefined): Promise<Set<string> | undefined> {
+  const ids = new Set<string>();
+  for await (const page of client.allRows<Record<string, unknown>>(dataset, { select: field }, { pageSize: 50_000, signal })) {
+    for (const row of page.rows) {
+      const v = row[field];
+      if (v === undefined || v === null) continue;
+      ids.add(typeof v === 'string' ? v : JSON.stringify(v));
+    }
+    if (ids.size > max) return undefined;
+  }
+  return ids;
+}
+
+function describeSodaFailure(e: unknown, dataset: string, domain: string): PublishError | undefined {
+  if (!isSodaError(e)) return undefined;
+  if (e.kind === 'not-found') {
+    return new PublishError('refused', `Dataset ${dataset} was not found on ${domain}. Check the id, or sign in: a private dataset is invisible to others.`, 'dataset', e);
+  }
+  if (e.kind === 'auth') {
+    return new PublishError('refused', `${domain} refused the credentials or the access to ${dataset} (${e.serverMessage ?? e.message}). Check the key id and secret (or email and password) and that this user may see the dataset.`, 'credentials', e);
+  }
+  return undefined;
+}
+
+/** Builds the plan. Throws PublishError (`refused` / `invalid-input`) for what cannot work, saying why and what to do. */
+export async function planPublish(client: SodaClient, request: PublishRequest, options: PlanOptions = {}): Promise<PublishPlan> {
+  checkRequest(request);
+  const req = { ...request, file: resolve(request.file) };
+  const domain = client.domain.host;
+  let st;
+  try {
+    st = await stat(req.file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PublishError('invalid-input', `${req.file}: cannot read the file (${code === 'ENOENT' ? 'it does not exist' : (code ?? String(e))}).`, 'file', e);
+  }
+  if (!st.isFile()) throw new PublishError('invalid-input', `${req.file}: not a file.`, 'file');
+  const hash = await headHash(req.file).catch((e: unknown) => {
+    throw new PublishError('invalid-input', `${req.file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)}).`, 'file', e);
+  });
+  const head = await readHead(req.file, { rows: 0 });
+  const header = head.header;
+  if (header.length === 0) throw new PublishError('invalid-input', `${req.file}: the file is empty (no header line).`, 'file');
+
+  let view: ViewMetadata | undefined;
+  let rid: string | undefined;
+  if (req.mode !== 'create') {
+    const dataset = req.dataset as string;
+    try {
+      view = await client.view(dataset, { signal: options.signal });
+    } catch (e) {
+      throw describeSodaFailure(e, dataset, domain) ?? e;
+    }
+    checkWritable(view, req.mode);
+    rid = rowIdentifierField(view);
+    if (req.rowIdentifier !== undefined && req.rowIdentifier !== rid) {
+      throw new PublishError(
+        'refused',
+        rid === undefined
+          ? `rowIdentifier: ${dataset} has no row identifier, so rows cannot be matched on ${req.rowIdentifier}. Set ${req.rowIdentifier} as the row identifier on the dataset first, or leave it out.`
+          : `rowIdentifier: the row identifier of ${dataset} is ${rid}, not ${req.rowIdentifier}.`,
+        'rowIdentifier',
+      );
+    }
+    if (rid === undefined && (req.mode === 'upsert' || req.mode === 'sync' || req.mode === 'delete')) {
+      const what = req.mode === 'delete' ? 'which rows to delete' : req.mode === 'sync' ? 'which remote rows are absent from the file' : 'which rows to update';
+      throw new PublishError(
+        'refused',
+        `${dataset} ("${view.name}") has no row identifier, so there is no way to tell ${what}. Set a row identifier column on the dataset, ${req.mode === 'upsert' ? 'use mode append to add the rows, ' : ''}or use mode replace to replace every row.`,
+        'mode',
+      );
+    }
+  } else {
+    rid = req.rowIdentifier;
+  }
+
+  const mapping = buildMapping(header, req, view, head.columns.map((c) => c.type));
+  const columns = mapping.columns;
+  const warnings = [...mapping.warnings];
+  const problems: PlanProblem[] = head.headerProblems.map((p) => ({ message: `${req.file}: header: ${p.message}` }));
+  if (view === undefined) checkHeader(header);
+  if (rid !== undefined && !columns.some((c) => c.fieldName === rid)) {
+    throw new PublishError(
+      'refused',
+      `The row identifier ${rid} is not among the file's columns (${header.join(', ')}); add it, or map the column that holds it.`,
+      'rowIdentifier',
+    );
+  }
+  if (!columns.some((c) => c.fieldName !== undefined)) {
+    throw new PublishError('invalid-input', `${req.file}: no column of the file goes to a field of the dataset; check the mapping.`, 'mapping');
+  }
+  const dateOrders = header.map((_, i) => head.columns[i]?.dateOrder);
+
+  const route: PublishRoute =
+    req.mode === 'create' || req.mode === 'replace' || (req.route === 'revision' && req.mode !== 'sync') ? 'revision' : 'resource';
+  const counts: PublishPlan['counts'] = {};
+  let rows: number | undefined;
+  let badRows: number | undefined;
+  let problemCount = problems.length;
+  let syncDeletes: string[] | undefined;
+
+  const fullScan = req.fullScan ?? true;
+  if (fullScan) {
+    const needIds = view !== undefined && rid !== undefined && (req.mode === 'upsert' || req.mode === 'sync' || req.mode === 'delete' || req.mode === 'append');
+    const maxIds = req.maxRemoteIds ?? 5_000_000;
+    let remote: Set<string> | undefined;
+    if (needIds) {
+      remote = await remoteIds(client, view?.id as string, rid as string, maxIds, options.signal);
+      if (remote === undefined) {
+        if (req.mode === 'sync') throw new PublishError('refused', `The dataset has more than ${maxIds} rows: too many row ids to compare in memory for a sync (option maxRemoteIds). Use replace instead.`, 'maxRemoteIds');
+        warnings.push(`The dataset has more than ${maxIds} rows: created/updated counts are not computed (option maxRemoteIds).`);
+      }
+    }
+    const encoder = new RowEncoder(columns, dateOrders, header.length, rid, req.mode === 'delete');
+    const fileNew = new Set<string>();
+    const seenRemote = remote !== undefined && req.mode === 'sync' ? new Set<string>() : undefined;
+    let total = 0;
+    let bad = 0;
+    let created = 0;
+    let updated = 0;
+    const reader = await openCsv(req.file, { signal: options.signal });
+    for await (const batch of reader.batches()) {
+      for (const rec of batch) {
+        total++;
+        const res = encoder.encode(rec.fields);
+        if (!res.ok) {
+          bad++;
+          problemCount++;
+          if (problems.length < MAX_PROBLEMS) problems.push({ line: rec.line, column: res.column, message: `${req.file}:${rec.line}${res.column !== undefined ? `:${res.column}` : ''}: ${res.message}` });
+          continue;
+        }
+        if (remote !== undefined && res.id !== undefined) {
+          if (req.mode === 'delete') {
+            // A listed id deletes a row once; a repeated or unknown id is a not-found error on the server.
+            if (remote.has(res.id) && !fileNew.has(res.id)) updated++;
+            else created++;
+            fileNew.add(res.id);
+          } else if (remote.has(res.id)) {
+            updated++;
+            seenRemote?.add(res.id);
+          } else if (fileNew.has(res.id)) updated++;
+          else {
+            created++;
+            fileNew.add(res.id);
+          }
+        }
+      }
+      options.onScan?.(total, reader.bytesRead, reader.format.fileSize);
+    }
+    rows = total;
+    badRows = bad;
+    const good = total - bad;
+    counts.toSend = good;
+    if (req.mode === 'create' || (req.mode === 'append' && rid === undefined)) counts.toCreate = good;
+    if (remote !== undefined) {
+      if (req.mode === 'delete') {
+        counts.toDelete = updated;
+        counts.notFound = created;
+      } else {
+        counts.toCreate = created;
+        counts.toUpdate = updated;
+      }
+      if (req.mode === 'sync' && seenRemote !== undefined) {
+        syncDeletes = [];
+        for (const id of remote) if (!seenRemote.has(id)) syncDeletes.push(id);
+        counts.toDelete = syncDeletes.length;
+        counts.remoteBefore = remote.size;
+        counts.remoteAfter = remote.size + created - syncDeletes.length;
+      }
+    }
+    if (req.mode === 'replace') {
+      counts.remoteBefore = await client.count(view?.id as string, {}, { signal: options.signal });
+      counts.remoteAfter = good;
+      counts.toDelete = counts.remoteBefore;
+      counts.toCreate = good;
+    }
+  } else {
+    warnings.push('Only the head of the file was read: row counts are unknown until the rows are sent, and rows with problems are found while sending.');
+  }
+
+  const skipBad = req.skipBadRows ?? false;
+  const blocked = !skipBad && problemCount > 0;
+  if (rid !== undefined && req.mode === 'delete' && counts.notFound) {
+    warnings.push(`${counts.notFound} row id(s) listed in the file are not in the dataset; the server counts them as errors.`);
+  }
+  return {
+    request: req,
+    domain,
+    dataset: view?.id,
+    datasetName: view?.name ?? req.newDataset?.name,
+    mode: req.mode,
+    route,
+    explanation: explain(route, req.mode, rid, view?.id),
+    rowIdentifier: rid,
+    columns,
+    dateOrders,
+    file: { path: req.file, size: st.size, mtimeMs: st.mtimeMs, headHash: hash, header },
+    rows,
+    badRows,
+    problemCount,
+    problems,
+    warnings,
+    counts,
+    syncDeletes,
+    blocked,
+    batchSize: req.batchSize ?? DEFAULT_BATCH_SIZE,
+    batchBytes: req.batchBytes ?? DEFAULT_BATCH_BYTES,
+    concurrency: req.concurrency ?? DEFAULT_CONCURRENCY,
+  };
+}
