@@ -324,7 +324,7 @@ export class SodaHttp {
 
   /** Builds the request URL on this gateway's origin. Throws invalid-input for anything that would leave it. */
   url(path: string, query?: Record<string, QueryValue>): URL {
-    if (!path.startsWith('/') || path.startsWith('//') || path.includes('\\') || /(^|\/)\.\.?(\/|$)/.test(path) || /[\s?#]/.test(path)) {
+    if (!path.startsWith('/') || path.startsWith('//') || path.includes('\\') || /(^|\/)\.\.?(\/|$)/.test(path) || /%2e/i.test(path) || /[\s?#]/.test(path)) {
       throw new SodaError({ kind: 'invalid-input', message: `Refusing to build a request for the path "${snippet(path, 80)}".`, field: 'path' });
     }
     const url = new URL(path, this.domain.origin);
@@ -534,6 +534,7 @@ export class SodaHttp {
       const delay = retryAfterMs ?? backoffDelay(attempt, policy, this.random);
       const canRetry = retryable && attempt < maxAttempts && elapsed + delay <= policy.maxElapsedMs;
       if (!canRetry) {
+        log({ phase: 'error', status: failure.status, error: failure.message });
         if (attempt > 1) throw failure.with({ attempts: attempt, message: `${failure.message} (gave up after ${attempt} attempts)` });
         throw failure.with({ attempts: attempt });
       }

@@ -118,7 +118,7 @@ describe('soda gateway: headers and logging', () => {
 
   it('refuses paths that would leave the domain', async () => {
     const http = new SodaHttp({ domain: '127.0.0.1:9' });
-    for (const path of ['//evil.com/x', 'relative', '/a/../b', '/a\\b', '/x?y=1', '/a b']) {
+    for (const path of ['//evil.com/x', 'relative', '/a/../b', '/a/%2e%2e/b', '/a/.%2E/b', '/a\\b', '/x?y=1', '/a b']) {
       const e = await rejects(http.request({ method: 'GET', path }));
       assert.equal(e.kind, 'invalid-input', path);
     }
@@ -145,13 +145,15 @@ describe('soda gateway: retries', () => {
 
   it('gives up after maxAttempts and says so', async () => {
     const srv = await scripted((_req, res) => json(res, 500, { errorCode: 'internal-error', message: 'boom', data: { tag: 't-1' } }));
-    const http = new SodaHttp({ domain: srv.domain, retry: { maxAttempts: 3, baseDelayMs: 1 } });
+    const events: HttpLogEvent[] = [];
+    const http = new SodaHttp({ domain: srv.domain, retry: { maxAttempts: 3, baseDelayMs: 1 }, onLog: (x) => events.push(x) });
     const e = await rejects(http.request({ method: 'GET', path: '/x' }));
     await http.close();
     assert.equal(srv.seen.length, 3);
     assert.equal(e.kind, 'server');
     assert.equal(e.attempts, 3);
     assert.match(e.message, /^The Socrata server failed \(500 internal-error\): boom\. \(error tag t-1\).*gave up after 3 attempts/);
+    assert.deepEqual(events.map((x) => `${x.phase}${x.attempt}`), ['request1', 'response1', 'retry1', 'request2', 'response2', 'retry2', 'request3', 'response3', 'error3']);
   });
 
   it('honours Retry-After in seconds (server-side gap) and as an HTTP date', async () => {
