@@ -48,7 +48,7 @@ export async function editorCallbackUri(extensionId: string): Promise<vscode.Uri
 export async function runOAuthFlow(options: OAuthFlowOptions): Promise<string> {
   const domain = parseDomain(options.domain);
   const callback = await editorCallbackUri(options.extensionId);
-  const state = createState(callback.toString(true));
+  const state = createState(callback.toString());
   const url = authorizeUrl(domain, { clientId: options.client.clientId, redirectUri: options.client.redirectUri, state });
   const abort = new AbortController();
   const cancel = options.token.onCancellationRequested(() => abort.abort());

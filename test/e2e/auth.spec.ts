@@ -1,0 +1,130 @@
+// Signing in as a person does it: the commands' input boxes, the Accounts menu, and the whole OAuth round
+// trip (the portal's approval page in a browser tab, the hosted callback page, back into the editor).
+//
+// How the OAuth answer reaches the extension in code-server: `vscode.env.asExternalUri` turns the
+// extension's `vscode://…/oauth-callback` into an http URL of code-server itself (`/callback?vscode-reqid=…`).
+// That URL travels in the OAuth `state`; the hosted callback page (media/oauth-callback.html, served here by a
+// loopback server standing in for the organisation's https host, with code-server's origin listed in its
+// allow-list meta tag) appends `code` and `state` and navigates there; code-server's callback page hands the
+// URI to the workbench, which calls the extension's UriHandler.
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { repoRoot } from '../host/lib/paths';
+import { e2e } from './lib/context';
+
+const PAGE_PATH = '/socrata/oauth-callback.html';
+
+/** Serves the callback page the way an organisation would host it (here on loopback http). */
+async function hostCallbackPage(allowedOrigin: string): Promise<{ url: string; server: Server }> {
+  const html = readFileSync(join(repoRoot, 'media', 'oauth-callback.html'), 'utf8').replace(
+    '<meta name="socrata-allowed-callback-origins" content="">',
+    `<meta name="socrata-allowed-callback-origins" content="${allowedOrigin}">`,
+  );
+  const server = createServer((req, res) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname === PAGE_PATH) {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(html);
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${PAGE_PATH}`, server };
+}
+
+async function accountsMenuItems(): Promise<string[]> {
+  const { ui } = e2e();
+  await ui.activityBarItem('Accounts').first().click();
+  return ui.menuItems();
+}
+
+describe('auth', () => {
+  let callbackPage: { url: string; server: Server } | undefined;
+
+  before(async function () {
+    if (!e2e().emulator) this.skip();
+    callbackPage = await hostCallbackPage(new URL(e2e().stack.codeServer.url).origin);
+  });
+
+  after(async () => {
+    if (callbackPage) await new Promise<void>((resolve) => callbackPage?.server.close(() => resolve()));
+  });
+
+  it('signs in with an API key by answering the input boxes; the account shows in the Accounts menu; sign out from there', async () => {
+    const { ui, page, emulator } = e2e();
+    const domain = emulator?.domain ?? '';
+    await ui.runCommand('Socrata: Sign In with API Key');
+    assert.match(await ui.quickInputPrompt(), /domain/i);
+    await ui.answerInput('not a domain');
+    assert.match(await ui.quickInputPrompt(), /Invalid Socrata domain/);
+    await ui.answerInput(domain);
+    await ui.answerInput('demo_key_id');
+    const secretBox = (await ui.quickInput()).locator('input.input');
+    assert.equal(await secretBox.getAttribute('type'), 'password');
+    await ui.answerInput('demo_key_secret');
+    await ui.waitForNotification(/signed in to .* as Pat Publisher <publisher@example\.org>, role publisher/);
+    await ui.screenshot('auth-api-key-signed-in');
+
+    const label = `publisher@example.org @ ${domain}`;
+    const items = await accountsMenuItems();
+    assert.ok(items.some((i) => i.includes(label)), `Accounts menu: ${items.join(' | ')}`);
+    await ui.screenshot('auth-accounts-menu');
+    // Account entry → submenu → Sign Out, then confirm.
+    await page.locator('.context-view .monaco-menu .action-item', { hasText: label }).first().hover();
+    await page.locator('.context-view .monaco-menu .action-label', { hasText: /^Sign Out$/ }).last().click();
+    const confirm = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Sign Out$/ });
+    await confirm.waitFor({ state: 'visible', timeout: 20_000 });
+    await confirm.click();
+    await page.keyboard.press('Escape');
+    const after = await accountsMenuItems();
+    await page.keyboard.press('Escape');
+    assert.ok(!after.some((i) => i.includes(label)), `still listed: ${after.join(' | ')}`);
+  });
+
+  it('a wrong key secret shows an error that says so', async () => {
+    const { ui, emulator } = e2e();
+    await ui.runCommand('Socrata: Sign In with API Key');
+    await ui.answerInput(emulator?.domain ?? '');
+    await ui.answerInput('demo_key_id');
+    await ui.answerInput('not-the-secret');
+    const text = await ui.waitForNotification(/rejected the API key id or key secret/);
+    assert.match(text, /Nothing was saved/);
+    assert.ok(!text.includes('not-the-secret'));
+  });
+
+  it('signs in with OAuth: Approve on the portal page, the callback reaches the editor', async () => {
+    const { ui, page, emulator } = e2e();
+    const domain = emulator?.domain ?? '';
+    await ui.clearNotifications();
+    await ui.runCommand('Socrata: Sign In with OAuth');
+    await ui.answerInput(domain);
+    await ui.answerInput('demo-app-token');
+    await ui.answerInput('demo-app-secret');
+    const popupPromise = page.context().waitForEvent('page', { timeout: 30_000 });
+    await ui.answerInput(callbackPage?.url ?? '');
+    // code-server may ask before opening an external address; allow it.
+    const openButton = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Open$/ });
+    const popup = await Promise.race([
+      popupPromise,
+      openButton.waitFor({ state: 'visible', timeout: 30_000 }).then(async () => {
+        await openButton.click();
+        return popupPromise;
+      }),
+    ]);
+    await popup.waitForLoadState('domcontentloaded');
+    assert.match(popup.url(), /\/oauth\/authorize\?/);
+    await popup.locator('#email').fill('publisher@example.org');
+    await popup.locator('#password').fill('publish-me');
+    await popup.screenshot({ path: join(repoRoot, 'test-artifacts', 'e2e', 'auth-oauth-approve-page.png') }).catch(() => undefined);
+    await popup.locator('#approve').click();
+    await ui.waitForNotification(/signed in to .* as Pat Publisher/, 45_000);
+    await ui.screenshot('auth-oauth-signed-in');
+    await popup.close().catch(() => undefined);
+    const items = await accountsMenuItems();
+    await page.keyboard.press('Escape');
+    assert.ok(items.some((i) => i.includes(`publisher@example.org @ ${domain}`)), `Accounts menu: ${items.join(' | ')}`);
+  });
+});
