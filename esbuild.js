@@ -61,6 +61,15 @@ const targets = [
     target: 'es2022',
     tsconfig: 'src/preview/app/tsconfig.json',
   },
+  {
+    ...common,
+    entryPoints: ['src/grid/app/main.ts'],
+    outfile: 'dist/webview/grid.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    tsconfig: 'src/grid/app/tsconfig.json',
+  },
 ];
 
 async function main() {

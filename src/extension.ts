@@ -1,16 +1,25 @@
 import * as vscode from 'vscode';
-import { registerAuth } from './auth';
+import { registerAuth, type SocrataAccounts } from './auth';
+import type { SodaClient } from './soda/client';
+import { type DatasetsFeature, registerViews } from './views';
 
 /**
  * Wires the features together. Each feature registers its own commands, views and providers and hands
  * every Disposable back to `context.subscriptions`.
  */
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): SocrataExtensionApi {
   const log = vscode.window.createOutputChannel('Socrata', { log: true });
   context.subscriptions.push(log);
   context.subscriptions.push(vscode.commands.registerCommand('socrata.showLog', () => log.show()));
   const accounts = registerAuth(context, log);
-  void accounts;
+  const datasets = registerViews(context, log, accounts);
+  return { accounts, datasets };
+}
+
+/** What `activate` returns: the features' APIs (used by the extension-host tests). */
+export interface SocrataExtensionApi {
+  readonly accounts: SocrataAccounts<SodaClient>;
+  readonly datasets: DatasetsFeature;
 }
 
 export function deactivate(): void {

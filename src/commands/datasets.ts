@@ -1,0 +1,357 @@
+// The dataset browser's commands. Every handler is registered through the error boundary; tree commands also
+// work from the palette (they ask for the dataset) and accept `{ domain, id, … }` arguments from other
+// features and tests.
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import * as vscode from 'vscode';
+import type { SocrataAccounts } from '../auth/accounts';
+import { GridPanel, type GridState } from '../grid/panel';
+import type { SodaClient } from '../soda/client';
+import { parseDomain } from '../soda/domain';
+import { SodaError } from '../soda/errors';
+import { apiEndpoint, checkStatement, portalUrl, soqlTypeName } from '../views/model';
+import { AccountNode, type DatasetNode, type DatasetsNode, TreeCommands } from '../views/nodes';
+import { askDatasetRef, type DatasetTarget, pickDataset, resolveRef, targetOf } from '../views/pick';
+import type { DatasetsProvider } from '../views/provider';
+import { exportQueryCsv, queryPage } from '../views/query';
+import { type CommandBoundary, ExpectedError, UserCancelledError } from './boundary';
+
+export const DatasetCommands = {
+  refresh: 'socrata.datasets.refresh',
+  filter: 'socrata.datasets.filter',
+  clearFilter: 'socrata.datasets.clearFilter',
+  goTo: 'socrata.datasets.goTo',
+  loadMore: TreeCommands.loadMore,
+  refreshItem: TreeCommands.refreshItem,
+  openInBrowser: 'socrata.dataset.openInBrowser',
+  copyId: 'socrata.dataset.copyId',
+  copyApiEndpoint: 'socrata.dataset.copyApiEndpoint',
+  previewRows: TreeCommands.previewRows,
+  runQuery: 'socrata.dataset.runQuery',
+  saveCsv: 'socrata.query.saveCsv',
+} as const;
+
+/** Declared by the publishing feature; the dataset context menu keeps group "2_publish" for it. */
+export const PUBLISH_CSV_COMMAND = 'socrata.dataset.publishCsv';
+
+export const QuerySettings = { pageSize: 'query.pageSize' } as const;
+
+export interface QueryResult {
+  readonly domain: string;
+  readonly id: string;
+  readonly statement: string;
+  readonly columns: readonly { name: string; type: string | undefined }[];
+  readonly rows: readonly (readonly (string | null)[])[];
+  readonly hasNext: boolean;
+  readonly error: string | undefined;
+}
+
+export interface SaveCsvResult {
+  readonly path: string;
+  readonly rows: number;
+}
+
+export interface DatasetCommandDeps {
+  readonly provider: DatasetsProvider;
+  readonly treeView: vscode.TreeView<DatasetsNode>;
+  readonly accounts: SocrataAccounts<SodaClient>;
+  readonly extensionUri: vscode.Uri;
+  readonly boundary: CommandBoundary;
+  readonly log: vscode.LogOutputChannel;
+  /** The grid panels opened, newest last (tests page through them). */
+  readonly grids: GridPanel[];
+}
+
+function queryPageSize(): number {
+  const v = vscode.workspace.getConfiguration('socrata').get<number>(QuerySettings.pageSize, 100);
+  return Number.isInteger(v) && v >= 1 && v <= 50_000 ? v : 100;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+function field(arg: unknown, name: string): unknown {
+  return typeof arg === 'object' && arg !== null ? (arg as Record<string, unknown>)[name] : undefined;
+}
+
+export class DatasetCommandHandlers {
+  constructor(private readonly deps: DatasetCommandDeps) {}
+
+  /** The dataset a command is about: its node or argument, otherwise picked. Cancel ends the command. */
+  private async target(arg: unknown, title: string, options: { writableOnly?: boolean } = {}): Promise<DatasetTarget> {
+    const given = targetOf(arg);
+    if (given) return given;
+    const picked = await pickDataset(this.deps.accounts, { title, ...options });
+    if (!picked) throw new UserCancelledError();
+    return picked;
+  }
+
+  private async client(target: DatasetTarget): Promise<SodaClient> {
+    const connection = await this.deps.accounts.getConnection(target.domain, { silent: true, ...(target.accountId ? { accountId: target.accountId } : {}) });
+    if (!connection) throw new ExpectedError(`Sign in to ${target.domain} first (Socrata: Sign In with API Key, Email and Password, or OAuth).`);
+    return connection.client;
+  }
+
+  refresh(): void {
+    this.deps.provider.refreshAll();
+  }
+
+  refreshItem(node: unknown): void {
+    if (isNode(node)) this.deps.provider.refresh(node);
+    else this.deps.provider.refreshAll();
+  }
+
+  async loadMore(node: unknown): Promise<void> {
+    if (isNode(node) && (node.kind === 'loadMore' || node.kind === 'domain')) await this.deps.provider.loadMore(node);
+  }
+
+  async filter(arg: unknown): Promise<string | undefined> {
+    let q = typeof arg === 'string' ? arg : undefined;
+    if (q === undefined) {
+      q = await vscode.window.showInputBox({
+        title: 'Filter Datasets',
+        prompt: 'Search your datasets on the portal (name, description, column names, tags). Empty clears the filter.',
+        value: this.deps.provider.filter ?? '',
+        ignoreFocusOut: true,
+      });
+      if (q === undefined) throw new UserCancelledError();
+    }
+    await this.deps.provider.setFilter(q);
+    this.updateDescription();
+    return this.deps.provider.filter;
+  }
+
+  async clearFilter(): Promise<void> {
+    await this.deps.provider.setFilter(undefined);
+    this.updateDescription();
+  }
+
+  private updateDescription(): void {
+    const q = this.deps.provider.filter;
+    this.deps.treeView.description = q === undefined ? undefined : `Filter: "${q}"`;
+  }
+
+  /** Shows a dataset in the tree (adding it under its account when it is not one of the listed ones). */
+  async goTo(arg: unknown): Promise<{ domain: string; id: string; name: string } | undefined> {
+    const text = typeof arg === 'string' ? arg : str(field(arg, 'text'));
+    const target = targetOf(arg) ?? (text !== undefined ? await resolveRef(this.deps.accounts, text, str(field(arg, 'domain'))) : await askDatasetRef(this.deps.accounts));
+    if (!target) throw new UserCancelledError();
+    const accountNodes = await this.deps.provider.accountNodes();
+    const account = accountNodes.find((n) => (target.accountId ? n.account.id === target.accountId : n.account.domain === target.domain && n.account.invalid !== true));
+    if (!account) throw new ExpectedError(`Sign in to ${target.domain} first to browse ${target.id} there.`);
+    const node = await this.deps.provider.openDataset(account, target.id);
+    await this.reveal(node);
+    return { domain: account.account.domain, id: node.datasetId, name: node.name };
+  }
+
+  private async reveal(node: DatasetNode): Promise<void> {
+    try {
+      await this.deps.treeView.reveal(node, { select: true, focus: true, expand: false });
+    } catch (error) {
+      // The view may be hidden or collapsed; the dataset is in the tree anyway.
+      this.deps.log.debug(`reveal ${node.datasetId}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  async openInBrowser(arg: unknown): Promise<string> {
+    const target = await this.target(arg, 'Open Dataset in Browser');
+    const url = portalUrl(parseDomain(target.domain), target.id);
+    if (field(arg, 'dryRun') !== true) await vscode.env.openExternal(vscode.Uri.parse(url, true));
+    return url;
+  }
+
+  async copyId(arg: unknown): Promise<string> {
+    const target = await this.target(arg, 'Copy Dataset 4x4');
+    await vscode.env.clipboard.writeText(target.id);
+    void vscode.window.setStatusBarMessage(`Copied ${target.id}`, 3000);
+    return target.id;
+  }
+
+  async copyApiEndpoint(arg: unknown): Promise<string> {
+    const target = await this.target(arg, 'Copy API Endpoint');
+    const url = apiEndpoint(parseDomain(target.domain), target.id);
+    await vscode.env.clipboard.writeText(url);
+    void vscode.window.setStatusBarMessage(`Copied ${url}`, 3000);
+    return url;
+  }
+
+  async previewRows(arg: unknown): Promise<QueryResult> {
+    const target = await this.target(arg, 'Preview Rows');
+    return this.openGrid(target, 'SELECT *', `Preview: ${target.name ?? target.id}`);
+  }
+
+  async runQuery(arg: unknown): Promise<QueryResult> {
+    const target = await this.target(arg, 'Run SoQL Query');
+    const statement = str(field(arg, 'query')) ?? (await this.askQuery(target));
+    const problem = checkStatement(statement);
+    if (problem !== undefined) throw new SodaError({ kind: 'invalid-input', message: problem, field: 'query' });
+    return this.openGrid(target, statement, `Query: ${target.name ?? target.id}`);
+  }
+
+  private async openGrid(target: DatasetTarget, statement: string, title: string): Promise<QueryResult> {
+    const client = await this.client(target);
+    const pageSize = queryPageSize();
+    const grid = GridPanel.open(
+      this.deps.extensionUri,
+      {
+        title,
+        subtitle: `${target.domain} · ${statement}`,
+        pageSize,
+        load: (index, signal) => queryPage(client, target.id, statement, pageSize, index, signal),
+        saveCsv: async () => {
+          await this.saveCsv({ domain: target.domain, id: target.id, accountId: target.accountId, query: statement });
+        },
+      },
+      (work) => this.deps.boundary.run(DatasetCommands.saveCsv, work),
+    );
+    this.deps.grids.push(grid);
+    grid.panel.onDidDispose(() => {
+      const i = this.deps.grids.indexOf(grid);
+      if (i >= 0) this.deps.grids.splice(i, 1);
+    });
+    const state = await grid.firstLoad;
+    return resultOf(target, statement, state);
+  }
+
+  /** A quick pick whose value is the statement; the dataset's fields are offered and inserted when picked. */
+  private async askQuery(target: DatasetTarget): Promise<string> {
+    const client = await this.client(target);
+    const view = await client.view(target.id);
+    interface Item extends vscode.QuickPickItem {
+      field?: string;
+    }
+    const run: Item = { label: '$(play) Run query', alwaysShow: true };
+    const fields: Item[] = view.columns
+      .filter((c) => !c.fieldName.startsWith(':'))
+      .map((c) => ({ label: c.fieldName, description: soqlTypeName(c.dataTypeName), detail: c.name, alwaysShow: true, field: c.fieldName }));
+    const qp = vscode.window.createQuickPick<Item>();
+    qp.title = `Run SoQL Query on ${view.name} (${target.id})`;
+    qp.placeholder = 'SELECT * WHERE … ORDER BY … — pick a field to insert it';
+    qp.value = 'SELECT * ';
+    qp.ignoreFocusOut = true;
+    qp.matchOnDescription = false;
+    qp.items = [run, ...fields];
+    const update = () => {
+      const problem = checkStatement(qp.value);
+      run.detail = problem === undefined ? undefined : `$(warning) ${problem}`;
+      qp.items = [run, ...fields];
+    };
+    update();
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        qp.onDidChangeValue(update);
+        qp.onDidAccept(() => {
+          const picked = qp.selectedItems[0] ?? qp.activeItems[0];
+          if (picked?.field !== undefined) {
+            qp.value = `${qp.value.replace(/\s*$/, ' ')}${picked.field} `;
+            update();
+            return;
+          }
+          if (checkStatement(qp.value) !== undefined) return;
+          resolve(qp.value.trim());
+        });
+        qp.onDidHide(() => reject(new UserCancelledError()));
+        qp.show();
+      });
+    } finally {
+      qp.dispose();
+    }
+  }
+
+  /**
+   * Saves every row of a query as CSV. Arguments: `{ domain, id, query, target? }` (`target` = a file path,
+   * which skips the save dialog), or a dataset node (then the query is asked for).
+   */
+  async saveCsv(arg: unknown): Promise<SaveCsvResult> {
+    const target = await this.target(arg, 'Save Query Results as CSV');
+    const statement = str(field(arg, 'query')) ?? (await this.askQuery(target));
+    const problem = checkStatement(statement);
+    if (problem !== undefined) throw new SodaError({ kind: 'invalid-input', message: problem, field: 'query' });
+    let file: vscode.Uri | undefined;
+    const path = str(field(arg, 'target'));
+    if (path !== undefined) {
+      file = vscode.Uri.file(path);
+    } else {
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      file = await vscode.window.showSaveDialog({
+        title: 'Save Query Results as CSV',
+        filters: { CSV: ['csv'] },
+        ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${target.id}.csv`) } : {}),
+      });
+      if (!file) throw new UserCancelledError();
+    }
+    const out = file;
+    const client = await this.client(target);
+    const rows = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Socrata: saving ${target.id} as CSV`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => abort.abort());
+        const stream = createWriteStream(out.fsPath, { encoding: 'utf8' });
+        try {
+          const result = await exportQueryCsv(client, target.id, statement, stream, {
+            signal: abort.signal,
+            onProgress: (n) => progress.report({ message: `${n.toLocaleString('en-US')} rows written` }),
+          });
+          stream.end();
+          await finished(stream);
+          return result.rows;
+        } catch (error) {
+          stream.destroy();
+          // A partial file would look like a complete export: remove it.
+          await rm(out.fsPath, { force: true }).catch(() => undefined);
+          if (token.isCancellationRequested) throw new UserCancelledError();
+          throw error;
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    this.deps.log.info(`Saved ${rows} rows of ${target.id} (${statement}) to ${out.fsPath}.`);
+    if (path === undefined) {
+      void vscode.window.showInformationMessage(`Socrata: saved ${rows.toLocaleString('en-US')} rows to ${vscode.workspace.asRelativePath(out)}.`, 'Open').then((choice) => {
+        if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', out);
+      });
+    }
+    return { path: out.fsPath, rows };
+  }
+
+  /** Registers every command through the boundary. */
+  register(): vscode.Disposable[] {
+    const b = this.deps.boundary;
+    return [
+      b.register(DatasetCommands.refresh, () => this.refresh()),
+      b.register(DatasetCommands.refreshItem, (node) => this.refreshItem(node)),
+      b.register(DatasetCommands.loadMore, (node) => this.loadMore(node)),
+      b.register(DatasetCommands.filter, (arg) => this.filter(arg)),
+      b.register(DatasetCommands.clearFilter, () => this.clearFilter()),
+      b.register(DatasetCommands.goTo, (arg) => this.goTo(arg)),
+      b.register(DatasetCommands.openInBrowser, (arg) => this.openInBrowser(arg)),
+      b.register(DatasetCommands.copyId, (arg) => this.copyId(arg)),
+      b.register(DatasetCommands.copyApiEndpoint, (arg) => this.copyApiEndpoint(arg)),
+      b.register(DatasetCommands.previewRows, (arg) => this.previewRows(arg)),
+      b.register(DatasetCommands.runQuery, (arg) => this.runQuery(arg)),
+      b.register(DatasetCommands.saveCsv, (arg) => this.saveCsv(arg)),
+    ];
+  }
+}
+
+function isNode(value: unknown): value is DatasetsNode {
+  if (value instanceof AccountNode) return true;
+  const kind = typeof value === 'object' && value !== null ? (value as { kind?: unknown }).kind : undefined;
+  return kind === 'dataset' || kind === 'column' || kind === 'loadMore' || kind === 'error' || kind === 'message' || kind === 'domain';
+}
+
+export function resultOf(target: DatasetTarget, statement: string, state: GridState): QueryResult {
+  return {
+    domain: target.domain,
+    id: target.id,
+    statement,
+    columns: state.page?.columns ?? [],
+    rows: state.page?.rows ?? [],
+    hasNext: state.page?.hasNext ?? false,
+    error: state.error,
+  };
+}

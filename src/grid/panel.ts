@@ -1,0 +1,167 @@
+// Host side of the read-only grid webview: one panel per query or preview, paged with Next/Previous.
+// Strict CSP (default-src 'none', a crypto nonce for the one script), resources only from dist/webview and
+// media, and messages held back until the webview says it is ready.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { type GridColumn, type HostToGrid, isGridToHost } from './protocol';
+
+export interface GridPage {
+  readonly columns: readonly GridColumn[];
+  readonly rows: readonly (readonly (string | null)[])[];
+  /** Whether a next page may exist. */
+  readonly hasNext: boolean;
+}
+
+/** Where a grid's rows come from. */
+export interface GridSource {
+  readonly title: string;
+  readonly subtitle: string;
+  readonly pageSize: number;
+  /** Loads page `index` (0-based). */
+  load(index: number, signal: AbortSignal): Promise<GridPage>;
+  /** "Save as CSV…" (absent: no button). */
+  saveCsv?(): Promise<void>;
+}
+
+export interface GridState {
+  readonly pageIndex: number;
+  readonly page: GridPage | undefined;
+  readonly error: string | undefined;
+}
+
+export class GridPanel implements vscode.Disposable {
+  static readonly viewType = 'socrata.grid';
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private pending: HostToGrid | undefined;
+  private index = 0;
+  private current: GridPage | undefined;
+  private error: string | undefined;
+  private abort: AbortController | undefined;
+  private disposed = false;
+  /** Settles when the first page has loaded (or failed). */
+  readonly firstLoad: Promise<GridState>;
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly source: GridSource,
+    private readonly run: (work: () => Promise<void>) => Promise<unknown>,
+  ) {
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((message: unknown) => {
+        if (!isGridToHost(message)) return;
+        switch (message.type) {
+          case 'ready':
+            this.ready = true;
+            if (this.pending) void this.panel.webview.postMessage(this.pending);
+            this.pending = undefined;
+            return;
+          case 'next':
+            void this.show(this.index + 1);
+            return;
+          case 'previous':
+            void this.show(Math.max(0, this.index - 1));
+            return;
+          case 'retry':
+            void this.show(this.index);
+            return;
+          case 'saveCsv':
+            if (this.source.saveCsv) void this.run(() => this.source.saveCsv?.() ?? Promise.resolve());
+            return;
+        }
+      }),
+    );
+    this.firstLoad = this.show(0);
+  }
+
+  /** Opens a grid for `source` in a new editor tab and starts loading its first page. */
+  static open(extensionUri: vscode.Uri, source: GridSource, run: (work: () => Promise<void>) => Promise<unknown>): GridPanel {
+    const roots = [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')];
+    const panel = vscode.window.createWebviewPanel(GridPanel.viewType, source.title, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: roots,
+      retainContextWhenHidden: false,
+    });
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'views-socrata.svg');
+    panel.webview.html = gridHtml(panel.webview, extensionUri, source.title);
+    return new GridPanel(panel, source, run);
+  }
+
+  get state(): GridState {
+    return { pageIndex: this.index, page: this.current, error: this.error };
+  }
+
+  private post(message: HostToGrid): void {
+    if (this.disposed) return;
+    if (this.ready) void this.panel.webview.postMessage(message);
+    // Before "ready" only the latest state matters.
+    else this.pending = message;
+  }
+
+  /** Loads and shows page `index`; the state after loading is returned (and kept for `state`). */
+  async show(index: number): Promise<GridState> {
+    this.abort?.abort();
+    const abort = new AbortController();
+    this.abort = abort;
+    this.post({ type: 'busy', message: `Loading rows ${index * this.source.pageSize + 1}–${(index + 1) * this.source.pageSize}…` });
+    try {
+      const page = await this.source.load(index, abort.signal);
+      if (abort.signal.aborted) return this.state;
+      this.index = index;
+      this.current = page;
+      this.error = undefined;
+      this.post({
+        type: 'page',
+        title: this.source.title,
+        subtitle: this.source.subtitle,
+        columns: page.columns,
+        rows: page.rows,
+        firstRow: index * this.source.pageSize + 1,
+        hasPrevious: index > 0,
+        hasNext: page.hasNext,
+        canSave: this.source.saveCsv !== undefined,
+      });
+    } catch (error) {
+      if (abort.signal.aborted) return this.state;
+      this.index = index;
+      this.current = undefined;
+      this.error = error instanceof Error ? error.message : String(error);
+      this.post({ type: 'error', title: this.source.title, message: this.error, hasPrevious: index > 0 });
+    }
+    return this.state;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.abort?.abort();
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function gridHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
+  const nonce = randomBytes(16).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'grid.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'views-grid.css'));
+  const csp = [`default-src 'none'`, `style-src ${webview.cspSource}`, `font-src ${webview.cspSource}`, `img-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${escapeAttribute(style.toString())}">
+<title>${escapeAttribute(title)}</title>
+</head>
+<body>
+<main id="root" aria-live="polite"></main>
+<script nonce="${nonce}" src="${escapeAttribute(script.toString())}"></script>
+</body>
+</html>`;
+}

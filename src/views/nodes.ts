@@ -1,0 +1,319 @@
+// The dataset browser's node types. One hierarchy with a `kind` discriminant, a parent link and a stable id:
+// account (one per signed-in domain/account) → datasets (paged, with a trailing "Load more…") → columns.
+// Errors and empty states are nodes too, so getChildren never shows a pop-up.
+import * as vscode from 'vscode';
+import type { AccountDescription } from '../auth/model';
+import { parseDomain, type SodaDomain } from '../soda/domain';
+import type { CatalogEntry, ViewColumn, ViewMetadata } from '../soda/types';
+import { contextValue, soqlTypeName, Tokens, updatedText } from './model';
+
+export const VIEW_ID = 'socrata.datasets';
+
+export const TreeCommands = {
+  loadMore: 'socrata.datasets.loadMore',
+  refreshItem: 'socrata.treeItem.refresh',
+  previewRows: 'socrata.dataset.previewRows',
+} as const;
+
+export type DatasetsNode = AccountNode | DatasetNode | ColumnNode | LoadMoreNode | ErrorNode | MessageNode;
+
+/** Where loading a list stands: nothing yet, loaded (with a cursor), or failed. */
+export interface PageState<T> {
+  items: T[];
+  /** Offset of the next catalog page; undefined when everything is loaded. */
+  nextOffset: number | undefined;
+  total: number;
+  error: unknown;
+}
+
+export class AccountNode {
+  readonly kind = 'domain';
+  readonly parent = undefined;
+  readonly domain: SodaDomain;
+  /** Loaded datasets and the catalog cursor; undefined until the first page is fetched. */
+  page: PageState<DatasetNode> | undefined;
+  /** Datasets opened with "Go to Dataset…" that are not in the user's own list. */
+  readonly extra: DatasetNode[] = [];
+
+  constructor(
+    readonly account: AccountDescription,
+    /** More than one account on this domain: the label names the user too. */
+    private readonly showUser: boolean,
+  ) {
+    this.domain = parseDomain(account.domain);
+  }
+
+  get id(): string {
+    return `account:${this.account.id}`;
+  }
+
+  treeItem(filter: string | undefined): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.showUser ? `${this.account.domain} (${this.account.email || this.account.displayName})` : this.account.domain, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = this.id;
+    const count = this.page && this.page.error === undefined ? `${this.page.total} dataset${this.page.total === 1 ? '' : 's'}` : undefined;
+    item.description = [this.account.invalid ? 'sign in again' : this.account.displayName, count, filter !== undefined ? `matching "${filter}"` : undefined]
+      .filter((s) => s !== undefined)
+      .join(' · ');
+    item.iconPath = new vscode.ThemeIcon(this.account.invalid ? 'warning' : 'globe');
+    item.contextValue = contextValue('domain', [this.account.invalid === true && Tokens.invalid]);
+    const tip = new vscode.MarkdownString();
+    tip.appendMarkdown('**');
+    tip.appendText(this.account.domain);
+    tip.appendMarkdown('**\n\n');
+    tip.appendText(`Signed in as ${this.account.displayName}${this.account.email ? ` <${this.account.email}>` : ''}${this.account.roleName ? `, role ${this.account.roleName}` : ''}`);
+    item.tooltip = tip;
+    return item;
+  }
+}
+
+export class DatasetNode {
+  readonly kind = 'dataset';
+  /** View metadata, loaded when the node is expanded (columns, row identifier, rights, visibility). */
+  view: ViewMetadata | undefined;
+  viewError: unknown;
+
+  constructor(
+    readonly parent: AccountNode,
+    readonly entry: CatalogEntry,
+  ) {}
+
+  get id(): string {
+    return `dataset:${this.parent.account.id}:${this.entry.id}`;
+  }
+
+  get datasetId(): string {
+    return this.entry.id;
+  }
+
+  get domain(): SodaDomain {
+    return this.parent.domain;
+  }
+
+  get name(): string {
+    return this.view?.name ?? this.entry.name;
+  }
+
+  get owned(): boolean {
+    const owner = this.view?.owner?.id ?? this.entry.owner?.id;
+    return owner !== undefined && owner === this.parent.account.userId;
+  }
+
+  /** Known from the view's rights; before they are loaded, the owner is assumed to be able to write. */
+  get writable(): boolean {
+    if (this.view?.rights !== undefined) return this.view.rights.includes('write');
+    return this.owned;
+  }
+
+  get rowIdentifier(): ViewColumn | undefined {
+    const id = this.view?.rowIdentifierColumnId;
+    return id === undefined ? undefined : this.view?.columns.find((c) => c.id === id);
+  }
+
+  /** true/false when known (catalog `metadata.is_public` with show_visibility, or the view's public grant). */
+  get isPublic(): boolean | undefined {
+    const grants = this.view?.raw.grants;
+    if (Array.isArray(grants)) {
+      return grants.some((g) => typeof g === 'object' && g !== null && Array.isArray((g as { flags?: unknown }).flags) && ((g as { flags: unknown[] }).flags).includes('public'));
+    }
+    const meta = this.entry.raw.metadata;
+    if (typeof meta === 'object' && meta !== null) {
+      const v = (meta as Record<string, unknown>).is_public ?? (meta as Record<string, unknown>).visible_to_anonymous;
+      if (typeof v === 'boolean') return v;
+    }
+    return undefined;
+  }
+
+  contextValue(): string {
+    const pub = this.isPublic;
+    return contextValue('dataset', [
+      this.owned && Tokens.owned,
+      this.writable && Tokens.writable,
+      this.rowIdentifier !== undefined && Tokens.hasRowId,
+      pub === true && Tokens.public,
+      pub === false && Tokens.private,
+    ]);
+  }
+
+  private icon(): vscode.ThemeIcon {
+    if (this.isPublic === false) return new vscode.ThemeIcon('lock');
+    switch (this.view?.viewType ?? this.entry.type) {
+      case 'blobby':
+      case 'file':
+        return new vscode.ThemeIcon('file');
+      case 'href':
+      case 'link':
+        return new vscode.ThemeIcon('link-external');
+      case 'map':
+      case 'geo':
+        return new vscode.ThemeIcon('map');
+      case 'chart':
+        return new vscode.ThemeIcon('graph');
+      case 'story':
+        return new vscode.ThemeIcon('book');
+      default:
+        return new vscode.ThemeIcon(this.writable ? 'table' : 'eye');
+    }
+  }
+
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.id;
+    const when = updatedText(this.entry.updatedAt);
+    item.description = [this.datasetId, when].filter((s) => s !== undefined).join(' · ');
+    item.iconPath = this.icon();
+    item.contextValue = this.contextValue();
+    item.tooltip = this.tooltip();
+    item.accessibilityInformation = { label: `${this.name}, dataset ${this.datasetId}${when ? `, ${when}` : ''}` };
+    return item;
+  }
+
+  /** Metadata as Markdown. Every value from the server goes through appendText (escaped, no HTML, no links). */
+  tooltip(): vscode.MarkdownString {
+    const md = new vscode.MarkdownString();
+    md.isTrusted = false;
+    md.supportHtml = false;
+    md.appendMarkdown('**');
+    md.appendText(this.name);
+    md.appendMarkdown('** `');
+    md.appendText(this.datasetId);
+    md.appendMarkdown('`\n\n');
+    const description = this.view?.description ?? this.entry.description;
+    if (description) {
+      md.appendText(description.length > 400 ? `${description.slice(0, 400)}…` : description);
+      md.appendMarkdown('\n\n');
+    }
+    const lines: [string, string | undefined][] = [
+      ['Owner', this.view?.owner?.displayName ?? this.entry.owner?.displayName],
+      ['Type', this.view?.viewType ?? this.entry.type],
+      ['Visibility', this.isPublic === undefined ? undefined : this.isPublic ? 'public' : 'private'],
+      ['Updated', this.entry.updatedAt],
+      ['Created', this.entry.createdAt],
+      ['Columns', String(this.view?.columns.length ?? this.entry.columns.length)],
+      ['Row identifier', this.view ? (this.rowIdentifier?.fieldName ?? 'none') : undefined],
+      ['You can', this.view?.rights !== undefined ? (this.writable ? 'read and write' : 'read only') : undefined],
+    ];
+    for (const [label, value] of lines) {
+      if (value === undefined || value === '') continue;
+      md.appendMarkdown(`- ${label}: `);
+      md.appendText(value);
+      md.appendMarkdown('\n');
+    }
+    return md;
+  }
+}
+
+export class ColumnNode {
+  readonly kind = 'column';
+
+  constructor(
+    readonly parent: DatasetNode,
+    readonly column: ViewColumn,
+    readonly isRowIdentifier: boolean,
+  ) {}
+
+  get id(): string {
+    return `${this.parent.id}:column:${this.column.fieldName}`;
+  }
+
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.column.fieldName, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    const type = soqlTypeName(this.column.dataTypeName);
+    item.description = `${type}${this.isRowIdentifier ? ' · row identifier' : ''}`;
+    item.iconPath = new vscode.ThemeIcon(this.isRowIdentifier ? 'key' : iconForType(type));
+    item.contextValue = contextValue('column', [this.isRowIdentifier && Tokens.rowId]);
+    const tip = new vscode.MarkdownString();
+    tip.appendMarkdown('**');
+    tip.appendText(this.column.name);
+    tip.appendMarkdown('** `');
+    tip.appendText(this.column.fieldName);
+    tip.appendMarkdown('`\n\n');
+    tip.appendText(`${type} (${this.column.dataTypeName})${this.isRowIdentifier ? ' — row identifier' : ''}`);
+    if (this.column.description) {
+      tip.appendMarkdown('\n\n');
+      tip.appendText(this.column.description);
+    }
+    item.tooltip = tip;
+    return item;
+  }
+}
+
+function iconForType(type: string): string {
+  if (type === 'number' || type === 'double') return 'symbol-number';
+  if (type === 'boolean') return 'symbol-boolean';
+  if (type.endsWith('timestamp') || type === 'datestamp') return 'calendar';
+  if (['point', 'multipoint', 'line', 'multiline', 'polygon', 'multipolygon', 'location'].includes(type)) return 'location';
+  if (type === 'url') return 'link';
+  return 'symbol-string';
+}
+
+export class LoadMoreNode {
+  readonly kind = 'loadMore';
+
+  constructor(
+    readonly parent: AccountNode,
+    readonly loaded: number,
+    readonly total: number,
+  ) {}
+
+  get id(): string {
+    return `${this.parent.id}:loadMore`;
+  }
+
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.description = `${this.loaded} of ${this.total}`;
+    item.iconPath = new vscode.ThemeIcon('more');
+    item.contextValue = contextValue('loadMore');
+    item.command = { command: TreeCommands.loadMore, title: 'Load More', arguments: [this] };
+    return item;
+  }
+}
+
+export class ErrorNode {
+  readonly kind = 'error';
+
+  constructor(
+    readonly parent: AccountNode | DatasetNode,
+    readonly message: string,
+    /** A command to fix it other than retrying (e.g. sign in again). */
+    readonly action?: vscode.Command,
+  ) {}
+
+  get id(): string {
+    return `${this.parent.id}:error`;
+  }
+
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.message, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.description = this.action ? this.action.title : 'click to retry';
+    item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+    item.contextValue = contextValue('error');
+    item.tooltip = new vscode.MarkdownString().appendText(this.message);
+    item.command = this.action ?? { command: TreeCommands.refreshItem, title: 'Retry', arguments: [this] };
+    return item;
+  }
+}
+
+export class MessageNode {
+  readonly kind = 'message';
+
+  constructor(
+    readonly parent: AccountNode | DatasetNode,
+    readonly message: string,
+  ) {}
+
+  get id(): string {
+    return `${this.parent.id}:message`;
+  }
+
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.message, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.iconPath = new vscode.ThemeIcon('info');
+    item.contextValue = contextValue('message');
+    return item;
+  }
+}
