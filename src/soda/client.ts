@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { assert4x4 } from './domain';
 import { SodaError } from './errors';
 import { type BodySource, type GatewayOptions, type HttpMethod, type RequestOptions, SodaHttp, type SodaResponse } from './http';
+import { type RetryPolicy } from './retry';
 import { normaliseUpsertResult, parseCatalogEntry, parseCurrentUser, parseView, rowIdentifierField } from './results';
 import {
   CATALOG_OFFSET_CAP,
@@ -20,7 +21,12 @@ import {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Limit per attempt (see `RequestOptions.timeoutMs`). */
   timeoutMs?: number;
+  /** Override the client's retry policy for this call; `false` = a single attempt. */
+  retry?: Partial<RetryPolicy> | false;
+  /** X-Socrata-RequestId to use (to group several calls of one larger operation). */
+  operationId?: string;
 }
 
 export interface WriteOptions extends CallOptions {
@@ -284,6 +290,8 @@ export class SodaClient {
       safeToRepeat: safe,
       signal: opts.signal,
       timeoutMs: opts.timeoutMs,
+      retry: opts.retry,
+      operationId: opts.operationId,
     });
     return normaliseUpsertResult(res.body);
   }
@@ -362,6 +370,8 @@ export class SodaClient {
       headers: { accept: 'text/csv' },
       signal: opts.signal,
       timeoutMs: opts.timeoutMs,
+      retry: opts.retry,
+      operationId: opts.operationId,
       maxBodyBytes: opts.maxBytes,
     });
     return res.body;

@@ -320,6 +320,11 @@ describe('soda client: retries seen in the emulator’s fault log', () => {
     const e = await rejects(client().upsert('tree-cnsu', [{ species: 'Ginkgo' }]));
     assert.deepEqual([e.kind, e.status, e.outcome], ['server', 503, 'unknown']);
     assert.equal(emu.faultLog().length, 1);
+    // A safe call can opt out of retries for itself.
+    emu.setFaults('error=1,errorStatus=503,only=/resource/bldg-prmt.json');
+    const once = await rejects(client().rows('bldg-prmt', { limit: 1 }, { retry: false }));
+    assert.deepEqual([once.kind, once.attempts], ['server', 1]);
+    assert.equal(emu.faultLog().length, 1);
     assert.equal(emu.store.rowCount('tree-cnsu'), before);
   });
 
