@@ -1,0 +1,380 @@
+// The publish flow's commands: Explorer right-click ("Publish to Socrata…", "Preview as Socrata Import"), the palette
+// ("Socrata: Publish CSV…", "Socrata: Publish Again", "Socrata: Cancel Publish") and the dataset tree ("Publish CSV
+// to This Dataset…"). Handlers are thin: each resolves its inputs (asking only for what is missing) and hands over to
+// the preview or the runner. Every command also takes an argument object, so keybindings, other extensions and the
+// tests can run it without dialogs.
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import * as vscode from 'vscode';
+import type { SocrataAccounts } from '../auth/accounts';
+import { loadSpec, parseSpec, type LoadedSpec, type PublishRequest, type PublishSpec } from '../publish';
+import type { SodaClient } from '../soda/client';
+import { parseDomain } from '../soda/domain';
+import { pickDataset, targetOf } from '../views/pick';
+import { PreviewPanel, type PreviewActions } from '../preview/panel';
+import {
+  type ColumnTarget, isColumnTarget, isColumnType, isMode, isRestoreState, type Mode, PREVIEW_VIEW_TYPE, type PreviewAction, type PreviewColumnType,
+  type PreviewRestoreState,
+} from '../preview/protocol';
+import { PreviewSession, type SessionTarget } from '../preview/session';
+import { type CommandBoundary, ExpectedError, UserCancelledError } from './boundary';
+import { type PublishOutcome, type PublishRunner, readPublishSettings } from './publishRun';
+
+export const PublishCommands = {
+  /** Explorer context menu: "Publish to Socrata…". */
+  publishFile: 'socrata.csv.publish',
+  /** Explorer context menu, editor title and palette: "Preview as Socrata Import". */
+  preview: 'socrata.csv.preview',
+  /** Palette: "Socrata: Publish CSV…" (pick the file, then the target). */
+  publishCsv: 'socrata.publishCsv',
+  publishAgain: 'socrata.publishAgain',
+  /** Dataset tree: "Publish CSV to This Dataset…". */
+  publishToDataset: 'socrata.dataset.publishCsv',
+  cancel: 'socrata.publish.cancel',
+} as const;
+
+const LAST_PUBLISH_KEY = 'socrata.lastPublish';
+const SPEC_GLOB = '**/{socrata.publish.json,*.socrata.json}';
+
+/** The argument object every flow command accepts (all optional). */
+export interface PublishCommandArgs {
+  file?: string;
+  domain?: string;
+  dataset?: string;
+  accountId?: string;
+  newDataset?: { name: string; description?: string };
+  mode?: Mode;
+  mapping?: Record<string, ColumnTarget>;
+  types?: Record<string, PreviewColumnType>;
+  /** Run a button's action once the background pass is done: the command then returns its outcome. */
+  run?: 'dryRun' | 'publish';
+  /** Skip the confirmation of destructive modes (automation that has already asked). */
+  confirmed?: boolean;
+  /** Publish Again: the spec file to run. */
+  spec?: string;
+}
+
+export interface FlowResult {
+  file: string;
+  preview: ReturnType<PreviewSession['summary']>;
+  outcome: PublishOutcome | undefined;
+}
+
+type LastPublish = { kind: 'spec'; path: string } | { kind: 'request'; domain: string; request: PublishRequest };
+
+export interface PublishFlowDeps {
+  readonly context: vscode.ExtensionContext;
+  readonly accounts: SocrataAccounts<SodaClient>;
+  readonly log: vscode.LogOutputChannel;
+  readonly boundary: CommandBoundary;
+  readonly runner: PublishRunner;
+  readonly diagnostics: vscode.DiagnosticCollection;
+}
+
+function isArgs(v: unknown): v is PublishCommandArgs {
+  return typeof v === 'object' && v !== null && !(v instanceof vscode.Uri) && !Array.isArray(v);
+}
+
+/** Checks an argument object field by field; a bad one is an error naming the field. */
+function checkArgs(a: PublishCommandArgs): PublishCommandArgs {
+  const bad = (field: string, why: string): never => {
+    throw new ExpectedError(`Argument ${field}: ${why}.`);
+  };
+  if (a.file !== undefined && typeof a.file !== 'string') bad('file', 'must be a path');
+  if (a.domain !== undefined) {
+    if (typeof a.domain !== 'string') bad('domain', 'must be a domain such as data.city.gov');
+    parseDomain(a.domain);
+  }
+  if (a.dataset !== undefined && (typeof a.dataset !== 'string' || !/^[a-z0-9]{4}-[a-z0-9]{4}$/.test(a.dataset))) bad('dataset', 'must be a 4x4 id such as abcd-1234');
+  if (a.mode !== undefined && !isMode(a.mode)) bad('mode', 'must be one of upsert, append, replace, delete, sync, create');
+  if (a.newDataset !== undefined && (typeof a.newDataset !== 'object' || typeof a.newDataset.name !== 'string' || a.newDataset.name.trim() === '')) bad('newDataset.name', 'is required');
+  if (a.mapping !== undefined && !Object.values(a.mapping).every(isColumnTarget)) bad('mapping', 'values must be field names or null');
+  if (a.types !== undefined && !Object.values(a.types).every(isColumnType)) bad('types', 'values must be column types such as text or number');
+  if (a.run !== undefined && a.run !== 'dryRun' && a.run !== 'publish') bad('run', 'must be dryRun or publish');
+  return a;
+}
+
+export class PublishFlow {
+  private readonly panels = new Map<string, PreviewPanel>();
+
+  constructor(private readonly deps: PublishFlowDeps) {}
+
+  get openPreviews(): readonly PreviewPanel[] {
+    return [...this.panels.values()];
+  }
+
+  register(): vscode.Disposable[] {
+    const b = this.deps.boundary;
+    return [
+      b.register(PublishCommands.publishFile, (a0, a1) => this.publishFile(a0, a1, true)),
+      b.register(PublishCommands.publishCsv, (a0, a1) => this.publishFile(a0, a1, true)),
+      b.register(PublishCommands.preview, (a0, a1) => this.publishFile(a0, a1, false)),
+      b.register(PublishCommands.publishToDataset, (a0, a1) => this.publishToDataset(a0, a1)),
+      b.register(PublishCommands.publishAgain, (a0) => this.publishAgain(a0)),
+      b.register(PublishCommands.cancel, () => this.deps.runner.cancel()),
+      vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, { deserializeWebviewPanel: (panel, state) => this.revive(panel, state) }),
+      { dispose: () => [...this.panels.values()].forEach((p) => p.dispose()) },
+    ];
+  }
+
+  // ---- entry points ------------------------------------------------------------------------------------------
+
+  private async publishFile(a0: unknown, a1: unknown, pickTarget: boolean): Promise<FlowResult> {
+    const args = checkArgs(isArgs(a0) ? a0 : isArgs(a1) ? a1 : {});
+    const file = a0 instanceof vscode.Uri ? a0.fsPath : (args.file ?? (await this.askFile()));
+    let target = this.targetFromArgs(args);
+    let initial: Partial<{ mode: Mode; mapping: Record<string, ColumnTarget>; types: Record<string, PreviewColumnType> }> = {};
+    if (!target) {
+      const spec = await this.specFor(file);
+      if (spec) {
+        this.deps.log.info(`Starting from the publish spec ${vscode.workspace.asRelativePath(spec.path)} for ${basename(file)}.`);
+        target = spec.target;
+        initial = { mode: spec.loaded.spec.mode, mapping: spec.loaded.spec.mapping ?? {}, types: (spec.loaded.spec.types ?? {}) as Record<string, PreviewColumnType> };
+      }
+    }
+    if (!target && pickTarget) {
+      target = await this.pickTarget();
+      if (!target) throw new UserCancelledError();
+    }
+    return this.open(file, target, { ...initial, ...(args.mode ? { mode: args.mode } : {}), ...(args.mapping ? { mapping: args.mapping } : {}), ...(args.types ? { types: args.types } : {}) }, args);
+  }
+
+  private async publishToDataset(a0: unknown, a1: unknown): Promise<FlowResult> {
+    const args = checkArgs(isArgs(a1) ? a1 : isArgs(a0) && targetOf(a0) === undefined ? a0 : {});
+    let target: SessionTarget | undefined;
+    const fromNode = targetOf(a0);
+    if (fromNode) target = { domain: fromNode.domain, id: fromNode.id, ...(fromNode.accountId ? { accountId: fromNode.accountId } : {}) };
+    target ??= this.targetFromArgs(args) ?? (await this.pickTarget());
+    if (!target) throw new UserCancelledError();
+    const file = args.file ?? (await this.askFile());
+    return this.open(file, target, args.mode ? { mode: args.mode } : {}, args);
+  }
+
+  private async publishAgain(a0: unknown): Promise<PublishOutcome | undefined> {
+    const args = isArgs(a0) ? checkArgs(a0) : {};
+    let last: LastPublish | undefined;
+    if (args.spec !== undefined) last = { kind: 'spec', path: resolve(args.spec) };
+    else last = await this.chooseAgain();
+    if (!last) throw new UserCancelledError();
+    let domain: string;
+    let request: PublishRequest;
+    if (last.kind === 'spec') {
+      const loaded = await loadSpec(last.path).catch((e: unknown) => {
+        throw new ExpectedError(e instanceof Error ? e.message : String(e));
+      });
+      domain = loaded.domain;
+      const s = readPublishSettings();
+      request = { ...loaded.request, batchSize: loaded.request.batchSize ?? s.batchSize, concurrency: loaded.request.concurrency ?? s.concurrency };
+    } else {
+      domain = last.domain;
+      request = last.request;
+    }
+    const client = await this.client(domain);
+    await this.remember(last);
+    return this.deps.runner.run({ client, request, dryRun: args.run === 'dryRun', confirmed: args.confirmed === true });
+  }
+
+  // ---- the preview -------------------------------------------------------------------------------------------
+
+  private async open(file: string, target: SessionTarget | undefined, initial: Partial<{ mode: Mode; mapping: Record<string, ColumnTarget>; types: Record<string, PreviewColumnType> }>, args: PublishCommandArgs): Promise<FlowResult> {
+    const full = resolve(file);
+    if (!existsSync(full)) throw new ExpectedError(`${full}: the file does not exist.`);
+    const existing = this.panels.get(full);
+    let panel: PreviewPanel;
+    if (existing) {
+      panel = existing;
+      panel.reveal();
+      if (target) await panel.session.setTarget(target);
+      if (initial.mode) panel.session.setMode(initial.mode);
+    } else {
+      const session = new PreviewSession({ accounts: this.deps.accounts, log: this.deps.log, settings: readPublishSettings }, full, { target, ...initial });
+      panel = PreviewPanel.create(this.deps.context.extensionUri, session, this.actions(), this.deps.log);
+      this.track(panel);
+      await session.load();
+    }
+    let outcome: PublishOutcome | undefined;
+    if (args.run) {
+      await panel.session.whenScanned();
+      outcome = await this.runAction(panel, args.run, args.confirmed === true);
+    }
+    return { file: full, preview: panel.session.summary(), outcome };
+  }
+
+  private track(panel: PreviewPanel): void {
+    this.panels.set(panel.session.file, panel);
+    panel.onDidDispose(() => {
+      if (this.panels.get(panel.session.file) === panel) this.panels.delete(panel.session.file);
+    });
+  }
+
+  private async revive(webviewPanel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const restore = reviveState(state);
+    if (!restore || !existsSync(restore.file)) {
+      // Nothing usable was saved (or the file is gone): close instead of showing an empty preview.
+      webviewPanel.dispose();
+      return;
+    }
+    const session = new PreviewSession({ accounts: this.deps.accounts, log: this.deps.log, settings: readPublishSettings }, restore.file, restore);
+    const panel = new PreviewPanel(webviewPanel, session, this.deps.context.extensionUri, this.actions(), this.deps.log);
+    this.track(panel);
+    await session.load();
+  }
+
+  private actions(): PreviewActions {
+    return {
+      run: (panel, action) => this.deps.boundary.run(`preview.${action}`, () => this.runAction(panel, action, false)),
+      pickDataset: () => this.pickTarget(),
+      domainForNew: () => this.domainForNew(),
+      setProblems: (uri, problems) => this.deps.diagnostics.set(uri, problems),
+    };
+  }
+
+  private async runAction(panel: PreviewPanel, action: PreviewAction, confirmed: boolean): Promise<PublishOutcome | undefined> {
+    const session = panel.session;
+    if (action === 'saveSpec') {
+      await this.saveSpec(session);
+      return undefined;
+    }
+    const request = session.request();
+    const client = session.currentClient;
+    if (!request || !client) throw new ExpectedError('Choose the dataset to publish to first (or create a new one).');
+    session.busy = action === 'dryRun' ? 'Dry run…' : 'Publishing…';
+    session.fire();
+    try {
+      const view = session.currentView;
+      const isPublic = view ? publicOf(view.raw) : undefined;
+      const outcome = await this.deps.runner.run({ client, request, dryRun: action === 'dryRun', isPublic, confirmed });
+      session.lastResult = outcome.message;
+      if (action === 'publish' && outcome.status !== 'declined') await this.remember({ kind: 'request', domain: client.domain.host, request });
+      return outcome;
+    } finally {
+      session.busy = undefined;
+      session.fire();
+    }
+  }
+
+  // ---- specs -------------------------------------------------------------------------------------------------
+
+  /** The first workspace spec whose CSV is this file. */
+  private async specFor(file: string): Promise<{ path: string; loaded: LoadedSpec; target: SessionTarget } | undefined> {
+    const full = resolve(file);
+    for (const uri of await vscode.workspace.findFiles(SPEC_GLOB, '**/node_modules/**', 200)) {
+      try {
+        const loaded = await loadSpec(uri.fsPath);
+        if (resolve(loaded.request.file) !== full) continue;
+        const s = loaded.spec;
+        const target: SessionTarget = s.dataset === 'new' ? { domain: loaded.domain, newName: s.new?.name ?? basename(file), description: s.new?.description ?? '' } : { domain: parseDomain(loaded.domain).host, id: s.dataset };
+        return { path: uri.fsPath, loaded, target };
+      } catch (e) {
+        this.deps.log.warn(`Skipping the publish spec ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return undefined;
+  }
+
+  private async saveSpec(session: PreviewSession): Promise<string | undefined> {
+    const request = session.request();
+    const target = session.currentTarget;
+    if (!request || !target) throw new ExpectedError('Choose the dataset to publish to first: a spec names its target.');
+    const ext = extname(session.file);
+    const path = join(dirname(session.file), `${basename(session.file, ext)}.socrata.json`);
+    if (existsSync(path)) {
+      const overwrite = 'Overwrite';
+      const choice = await vscode.window.showWarningMessage(`${basename(path)} already exists. Overwrite it?`, { modal: true }, overwrite);
+      if (choice !== overwrite) throw new UserCancelledError();
+    }
+    const rel = relative(dirname(path), session.file).split(sep).join('/');
+    const spec: PublishSpec = {
+      domain: parseDomain(target.domain).host,
+      dataset: 'id' in target ? target.id : 'new',
+      ...('newName' in target ? { new: { name: target.newName, ...(target.description ? { description: target.description } : {}) } } : {}),
+      csv: rel.startsWith('.') ? rel : `./${rel}`,
+      mode: request.mode,
+      ...(request.mapping ? { mapping: request.mapping } : {}),
+      ...(request.types ? { types: request.types } : {}),
+      ...(request.rowIdentifier ? { rowIdentifier: request.rowIdentifier } : {}),
+    };
+    parseSpec(spec, path);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, `${JSON.stringify(spec, null, 2)}\n`, 'utf8');
+    this.deps.log.info(`Saved the publish spec ${path}.`);
+    await this.remember({ kind: 'spec', path });
+    await vscode.window.showTextDocument(vscode.Uri.file(path), { preview: false, viewColumn: vscode.ViewColumn.Beside });
+    return path;
+  }
+
+  private async chooseAgain(): Promise<LastPublish | undefined> {
+    const last = this.deps.context.workspaceState.get<LastPublish>(LAST_PUBLISH_KEY);
+    type Item = vscode.QuickPickItem & { value: LastPublish };
+    const items: Item[] = [];
+    if (last) {
+      const label = last.kind === 'spec' ? vscode.workspace.asRelativePath(last.path) : `${basename(last.request.file)} → ${last.domain}/${last.request.dataset ?? 'new'} (${last.request.mode})`;
+      items.push({ label: `$(history) ${label}`, description: 'last publish', value: last });
+    }
+    for (const uri of await vscode.workspace.findFiles(SPEC_GLOB, '**/node_modules/**', 200)) {
+      if (last?.kind === 'spec' && last.path === uri.fsPath) continue;
+      items.push({ label: `$(file-code) ${vscode.workspace.asRelativePath(uri)}`, description: 'publish spec', value: { kind: 'spec', path: uri.fsPath } });
+    }
+    if (items.length === 0) throw new ExpectedError('Nothing to publish again: no earlier publish and no publish spec (socrata.publish.json or *.socrata.json) in the workspace.');
+    const picked = await vscode.window.showQuickPick(items, { title: 'Publish Again', placeHolder: 'The last publish, or a publish spec of the workspace' });
+    return picked?.value;
+  }
+
+  private async remember(last: LastPublish): Promise<void> {
+    await this.deps.context.workspaceState.update(LAST_PUBLISH_KEY, last);
+  }
+
+  // ---- inputs ------------------------------------------------------------------------------------------------
+
+  private targetFromArgs(a: PublishCommandArgs): SessionTarget | undefined {
+    if (a.domain === undefined) return undefined;
+    const domain = parseDomain(a.domain).host;
+    if (a.dataset !== undefined) return { domain, id: a.dataset, ...(a.accountId ? { accountId: a.accountId } : {}) };
+    if (a.newDataset) return { domain, newName: a.newDataset.name.trim(), description: a.newDataset.description ?? '' };
+    return undefined;
+  }
+
+  private async askFile(): Promise<string> {
+    const active = vscode.window.activeTextEditor?.document.uri;
+    if (active?.scheme === 'file' && /\.(csv|tsv)$/i.test(active.fsPath)) return active.fsPath;
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Preview', title: 'Choose a CSV file to publish', filters: { 'CSV files': ['csv', 'tsv', 'txt'] } });
+    const uri = picked?.[0];
+    if (!uri) throw new UserCancelledError();
+    return uri.fsPath;
+  }
+
+  private async pickTarget(): Promise<SessionTarget | undefined> {
+    const picked = await pickDataset(this.deps.accounts, { title: 'Publish to which dataset?' });
+    if (!picked) return undefined;
+    return { domain: picked.domain, id: picked.id, ...(picked.accountId ? { accountId: picked.accountId } : {}) };
+  }
+
+  private async domainForNew(): Promise<string | undefined> {
+    const domains = await this.deps.accounts.domains();
+    const preferred = readPublishSettings().defaultDomain;
+    if (domains.length === 0) throw new ExpectedError('Sign in to a Socrata portal first (Socrata: Sign In with API Key): a new dataset is created there.');
+    if (domains.length === 1) return domains[0];
+    const sorted = preferred && domains.includes(preferred) ? [preferred, ...domains.filter((d) => d !== preferred)] : domains;
+    return vscode.window.showQuickPick(sorted, { title: 'Create the new dataset on which portal?' });
+  }
+
+  private async client(domain: string): Promise<SodaClient> {
+    const host = parseDomain(domain).host;
+    const client = await this.deps.accounts.getClientFor(host, { silent: false });
+    if (!client) throw new ExpectedError(`Sign in to ${host} to publish there.`);
+    return client;
+  }
+}
+
+function publicOf(raw: Record<string, unknown>): boolean | undefined {
+  const grants = raw.grants;
+  if (!Array.isArray(grants)) return undefined;
+  return grants.some((g) => typeof g === 'object' && g !== null && Array.isArray((g as { flags?: unknown }).flags) && (g as { flags: unknown[] }).flags.includes('public'));
+}
+
+function reviveState(state: unknown): PreviewRestoreState | undefined {
+  if (typeof state !== 'object' || state === null) return undefined;
+  const restore = (state as { restore?: unknown }).restore;
+  return isRestoreState(restore) ? restore : undefined;
+}

@@ -1,0 +1,352 @@
+// Running a publish (or a dry run) in VS Code: plan inside a cancellable progress notification, ask before a
+// destructive mode touches a public dataset, execute with progress in rows, bytes/s and ETA, show the result with
+// its buttons, and log a summary. A cancel is not an error: the journal keeps what was applied, and publishing the
+// same file again resumes.
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { executePublish, isPublishError, planPublish, type PublishPlan, type PublishProgress, type PublishRequest, type PublishResult } from '../publish';
+import type { SodaClient } from '../soda/client';
+import { parseDomain } from '../soda/domain';
+import { isSodaError } from '../soda/errors';
+import type { PublishStatus } from '../status/publishStatus';
+import { DESTRUCTIVE_MODES, type Mode } from '../preview/protocol';
+import { ExpectedError, UserCancelledError } from './boundary';
+
+/** Context key: true while a publish runs (enables "Socrata: Cancel Publish"). */
+export const PUBLISHING_CONTEXT = 'socrata.publishing';
+
+export const PublishSettingKeys = {
+  batchSize: 'publish.batchSize',
+  concurrency: 'publish.concurrency',
+  confirmDestructive: 'publish.confirmDestructive',
+  defaultDomain: 'defaultDomain',
+} as const;
+
+export interface PublishSettings {
+  batchSize: number;
+  concurrency: number;
+  confirmDestructive: boolean;
+  defaultDomain: string;
+}
+
+function clampInt(v: unknown, min: number, max: number, fallback: number): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fallback;
+}
+
+export function readPublishSettings(): PublishSettings {
+  const c = vscode.workspace.getConfiguration('socrata');
+  return {
+    batchSize: clampInt(c.get(PublishSettingKeys.batchSize), 1, 100_000, 10_000),
+    concurrency: clampInt(c.get(PublishSettingKeys.concurrency), 1, 8, 3),
+    confirmDestructive: c.get<boolean>(PublishSettingKeys.confirmDestructive) !== false,
+    defaultDomain: c.get<string>(PublishSettingKeys.defaultDomain) ?? '',
+  };
+}
+
+/** `12 000` */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US').replace(/,/g, '\u2009');
+}
+
+function formatRate(bytesPerSecond: number): string {
+  if (bytesPerSecond >= 1024 * 1024) return `${(bytesPerSecond / (1024 * 1024)).toFixed(bytesPerSecond >= 10 * 1024 * 1024 ? 0 : 1)} MB/s`;
+  return `${Math.round(bytesPerSecond / 1024)} KB/s`;
+}
+
+function formatEta(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+/** "12 000 / 1 000 000 rows · 48 MB/s · ETA 0:21" */
+export function formatProgress(p: PublishProgress, elapsedMs: number): string {
+  const rows = p.rowsTotal !== undefined ? `${formatCount(p.rowsDone)} / ${formatCount(p.rowsTotal)} rows` : `${formatCount(p.rowsDone)} rows`;
+  const parts = [rows];
+  if (elapsedMs > 0 && p.bytesDone > 0) parts.push(formatRate((p.bytesDone / elapsedMs) * 1000));
+  if (p.etaSeconds !== undefined) parts.push(`ETA ${formatEta(p.etaSeconds)}`);
+  return parts.join(' · ');
+}
+
+export interface PublishJob {
+  readonly client: SodaClient;
+  readonly request: PublishRequest;
+  readonly dryRun: boolean;
+  /** The dataset is public (asked from the server when undefined and the mode is destructive). */
+  readonly isPublic?: boolean | undefined;
+  /** Already confirmed by the caller (automation): no modal. */
+  readonly confirmed?: boolean;
+}
+
+/** What the commands return: the result without the plan's bulky parts. */
+export interface PublishOutcome {
+  status: PublishResult['status'] | 'declined';
+  message: string;
+  domain: string;
+  dataset: string | undefined;
+  mode: Mode;
+  rows: number | undefined;
+  created: number;
+  updated: number;
+  deleted: number;
+  errors: number;
+  problems: number | undefined;
+  errorRowsFile: string | undefined;
+  resume: PublishResult['resume'];
+  appliedRanges: PublishResult['appliedRanges'];
+  plannedCounts: PublishPlan['counts'] | undefined;
+}
+
+function outcomeOf(result: PublishResult, domain: string, request: PublishRequest): PublishOutcome {
+  return {
+    status: result.status,
+    message: result.message,
+    domain,
+    dataset: result.dataset ?? result.plan?.dataset ?? request.dataset,
+    mode: request.mode,
+    rows: result.plan?.rows,
+    created: result.created,
+    updated: result.updated,
+    deleted: result.deleted,
+    errors: result.errors,
+    problems: result.plan?.problemCount,
+    errorRowsFile: result.errorRowsFile,
+    resume: result.resume,
+    appliedRanges: result.appliedRanges,
+    plannedCounts: result.plan?.counts,
+  };
+}
+
+function isPublic(raw: Record<string, unknown>): boolean | undefined {
+  const grants = raw.grants;
+  if (!Array.isArray(grants)) return undefined;
+  return grants.some((g) => typeof g === 'object' && g !== null && Array.isArray((g as { flags?: unknown }).flags) && (g as { flags: unknown[] }).flags.includes('public'));
+}
+
+/** The modal text for a destructive mode on a public dataset: names the dataset and the row counts. */
+export function confirmationText(plan: PublishPlan): { message: string; detail: string; button: string } {
+  const name = `"${plan.datasetName ?? plan.dataset ?? ''}" (${plan.dataset ?? 'new'}) on ${plan.domain}`;
+  const c = plan.counts;
+  const n = (v: number | undefined) => (v === undefined ? 'an unknown number of' : formatCount(v));
+  switch (plan.mode) {
+    case 'replace':
+      return {
+        message: `Replace every row of the public dataset ${name}?`,
+        detail: `Its ${n(c.remoteBefore)} rows are replaced by the ${n(c.toCreate ?? c.toSend)} rows of ${basename(plan.file.path)}. Everyone sees the change at once.`,
+        button: 'Replace All Rows',
+      };
+    case 'delete':
+      return {
+        message: `Delete rows from the public dataset ${name}?`,
+        detail: `${n(c.toDelete)} rows listed in ${basename(plan.file.path)} are deleted${c.notFound ? ` (${formatCount(c.notFound)} listed ids are not in the dataset)` : ''}.`,
+        button: 'Delete Rows',
+      };
+    default:
+      return {
+        message: `Sync the public dataset ${name} with ${basename(plan.file.path)}?`,
+        detail: `${n(c.toCreate)} rows are created, ${n(c.toUpdate)} updated and ${n(c.toDelete)} rows that are not in the file are deleted (${n(c.remoteBefore)} rows before, ${n(c.remoteAfter)} after).`,
+        button: 'Sync and Delete',
+      };
+  }
+}
+
+export class PublishRunner implements vscode.Disposable {
+  private current: { abort: AbortController; label: string } | undefined;
+  /** Fires after every finished publish or dry run (the preview shows the last result). */
+  private readonly finished = new vscode.EventEmitter<PublishOutcome>();
+  readonly onDidFinish = this.finished.event;
+
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly status: PublishStatus,
+    private readonly journalDir: () => string | undefined,
+  ) {}
+
+  get running(): string | undefined {
+    return this.current?.label;
+  }
+
+  /** Cancels the running publish; false when none runs. */
+  cancel(): boolean {
+    if (!this.current) return false;
+    this.log.info(`Cancel requested: ${this.current.label}`);
+    this.current.abort.abort();
+    return true;
+  }
+
+  /** Plans, confirms when needed, executes. Undefined when the person declined the confirmation. */
+  async run(job: PublishJob): Promise<PublishOutcome> {
+    if (this.current) throw new ExpectedError(`A publish is already running (${this.current.label}). Wait for it, or cancel it first.`);
+    const domain = job.client.domain.host;
+    const fileName = basename(job.request.file);
+    const label = `${fileName} → ${job.request.dataset ?? job.request.newDataset?.name ?? 'new dataset'} (${job.request.mode})`;
+    const abort = new AbortController();
+    this.current = { abort, label };
+    void vscode.commands.executeCommand('setContext', PUBLISHING_CONTEXT, true);
+    try {
+      const plan = await this.planWithProgress(job, abort, label);
+      if (plan === undefined) return this.report(this.cancelledResult(), domain, job.request, job.dryRun);
+      if (job.dryRun) {
+        const r = this.emptyResult(plan);
+        r.status = 'dry-run';
+        r.message = `Dry run: nothing was sent. ${plan.explanation} ${this.countsText(plan)}${plan.problemCount > 0 ? ` ${formatCount(plan.problemCount)} problem(s) found${plan.blocked ? ': a publish would be refused until they are fixed' : ''}.` : ''}`;
+        return this.report(r, domain, job.request, true);
+      }
+      if (!(await this.confirm(job, plan))) {
+        this.log.info(`Publish declined at the confirmation: ${label}`);
+        return { ...outcomeOf(this.emptyResult(plan), domain, job.request), status: 'declined', message: 'Nothing was sent: the publish was not confirmed.' };
+      }
+      const result = await this.executeWithProgress(job, plan, abort, label);
+      return this.report(result, domain, job.request, false);
+    } finally {
+      this.current = undefined;
+      this.status.hide();
+      void vscode.commands.executeCommand('setContext', PUBLISHING_CONTEXT, false);
+    }
+  }
+
+  private async planWithProgress(job: PublishJob, abort: AbortController, label: string): Promise<PublishPlan | undefined> {
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Socrata: checking ${basename(job.request.file)}`, cancellable: true },
+      async (progress, token) => {
+        const sub = token.onCancellationRequested(() => abort.abort());
+        this.status.show(`checking ${basename(job.request.file)}`, label);
+        let last = 0;
+        try {
+          return await planPublish(job.client, job.request, {
+            signal: abort.signal,
+            onScan: (rows, bytes, size) => {
+              const pct = size > 0 ? (bytes / size) * 100 : 0;
+              progress.report({ message: `${formatCount(rows)} rows read`, increment: pct - last });
+              last = pct;
+            },
+          });
+        } catch (e) {
+          if (abort.signal.aborted) return undefined;
+          if (isPublishError(e)) throw new ExpectedError(e.message);
+          throw e;
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+  }
+
+  private async confirm(job: PublishJob, plan: PublishPlan): Promise<boolean> {
+    if (job.confirmed) return true;
+    if (!(DESTRUCTIVE_MODES as readonly string[]).includes(plan.mode)) return true;
+    if (!readPublishSettings().confirmDestructive) return true;
+    let pub = job.isPublic;
+    if (pub === undefined && plan.dataset) {
+      try {
+        pub = isPublic((await job.client.view(plan.dataset)).raw);
+      } catch {
+        pub = undefined;
+      }
+    }
+    // Unknown visibility is treated like public: better one question too many.
+    if (pub === false) return true;
+    const text = confirmationText(plan);
+    const choice = await vscode.window.showWarningMessage(text.message, { modal: true, detail: text.detail }, text.button);
+    return choice === text.button;
+  }
+
+  private async executeWithProgress(job: PublishJob, plan: PublishPlan, abort: AbortController, label: string): Promise<PublishResult> {
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Socrata: publishing ${basename(plan.file.path)} to ${plan.datasetName ?? plan.dataset ?? 'a new dataset'}`, cancellable: true },
+      async (progress, token) => {
+        const sub = token.onCancellationRequested(() => abort.abort());
+        const started = Date.now();
+        let lastPct = 0;
+        try {
+          return await executePublish(job.client, plan, {
+            signal: abort.signal,
+            journalDir: this.journalDir(),
+            onProgress: (p) => {
+              const text = formatProgress(p, Date.now() - started);
+              const pct = p.rowsTotal ? (p.rowsDone / p.rowsTotal) * 100 : p.bytesTotal > 0 ? (p.bytesDone / p.bytesTotal) * 100 : 0;
+              progress.report({ message: p.stage === 'sending' || p.stage === 'reading' ? text : `${p.stage}… ${text}`, increment: Math.max(0, pct - lastPct) });
+              lastPct = Math.max(lastPct, pct);
+              this.status.show(`${basename(plan.file.path)} ${p.rowsTotal !== undefined ? `${formatCount(p.rowsDone)} / ${formatCount(p.rowsTotal)} rows` : `${formatCount(p.rowsDone)} rows`}`, label);
+            },
+          });
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+  }
+
+  private emptyResult(plan: PublishPlan | undefined): PublishResult {
+    return {
+      status: 'dry-run', message: '', plan, dataset: plan?.dataset, route: plan?.route, created: 0, updated: 0, deleted: 0, errors: 0, rowErrors: [],
+      appliedRanges: [], uncertainRanges: [], errorRowsFile: undefined, resume: undefined, requestIds: [], elapsedMs: 0,
+    };
+  }
+
+  private cancelledResult(): PublishResult {
+    const r = this.emptyResult(undefined);
+    r.status = 'cancelled';
+    r.message = 'Cancelled while checking the file; nothing was sent.';
+    return r;
+  }
+
+  private countsText(plan: PublishPlan): string {
+    const c = plan.counts;
+    const parts: string[] = [];
+    if (plan.rows !== undefined) parts.push(`${formatCount(plan.rows)} rows in the file`);
+    if (c.toCreate !== undefined) parts.push(`${formatCount(c.toCreate)} to create`);
+    if (c.toUpdate !== undefined) parts.push(`${formatCount(c.toUpdate)} to update`);
+    if (c.toDelete !== undefined) parts.push(`${formatCount(c.toDelete)} to delete`);
+    return parts.length ? `${parts.join(', ')}.` : '';
+  }
+
+  private report(result: PublishResult, domain: string, request: PublishRequest, dryRun: boolean): PublishOutcome {
+    const outcome = outcomeOf(result, domain, request);
+    const where = `${domain}/${outcome.dataset ?? 'new'}`;
+    const counts = `created ${result.created}, updated ${result.updated}, deleted ${result.deleted}, errors ${result.errors}`;
+    const line = `${dryRun ? 'Dry run' : 'Publish'} ${basename(request.file)} → ${where} (${request.mode}): ${result.status}; ${counts}; ${(result.elapsedMs / 1000).toFixed(1)} s${result.resume ? `; ${result.resume.status} (${result.resume.skippedRows} rows skipped: ${result.resume.reason})` : ''}${result.requestIds.length ? `; last request id ${result.requestIds[result.requestIds.length - 1] ?? ''}` : ''}`;
+    if (result.status === 'failed' || result.status === 'partial' || result.status === 'refused') this.log.warn(`${line}. ${result.message}`);
+    else this.log.info(line);
+    // Walkthrough steps complete on these context keys.
+    if (dryRun) void vscode.commands.executeCommand('setContext', 'socrata.didDryRun', true);
+    else if (result.status === 'success' || result.status === 'partial') void vscode.commands.executeCommand('setContext', 'socrata.didPublish', true);
+    this.finished.fire(outcome);
+    void this.notify(result, outcome, domain);
+    return outcome;
+  }
+
+  private async notify(result: PublishResult, outcome: PublishOutcome, domain: string): Promise<void> {
+    const buttons: string[] = [];
+    const open = 'Open Dataset';
+    const errors = 'Show Error Rows';
+    const showLog = 'Show Log';
+    if (outcome.dataset && result.status !== 'refused') buttons.push(open);
+    if (result.errorRowsFile) buttons.push(errors);
+    buttons.push(showLog);
+    const text = result.status === 'cancelled' ? `Socrata: publish cancelled. ${result.message}` : `Socrata: ${result.message}`;
+    const show = result.status === 'failed' || result.status === 'refused' ? vscode.window.showErrorMessage : result.status === 'partial' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    const choice = await show(text, ...buttons);
+    if (choice === open && outcome.dataset) {
+      await vscode.env.openExternal(vscode.Uri.parse(new URL(`/d/${outcome.dataset}`, parseDomain(domain).origin).toString()));
+    } else if (choice === errors && result.errorRowsFile) {
+      await vscode.window.showTextDocument(vscode.Uri.file(result.errorRowsFile));
+    } else if (choice === showLog) {
+      this.log.show(true);
+    }
+  }
+
+  dispose(): void {
+    this.current?.abort.abort();
+    this.finished.dispose();
+  }
+}
+
+/** A SODA or publish failure is expected (shown as is); a cancel is silent. */
+export function rethrowExpected(e: unknown): never {
+  if (isSodaError(e, 'cancelled')) throw new UserCancelledError();
+  if (isPublishError(e)) throw new ExpectedError(e.message);
+  throw e;
+}
