@@ -1,0 +1,130 @@
+// socrata-publish (src/cli.ts) as a separate process against the emulator: exit codes, JSON output, refusals.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { build } from 'esbuild';
+import { startEmulator } from '../emulator/index';
+
+const root = join(__dirname, '..', '..');
+const KEY_ENV = { SOCRATA_KEY_ID: 'demo_key_id', SOCRATA_KEY_SECRET: 'demo_key_secret' };
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let bundle = '';
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  // Async (not spawnSync): the emulator answers from this process's event loop.
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOCRATA_')));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bundle, ...args], { cwd: root, env: { ...clean, ...env } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('socrata-publish CLI', () => {
+  let emu: Awaited<ReturnType<typeof startEmulator>>;
+  let dir: string;
+  const file = (name: string, text: string): string => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'publish-cli-'));
+    // The CLI as it ships: bundled by esbuild the way esbuild.js builds dist/cli.js (into a temp dir).
+    bundle = join(dir, 'cli.js');
+    await build({ entryPoints: [join(root, 'src', 'cli.ts')], outfile: bundle, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
+    emu = await startEmulator({ port: 0, seed: 'sample' });
+  });
+  after(async () => {
+    await emu.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--help exits 0; no command and bad usage exit 2 with a message', async () => {
+    const help = await cli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /socrata-publish publish <csv> --domain/);
+    const none = await cli([]);
+    assert.equal(none.code, 2);
+    const badMode = await cli(['publish', file('a.csv', 'x\n1\n'), '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'merge']);
+    assert.equal(badMode.code, 2);
+    assert.match(badMode.stderr, /--mode: must be one of upsert, append, replace, delete, create, sync \(got "merge"\)/);
+    const badFlag = await cli(['publish', '--nope']);
+    assert.equal(badFlag.code, 2);
+    const badDataset = await cli(['publish', 'a.csv', '--domain', emu.domain, '--dataset', 'BAD', '--mode', 'upsert']);
+    assert.equal(badDataset.code, 2);
+    assert.match(badDataset.stderr, /--dataset: "BAD" is not a 4x4 id/);
+  });
+
+  it('publish --json upserts and prints the result; exit 0', async () => {
+    const csv = file('cli-upsert.csv', 'line_item,department,amount\nCLI-1,Parks,1\nCLI-2,Fire,2\n');
+    const r = await cli(['publish', csv, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert', '--json', '--batch-size', '1'], KEY_ENV);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = JSON.parse(r.stdout) as { status: string; created: number; plan: { counts: { toCreate: number } }; requestIds: string[] };
+    assert.equal(out.status, 'success');
+    assert.equal(out.created, 2);
+    assert.equal(out.plan.counts.toCreate, 2);
+    assert.equal(out.requestIds.length, 2);
+    assert.match(r.stderr, /done 2\/2 rows/, 'plain progress lines on a non-TTY stderr');
+    assert.ok(emu.store.findRow('bdgt-priv', 'CLI-2'));
+    assert.doesNotMatch(r.stdout + r.stderr, /demo_key_secret/);
+  });
+
+  it('refuses an unknown dataset, an unreadable file and wrong credentials: exit 1 with a clear message', async () => {
+    const csv = file('cli-b.csv', 'line_item,department,amount\nX,Y,1\n');
+    const unknown = await cli(['publish', csv, '--domain', emu.domain, '--dataset', 'zzzz-9999', '--mode', 'upsert'], KEY_ENV);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stdout, /Dataset zzzz-9999 was not found/);
+    const missing = await cli(['publish', join(dir, 'nope.csv'), '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert'], KEY_ENV);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout, /nope\.csv: cannot read the file \(it does not exist\)/);
+    const wrong = await cli(['publish', csv, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert'], { SOCRATA_KEY_ID: 'demo_key_id', SOCRATA_KEY_SECRET: 'wrong' });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stdout, /refused the credentials/);
+    assert.doesNotMatch(wrong.stdout + wrong.stderr, /Basic [A-Za-z0-9+/=]{8,}/, 'no credentials in the output');
+  });
+
+  it('a spec: dry run with flags overriding, secrets refused naming the key, bad mode named', async () => {
+    const csv = file('spec-data.csv', 'line_item,department,amount\nS-1,Parks,1\n');
+    const spec = file('socrata.publish.json', JSON.stringify({ domain: emu.domain, dataset: 'bdgt-priv', csv: 'spec-data.csv', mode: 'upsert' }));
+    const dry = await cli(['publish', '--spec', spec, '--dry-run', '--json'], KEY_ENV);
+    assert.equal(dry.code, 0, dry.stderr);
+    const out = JSON.parse(dry.stdout) as { status: string; plan: { counts: { toCreate: number }; file: { path: string } } };
+    assert.equal(out.status, 'dry-run');
+    assert.equal(out.plan.counts.toCreate, 1);
+    assert.equal(out.plan.file.path, csv);
+    assert.equal(emu.store.findRow('bdgt-priv', 'S-1'), undefined, 'a dry run writes nothing');
+    const secret = file('secret.socrata.json', JSON.stringify({ domain: emu.domain, dataset: 'bdgt-priv', csv: 'spec-data.csv', mode: 'upsert', password: 'x' }));
+    const s = await cli(['publish', '--spec', secret], KEY_ENV);
+    assert.equal(s.code, 2);
+    assert.match(s.stderr, /secret\.socrata\.json: password: looks like a secret/);
+    const bad = file('bad.socrata.json', JSON.stringify({ domain: emu.domain, dataset: 'bdgt-priv', csv: 'spec-data.csv', mode: 'merge' }));
+    const b = await cli(['publish', '--spec', bad], KEY_ENV);
+    assert.equal(b.code, 2);
+    assert.match(b.stderr, /mode: must be one of upsert, append, replace, delete, create, sync \(got "merge"\)/);
+  });
+
+  it('validate and query', async () => {
+    const bad = file('validate.csv', 'line_item,department,amount\nV-1,Parks,1\nV-2,Parks,abc\n');
+    const v = await cli(['validate', bad, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--json'], KEY_ENV);
+    assert.equal(v.code, 1);
+    const out = JSON.parse(v.stdout) as { ok: boolean; rows: number; problems: string[] };
+    assert.equal(out.ok, false);
+    assert.equal(out.rows, 2);
+    assert.match(out.problems.join('\n'), /validate\.csv:3:3 \(amount\)/);
+    const q = await cli(['query', '--domain', emu.domain, '--dataset', 'bdgt-priv', '--soql', "SELECT line_item WHERE line_item = 'CLI-1'", '--json'], KEY_ENV);
+    assert.equal(q.code, 0, q.stderr);
+    assert.deepEqual(JSON.parse(q.stdout), [{ line_item: 'CLI-1' }]);
+  });
+});
