@@ -90,12 +90,59 @@ function allowScriptsIn(packageJson: string, names: string[]): void {
   writeFileSync(packageJson, JSON.stringify(manifest, null, 2) + '\n');
 }
 
+function installed(): boolean {
+  return existsSync(markerFile()) && readFileSync(markerFile(), 'utf8').trim() === CODE_SERVER_VERSION && existsSync(codeServerBin());
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Several test runs may start at once (e.g. `npm test` and a focused `npm run test:host`): only one may
+ * install. The lock is a directory (created atomically) holding the installer's pid; a lock whose
+ * process is gone is taken over.
+ */
+async function withInstallLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = join(cacheDir(), 'code-server.lock');
+  const owner = join(lock, 'pid');
+  let waited = false;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(owner, String(process.pid));
+      break;
+    } catch {
+      const pid = Number(existsSync(owner) ? readFileSync(owner, 'utf8') : NaN);
+      if (Number.isInteger(pid) && !processAlive(pid)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (!waited) console.log('Another test run is installing code-server; waiting for it…');
+      waited = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /** Installs code-server into the cache once; later calls return immediately. Returns the entry script. */
 export async function ensureCodeServer(): Promise<string> {
+  if (installed()) return codeServerBin();
+  return withInstallLock(async () => (installed() ? codeServerBin() : install()));
+}
+
+async function install(): Promise<string> {
   const dir = installDir();
-  if (existsSync(markerFile()) && readFileSync(markerFile(), 'utf8').trim() === CODE_SERVER_VERSION && existsSync(codeServerBin())) {
-    return codeServerBin();
-  }
   const started = Date.now();
   console.log(`Installing code-server ${CODE_SERVER_VERSION} into ${dir} (once; takes a minute or two)…`);
   await ensureAptPackages();
