@@ -13,6 +13,11 @@ export type EncodeResult =
 function jsonText(v: JsonValue): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  // GeoJSON points are the most common object value: written without the generic serialiser.
+  if (!Array.isArray(v) && v !== null && v.type === 'Point' && Array.isArray(v.coordinates) && v.coordinates.length === 2) {
+    const [x, y] = v.coordinates;
+    if (typeof x === 'number' && typeof y === 'number' && Object.keys(v).length === 2) return `{"type":"Point","coordinates":[${x},${y}]}`;
+  }
   return JSON.stringify(v);
 }
 

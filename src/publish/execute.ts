@@ -214,13 +214,16 @@ async function executeRevision(client: SodaClient, plan: PublishPlan, options: E
 }
 
 interface Batch {
-  rows: string[];
+  /** The request body being built: `[row,row,…]` as UTF-8 bytes (from a small pool of reused buffers). */
+  buf: Buffer;
+  len: number;
+  count: number;
+  /** CSV line of each row in the body, for per-row errors the server reports by position. */
   lines: number[];
-  fields: string[][];
   first: number;
   last: number;
-  bytes: number;
   bytesMark: number;
+  pooled: boolean;
 }
 
 async function executeResource(client: SodaClient, plan: PublishPlan, options: ExecuteOptions, started: number): Promise<PublishResult> {
@@ -268,6 +271,7 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
   let cancelled = false;
   const inflight = new Set<Promise<void>>();
   const rowErrors: RowError[] = [];
+  const serverErrorLines = new Map<number, string>();
   const encoder = new RowEncoder(plan.columns, plan.dateOrders, plan.file.header.length, rid, plan.mode === 'delete');
   const path = `/resource/${dataset}.json`;
 
@@ -278,7 +282,7 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
       await journal.save();
     }
     try {
-      const body = `[${batch.rows.join(',')}]`;
+      const body = batch.buf.subarray(0, batch.len);
       const res = await client.request({ method: 'POST', path, body, contentType: 'application/json', safeToRepeat: safe });
       const r = normaliseUpsertResult(res.body);
       totals.created += r.created;
@@ -288,8 +292,9 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
       for (const re of r.rowErrors) {
         const i = re.inputIndex;
         const line = i !== undefined ? batch.lines[i] : undefined;
-        if (line !== undefined && i !== undefined) {
-          await writer.write(batch.fields[i] ?? [], re.error);
+        if (line !== undefined) {
+          // The row's cells are written to the error-rows CSV at the end (one more read of just those lines).
+          serverErrorLines.set(line, re.error);
           if (rowErrors.length < MAX_ROW_ERRORS) rowErrors.push({ line, message: re.error });
         } else if (rowErrors.length < MAX_ROW_ERRORS) rowErrors.push({ line: batch.first, message: `${re.error} (lines ${batch.first}–${batch.last}; the server did not say which row)` });
       }
@@ -301,7 +306,7 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
         journal.data.inFlight = removeRange(journal.data.inFlight, range);
         await journal.save();
       }
-      meter.rowsDone += batch.rows.length;
+      meter.rowsDone += batch.count;
       meter.bytesDone = Math.max(meter.bytesDone, batch.bytesMark);
       meter.report();
     } catch (e) {
@@ -313,6 +318,8 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
         await journal.save();
       }
       if (isSodaError(e) && e.requestId) result.requestIds.push(e.requestId);
+    } finally {
+      release(batch);
     }
   };
 
@@ -329,10 +336,30 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
     return true;
   };
 
-  const newBatch = (): Batch => ({ rows: [], lines: [], fields: [], first: 0, last: 0, bytes: 0, bytesMark: 0 });
+  // Request bodies are built straight into reused buffers: each row's JSON text is written once, no array of row
+  // strings, no join, no string → bytes copy when sending.
+  const capacity = plan.batchBytes + 64 * 1024;
+  const pool: Buffer[] = [];
+  const release = (b: Batch): void => {
+    if (b.pooled && pool.length <= plan.concurrency) pool.push(b.buf);
+  };
+  const newBatch = (): Batch => {
+    const buf = pool.pop() ?? Buffer.allocUnsafe(capacity);
+    buf[0] = 0x5b; // [
+    return { buf, len: 1, count: 0, lines: [], first: 0, last: 0, bytesMark: 0, pooled: true };
+  };
+  let lastFields: string[] = [];
+  const close = (b: Batch, mark: number): Batch => {
+    b.buf[b.len++] = 0x5d; // ]
+    b.bytesMark = mark;
+    // A quoted field may span lines: the range ends at the last physical line of the batch's last record.
+    for (const f of lastFields) for (let at = f.indexOf(lineBreak); at !== -1; at = f.indexOf(lineBreak, at + 1)) b.last++;
+    return b;
+  };
   let batch = newBatch();
   let skippedRows = 0;
   const reader = await openCsv(plan.file.path, { batchSize: 2000 });
+  const lineBreak = reader.format.lineBreak;
   try {
     outer: for await (const records of reader.batches()) {
       if (signal?.aborted) {
@@ -352,26 +379,41 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
           if (rowErrors.length < MAX_ROW_ERRORS) rowErrors.push({ line: rec.line, message: res.message });
           continue;
         }
-        if (batch.rows.length === 0) batch.first = rec.line;
-        batch.rows.push(res.json);
+        const json = res.json;
+        // Worst case 3 bytes per UTF-16 unit, plus "," and "]".
+        const worst = json.length * 3 + 2;
+        if (batch.len + worst > capacity) {
+          if (batch.count > 0) {
+            const full = close(batch, reader.bytesRead);
+            batch = newBatch();
+            if (!(await dispatch(full))) break outer;
+          }
+          if (worst + 1 > capacity) {
+            // One row larger than a batch: its own request.
+            const own = Buffer.from(`[${json}]`);
+            lastFields = rec.fields;
+            const single: Batch = { buf: own, len: own.length - 1, count: 1, lines: [rec.line], first: rec.line, last: rec.line, bytesMark: 0, pooled: false };
+            if (!(await dispatch(close(single, reader.bytesRead)))) break outer;
+            continue;
+          }
+        }
+        if (batch.count === 0) batch.first = rec.line;
+        else batch.buf[batch.len++] = 0x2c; // ,
+        batch.len += batch.buf.write(json, batch.len);
+        batch.count++;
         batch.lines.push(rec.line);
-        batch.fields.push(rec.fields);
         batch.last = rec.line;
-        batch.bytes += res.json.length + 1;
-        if (batch.rows.length >= plan.batchSize || batch.bytes >= plan.batchBytes) {
-          batch.bytesMark = reader.bytesRead;
-          const full = batch;
+        lastFields = rec.fields;
+        if (batch.count >= plan.batchSize || batch.len >= plan.batchBytes) {
+          const full = close(batch, reader.bytesRead);
           batch = newBatch();
           if (!(await dispatch(full))) break outer;
         }
       }
     }
-    if (batch.rows.length > 0 && failure === undefined && !cancelled) {
+    if (batch.count > 0 && failure === undefined && !cancelled) {
       if (signal?.aborted) cancelled = true;
-      else {
-        batch.bytesMark = plan.file.size;
-        await dispatch(batch);
-      }
+      else await dispatch(close(batch, plan.file.size));
     }
   } finally {
     await reader.close().catch(() => undefined);
@@ -412,6 +454,15 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
   result.rowErrors = rowErrors.sort((a, b) => a.line - b.line);
   result.appliedRanges = applied;
   result.uncertainRanges = uncertainRanges;
+  if (serverErrorLines.size > 0) {
+    const again = await openCsv(plan.file.path);
+    for await (const records of again.batches()) {
+      for (const rec of records) {
+        const message = serverErrorLines.get(rec.line);
+        if (message !== undefined) await writer.write(rec.fields, message);
+      }
+    }
+  }
   result.errorRowsFile = await writer.close();
   if (result.resume && result.resume.status === 'resumed') result.resume.skippedRows = skippedRows;
   const where = `${plan.file.path}`;

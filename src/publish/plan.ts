@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { checkHeader, columnTypeOf, matchHeaders, normaliseFieldName, openCsv, readHead, type ColumnType } from '../csv';
+import { checkHeader, columnTypeOf, CsvError, matchHeaders, normaliseFieldName, openCsv, readHead, type ColumnType } from '../csv';
 import { isSodaError, isValid4x4, type SodaClient, type ViewMetadata, rowIdentifierField } from '../soda';
 import { RowEncoder } from './encode';
 import { PublishError } from './errors';
@@ -154,6 +154,7 @@ function buildMapping(header: string[], req: PublishRequest, view: ViewMetadata 
   const dsColumns = view.columns.filter((c) => !c.fieldName.startsWith(':'));
   const byField = new Map(dsColumns.map((c) => [c.fieldName, c]));
   const matches = matchHeaders(header, dsColumns, 0.85);
+  const unmatched: string[] = [];
   const columns = header.map((h, i): ColumnMappingEntry => {
     let fieldName: string | undefined;
     if (Object.prototype.hasOwnProperty.call(explicit, h)) {
@@ -168,7 +169,7 @@ function buildMapping(header: string[], req: PublishRequest, view: ViewMetadata 
     }
     const col = fieldName !== undefined ? byField.get(fieldName) : undefined;
     if (!col) {
-      if (h !== 'error') warnings.push(`The CSV column "${h}" matches no field of ${view.id} and is not sent (map it in the mapping, or ignore it with null).`);
+      if (h !== 'error') unmatched.push(h);
       return { csvIndex: i, csvHeader: h, fieldName: undefined, type: undefined, note: 'no matching field' };
     }
     const type = types[col.fieldName] ?? columnTypeOf(col.dataTypeName);
@@ -182,6 +183,9 @@ function buildMapping(header: string[], req: PublishRequest, view: ViewMetadata 
     if (other !== undefined) throw new PublishError('invalid-input', `mapping: the CSV columns "${other}" and "${c.csvHeader}" both go to the field ${c.fieldName}; ignore one of them.`, `mapping.${c.csvHeader}`);
     seen.set(c.fieldName, c.csvHeader);
   }
+  // One warning per unmatched column, up to 10; a file with thousands of extra columns gets one summary.
+  for (const h of unmatched.slice(0, 10)) warnings.push(`The CSV column "${h}" matches no field of ${view.id} and is not sent (map it in the mapping, or ignore it with null).`);
+  if (unmatched.length > 10) warnings.push(`${unmatched.length - 10} more CSV columns match no field of ${view.id} and are not sent (${unmatched.length} in all).`);
   return { columns, warnings };
 }
 
@@ -209,6 +213,15 @@ function describeSodaFailure(e: unknown, dataset: string, domain: string): Publi
   return undefined;
 }
 
+/**
+ * A CSV that cannot be read (unterminated quote, bad encoding, a huge field) is a refusal like any other: its
+ * message already names the file, line and column. A cancel stays a cancel.
+ */
+function unreadable(e: unknown): never {
+  if (e instanceof CsvError && e.code !== 'ABORTED') throw new PublishError('invalid-input', e.message, 'file', e);
+  throw e;
+}
+
 /** Builds the plan. Throws PublishError (`refused` / `invalid-input`) for what cannot work, saying why and what to do. */
 export async function planPublish(client: SodaClient, request: PublishRequest, options: PlanOptions = {}): Promise<PublishPlan> {
   checkRequest(request);
@@ -225,7 +238,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
   const hash = await headHash(req.file).catch((e: unknown) => {
     throw new PublishError('invalid-input', `${req.file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)}).`, 'file', e);
   });
-  const head = await readHead(req.file, { rows: 0 });
+  const head = await readHead(req.file, { rows: 0 }).catch(unreadable);
   const header = head.header;
   if (header.length === 0) throw new PublishError('invalid-input', `${req.file}: the file is empty (no header line).`, 'file');
 
@@ -305,37 +318,48 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
     let bad = 0;
     let created = 0;
     let updated = 0;
-    const reader = await openCsv(req.file, { signal: options.signal });
-    for await (const batch of reader.batches()) {
-      for (const rec of batch) {
-        total++;
-        const res = encoder.encode(rec.fields);
-        if (!res.ok) {
-          bad++;
-          problemCount++;
-          if (problems.length < MAX_PROBLEMS) problems.push({ line: rec.line, column: res.column, message: `${req.file}:${rec.line}${res.column !== undefined ? `:${res.column}` : ''}: ${res.message}` });
-          continue;
-        }
-        if (remote !== undefined && res.id !== undefined) {
-          if (req.mode === 'delete') {
-            // A listed id deletes a row once; a repeated or unknown id is a not-found error on the server.
-            if (remote.has(res.id) && !fileNew.has(res.id)) updated++;
-            else created++;
-            fileNew.add(res.id);
-          } else if (remote.has(res.id)) {
-            updated++;
-            seenRemote?.add(res.id);
-          } else if (fileNew.has(res.id)) updated++;
-          else {
-            created++;
-            fileNew.add(res.id);
+    const reader = await openCsv(req.file, { signal: options.signal }).catch(unreadable);
+    try {
+      for await (const batch of reader.batches()) {
+        for (const rec of batch) {
+          total++;
+          const res = encoder.encode(rec.fields);
+          if (!res.ok) {
+            bad++;
+            problemCount++;
+            if (problems.length < MAX_PROBLEMS) problems.push({ line: rec.line, column: res.column, message: `${req.file}:${rec.line}${res.column !== undefined ? `:${res.column}` : ''}: ${res.message}` });
+            continue;
+          }
+          if (remote !== undefined && res.id !== undefined) {
+            if (req.mode === 'delete') {
+              // A listed id deletes a row once; a repeated or unknown id is a not-found error on the server.
+              if (remote.has(res.id) && !fileNew.has(res.id)) updated++;
+              else created++;
+              fileNew.add(res.id);
+            } else if (remote.has(res.id)) {
+              updated++;
+              seenRemote?.add(res.id);
+            } else if (fileNew.has(res.id)) updated++;
+            else {
+              created++;
+              fileNew.add(res.id);
+            }
           }
         }
+        options.onScan?.(total, reader.bytesRead, reader.format.fileSize);
       }
-      options.onScan?.(total, reader.bytesRead, reader.format.fileSize);
+    } catch (e) {
+      unreadable(e);
     }
     rows = total;
     badRows = bad;
+    if (total === 0) {
+      warnings.push(
+        req.mode === 'replace'
+          ? `${req.file} has a header but no data rows: replacing with it leaves ${view?.id ?? 'the dataset'} empty.`
+          : `${req.file} has a header but no data rows: nothing will be sent.`,
+      );
+    }
     const good = total - bad;
     counts.toSend = good;
     if (req.mode === 'create' || (req.mode === 'append' && rid === undefined)) counts.toCreate = good;

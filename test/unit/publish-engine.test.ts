@@ -94,6 +94,25 @@ describe('publish: upsert, append, delete through /resource', () => {
     });
   });
 
+  it('closes batches at the byte limit too, and keeps non-ASCII text and quoted line breaks intact', async () => {
+    await withEmulator(async (emu, client) => {
+      const long = 'é'.repeat(600);
+      const rows = Array.from({ length: 9 }, (_, i) => `U-${i},"${long} ${i}
+second line",${i}`);
+      const csv = file('bytes.csv', `line_item,department,amount\n${rows.join('\n')}\n`);
+      const writes = emu.store.appliedWrites.length;
+      const r = await publish(client, { file: csv, dataset: 'bdgt-priv', mode: 'upsert', batchBytes: 4096 });
+      assert.equal(r.status, 'success', r.message);
+      const sizes = emu.store.appliedWrites.slice(writes).map((w) => w.rowsIn);
+      assert.ok(sizes.length >= 3 && sizes.every((n) => n <= 4), `batches of at most 4096 bytes: ${sizes.join(',')}`);
+      assert.equal(sizes.reduce((a, b) => a + b, 0), 9);
+      // Each record spans two physical lines (2-3, 4-5, …, 18-19): the ranges of the batches join up.
+      assert.deepEqual(r.appliedRanges, [[2, 19]]);
+      const got = (await client.rows('bdgt-priv', { where: "line_item = 'U-7'" })).rows;
+      assert.equal(got[0]?.department, `${long} 7\nsecond line`);
+    });
+  });
+
   it('append to a dataset without a row identifier adds exactly the file rows', async () => {
     await withEmulator(async (_emu, client) => {
       const before = await client.count('tree-cnsu');

@@ -1,0 +1,73 @@
+// One measured task of bench/publish.bench.ts, in its own process. Prints one JSON line:
+// { mode, ms, cpuMs, maxRssMB, … }.
+//   parse <csv>                       csv-parse alone (stream API), the reference
+//   publish <csv> <domain> <4x4>      our engine: upsert through /resource (plan with fullScan: false, skipBadRows)
+//   baseline <csv> <domain> <4x4>     the DataSync/sodapy-style baseline
+//   read-raw <csv>                    reading the file's bytes from disk
+//   revision-upload <csv> <domain> <4x4>   the revision route's chunked upload of the raw bytes
+import { createReadStream } from 'node:fs';
+import { parse } from 'csv-parse';
+import { publish } from '../src/publish';
+import { SodaClient } from '../src/soda';
+import { RevisionsClient, transportFromHttp } from '../src/soda/revisions';
+import { baselinePublish } from './baseline-datasync';
+
+const PUBLISHER = { type: 'basic' as const, email: 'publisher@example.org', password: 'publish-me' };
+
+async function run(mode: string, args: string[]): Promise<Record<string, unknown>> {
+  const [file, domain, id] = args;
+  switch (mode) {
+    case 'parse': {
+      let rows = 0;
+      for await (const _ of createReadStream(file).pipe(parse({ relax_column_count: true }))) rows++;
+      return { rows: rows - 1 };
+    }
+    case 'baseline':
+      return baselinePublish(file, domain, id);
+    case 'read-raw': {
+      let bytes = 0;
+      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) bytes += (chunk as Buffer).length;
+      return { bytes };
+    }
+    case 'publish': {
+      const client = new SodaClient({ domain, auth: PUBLISHER });
+      const r = await publish(client, { file, dataset: id, mode: 'upsert', fullScan: false, skipBadRows: true });
+      await client.close();
+      if (r.status !== 'success' && r.status !== 'partial') throw new Error(r.message);
+      return { created: r.created, errors: r.errors, requests: r.requestIds.length };
+    }
+    case 'revision-upload': {
+      const client = new SodaClient({ domain, auth: PUBLISHER });
+      const rc = new RevisionsClient(transportFromHttp(client.http), { domain: client.domain.host, scheme: client.domain.scheme });
+      const rev = await rc.createRevision(id, { action: 'update' });
+      const source = await rc.createUploadSource(rev, 'bench.csv');
+      const t0 = performance.now();
+      let uploadMs = 0;
+      await rc.uploadFileChunked(source, file, {
+        contentType: 'text/csv',
+        onProgress: (sent, total) => {
+          if (sent === total) uploadMs = performance.now() - t0;
+        },
+      });
+      await rc.discard(id, (rev.resource as { revision_seq: number }).revision_seq).catch(() => undefined);
+      await client.close();
+      return { uploadMs: Math.round(uploadMs) };
+    }
+    default:
+      throw new Error(`unknown mode ${mode}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const [mode, ...args] = process.argv.slice(2);
+  const t0 = performance.now();
+  const extra = await run(mode ?? '', args);
+  const ms = Math.round(performance.now() - t0);
+  const ru = process.resourceUsage();
+  process.stdout.write(`${JSON.stringify({ mode, ms, cpuMs: Math.round((ru.userCPUTime + ru.systemCPUTime) / 1000), maxRssMB: Math.round(ru.maxRSS / 1024), ...extra })}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
