@@ -8,14 +8,28 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { extensionId } from './lib/extensions';
 import { artifactsDir, repoRoot } from './lib/paths';
-import { cleanupAll, waitFor } from './lib/proc';
-import type { HostTestConfig, HostTestResults } from './lib/protocol';
+import { cleanupAll, StopWaiting, waitFor } from './lib/proc';
+import type { HostTestConfig, HostTestResult, HostTestResults } from './lib/protocol';
 import { finish, printOutcome } from './lib/report';
 import { startStack } from './lib/stack';
 import { buildSuite, installRunnerExtension } from './lib/suite';
 import { createSampleWorkspace } from './lib/workspace';
 
-const RESULTS_TIMEOUT_MS = Number(process.env.SOCRATA_HOST_TIMEOUT_MS ?? 180_000);
+/** Give up when no test has started or finished for this long (a hung test, or the suite never started). */
+const RESULTS_IDLE_TIMEOUT_MS = Number(process.env.SOCRATA_HOST_TIMEOUT_MS ?? 120_000);
+/** And in any case after this long. */
+const RESULTS_TOTAL_TIMEOUT_MS = 30 * 60_000;
+
+class StalledError extends StopWaiting {}
+
+function readProgress(file: string): HostTestResult[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as HostTestResult | { started: string })
+    .filter((e): e is HostTestResult => !('started' in e));
+}
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -58,17 +72,40 @@ async function main(): Promise<number> {
     console.log(`workbench ready after ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for the suite…`);
 
     let results: HostTestResults;
+    const progressFile = `${resultsFile}.progress`;
+    let printed = 0;
+    let lastProgress = Date.now();
+    let current = '';
     try {
-      results = await waitFor('the host suite results', RESULTS_TIMEOUT_MS, () =>
-        existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as HostTestResults) : undefined,
-      );
+      results = await waitFor('the host suite results', RESULTS_TOTAL_TIMEOUT_MS, () => {
+        // Print each result as it arrives; give up when no test has started or finished for a while.
+        const lines = existsSync(progressFile) ? readFileSync(progressFile, 'utf8').split('\n').filter((l) => l !== '') : [];
+        for (const line of lines.slice(printed)) {
+          const entry = JSON.parse(line) as HostTestResult | { started: string };
+          if ('started' in entry) current = entry.started;
+          else printOutcome({ title: entry.fullTitle, state: entry.state, durationMs: entry.durationMs, ...(entry.error ? { error: entry.error } : {}) });
+          lastProgress = Date.now();
+        }
+        printed = lines.length;
+        if (existsSync(resultsFile)) return JSON.parse(readFileSync(resultsFile, 'utf8')) as HostTestResults;
+        if (Date.now() - lastProgress > RESULTS_IDLE_TIMEOUT_MS) {
+          throw new StalledError(`no host test finished for ${RESULTS_IDLE_TIMEOUT_MS / 1000} s${current ? ` (running: ${current})` : ' (the suite did not start)'}`);
+        }
+        return undefined;
+      });
     } catch (error) {
       const shot = join(artifactsDir('host'), 'timeout.png');
       await workbench.page.screenshot({ path: shot }).catch(() => undefined);
       saveLogs(stack.userDataDir);
-      return finish('host', 0, 0, `${(error as Error).message} (screenshot: ${shot})`);
+      const passedSoFar = readProgress(progressFile).filter((t) => t.state === 'passed').length;
+      const failedSoFar = readProgress(progressFile).filter((t) => t.state === 'failed').length;
+      return finish('host', passedSoFar, failedSoFar, `${(error as Error).message} (screenshot: ${shot})`);
     }
-    for (const t of results.tests) printOutcome({ title: t.fullTitle, state: t.state, durationMs: t.durationMs, ...(t.error ? { error: t.error } : {}) });
+    // Results not printed live (e.g. a suite that failed to load).
+    const seen = new Set(readProgress(progressFile).map((t) => t.fullTitle));
+    for (const t of results.tests) {
+      if (!seen.has(t.fullTitle)) printOutcome({ title: t.fullTitle, state: t.state, durationMs: t.durationMs, ...(t.error ? { error: t.error } : {}) });
+    }
     for (const note of results.notes) console.log(`  note: ${note}`);
     if (results.failed > 0) saveLogs(stack.userDataDir);
     console.log(`host run took ${((Date.now() - started) / 1000).toFixed(1)} s (suite ${(results.durationMs / 1000).toFixed(1)} s)`);

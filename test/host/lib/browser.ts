@@ -23,8 +23,10 @@ export async function openWorkbench(url: string, options: { timeoutMs?: number }
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
-    await page.goto(url);
-    await page.waitForSelector('.monaco-workbench', { timeout: options.timeoutMs ?? 60_000 });
+    // Generous: on a loaded 2-core machine the first workbench load can take a minute.
+    const timeout = options.timeoutMs ?? 180_000;
+    await page.goto(url, { timeout });
+    await page.waitForSelector('.monaco-workbench', { timeout });
     return { browser, context, page, close: () => browser.close() };
   } catch (error) {
     await browser.close();

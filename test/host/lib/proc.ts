@@ -138,6 +138,9 @@ export async function freePort(preferred = 0): Promise<number> {
   return tryPort(0);
 }
 
+/** Thrown from a `waitFor` check to stop waiting at once (other errors are retried until the time-out). */
+export class StopWaiting extends Error {}
+
 /** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
 export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -147,6 +150,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
       const value = await check();
       if (value !== undefined) return value;
     } catch (error) {
+      if (error instanceof StopWaiting) throw error;
       lastError = error;
     }
     if (Date.now() > deadline) {

@@ -1,7 +1,7 @@
 // Test-only extension: activates once start-up has finished, runs the compiled mocha suite inside the real extension
 // host (real `vscode` API, real SecretStorage), and writes the results to the file the harness waits for.
 // The harness passes a JSON config file through the SOCRATA_HOST_TEST_CONFIG environment variable.
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as vscode from 'vscode';
 import type MochaType from 'mocha';
@@ -53,11 +53,18 @@ async function runSuite(config: HostTestConfig): Promise<void> {
     await mocha.loadFilesAsync();
     await new Promise<void>((resolve) => {
       const runner = mocha.run(() => resolve());
-      runner.on('pass', (test) => tests.push({ title: test.title, fullTitle: test.fullTitle(), file: test.file, state: 'passed', durationMs: test.duration ?? 0 }));
+      // Each result is also appended to `<results>.progress` (one JSON line) as soon as it is known: the
+      // harness prints it live and times out only when no test has finished for a while.
+      const record = (result: HostTestResult) => {
+        tests.push(result);
+        appendFileSync(`${config.resultsFile}.progress`, `${JSON.stringify(result)}\n`);
+      };
+      runner.on('test', (test) => appendFileSync(`${config.resultsFile}.progress`, `${JSON.stringify({ started: test.fullTitle() })}\n`));
+      runner.on('pass', (test) => record({ title: test.title, fullTitle: test.fullTitle(), file: test.file, state: 'passed', durationMs: test.duration ?? 0 }));
       runner.on('fail', (test, error) =>
-        tests.push({ title: test.title, fullTitle: test.fullTitle(), file: test.file, state: 'failed', durationMs: test.duration ?? 0, error: errorText(error) }),
+        record({ title: test.title, fullTitle: test.fullTitle(), file: test.file, state: 'failed', durationMs: test.duration ?? 0, error: errorText(error) }),
       );
-      runner.on('pending', (test) => tests.push({ title: test.title, fullTitle: test.fullTitle(), file: test.file, state: 'pending', durationMs: 0 }));
+      runner.on('pending', (test) => record({ title: test.title, fullTitle: test.fullTitle(), file: test.file, state: 'pending', durationMs: 0 }));
     });
     writeResults(config, summarise(tests, started));
   } catch (error) {
