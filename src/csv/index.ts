@@ -11,6 +11,8 @@
 //   createConverter(type, { decimalComma, dateOrder }) → ColumnConverter
 //                                                  `convert(cell)` → { ok: true, value } (JSON for the API, null for
 //                                                  an empty cell) | { ok: false, message }. Build once per column.
+//   createChecker(type, options) → (cell) → CHECK_VALUE | CHECK_NULL | CHECK_INVALID   what `convert` would answer,
+//                                                  without building the value (fast paths for common notations).
 //   inferColumns(header, rows) / TypeInferrer       Socrata type per column from values, with null share.
 //   normaliseFieldName(header), checkHeader(header), matchHeaders(header, datasetColumns) → HeaderMatch[] with confidence.
 //   validateFile(path, schema, options) → ValidationReport   whole-file streaming validation with progress and
@@ -23,8 +25,9 @@ export { detectBom, firstInvalidUtf8 } from './decode';
 export { DEFAULT_MAX_FIELD_SIZE, detectFormat, openCsv, CsvReader, type CsvFormat, type CsvReadOptions, type CsvRecord } from './reader';
 export { readHead, type CsvHead, type HeadOptions, type RaggedRow } from './head';
 export {
-  columnTypeOf, createConverter, inferColumns, parseDate, parseNumber, parsePoint, parseUrl, TypeInferrer,
-  type ColumnConverter, type ColumnType, type ConvertOptions, type ConvertResult, type InferredColumn, type JsonValue,
+  CHECK_INVALID, CHECK_NULL, CHECK_VALUE, columnTypeOf, createChecker, createConverter, inferColumns, parseDate, parseNumber, parsePoint, parseUrl,
+  TypeInferrer,
+  type CheckResult, type ColumnConverter, type ColumnType, type ConvertOptions, type ConvertResult, type InferredColumn, type JsonValue,
 } from './types';
 export { checkHeader, editDistance, matchHeaders, normaliseFieldName, type DatasetColumnRef, type HeaderMatch, type HeaderProblem } from './fieldnames';
 export {

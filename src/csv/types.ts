@@ -97,6 +97,8 @@ const NULL_RESULT: ConvertResult = Object.freeze({ ok: true, value: null });
 const TRUE_RESULT: ConvertResult = Object.freeze({ ok: true, value: true });
 const FALSE_RESULT: ConvertResult = Object.freeze({ ok: true, value: false });
 
+const NUL_MESSAGE = 'contains a NUL character (U+0000), which cannot be stored; is the file binary, or UTF-16 without a byte order mark?';
+
 function fail(message: string): ConvertResult {
   return { ok: false, message };
 }
@@ -136,9 +138,10 @@ function tidyNumber(s: string): string {
   return out;
 }
 
-const BOOLEANS: Record<string, boolean> = {
+// Without a prototype, so that `constructor` or `toString` are not taken for checkbox values.
+const BOOLEANS: Record<string, boolean | undefined> = Object.assign(Object.create(null) as Record<string, boolean | undefined>, {
   true: true, false: false, yes: true, no: false, y: true, n: false, t: true, f: false, '1': true, '0': false,
-};
+});
 
 export function parseBoolean(text: string): boolean | undefined {
   return BOOLEANS[text.trim().toLowerCase()];
@@ -293,7 +296,8 @@ export function createConverter(type: ColumnType, options: ConvertOptions = {}):
   const make = (convert: (raw: string) => ConvertResult): ColumnConverter => ({ type, convert });
   switch (type) {
     case 'text':
-      return make((raw) => (raw.length === 0 ? NULL_RESULT : { ok: true, value: raw }));
+      // A NUL character cannot be stored by Socrata (PostgreSQL text); it usually means a binary or UTF-16 file.
+      return make((raw) => (raw.length === 0 ? NULL_RESULT : raw.includes('\0') ? fail(NUL_MESSAGE) : { ok: true, value: raw }));
     case 'number':
       return make((raw) => {
         if (isBlank(raw)) return NULL_RESULT;
@@ -371,6 +375,195 @@ export function createConverter(type: ColumnType, options: ConvertOptions = {}):
     }
     case 'unsupported':
       return make((raw) => (raw.length === 0 ? NULL_RESULT : fail('this column type cannot be filled from a CSV file')));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Allocation-free checks for validation.
+//
+// `createChecker(type, options)` answers, per cell, only *whether* `createConverter(type, options).convert(cell)`
+// would give a value, a null or an error, without building the result. Common notations take a hand-written fast
+// path (plain and grouped numbers, ISO and US slash dates, true/false words, `POINT (lon lat)`, bare http(s) URLs);
+// anything the fast path does not recognise goes to `convert` itself, so the answer is always the converter's. The
+// fast paths only ever accept cells that `convert` accepts (a property test compares the two); the message for a
+// failing cell is built afterwards with `convert`.
+
+export const CHECK_VALUE = 0;
+export const CHECK_NULL = 1;
+export const CHECK_INVALID = 2;
+export type CheckResult = typeof CHECK_VALUE | typeof CHECK_NULL | typeof CHECK_INVALID;
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * End index of a number starting at `i`: optional sign, digits (comma-grouped by three when `grouping`), then an
+ * optional `.fraction` when `fraction`; at least one digit; no exponent. -1 when the text is not of that shape.
+ */
+function scanNumber(s: string, i: number, end: number, grouping: boolean, fraction = true): number {
+  const sign = s.charCodeAt(i);
+  if (sign === 43 || sign === 45) i++;
+  const start = i;
+  while (i < end && isDigit(s.charCodeAt(i))) i++;
+  let digits = i - start;
+  if (grouping && i < end && s.charCodeAt(i) === 44) {
+    // 1-3 digits, then groups of exactly three.
+    if (digits < 1 || digits > 3) return -1;
+    while (i < end && s.charCodeAt(i) === 44) {
+      if (i + 3 >= end) return -1;
+      if (!isDigit(s.charCodeAt(i + 1)) || !isDigit(s.charCodeAt(i + 2)) || !isDigit(s.charCodeAt(i + 3))) return -1;
+      i += 4;
+      if (i < end && isDigit(s.charCodeAt(i))) return -1;
+    }
+  }
+  if (fraction && i < end && s.charCodeAt(i) === 46) {
+    i++;
+    const f = i;
+    while (i < end && isDigit(s.charCodeAt(i))) i++;
+    digits += i - f;
+  }
+  return digits > 0 ? i : -1;
+}
+
+/** Reads 1..maxLen digits at `i`; returns the value, or -1. `pos.at` is moved past them. */
+function readInt(s: string, pos: { at: number }, minLen: number, maxLen: number): number {
+  let i = pos.at;
+  let v = 0;
+  const stop = Math.min(s.length, i + maxLen);
+  while (i < stop) {
+    const c = s.charCodeAt(i);
+    if (!isDigit(c)) break;
+    v = v * 10 + (c - 48);
+    i++;
+  }
+  if (i - pos.at < minLen) return -1;
+  pos.at = i;
+  return v;
+}
+
+function validDay(year: number, month: number, day: number): boolean {
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+/** `[ T]HH:MM[:SS]` at pos (24-hour, no fraction, no zone, no AM/PM) up to the end; true when valid and complete. */
+function fastTime(s: string, pos: { at: number }): boolean {
+  const h = readInt(s, pos, 1, 2);
+  if (h < 0 || h > 23 || s.charCodeAt(pos.at) !== 58) return false;
+  pos.at++;
+  const mi = readInt(s, pos, 2, 2);
+  if (mi < 0 || mi > 59) return false;
+  if (pos.at === s.length) return true;
+  if (s.charCodeAt(pos.at) !== 58) return false;
+  pos.at++;
+  const sec = readInt(s, pos, 2, 2);
+  return sec >= 0 && sec <= 59 && pos.at === s.length;
+}
+
+/** Fast acceptance of a zone-less ISO (`YYYY-MM-DD[( |T)HH:MM[:SS]]`) or slash (`A/B/YYYY [HH:MM[:SS]]`) date. */
+function fastFloatingDate(s: string, order: 'mdy' | 'dmy'): boolean {
+  const len = s.length;
+  if (len < 8 || len > 19) return false;
+  const pos = { at: 0 };
+  if (s.charCodeAt(4) === 45) {
+    const year = readInt(s, pos, 4, 4);
+    if (year < 0 || s.charCodeAt(pos.at) !== 45) return false;
+    pos.at++;
+    const month = readInt(s, pos, 1, 2);
+    if (month < 0 || s.charCodeAt(pos.at) !== 45) return false;
+    pos.at++;
+    const day = readInt(s, pos, 1, 2);
+    if (day < 0 || !validDay(year, month, day)) return false;
+    if (pos.at === len) return true;
+    const sep = s.charCodeAt(pos.at);
+    if (sep !== 84 && sep !== 32) return false;
+    pos.at++;
+    return fastTime(s, pos);
+  }
+  const a = readInt(s, pos, 1, 2);
+  const sep = s.charCodeAt(pos.at);
+  if (a < 0 || (sep !== 47 && sep !== 45 && sep !== 46)) return false;
+  pos.at++;
+  const b = readInt(s, pos, 1, 2);
+  if (b < 0 || s.charCodeAt(pos.at) !== sep) return false;
+  pos.at++;
+  const year = readInt(s, pos, 4, 4);
+  if (year < 0 || isDigit(s.charCodeAt(pos.at))) return false;
+  if (!(order === 'mdy' ? validDay(year, a, b) : validDay(year, b, a))) return false;
+  if (pos.at === len) return true;
+  const t = s.charCodeAt(pos.at);
+  if (t !== 32 && t !== 84) return false;
+  pos.at++;
+  return fastTime(s, pos);
+}
+
+/** |integer part| of the decimal at [i, end) (digits, optional sign and fraction); -1 when it is not that shape. */
+function coordinateMagnitude(s: string, i: number, end: number): number {
+  const stop = scanNumber(s, i, end, false);
+  if (stop !== end) return -1;
+  let c = s.charCodeAt(i);
+  if (c === 43 || c === 45) c = s.charCodeAt(++i);
+  let v = 0;
+  while (isDigit(c) && v < 1000) {
+    v = v * 10 + (c - 48);
+    c = s.charCodeAt(++i);
+  }
+  return v;
+}
+
+/** Fast acceptance of `POINT (lon lat)` written exactly so, with both coordinates clearly within range. */
+function fastPoint(s: string): boolean {
+  if (!s.startsWith('POINT (') || s.charCodeAt(s.length - 1) !== 41) return false;
+  const space = s.indexOf(' ', 7);
+  if (space < 0 || space !== s.lastIndexOf(' ')) return false;
+  const lon = coordinateMagnitude(s, 7, space);
+  const lat = coordinateMagnitude(s, space + 1, s.length - 1);
+  return lon >= 0 && lon < 180 && lat >= 0 && lat < 90;
+}
+
+/** Fast acceptance of a bare `http://` or `https://` URL made only of printable ASCII without spaces. */
+function fastUrl(s: string): boolean {
+  const start = s.startsWith('https://') ? 8 : s.startsWith('http://') ? 7 : -1;
+  if (start < 0 || start >= s.length) return false;
+  const first = s.charCodeAt(start);
+  if (first === 47 || first === 36 || first === 46 || first === 63 || first === 35) return false;
+  for (let i = start; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c >= 127) return false;
+  }
+  return true;
+}
+
+/** Builds the checker for one column: `check(cell)` → CHECK_VALUE | CHECK_NULL | CHECK_INVALID, as `convert` would. */
+export function createChecker(type: ColumnType, options: ConvertOptions = {}): (raw: string) => CheckResult {
+  const converter = createConverter(type, options);
+  const slow = (raw: string): CheckResult => {
+    const r = converter.convert(raw);
+    return !r.ok ? CHECK_INVALID : r.value === null ? CHECK_NULL : CHECK_VALUE;
+  };
+  const decimalComma = options.decimalComma ?? false;
+  const order = options.dateOrder ?? 'mdy';
+  switch (type) {
+    case 'text':
+      return (raw) => (raw.length === 0 ? CHECK_NULL : raw.includes('\0') ? CHECK_INVALID : CHECK_VALUE);
+    case 'number':
+    case 'double':
+      return (raw) => {
+        const len = raw.length;
+        // With decimal commas only plain integers take the fast path (`1.5` is not a number there, `1.500` is 1500).
+        if (len > 0 && len < 64 && scanNumber(raw, 0, len, !decimalComma, !decimalComma) === len) return CHECK_VALUE;
+        return slow(raw);
+      };
+    case 'checkbox':
+      return (raw) => (BOOLEANS[raw] !== undefined ? CHECK_VALUE : slow(raw));
+    case 'floating_timestamp':
+      return (raw) => (fastFloatingDate(raw, order) ? CHECK_VALUE : slow(raw));
+    case 'point':
+      return (raw) => (fastPoint(raw) ? CHECK_VALUE : slow(raw));
+    case 'url':
+      return (raw) => (fastUrl(raw) ? CHECK_VALUE : slow(raw));
+    default:
+      return slow;
   }
 }
 

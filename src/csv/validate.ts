@@ -1,14 +1,26 @@
 // Streaming validation of a CSV file against a target dataset's columns.
 //
 // Memory is bounded: per column a counter and at most `maxExamples` examples (values truncated to 80 characters);
-// duplicate row identifiers are found with a Set of the ids seen, capped at `maxTrackedIds` (default 2 000 000 ids,
-// roughly 100-150 MB for short ids); past the cap the duplicate check stops and the report says so
-// (`rowIdentifier.duplicateCheck = 'stopped'`). Empty row identifiers are always counted.
+// duplicate row identifiers are found from 8-byte hashes of the ids (see `idtable.ts`), at most `maxTrackedIds`
+// (default 12 000 000 ids, 96 MB); past the cap the duplicate check stops and the report says so
+// (`rowIdentifier.duplicateCheck = 'stopped'`; duplicates among the ids before the cap are still reported). Empty row
+// identifiers are always counted.
+//
+// Speed: cells are checked with `createChecker` (no result object per cell; messages are built only for failing
+// cells). With `confirmTypes`, the whole-file type inference is skipped for the columns whose outcome is already
+// known: a column whose sample type is text stays text, and a column whose target type equals its sample type keeps
+// that type as long as every cell converts (the converter and the inference accept the same values for these
+// types). Only when such a column gets an invalid cell, or when ids are suspected to repeat, is the file read a
+// second time, for just those columns and ids, so that the report stays exact.
 import { CsvError, location, truncate } from './errors';
 import { checkHeader, matchHeaders, type HeaderProblem } from './fieldnames';
 import { readHead, type RaggedRow } from './head';
+import { hashId, IdHashLog, sortedHas } from './idtable';
 import { openCsv, type CsvFormat, type CsvReadOptions } from './reader';
-import { columnTypeOf, createConverter, TypeInferrer, type ColumnConverter, type ColumnType, type ConvertOptions } from './types';
+import {
+  CHECK_INVALID, CHECK_NULL, columnTypeOf, createChecker, createConverter, TypeInferrer,
+  type ColumnConverter, type ColumnType, type ConvertOptions,
+} from './types';
 
 export interface DatasetColumn {
   fieldName: string;
@@ -117,7 +129,7 @@ export interface ValidateOptions extends CsvReadOptions, ConvertOptions {
   dateOrders?: Record<string, 'mdy' | 'dmy'>;
   /** Examples kept per problem kind and column (default 5). */
   maxExamples?: number;
-  /** Row identifiers remembered for the duplicate check (default 2 000 000). */
+  /** Row identifiers remembered for the duplicate check (default 12 000 000, 8 bytes each). */
   maxTrackedIds?: number;
   /** Also infer every column's type over the whole file and report disagreements with the sample (default true). */
   confirmTypes?: boolean;
@@ -130,9 +142,12 @@ function summary(): ProblemSummary {
   return { count: 0, examples: [] };
 }
 
+/** Sample types for which "every cell converts to the target type" implies "the whole file infers as that type". */
+const INFERENCE_MATCHES_CONVERSION = new Set<ColumnType>(['number', 'checkbox', 'floating_timestamp', 'fixed_timestamp', 'point', 'url', 'email']);
+
 export async function validateFile(path: string, target: DatasetSchema, options: ValidateOptions = {}): Promise<ValidationReport> {
   const maxExamples = options.maxExamples ?? 5;
-  const maxTrackedIds = options.maxTrackedIds ?? 2_000_000;
+  const maxTrackedIds = options.maxTrackedIds ?? 12_000_000;
   const confirmTypes = options.confirmTypes ?? true;
   const head = await readHead(path, { ...options, rows: 0, ...(options.sampleBytes ? { initialBytes: options.sampleBytes, maxBytes: options.sampleBytes } : {}) });
   const reader = await openCsv(path, options);
@@ -148,6 +163,7 @@ export async function validateFile(path: string, target: DatasetSchema, options:
 
   const columns: ColumnReport[] = [];
   const converters: (ColumnConverter | undefined)[] = header.map(() => undefined);
+  const checkers: (((raw: string) => number) | undefined)[] = header.map(() => undefined);
   const reports: (ColumnReport | undefined)[] = header.map(() => undefined);
   for (const m of mapping) {
     const col = m.fieldName !== undefined ? byField.get(m.fieldName) : undefined;
@@ -156,6 +172,7 @@ export async function validateFile(path: string, target: DatasetSchema, options:
     const sample = head.columns[m.csvIndex];
     const dateOrder = options.dateOrders?.[col.fieldName] ?? sample?.dateOrder ?? options.dateOrder;
     converters[m.csvIndex] = createConverter(type, { decimalComma: options.decimalComma, dateOrder });
+    checkers[m.csvIndex] = createChecker(type, { decimalComma: options.decimalComma, dateOrder });
     const report: ColumnReport = { csvIndex: m.csvIndex, csvHeader: m.csvHeader, fieldName: col.fieldName, type, invalid: summary(), nulls: 0 };
     reports[m.csvIndex] = report;
     columns.push(report);
@@ -166,10 +183,27 @@ export async function validateFile(path: string, target: DatasetSchema, options:
   const rowIdentifier: ValidationReport['rowIdentifier'] = idField
     ? { fieldName: idField, inCsv: idIndex >= 0, empty: summary(), duplicates: summary(), duplicateCheck: 'complete' }
     : undefined;
-  const ids = new Set<string>();
+  const checkIds = rowIdentifier !== undefined && idIndex >= 0;
+  const idLog = new IdHashLog();
+  /** Line of the first id that was not recorded any more (cap reached); ids from there on are not checked. */
+  let idStopLine = Infinity;
   const ragged: ValidationReport['ragged'] = { ...summary(), rows: [] };
-  const inferrers = confirmTypes ? header.map(() => new TypeInferrer(options.decimalComma)) : [];
   const width = header.length;
+
+  // Whole-file inference, per column: 'run' = a TypeInferrer sees every cell; 'known' = the sample type is the answer
+  // (see the file comment); 'pending' = it was 'known' until an invalid cell: inferred in the second read.
+  const sampleType = (c: number): ColumnType => head.columns[c]?.type ?? 'text';
+  const inference: ('run' | 'known' | 'pending')[] = confirmTypes
+    ? header.map((_, c) => {
+        const sample = head.columns[c];
+        if (sample && sample.values > 0 && sample.type === 'text') return 'known';
+        const convType = converters[c]?.type;
+        return convType !== undefined && convType === sample?.type && INFERENCE_MATCHES_CONVERSION.has(convType) ? 'known' : 'run';
+      })
+    : [];
+  const inferrers = inference.map((how) => (how === 'run' ? new TypeInferrer(options.decimalComma) : undefined));
+  const inferred = inference.flatMap((how, c) => (how === 'run' ? [c] : []));
+  const liveInferrers = inferred.map((c) => inferrers[c] as TypeInferrer);
 
   const problem = (line: number, c: number, value: string, message: string): CellProblem => {
     const columnName = header[c] ?? `column ${c + 1}`;
@@ -180,15 +214,18 @@ export async function validateFile(path: string, target: DatasetSchema, options:
     s.count++;
     if (s.examples.length < maxExamples) s.examples.push(make());
   };
+  const cancelled = (line: number | undefined): CsvError => new CsvError('ABORTED', file, line, undefined, 'validation was cancelled');
 
   let rows = 0;
   const activeColumns = columns.map((c) => c.csvIndex);
+  const activeCheckers = activeColumns.map((c) => checkers[c] as (raw: string) => number);
   const activeConverters = activeColumns.map((c) => converters[c] as ColumnConverter);
   const activeReports = activeColumns.map((c) => reports[c] as ColumnReport);
+  const activeKnown = activeColumns.map((c) => inference[c] === 'known');
   for await (const batch of reader.batches()) {
     if (options.signal?.aborted) {
       await reader.close();
-      throw new CsvError('ABORTED', file, batch[0]?.line, undefined, 'validation was cancelled');
+      throw cancelled(batch[0]?.line);
     }
     for (let r = 0; r < batch.length; r++) {
       const { line, fields } = batch[r];
@@ -210,32 +247,67 @@ export async function validateFile(path: string, target: DatasetSchema, options:
           activeReports[k].nulls++;
           continue;
         }
-        const res = activeConverters[k].convert(raw);
-        if (!res.ok) note(activeReports[k].invalid, () => problem(line, c, raw, res.message));
-        else if (res.value === null) activeReports[k].nulls++;
+        const res = activeCheckers[k](raw);
+        if (res === CHECK_INVALID) {
+          const conv = activeConverters[k];
+          note(activeReports[k].invalid, () => {
+            const failed = conv.convert(raw);
+            return problem(line, c, raw, failed.ok ? 'invalid value' : failed.message);
+          });
+          if (activeKnown[k]) {
+            activeKnown[k] = false;
+            inference[c] = 'pending';
+          }
+        } else if (res === CHECK_NULL) activeReports[k].nulls++;
       }
-      if (rowIdentifier && idIndex >= 0) {
+      if (checkIds) {
         const id = (fields[idIndex] ?? '').trim();
         if (!id) note(rowIdentifier.empty, () => problem(line, idIndex, '', `the row identifier ${idField} is empty`));
-        else if (rowIdentifier.duplicateCheck === 'complete') {
-          if (ids.has(id)) note(rowIdentifier.duplicates, () => problem(line, idIndex, id, `row identifier "${truncate(id, 40)}" appears more than once in the file`));
-          else if (ids.size >= maxTrackedIds) {
+        else if (line < idStopLine) {
+          if (idLog.size >= maxTrackedIds) {
+            idStopLine = line;
             rowIdentifier.duplicateCheck = 'stopped';
-            ids.clear();
-          } else ids.add(id);
+          } else idLog.add(hashId(id));
         }
       }
-      for (let c = 0; c < inferrers.length; c++) inferrers[c].add(fields[c] ?? '');
+      for (let k = 0; k < inferred.length; k++) liveInferrers[k].add(fields[inferred[k]] ?? '');
     }
     rows += batch.length;
     options.onProgress?.({ bytesRead: reader.bytesRead, fileSize: reader.format.fileSize, rows });
   }
-  if (options.signal?.aborted) throw new CsvError('ABORTED', file, undefined, undefined, 'validation was cancelled');
+  if (options.signal?.aborted) throw cancelled(undefined);
+
+  // Second read, only when needed: exact duplicate check of the suspected ids, inference of the 'pending' columns.
+  const suspects = checkIds && idLog.size > 0 ? idLog.suspects() : new Float64Array(0);
+  const pending = inference.flatMap((how, c) => (how === 'pending' ? [c] : []));
+  if (suspects.length > 0 || pending.length > 0) {
+    const pendingInferrers = pending.map((c) => (inferrers[c] = new TypeInferrer(options.decimalComma)));
+    const firstSeen = new Set<string>();
+    const again = await openCsv(path, options);
+    for await (const batch of again.batches()) {
+      if (options.signal?.aborted) {
+        await again.close();
+        throw cancelled(batch[0]?.line);
+      }
+      for (let r = 0; r < batch.length; r++) {
+        const { line, fields } = batch[r];
+        if (suspects.length > 0 && line < idStopLine && rowIdentifier) {
+          const id = (fields[idIndex] ?? '').trim();
+          if (id && sortedHas(suspects, hashId(id))) {
+            if (firstSeen.has(id)) note(rowIdentifier.duplicates, () => problem(line, idIndex, id, `row identifier "${truncate(id, 40)}" appears more than once in the file`));
+            else firstSeen.add(id);
+          }
+        }
+        for (let k = 0; k < pending.length; k++) pendingInferrers[k].add(fields[pending[k]] ?? '');
+      }
+    }
+    if (options.signal?.aborted) throw cancelled(undefined);
+  }
 
   const typeDisagreements: TypeDisagreement[] = [];
-  inferrers.forEach((inf, c) => {
-    const full = inf.result().type;
-    const sample = head.columns[c]?.type ?? 'text';
+  inference.forEach((how, c) => {
+    const full = how === 'known' ? sampleType(c) : (inferrers[c]?.result().type ?? sampleType(c));
+    const sample = sampleType(c);
     if (full !== sample) {
       typeDisagreements.push({
         csvIndex: c, csvHeader: header[c], sample, full,
