@@ -1,0 +1,66 @@
+// The publish flow as a person meets it: sign in, right-click the planted bad CSV in the Explorer → "Publish to
+// Socrata…" → pick "Building Permits" → the preview shows the inferred types and the bad rows as problems (also in
+// the Problems panel). Screenshots of the preview in a light and a dark theme go to test-artifacts/e2e/.
+import * as assert from 'node:assert/strict';
+import { e2e } from './lib/context';
+
+describe('CSV preview', function () {
+  this.timeout(180_000);
+
+  it('Publish to Socrata… from the Explorer shows the preview with types and problems, in light and dark themes', async function () {
+    const { ui, page, emulator } = e2e();
+    if (!emulator) this.skip();
+    await ui.explorerItem('permits-bad.csv');
+    // Contributed commands reach the palette once the extension is scanned, which can lag the workbench a little.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ui.runCommand('Socrata: Sign In with API Key');
+        break;
+      } catch (error) {
+        if (attempt >= 4) throw error;
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(3000);
+      }
+    }
+    await ui.answerInput(emulator.domain);
+    await ui.answerInput('demo_key_id');
+    await ui.answerInput('demo_key_secret');
+    await ui.waitForNotification(/Signed in/i, 30_000).catch(() => undefined);
+
+    await ui.explorerContextMenu('permits-bad.csv', 'Publish to Socrata…');
+    // The picker lists the catalog in the background; a slow machine may need a while.
+    const listed = Date.now() + 30_000;
+    while (Date.now() < listed && !(await ui.quickPickItems()).some((l) => l.includes('Building Permits'))) await page.waitForTimeout(250);
+    await ui.pick('Building Permits');
+
+    const view = await ui.webview();
+    await view.locator('#target-dataset', { hasText: 'Building Permits' }).waitFor({ timeout: 30_000 });
+    // The background pass has counted the problems.
+    const problems = view.locator('#plan-problems .value');
+    const deadline = Date.now() + 60_000;
+    let text = '';
+    while (Date.now() < deadline) {
+      text = ((await problems.textContent()) ?? '').trim();
+      if (/^\d+$/.test(text.replace(/\s/g, ''))) break;
+      await page.waitForTimeout(200);
+    }
+    assert.ok(Number(text.replace(/\s/g, '')) >= 8, `problems counted in the preview (got "${text}")`);
+    const valuation = view.locator('#columns tr', { has: view.locator('th', { hasText: /^valuation/ }) });
+    assert.equal(((await valuation.locator('td.inferred').textContent()) ?? '').trim(), 'text', 'inferred from the values ("twelve thousand")');
+    assert.equal(await valuation.locator('select.type-select').inputValue(), 'number', 'converted as the dataset field type');
+    assert.match((await valuation.locator('td.problems').textContent()) ?? '', /line 3/);
+
+    await ui.setTheme('light');
+    await view.locator('#columns').waitFor();
+    await ui.screenshot('preview-light');
+    await ui.setTheme('dark');
+    await view.locator('#columns').waitFor();
+    await ui.screenshot('preview-dark');
+
+    // The same problems are in the Problems panel, on the CSV file.
+    await page.keyboard.press('Control+Shift+M');
+    const marker = page.locator('.markers-panel .monaco-list-row', { hasText: 'valuation' }).first();
+    await marker.waitFor({ timeout: 20_000 });
+    await ui.screenshot('preview-problems-panel');
+  });
+});
