@@ -81,8 +81,19 @@ async function main() {
   }
   await Promise.all(contexts.map((ctx) => ctx.rebuild()));
   await Promise.all(contexts.map((ctx) => ctx.dispose()));
+/** The codicon font and stylesheet for the webviews (loaded through asWebviewUri from dist/webview/codicons). */
+function copyCodicons() {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const from = path.join(path.dirname(require.resolve('@vscode/codicons/package.json')), 'dist');
+  const to = path.join('dist', 'webview', 'codicons');
+  fs.mkdirSync(to, { recursive: true });
+  for (const name of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(path.join(from, name), path.join(to, name));
 }
 
+}
+
+  copyCodicons();
 main().catch((error) => {
   console.error(error);
   process.exit(1);

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { registerAuth, type SocrataAccounts } from './auth';
 import type { SodaClient } from './soda/client';
 import { type DatasetsFeature, registerViews } from './views';
+import { type PreviewFeature, registerPreview } from './preview';
 
 /**
  * Wires the features together. Each feature registers its own commands, views and providers and hands
@@ -13,13 +14,15 @@ export function activate(context: vscode.ExtensionContext): SocrataExtensionApi 
   context.subscriptions.push(vscode.commands.registerCommand('socrata.showLog', () => log.show()));
   const accounts = registerAuth(context, log);
   const datasets = registerViews(context, log, accounts);
-  return { accounts, datasets };
+  const preview = registerPreview(context, log, accounts);
+  return { accounts, datasets, preview };
 }
 
 /** What `activate` returns: the features' APIs (used by the extension-host tests). */
 export interface SocrataExtensionApi {
   readonly accounts: SocrataAccounts<SodaClient>;
   readonly datasets: DatasetsFeature;
+  readonly preview: PreviewFeature;
 }
 
 export function deactivate(): void {
