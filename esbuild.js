@@ -72,15 +72,6 @@ const targets = [
   },
 ];
 
-async function main() {
-  if (production) require('node:fs').rmSync('dist', { recursive: true, force: true });
-  const contexts = await Promise.all(targets.map((options) => esbuild.context(options)));
-  if (watch) {
-    await Promise.all(contexts.map((ctx) => ctx.watch()));
-    return;
-  }
-  await Promise.all(contexts.map((ctx) => ctx.rebuild()));
-  await Promise.all(contexts.map((ctx) => ctx.dispose()));
 /** The codicon font and stylesheet for the webviews (loaded through asWebviewUri from dist/webview/codicons). */
 function copyCodicons() {
   const fs = require('node:fs');
@@ -91,9 +82,18 @@ function copyCodicons() {
   for (const name of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(path.join(from, name), path.join(to, name));
 }
 
+async function main() {
+  if (production) require('node:fs').rmSync('dist', { recursive: true, force: true });
+  copyCodicons();
+  const contexts = await Promise.all(targets.map((options) => esbuild.context(options)));
+  if (watch) {
+    await Promise.all(contexts.map((ctx) => ctx.watch()));
+    return;
+  }
+  await Promise.all(contexts.map((ctx) => ctx.rebuild()));
+  await Promise.all(contexts.map((ctx) => ctx.dispose()));
 }
 
-  copyCodicons();
 main().catch((error) => {
   console.error(error);
   process.exit(1);
