@@ -34,9 +34,23 @@ export interface ContributedCommand {
   category?: string;
 }
 
+export interface Manifest {
+  activationEvents?: string[];
+  contributes?: { commands?: ContributedCommand[]; views?: Record<string, Array<{ id: string }>> };
+}
+
 /** The installed extension's manifest (package.json). */
-export function manifest(): { activationEvents?: string[]; contributes?: { commands?: ContributedCommand[] } } {
-  return extension().packageJSON as { activationEvents?: string[]; contributes?: { commands?: ContributedCommand[] } };
+export function manifest(): Manifest {
+  return extension().packageJSON as Manifest;
+}
+
+/** Commands the workbench itself registers for every contributed view (`<viewId>.focus` and the like). */
+export function workbenchViewCommands(m: Manifest = manifest()): Set<string> {
+  const out = new Set<string>();
+  for (const views of Object.values(m.contributes?.views ?? {})) {
+    for (const view of views) for (const suffix of ['focus', 'resetViewLocation', 'toggleVisibility', 'removeView', 'open']) out.add(`${view.id}.${suffix}`);
+  }
+  return out;
 }
 
 /** Prints a line in the harness's output after the results (e.g. a measured time). */
