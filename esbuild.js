@@ -53,6 +53,15 @@ const targets = [
     banner: { js: '#!/usr/bin/env node' },
   },
   {
+    // The CSV validation worker: src/csv/worker.ts starts `worker-entry.js` from the bundle's own folder.
+    ...common,
+    entryPoints: ['src/csv/worker-entry.ts'],
+    outfile: 'dist/worker-entry.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
     ...common,
     entryPoints: ['src/preview/app/main.ts'],
     outfile: 'dist/webview/preview.js',
