@@ -5,6 +5,17 @@ import { e2e } from './lib/context';
 
 const SIDEBAR = '.part.sidebar';
 
+async function waitForPrompt(prompt: RegExp): Promise<void> {
+  const { ui, page } = e2e();
+  for (let i = 0; i < 100; i++) {
+    const widget = page.locator('.quick-input-widget');
+    const text = `${await ui.quickInputPrompt().catch(() => '')} ${(await widget.locator('.quick-input-title').textContent().catch(() => '')) ?? ''}`;
+    if (prompt.test(text) && (await widget.locator('input.input').inputValue()) === '') return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`no input box asking for ${String(prompt)}`);
+}
+
 describe('views: the Socrata Datasets view', () => {
   it('lists the publisher\'s datasets after signing in from the welcome view, and previews rows', async function () {
     const { ui, page, emulator } = e2e();
@@ -18,8 +29,11 @@ describe('views: the Socrata Datasets view', () => {
     if (await signIn.isVisible()) {
       await ui.screenshot('views-signed-out');
       await signIn.click();
-      await ui.answerInput(emulator.domain);
-      await ui.answerInput('demo_key_id');
+      // Each answer waits for the next box (the domain box validates before moving on).
+      for (const [answer, next] of [[emulator.domain, /key id/i], ['demo_key_id', /secret/i]] as const) {
+        await ui.answerInput(answer);
+        await waitForPrompt(next);
+      }
       await ui.answerInput('demo_key_secret');
     }
     await permits.waitFor({ timeout: 30_000 });
