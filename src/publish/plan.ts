@@ -202,6 +202,34 @@ async function remoteIds(client: SodaClient, dataset: string, field: string, max
   return ids;
 }
 
+/** A short digest of a row's JSON text (the same encoding for file rows and remote rows). */
+export function rowHash(json: string): string {
+  return createHash('sha1').update(json).digest('base64').slice(0, 16);
+}
+
+/**
+ * Sync: the remote rows' mapped fields, as row id → digest of the row's JSON in the encoder's form. A remote value
+ * written differently from the file's (e.g. "1.50" vs "1.5") only makes the row look changed: it is sent again,
+ * which an upsert makes harmless.
+ */
+async function remoteRowHashes(
+  client: SodaClient, dataset: string, columns: ColumnMappingEntry[], dateOrders: ('mdy' | 'dmy' | undefined)[], width: number,
+  rid: string, max: number, signal: AbortSignal | undefined,
+): Promise<Map<string, string> | undefined> {
+  const fields = columns.filter((c) => c.fieldName !== undefined).map((c) => c.fieldName as string);
+  const encoder = new RowEncoder(columns, dateOrders, width, rid);
+  const out = new Map<string, string>();
+  for await (const page of client.allRows<Record<string, unknown>>(dataset, { select: fields.join(',') }, { pageSize: 50_000, signal })) {
+    for (const row of page.rows) {
+      const id = row[rid];
+      if (id === undefined || id === null) continue;
+      out.set(typeof id === 'string' ? id : JSON.stringify(id), rowHash(encoder.encodeRemote(row)));
+    }
+    if (out.size > max) return undefined;
+  }
+  return out;
+}
+
 function describeSodaFailure(e: unknown, dataset: string, domain: string): PublishError | undefined {
   if (!isSodaError(e)) return undefined;
   if (e.kind === 'not-found') {
@@ -241,6 +269,9 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
   const head = await readHead(req.file, { rows: 0 }).catch(unreadable);
   const header = head.header;
   if (header.length === 0) throw new PublishError('invalid-input', `${req.file}: the file is empty (no header line).`, 'file');
+  if (header.some((h) => h.includes('\0'))) {
+    throw new PublishError('invalid-input', `${req.file}:1: the header contains NUL characters: the file looks like UTF-16 without a byte order mark, or is not text. Save it as UTF-8 (or choose its encoding).`, 'file');
+  }
 
   let view: ViewMetadata | undefined;
   let rid: string | undefined;
@@ -282,7 +313,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
   if (rid !== undefined && !columns.some((c) => c.fieldName === rid)) {
     throw new PublishError(
       'refused',
-      `The row identifier ${rid} is not among the file's columns (${header.join(', ')}); add it, or map the column that holds it.`,
+      `The row identifier ${rid} is not among the columns of ${req.file} (${header.join(', ')}); add it, or map the column that holds it.`,
       'rowIdentifier',
     );
   }
@@ -298,13 +329,17 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
   let badRows: number | undefined;
   let problemCount = problems.length;
   let syncDeletes: string[] | undefined;
+  let remoteHashes: Map<string, string> | undefined;
 
   const fullScan = req.fullScan ?? true;
   if (fullScan) {
     const needIds = view !== undefined && rid !== undefined && (req.mode === 'upsert' || req.mode === 'sync' || req.mode === 'delete' || req.mode === 'append');
     const maxIds = req.maxRemoteIds ?? 5_000_000;
-    let remote: Set<string> | undefined;
-    if (needIds) {
+    let remote: Set<string> | Map<string, string> | undefined;
+    if (needIds && req.mode === 'sync') {
+      remoteHashes = await remoteRowHashes(client, view?.id as string, columns, dateOrders, header.length, rid as string, maxIds, options.signal);
+      remote = remoteHashes;
+    } else if (needIds) {
       remote = await remoteIds(client, view?.id as string, rid as string, maxIds, options.signal);
       if (remote === undefined) {
         if (req.mode === 'sync') throw new PublishError('refused', `The dataset has more than ${maxIds} rows: too many row ids to compare in memory for a sync (option maxRemoteIds). Use replace instead.`, 'maxRemoteIds');
@@ -318,6 +353,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
     let bad = 0;
     let created = 0;
     let updated = 0;
+    let unchanged = 0;
     const reader = await openCsv(req.file, { signal: options.signal }).catch(unreadable);
     try {
       for await (const batch of reader.batches()) {
@@ -337,8 +373,10 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
               else created++;
               fileNew.add(res.id);
             } else if (remote.has(res.id)) {
-              updated++;
               seenRemote?.add(res.id);
+              // Sync sends only the rows that differ from the remote row.
+              if (remoteHashes !== undefined && remoteHashes.get(res.id) === rowHash(res.json)) unchanged++;
+              else updated++;
             } else if (fileNew.has(res.id)) updated++;
             else {
               created++;
@@ -361,7 +399,8 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
       );
     }
     const good = total - bad;
-    counts.toSend = good;
+    counts.toSend = good - unchanged;
+    if (req.mode === 'sync') counts.unchanged = unchanged;
     if (req.mode === 'create' || (req.mode === 'append' && rid === undefined)) counts.toCreate = good;
     if (remote !== undefined) {
       if (req.mode === 'delete') {
@@ -373,7 +412,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
       }
       if (req.mode === 'sync' && seenRemote !== undefined) {
         syncDeletes = [];
-        for (const id of remote) if (!seenRemote.has(id)) syncDeletes.push(id);
+        for (const id of remote.keys()) if (!seenRemote.has(id)) syncDeletes.push(id);
         counts.toDelete = syncDeletes.length;
         counts.remoteBefore = remote.size;
         counts.remoteAfter = remote.size + created - syncDeletes.length;
@@ -413,6 +452,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
     warnings,
     counts,
     syncDeletes,
+    remoteHashes,
     blocked,
     batchSize: req.batchSize ?? DEFAULT_BATCH_SIZE,
     batchBytes: req.batchBytes ?? DEFAULT_BATCH_BYTES,
