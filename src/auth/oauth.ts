@@ -233,7 +233,8 @@ export interface AwaitCodeOptions {
   readonly onCallback: (listener: (query: string) => void) => Unsubscribe;
   /**
    * Offers the manual route (an input box) for environments where the redirect cannot reach the editor.
-   * Resolves to the pasted text, or undefined when the user dismissed it; must stop asking when `signal` aborts.
+   * Resolves to the pasted text, or undefined when the box was dismissed (the wait goes on); must stop asking
+   * when `signal` aborts.
    */
   readonly askForPastedCode?: (signal: AbortSignal) => Promise<string | undefined>;
   /** Aborts the wait (the user cancelled the progress notification). */
@@ -299,10 +300,9 @@ export function awaitAuthorizationCode(options: AwaitCodeOptions): Promise<strin
       options.askForPastedCode(inner.signal).then(
         (text) => {
           if (settled) return;
-          if (text === undefined) {
-            finish(() => reject(new OAuthCancelledError('cancelled')));
-            return;
-          }
+          // Dismissed (Escape, or another quick input such as the command palette replaced it): keep waiting
+          // for the browser; only the progress notification's Cancel or the time-out end the attempt.
+          if (text === undefined) return;
           try {
             const pasted = parsePastedCode(text);
             if (pasted.state !== undefined) checkState(options.state, pasted.state);

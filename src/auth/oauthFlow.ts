@@ -52,10 +52,24 @@ export async function runOAuthFlow(options: OAuthFlowOptions): Promise<string> {
   const url = authorizeUrl(domain, { clientId: options.client.clientId, redirectUri: options.client.redirectUri, state });
   const abort = new AbortController();
   const cancel = options.token.onCancellationRequested(() => abort.abort());
+  let finished = false;
   try {
     options.log.info(`OAuth: opening the authorization page of ${domain.host}.`);
     const opened = await vscode.env.openExternal(vscode.Uri.parse(url.toString(), true));
-    if (!opened) options.log.warn('OAuth: the browser could not be opened; paste the code instead.');
+    if (!opened) options.log.warn('OAuth: the browser could not be opened.');
+    // A way out when the browser did not open, or opened the wrong address (remote and browser-based editors
+    // may rewrite loopback addresses): copy the link and open it by hand.
+    const copy = 'Copy Link';
+    void vscode.window
+      .showInformationMessage(
+        opened
+          ? `Socrata: continue the sign-in to ${domain.host} in your browser. If the page did not open, copy the link.`
+          : `Socrata: the browser could not be opened. Copy the sign-in link and open it in your browser.`,
+        copy,
+      )
+      .then((choice) => {
+        if (choice === copy && !finished) void vscode.env.clipboard.writeText(url.toString());
+      });
     const code = await awaitAuthorizationCode({
       state,
       timeoutMs: options.timeoutMs ?? 5 * 60_000,
@@ -90,6 +104,7 @@ export async function runOAuthFlow(options: OAuthFlowOptions): Promise<string> {
     options.log.info(`OAuth: received an authorization code from ${domain.host}; exchanging it.`);
     return await exchangeCode(domain, { ...options.client, code }, { signal: abort.signal, userAgent: `socrata-publisher (${vscode.env.appName})` });
   } finally {
+    finished = true;
     cancel.dispose();
   }
 }

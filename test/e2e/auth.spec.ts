@@ -35,6 +35,66 @@ async function hostCallbackPage(allowedOrigin: string): Promise<{ url: string; s
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${PAGE_PATH}`, server };
 }
 
+/** Runs a command, retrying while the workbench is still registering the extension's contributions. */
+async function runCommand(title: string): Promise<void> {
+  const { ui, page } = e2e();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await ui.runCommand(title);
+      return;
+    } catch (error) {
+      if (attempt >= 4) throw error;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(2000);
+    }
+  }
+}
+
+/** Records what the workbench writes to the clipboard (VS Code in the browser uses navigator.clipboard). */
+async function recordClipboard(): Promise<void> {
+  // Runs in the page (a string: this project's TypeScript has no DOM types).
+  await e2e().page.evaluate(`(() => {
+    if (window.__copied) return;
+    window.__copied = [];
+    const original = navigator.clipboard.writeText.bind(navigator.clipboard);
+    navigator.clipboard.writeText = (text) => {
+      window.__copied.push(text);
+      return original(text).catch(() => undefined);
+    };
+  })()`);
+}
+
+async function copiedTexts(): Promise<string[]> {
+  return e2e().page.evaluate<string[]>('window.__copied || []');
+}
+
+/** Waits until the open input box's prompt or message matches. */
+async function waitForPrompt(match: RegExp): Promise<string> {
+  const { ui, page } = e2e();
+  let prompt = '';
+  for (let i = 0; i < 100; i += 1) {
+    prompt = await ui.quickInputPrompt();
+    if (match.test(prompt)) return prompt;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`the input box never showed ${String(match)}; it shows: ${prompt}`);
+}
+
+/** Clicks a notification's button, in its toast or (once the toast has timed out) in the notification center. */
+async function clickNotificationButtonAnywhere(match: RegExp, button: string): Promise<void> {
+  const { page, ui } = e2e();
+  const toast = page.locator('.notifications-toasts .notification-toast', { has: page.locator('.notification-list-item-message', { hasText: match }) }).first();
+  if (await toast.isVisible()) {
+    await toast.locator('.monaco-button', { hasText: button }).first().click();
+    return;
+  }
+  await ui.runCommand('Notifications: Show Notifications');
+  const item = page.locator('.notifications-center .notification-list-item', { has: page.locator('.notification-list-item-message', { hasText: match }) }).first();
+  await item.waitFor({ state: 'visible', timeout: 20_000 });
+  await item.hover();
+  await item.locator('.monaco-button', { hasText: button }).first().click();
+}
+
 async function accountsMenuItems(): Promise<string[]> {
   const { ui } = e2e();
   await ui.activityBarItem('Accounts').first().click();
@@ -56,12 +116,14 @@ describe('auth', () => {
   it('signs in with an API key by answering the input boxes; the account shows in the Accounts menu; sign out from there', async () => {
     const { ui, page, emulator } = e2e();
     const domain = emulator?.domain ?? '';
-    await ui.runCommand('Socrata: Sign In with API Key');
+    await runCommand('Socrata: Sign In with API Key');
     assert.match(await ui.quickInputPrompt(), /domain/i);
     await ui.answerInput('not a domain');
-    assert.match(await ui.quickInputPrompt(), /Invalid Socrata domain/);
+    // Enter is refused while the value is invalid; the validation message replaces the prompt.
+    await waitForPrompt(/Invalid Socrata domain/);
     await ui.answerInput(domain);
     await ui.answerInput('demo_key_id');
+    await waitForPrompt(/API key secret/);
     const secretBox = (await ui.quickInput()).locator('input.input');
     assert.equal(await secretBox.getAttribute('type'), 'password');
     await ui.answerInput('demo_key_secret');
@@ -86,7 +148,7 @@ describe('auth', () => {
 
   it('a wrong key secret shows an error that says so', async () => {
     const { ui, emulator } = e2e();
-    await ui.runCommand('Socrata: Sign In with API Key');
+    await runCommand('Socrata: Sign In with API Key');
     await ui.answerInput(emulator?.domain ?? '');
     await ui.answerInput('demo_key_id');
     await ui.answerInput('not-the-secret');
@@ -99,30 +161,45 @@ describe('auth', () => {
     const { ui, page, emulator } = e2e();
     const domain = emulator?.domain ?? '';
     await ui.clearNotifications();
-    await ui.runCommand('Socrata: Sign In with OAuth');
+    await recordClipboard();
+    await runCommand('Socrata: Sign In with OAuth');
     await ui.answerInput(domain);
     await ui.answerInput('demo-app-token');
     await ui.answerInput('demo-app-secret');
-    const popupPromise = page.context().waitForEvent('page', { timeout: 30_000 });
+    const opened = page.context().waitForEvent('page', { timeout: 30_000 });
     await ui.answerInput(callbackPage?.url ?? '');
-    // code-server may ask before opening an external address; allow it.
-    const openButton = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Open$/ });
-    const popup = await Promise.race([
-      popupPromise,
-      openButton.waitFor({ state: 'visible', timeout: 30_000 }).then(async () => {
-        await openButton.click();
-        return popupPromise;
-      }),
-    ]);
-    await popup.waitForLoadState('domcontentloaded');
-    assert.match(popup.url(), /\/oauth\/authorize\?/);
-    await popup.locator('#email').fill('publisher@example.org');
-    await popup.locator('#password').fill('publish-me');
-    await popup.screenshot({ path: join(repoRoot, 'test-artifacts', 'e2e', 'auth-oauth-approve-page.png') }).catch(() => undefined);
-    await popup.locator('#approve').click();
-    await ui.waitForNotification(/signed in to .* as Pat Publisher/, 45_000);
+    // The extension opens the portal's authorization page in the browser. code-server forwards loopback
+    // addresses through its port proxy and, in doing so, drops the path and query of the link
+    // (http://127.0.0.1:<emulator>/oauth/authorize?… becomes /proxy/<emulator>/); real portals are not on
+    // loopback. So, like a person would, use the notification's "Copy Link" and open the link by hand.
+    const firstTab = await opened;
+    await firstTab.close().catch(() => undefined);
+    await clickNotificationButtonAnywhere(/continue the sign-in/, 'Copy Link');
+    let link: string | undefined;
+    for (let i = 0; i < 50 && link === undefined; i += 1) {
+      link = (await copiedTexts()).find((t) => t.includes('/oauth/authorize?'));
+      if (link === undefined) await page.waitForTimeout(100);
+    }
+    assert.ok(link, 'the sign-in link was copied');
+    const authorize = new URL(link);
+    assert.equal(authorize.host, domain);
+    assert.equal(authorize.searchParams.get('client_id'), 'demo-app-token');
+    assert.equal(authorize.searchParams.get('redirect_uri'), callbackPage?.url);
+    assert.match(authorize.searchParams.get('state') ?? '', /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]+$/);
+    const popup = await page.context().newPage();
+    try {
+      await popup.goto(link);
+      await popup.locator('#email').fill('publisher@example.org');
+      await popup.locator('#password').fill('publish-me');
+      await popup.screenshot({ path: join(repoRoot, 'test-artifacts', 'e2e', 'auth-oauth-approve-page.png') }).catch(() => undefined);
+      await popup.locator('#approve').click();
+      // Approve → the hosted callback page → code-server's /callback → the extension's UriHandler.
+      await ui.waitForNotification(/signed in to .* as Pat Publisher/, 45_000);
+      assert.match(popup.url(), /\/callback\?/, `the callback page forwarded to code-server (${popup.url()})`);
+    } finally {
+      await popup.close().catch(() => undefined);
+    }
     await ui.screenshot('auth-oauth-signed-in');
-    await popup.close().catch(() => undefined);
     const items = await accountsMenuItems();
     await page.keyboard.press('Escape');
     assert.ok(items.some((i) => i.includes(`publisher@example.org @ ${domain}`)), `Accounts menu: ${items.join(' | ')}`);

@@ -90,6 +90,7 @@ function escapeHtml(text: string): string {
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 function sendPage(ctx: EmulatorContext, status: number, title: string, body: string): void {
+  // Links and the form use relative addresses, so the page also works behind a path proxy (`/proxy/<port>/`).
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -112,7 +113,7 @@ function loginForm(ctx: EmulatorContext, requestId: string, pending: PendingRequ
     'Authorize application',
     `<p>The application <strong>${escapeHtml(pending.clientId)}</strong> wants to access <strong>${escapeHtml(ctx.domain)}</strong> on your behalf.</p>
 ${problem === undefined ? '' : `<p class="error" id="oauth-error">${escapeHtml(problem)}</p>`}
-<form method="post" action="/oauth/authorize">
+<form method="post" action="authorize">
 <input type="hidden" name="request" value="${escapeHtml(requestId)}">
 <label>Email <input type="email" name="email" id="email" autocomplete="username"></label>
 <label>Password <input type="password" name="password" id="password" autocomplete="current-password"></label>
