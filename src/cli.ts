@@ -114,7 +114,7 @@ function progressPrinter(stderr: NodeJS.WriteStream): { onProgress: (p: PublishP
 
 function printResult(result: PublishResult, json: boolean, out: NodeJS.WritableStream): void {
   if (json) {
-    const plan = result.plan ? { ...result.plan, syncDeletes: result.plan.syncDeletes?.length } : undefined;
+    const plan = result.plan ? { ...result.plan, syncDeletes: result.plan.syncDeletes?.length, remoteHashes: result.plan.remoteHashes?.size } : undefined;
     out.write(`${JSON.stringify({ ...result, plan }, null, 2)}\n`);
     return;
   }

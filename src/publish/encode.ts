@@ -26,6 +26,7 @@ export class RowEncoder {
   private readonly converters: ColumnConverter[];
   private readonly prefixes: string[];
   private readonly headers: string[];
+  private readonly fields: string[];
   private readonly idPos: number;
   readonly width: number;
 
@@ -42,9 +43,21 @@ export class RowEncoder {
     const used = deleteRows ? active.filter((c) => c.fieldName === rowIdentifier) : active;
     this.indexes = used.map((c) => c.csvIndex);
     this.headers = used.map((c) => c.csvHeader);
+    this.fields = used.map((c) => c.fieldName);
     this.converters = used.map((c) => createConverter(c.type, { dateOrder: dateOrders[c.csvIndex] }));
     this.prefixes = used.map((c, k) => `${k === 0 ? '{' : ','}${JSON.stringify(c.fieldName)}:`);
     this.idPos = rowIdentifier === undefined ? -1 : used.findIndex((c) => c.fieldName === rowIdentifier);
+  }
+
+  /** The JSON text of a row read from the server, in the same form `encode` gives a file row (for sync). */
+  encodeRemote(row: Readonly<Record<string, unknown>>): string {
+    let json = '';
+    const n = this.fields.length;
+    for (let k = 0; k < n; k++) {
+      const v = row[this.fields[k]];
+      json += this.prefixes[k] + (v === undefined || v === null ? 'null' : jsonText(v as JsonValue));
+    }
+    return n === 0 ? '{}' : `${json}}`;
   }
 
   /** The CSV header of the k-th sent column (for messages). */

@@ -20,7 +20,7 @@ import { RowEncoder } from './encode';
 import { ErrorRowsWriter } from './errorRows';
 import { isPublishError, PublishError } from './errors';
 import { addRange, formatRanges, inRanges, Journal, removeRange } from './journal';
-import { planPublish } from './plan';
+import { planPublish, rowHash } from './plan';
 import type { LineRange, PublishPlan, PublishProgress, PublishRequest, PublishResult, PublishStage, RowError } from './types';
 
 export interface ExecuteOptions {
@@ -358,6 +358,8 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
   };
   let batch = newBatch();
   let skippedRows = 0;
+  let unchangedRows = 0;
+  const remoteHashes = plan.mode === 'sync' ? plan.remoteHashes : undefined;
   const reader = await openCsv(plan.file.path, { batchSize: 2000 });
   const lineBreak = reader.format.lineBreak;
   try {
@@ -380,6 +382,10 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
           continue;
         }
         const json = res.json;
+        if (remoteHashes !== undefined && res.id !== undefined && remoteHashes.get(res.id) === rowHash(json)) {
+          unchangedRows++;
+          continue;
+        }
         // Worst case 3 bytes per UTF-16 unit, plus "," and "]".
         const worst = json.length * 3 + 2;
         if (batch.len + worst > capacity) {
@@ -484,7 +490,7 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
     result.message = `Cancelled after the requests in flight finished. Applied: ${applied.length ? formatRanges(applied) : 'nothing'} of ${where}.${journal ? ' Publishing the same file again resumes from there.' : ''}`;
   } else {
     result.status = totals.errors > 0 ? 'partial' : 'success';
-    result.message = `Published ${plan.mode === 'delete' ? 'deletions' : 'rows'} to ${dataset}: ${totals.created} created, ${totals.updated} updated, ${totals.deleted} deleted${totals.errors ? `, ${totals.errors} error(s)` : ''}.`;
+    result.message = `Published ${plan.mode === 'delete' ? 'deletions' : 'rows'} to ${dataset}: ${totals.created} created, ${totals.updated} updated, ${totals.deleted} deleted${totals.errors ? `, ${totals.errors} error(s)` : ''}${unchangedRows ? `; ${unchangedRows} unchanged row(s) not sent` : ''}.`;
     if (result.errorRowsFile) result.message += ` Rows not published are in ${result.errorRowsFile} (fix them and publish that file again).`;
     if (journal) await journal.remove();
   }

@@ -108,10 +108,14 @@ export interface PublishPlan {
     notFound?: number;
     remoteBefore?: number;
     remoteAfter?: number;
+    /** Sync: rows of the file identical to the remote row (not sent). */
+    unchanged?: number;
     toSend?: number;
   };
   /** Sync: remote row ids absent from the file (deleted after the upserts). */
   syncDeletes: string[] | undefined;
+  /** Sync: remote row id → digest of the remote row (rows whose digest matches the file are not sent). */
+  remoteHashes: Map<string, string> | undefined;
   /** True when validation problems block the publish (no `skipBadRows`). */
   blocked: boolean;
   batchSize: number;

@@ -150,8 +150,8 @@ second line",${i}`);
     });
   });
 
-  it('sync upserts the file rows and deletes exactly the remote rows absent from it', async () => {
-    await withEmulator(async (_emu, client) => {
+  it('sync upserts the changed rows and deletes exactly the remote rows absent from it', async () => {
+    await withEmulator(async (emu, client) => {
       const before = await allRows(client, 'bdgt-priv', 'line_item');
       const kept = before.slice(0, 150);
       const rows: [string, string, string][] = kept.map((r, i) => [String(r.line_item), i < 10 ? 'Changed' : String(r.department), String(r.amount)]);
@@ -159,13 +159,18 @@ second line",${i}`);
       const csv = file('sync.csv', budgetCsv(rows));
       const plan = await planPublish(client, { file: csv, dataset: 'bdgt-priv', mode: 'sync', batchSize: 40 });
       assert.equal(plan.counts.toCreate, 2);
-      assert.equal(plan.counts.toUpdate, 150);
+      assert.equal(plan.counts.toUpdate, 10, 'only the changed rows are sent');
+      assert.equal(plan.counts.unchanged, 140);
       assert.equal(plan.counts.toDelete, before.length - 150);
       assert.equal(plan.counts.remoteAfter, 152);
+      const writes = emu.store.appliedWrites.length;
       const result = await executePublish(client, plan);
       assert.equal(result.status, 'success', result.message);
       assert.equal(result.created, 2);
-      assert.equal(result.updated, 150);
+      assert.equal(result.updated, 10);
+      assert.match(result.message, /140 unchanged row\(s\) not sent/);
+      const upserted = emu.store.appliedWrites.slice(writes).filter((w) => w.result['Rows Deleted'] === 0).reduce((n, w) => n + w.rowsIn, 0);
+      assert.equal(upserted, 12, 'the applied log holds the 10 changed and 2 new rows only');
       assert.equal(result.deleted, before.length - 150);
       const after = await allRows(client, 'bdgt-priv', 'line_item');
       assert.deepEqual(strip(after, ['line_item', 'department']), rows.map((r) => [r[0], r[1]]).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
