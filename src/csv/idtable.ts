@@ -57,15 +57,39 @@ export class IdHashLog {
 
   /** Bytes held. */
   get bytes(): number {
-    return this.chunks.length * CHUNK * 8 + this.current.byteLength;
+    return this.chunks.reduce((n, c) => n + c.byteLength, 0) + this.current.byteLength;
+  }
+
+  /** The recorded hashes as arrays (for transfer to another thread); the log must not be used afterwards. */
+  takeRuns(): Float64Array[] {
+    const runs = [...this.chunks, this.current.subarray(0, this.fill)];
+    this.chunks.length = 0;
+    this.current = new Float64Array(0);
+    this.fill = 0;
+    return runs;
+  }
+
+  /** Adds hashes recorded elsewhere (another part of the file). */
+  addRuns(runs: Float64Array[]): void {
+    for (const r of runs) {
+      if (r.length === 0) continue;
+      this.chunks.push(r);
+      this.size += r.length;
+    }
   }
 
   /** Sorted distinct hashes that were added more than once. Sorts the log in place; call once, at the end. */
   suspects(): Float64Array {
     const runs = [...this.chunks, this.current.subarray(0, this.fill)].filter((r) => r.length > 0);
     for (const r of runs) r.sort();
-    const heads = runs.map(() => 0);
     const out: number[] = [];
+    if (runs.length === 1) {
+      // Up to 1M ids: one sorted run, neighbours compare.
+      const r = runs[0];
+      for (let i = 1; i < r.length; i++) if (r[i] === r[i - 1] && r[i] !== out[out.length - 1]) out.push(r[i]);
+      return Float64Array.from(out);
+    }
+    const heads = runs.map(() => 0);
     let prev = -1;
     let prevCounted = false;
     for (;;) {

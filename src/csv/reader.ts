@@ -237,7 +237,8 @@ export class CsvReader implements AsyncIterable<CsvRecord[]> {
     private readonly source: AsyncGenerator<CsvRecord[]>,
     private readonly firstRecords: CsvRecord[],
     private readonly batchSize: number,
-    private readonly progress: { bytes: number },
+    /** Bytes read; `line` (the line after the last record) once the source is exhausted. */
+    readonly progress: ReadProgress,
   ) {}
 
   async *batches(): AsyncGenerator<CsvRecord[]> {
@@ -273,12 +274,30 @@ export class CsvReader implements AsyncIterable<CsvRecord[]> {
   }
 }
 
-async function* readRecords(format: CsvFormat, options: CsvReadOptions, progress: { bytes: number }): AsyncGenerator<CsvRecord[]> {
+/** Progress shared between a record source and its consumer; `line` is the line after the last record, at the end. */
+export interface ReadProgress {
+  bytes: number;
+  line?: number;
+}
+
+/** Byte range of a partial read (for parallel validation): from `start` (a record start) to `end` (exclusive). */
+export interface ReadRange {
+  start?: number;
+  end?: number;
+}
+
+/**
+ * Yields the records of the file (or of `range`; records are then numbered from line 1 of the range). Throws
+ * `CsvError`; a range that ends inside a quoted field throws `UNTERMINATED_QUOTE`.
+ */
+export async function* readRecords(format: CsvFormat, options: CsvReadOptions, progress: ReadProgress, range: ReadRange = {}): AsyncGenerator<CsvRecord[]> {
   const wide = format.encoding === 'utf-16le' || format.encoding === 'utf-16be';
-  const start = format.bom ? (wide ? 2 : 3) : 0;
+  const start = range.start ?? (format.bom ? (wide ? 2 : 3) : 0);
   const decoder: ChunkDecoder = createDecoder(format.encoding);
   const parser = new RecordParser(format, options.maxFieldSize ?? DEFAULT_MAX_FIELD_SIZE);
-  const stream = createReadStream(format.path, { start, highWaterMark: options.chunkSize ?? 64 * 1024 });
+  const stream = createReadStream(format.path, {
+    start, ...(range.end !== undefined ? { end: range.end - 1 } : {}), highWaterMark: options.chunkSize ?? 64 * 1024,
+  });
   let offset = start;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -306,6 +325,7 @@ async function* readRecords(format: CsvFormat, options: CsvReadOptions, progress
     const out: CsvRecord[] = [];
     if (tail.length) parser.feed(tail, false, out);
     parser.feed(undefined, true, out);
+    progress.line = parser.line;
     if (out.length) yield out;
   } finally {
     stream.destroy();
@@ -317,9 +337,14 @@ async function* readRecords(format: CsvFormat, options: CsvReadOptions, progress
  * `batches()` yields the data records. Throws `CsvError` (with file:line:column) for encoding and quoting errors.
  */
 export async function openCsv(path: string, options: CsvReadOptions = {}): Promise<CsvReader> {
-  const format = await detectFormat(path, options);
-  const progress = { bytes: 0 };
-  const source = readRecords(format, options, progress);
+  return openCsvUpTo(path, options, undefined);
+}
+
+/** `openCsv` that stops at byte `end` (a record boundary) when given; `reader.progress.line` is set at the end. */
+export async function openCsvUpTo(path: string, options: CsvReadOptions, end: number | undefined, known?: CsvFormat): Promise<CsvReader> {
+  const format = known ?? (await detectFormat(path, options));
+  const progress: ReadProgress = { bytes: 0 };
+  const source = readRecords(format, options, progress, { end });
   let first: CsvRecord[] = [];
   // Pull until the header record is there (or the file ends).
   for (;;) {

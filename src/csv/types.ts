@@ -668,6 +668,24 @@ export class TypeInferrer {
     return { type: 'text', ...base };
   }
 
+  /** Adds what `other` saw (another part of the same column, e.g. from a second thread). */
+  merge(other: TypeInferrer): void {
+    this.alive &= other.alive;
+    this.values += other.values;
+    this.nulls += other.nulls;
+    this.canMdy &&= other.canMdy;
+    this.canDmy &&= other.canDmy;
+    this.sawSlash ||= other.sawSlash;
+    this.zoned += other.zoned;
+    this.unzoned += other.unzoned;
+    this.words ||= other.words;
+  }
+
+  /** Rebuilds an inferrer from a structured clone of one (as posted by a worker thread). */
+  static revive(state: unknown, decimalComma = false): TypeInferrer {
+    return Object.assign(new TypeInferrer(decimalComma), state);
+  }
+
   // Checkbox needs at least one word value: a column with only 1/0 (which also fit checkbox) is a number.
   private words = false;
   private hasWords(): boolean {

@@ -12,15 +12,15 @@
 // that type as long as every cell converts (the converter and the inference accept the same values for these
 // types). Only when such a column gets an invalid cell, or when ids are suspected to repeat, is the file read a
 // second time, for just those columns and ids, so that the report stays exact.
-import { CsvError, location, truncate } from './errors';
+import { availableParallelism } from 'node:os';
+import { CsvError, truncate } from './errors';
 import { checkHeader, matchHeaders, type HeaderProblem } from './fieldnames';
 import { readHead, type RaggedRow } from './head';
 import { hashId, IdHashLog, sortedHas } from './idtable';
-import { openCsv, type CsvFormat, type CsvReadOptions } from './reader';
-import {
-  CHECK_INVALID, CHECK_NULL, columnTypeOf, createChecker, createConverter, TypeInferrer,
-  type ColumnConverter, type ColumnType, type ConvertOptions,
-} from './types';
+import { openCsv, openCsvUpTo, type CsvFormat, type CsvReadOptions } from './reader';
+import { columnTypeOf, TypeInferrer, type ColumnType, type ConvertOptions } from './types';
+import { cellProblem, mergeParts, PartValidator, type InferenceMode, type PartConfig, type PartResult, type ProblemSummary } from './validate-part';
+import { findSplit, validatePartInWorker } from './worker';
 
 export interface DatasetColumn {
   fieldName: string;
@@ -52,24 +52,7 @@ export function schemaFromView(view: {
   return rowIdentifier ? { columns, rowIdentifier } : { columns };
 }
 
-export interface CellProblem {
-  /** 1-based physical line of the record. */
-  line: number;
-  /** 1-based CSV column. */
-  column: number;
-  /** CSV header of that column. */
-  columnName: string;
-  /** The cell, truncated to 80 characters. */
-  value: string;
-  message: string;
-  /** `file.csv:17:3 (valuation): "abc" is not a number` */
-  text: string;
-}
-
-export interface ProblemSummary {
-  count: number;
-  examples: CellProblem[];
-}
+export type { CellProblem, ProblemSummary } from './validate-part';
 
 export interface ColumnReport {
   csvIndex: number;
@@ -135,6 +118,12 @@ export interface ValidateOptions extends CsvReadOptions, ConvertOptions {
   confirmTypes?: boolean;
   /** Bytes read from the start of the file for the type sample (default: `readHead`'s 256 KiB window). */
   sampleBytes?: number;
+  /** Threads for one validation (default: 2 when the machine has 2 or more cores, else 1). With 2, a UTF-8 file of at
+   *  least `parallelMinBytes` is split at a line break near its middle and the second half is validated in a worker
+   *  thread; if the split turns out to be inside a quoted field, the file is validated again on one thread. */
+  threads?: number;
+  /** Smallest file validated on two threads (default 32 MiB). */
+  parallelMinBytes?: number;
   onProgress?: (progress: ValidationProgress) => void;
 }
 
@@ -150,9 +139,9 @@ export async function validateFile(path: string, target: DatasetSchema, options:
   const maxTrackedIds = options.maxTrackedIds ?? 12_000_000;
   const confirmTypes = options.confirmTypes ?? true;
   const head = await readHead(path, { ...options, rows: 0, ...(options.sampleBytes ? { initialBytes: options.sampleBytes, maxBytes: options.sampleBytes } : {}) });
-  const reader = await openCsv(path, options);
-  const header = reader.header;
   const file = path;
+  const format = head.format;
+  const header = head.header;
 
   // Mapping CSV column → dataset column.
   const mapping = options.mapping
@@ -161,129 +150,61 @@ export async function validateFile(path: string, target: DatasetSchema, options:
   const byField = new Map(target.columns.map((c) => [c.fieldName, c]));
   const mappedFields = new Set(mapping.map((m) => m.fieldName).filter((f): f is string => f !== undefined));
 
-  const columns: ColumnReport[] = [];
-  const converters: (ColumnConverter | undefined)[] = header.map(() => undefined);
-  const checkers: (((raw: string) => number) | undefined)[] = header.map(() => undefined);
-  const reports: (ColumnReport | undefined)[] = header.map(() => undefined);
+  const active: PartConfig['active'] = [];
+  const reportInfo: { csvIndex: number; csvHeader: string; fieldName: string; type: ColumnType }[] = [];
   for (const m of mapping) {
     const col = m.fieldName !== undefined ? byField.get(m.fieldName) : undefined;
     if (!col) continue;
     const type = columnTypeOf(col.dataTypeName);
-    const sample = head.columns[m.csvIndex];
-    const dateOrder = options.dateOrders?.[col.fieldName] ?? sample?.dateOrder ?? options.dateOrder;
-    converters[m.csvIndex] = createConverter(type, { decimalComma: options.decimalComma, dateOrder });
-    checkers[m.csvIndex] = createChecker(type, { decimalComma: options.decimalComma, dateOrder });
-    const report: ColumnReport = { csvIndex: m.csvIndex, csvHeader: m.csvHeader, fieldName: col.fieldName, type, invalid: summary(), nulls: 0 };
-    reports[m.csvIndex] = report;
-    columns.push(report);
+    const dateOrder = options.dateOrders?.[col.fieldName] ?? head.columns[m.csvIndex]?.dateOrder ?? options.dateOrder;
+    active.push({ csvIndex: m.csvIndex, type, ...(dateOrder ? { dateOrder } : {}) });
+    reportInfo.push({ csvIndex: m.csvIndex, csvHeader: m.csvHeader, fieldName: col.fieldName, type });
   }
 
   const idField = target.rowIdentifier;
   const idIndex = idField !== undefined ? mapping.findIndex((m) => m.fieldName === idField) : -1;
-  const rowIdentifier: ValidationReport['rowIdentifier'] = idField
-    ? { fieldName: idField, inCsv: idIndex >= 0, empty: summary(), duplicates: summary(), duplicateCheck: 'complete' }
-    : undefined;
-  const checkIds = rowIdentifier !== undefined && idIndex >= 0;
-  const idLog = new IdHashLog();
-  /** Line of the first id that was not recorded any more (cap reached); ids from there on are not checked. */
-  let idStopLine = Infinity;
-  const ragged: ValidationReport['ragged'] = { ...summary(), rows: [] };
-  const width = header.length;
 
   // Whole-file inference, per column: 'run' = a TypeInferrer sees every cell; 'known' = the sample type is the answer
   // (see the file comment); 'pending' = it was 'known' until an invalid cell: inferred in the second read.
   const sampleType = (c: number): ColumnType => head.columns[c]?.type ?? 'text';
-  const inference: ('run' | 'known' | 'pending')[] = confirmTypes
+  const targetType = new Map(active.map((a) => [a.csvIndex, a.type]));
+  const inference: InferenceMode[] = confirmTypes
     ? header.map((_, c) => {
         const sample = head.columns[c];
         if (sample && sample.values > 0 && sample.type === 'text') return 'known';
-        const convType = converters[c]?.type;
-        return convType !== undefined && convType === sample?.type && INFERENCE_MATCHES_CONVERSION.has(convType) ? 'known' : 'run';
+        const t = targetType.get(c);
+        return t !== undefined && t === sample?.type && INFERENCE_MATCHES_CONVERSION.has(t) ? 'known' : 'run';
       })
     : [];
-  const inferrers = inference.map((how) => (how === 'run' ? new TypeInferrer(options.decimalComma) : undefined));
-  const inferred = inference.flatMap((how, c) => (how === 'run' ? [c] : []));
-  const liveInferrers = inferred.map((c) => inferrers[c] as TypeInferrer);
-
-  const problem = (line: number, c: number, value: string, message: string): CellProblem => {
-    const columnName = header[c] ?? `column ${c + 1}`;
-    const shown = truncate(value);
-    return { line, column: c + 1, columnName, value: shown, message, text: `${location(file, line, c + 1)} (${columnName}): ${message}` };
-  };
-  const note = (s: ProblemSummary, make: () => CellProblem): void => {
-    s.count++;
-    if (s.examples.length < maxExamples) s.examples.push(make());
+  const config: PartConfig = {
+    file, header, delimiter: format.delimiter, active, decimalComma: options.decimalComma ?? false,
+    idIndex: idField !== undefined ? idIndex : -1, idField: idField ?? '', maxExamples, maxTrackedIds, inference,
   };
   const cancelled = (line: number | undefined): CsvError => new CsvError('ABORTED', file, line, undefined, 'validation was cancelled');
 
-  let rows = 0;
-  const activeColumns = columns.map((c) => c.csvIndex);
-  const activeCheckers = activeColumns.map((c) => checkers[c] as (raw: string) => number);
-  const activeConverters = activeColumns.map((c) => converters[c] as ColumnConverter);
-  const activeReports = activeColumns.map((c) => reports[c] as ColumnReport);
-  const activeKnown = activeColumns.map((c) => inference[c] === 'known');
-  for await (const batch of reader.batches()) {
-    if (options.signal?.aborted) {
-      await reader.close();
-      throw cancelled(batch[0]?.line);
-    }
-    for (let r = 0; r < batch.length; r++) {
-      const { line, fields } = batch[r];
-      if (fields.length !== width) {
-        ragged.count++;
-        if (ragged.examples.length < maxExamples) {
-          ragged.rows.push({ line, expected: width, actual: fields.length });
-          ragged.examples.push({
-            line, column: Math.min(fields.length, width) + 1, columnName: '', value: truncate(fields.join(reader.format.delimiter)),
-            message: `row has ${fields.length} fields, the header has ${width}`,
-            text: `${location(file, line)}: row has ${fields.length} fields, the header has ${width}`,
-          });
-        }
-      }
-      for (let k = 0; k < activeColumns.length; k++) {
-        const c = activeColumns[k];
-        const raw = fields[c];
-        if (raw === undefined || raw.length === 0) {
-          activeReports[k].nulls++;
-          continue;
-        }
-        const res = activeCheckers[k](raw);
-        if (res === CHECK_INVALID) {
-          const conv = activeConverters[k];
-          note(activeReports[k].invalid, () => {
-            const failed = conv.convert(raw);
-            return problem(line, c, raw, failed.ok ? 'invalid value' : failed.message);
-          });
-          if (activeKnown[k]) {
-            activeKnown[k] = false;
-            inference[c] = 'pending';
-          }
-        } else if (res === CHECK_NULL) activeReports[k].nulls++;
-      }
-      if (checkIds) {
-        const id = (fields[idIndex] ?? '').trim();
-        if (!id) note(rowIdentifier.empty, () => problem(line, idIndex, '', `the row identifier ${idField} is empty`));
-        else if (line < idStopLine) {
-          if (idLog.size >= maxTrackedIds) {
-            idStopLine = line;
-            rowIdentifier.duplicateCheck = 'stopped';
-          } else idLog.add(hashId(id));
-        }
-      }
-      for (let k = 0; k < inferred.length; k++) liveInferrers[k].add(fields[inferred[k]] ?? '');
-    }
-    rows += batch.length;
-    options.onProgress?.({ bytesRead: reader.bytesRead, fileSize: reader.format.fileSize, rows });
-  }
-  if (options.signal?.aborted) throw cancelled(undefined);
+  const threads = options.threads ?? (availableParallelism() >= 2 ? 2 : 1);
+  const split =
+    threads >= 2 && format.encoding === 'utf-8' && format.fileSize >= (options.parallelMinBytes ?? 32 * 1024 * 1024) && head.estimatedRowCount * 1.5 < maxTrackedIds
+      ? await findSplit(path, format.fileSize)
+      : undefined;
+  let part: PartResult | undefined;
+  if (split !== undefined) part = await validateInTwo(path, format, config, options, split, cancelled);
+  part ??= await validatePart(path, format, config, options, undefined, undefined, cancelled);
 
   // Second read, only when needed: exact duplicate check of the suspected ids, inference of the 'pending' columns.
-  const suspects = checkIds && idLog.size > 0 ? idLog.suspects() : new Float64Array(0);
-  const pending = inference.flatMap((how, c) => (how === 'pending' ? [c] : []));
+  const rowIdentifier: ValidationReport['rowIdentifier'] = idField
+    ? { fieldName: idField, inCsv: idIndex >= 0, empty: part.emptyIds, duplicates: summary(), duplicateCheck: part.idStopLine === Infinity ? 'complete' : 'stopped' }
+    : undefined;
+  const idLog = new IdHashLog();
+  idLog.addRuns(part.idRuns);
+  const suspects = idLog.size > 0 ? idLog.suspects() : new Float64Array(0);
+  const pending = part.inference.flatMap((how, c) => (how === 'pending' ? [c] : []));
+  const inferrers = part.inferrers.map((inf) => (inf ? TypeInferrer.revive(inf, options.decimalComma) : undefined));
   if (suspects.length > 0 || pending.length > 0) {
     const pendingInferrers = pending.map((c) => (inferrers[c] = new TypeInferrer(options.decimalComma)));
     const firstSeen = new Set<string>();
     const again = await openCsv(path, options);
+    const stopLine = part.idStopLine;
     for await (const batch of again.batches()) {
       if (options.signal?.aborted) {
         await again.close();
@@ -291,11 +212,16 @@ export async function validateFile(path: string, target: DatasetSchema, options:
       }
       for (let r = 0; r < batch.length; r++) {
         const { line, fields } = batch[r];
-        if (suspects.length > 0 && line < idStopLine && rowIdentifier) {
+        if (suspects.length > 0 && line < stopLine && rowIdentifier) {
           const id = (fields[idIndex] ?? '').trim();
           if (id && sortedHas(suspects, hashId(id))) {
-            if (firstSeen.has(id)) note(rowIdentifier.duplicates, () => problem(line, idIndex, id, `row identifier "${truncate(id, 40)}" appears more than once in the file`));
-            else firstSeen.add(id);
+            if (!firstSeen.has(id)) firstSeen.add(id);
+            else {
+              rowIdentifier.duplicates.count++;
+              if (rowIdentifier.duplicates.examples.length < maxExamples) {
+                rowIdentifier.duplicates.examples.push(cellProblem(file, header, line, idIndex, id, `row identifier "${truncate(id, 40)}" appears more than once in the file`));
+              }
+            }
           }
         }
         for (let k = 0; k < pending.length; k++) pendingInferrers[k].add(fields[pending[k]] ?? '');
@@ -305,7 +231,7 @@ export async function validateFile(path: string, target: DatasetSchema, options:
   }
 
   const typeDisagreements: TypeDisagreement[] = [];
-  inference.forEach((how, c) => {
+  part.inference.forEach((how, c) => {
     const full = how === 'known' ? sampleType(c) : (inferrers[c]?.result().type ?? sampleType(c));
     const sample = sampleType(c);
     if (full !== sample) {
@@ -316,6 +242,8 @@ export async function validateFile(path: string, target: DatasetSchema, options:
     }
   });
 
+  const columns: ColumnReport[] = reportInfo.map((info, k) => ({ ...info, invalid: part.invalid[k], nulls: part.nulls[k] }));
+  const ragged = part.ragged;
   const unknownColumns = mapping.filter((m) => m.fieldName === undefined || !byField.has(m.fieldName)).map((m) => m.csvHeader);
   const missingColumns = target.columns.map((c) => c.fieldName).filter((f) => !mappedFields.has(f));
   const problemCount =
@@ -323,8 +251,70 @@ export async function validateFile(path: string, target: DatasetSchema, options:
     ragged.count +
     (rowIdentifier ? rowIdentifier.empty.count + rowIdentifier.duplicates.count + (rowIdentifier.inCsv ? 0 : 1) : 0);
   return {
-    file, format: reader.format, header, rows,
+    file, format, header, rows: part.rows,
     headerProblems: checkHeader(header),
     mapping, unknownColumns, missingColumns, rowIdentifier, columns, ragged, typeDisagreements, problemCount,
   };
+}
+
+/** Validates the file's records up to byte `end` (all when undefined) on this thread. */
+async function validatePart(
+  path: string, format: CsvFormat, config: PartConfig, options: ValidateOptions, end: number | undefined,
+  otherBytes: (() => number) | undefined, cancelled: (line: number | undefined) => CsvError,
+): Promise<PartResult> {
+  const reader = await openCsvUpTo(path, options, end, format);
+  const part = new PartValidator(config);
+  let rows = 0;
+  for await (const batch of reader.batches()) {
+    if (options.signal?.aborted) {
+      await reader.close();
+      throw cancelled(batch[0]?.line);
+    }
+    part.add(batch);
+    rows += batch.length;
+    options.onProgress?.({ bytesRead: reader.bytesRead + (otherBytes?.() ?? 0), fileSize: format.fileSize, rows });
+  }
+  if (options.signal?.aborted) throw cancelled(undefined);
+  return part.result(reader.progress.line ?? 1);
+}
+
+/**
+ * The first half on this thread, the second in a worker; undefined when the split point was inside a quoted field
+ * (the caller then validates on one thread).
+ */
+async function validateInTwo(
+  path: string, format: CsvFormat, config: PartConfig, options: ValidateOptions, split: number,
+  cancelled: (line: number | undefined) => CsvError,
+): Promise<PartResult | undefined> {
+  const other = { bytes: 0 };
+  const ac = new AbortController();
+  const onAbort = (): void => ac.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const second = validatePartInWorker(path, format, config, options, split, ac.signal, (bytes) => (other.bytes = bytes));
+  second.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
+  try {
+    let first: PartResult;
+    try {
+      first = await validatePart(path, format, config, options, split, () => other.bytes, cancelled);
+    } catch (err) {
+      ac.abort();
+      if (err instanceof CsvError && err.code === 'UNTERMINATED_QUOTE') return undefined; // the split was inside quotes
+      throw err;
+    }
+    let rest: PartResult;
+    try {
+      rest = await second;
+    } catch (err) {
+      if (err instanceof CsvError && err.code !== 'ENCODING' && err.code !== 'ABORTED' && err.line !== undefined) {
+        // A real error in the second half (the first half ended on a record boundary): give its line in the file.
+        throw new CsvError(err.code, err.file, err.line + first.nextLine - 1, err.column, err.detail, err.byteOffset);
+      }
+      throw err;
+    }
+    const merged = mergeParts(config, first, rest);
+    options.onProgress?.({ bytesRead: format.fileSize, fileSize: format.fileSize, rows: merged.rows });
+    return merged;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
 }

@@ -114,3 +114,52 @@ describe('row identifier hashes', () => {
     assert.deepEqual(r.typeDisagreements.map((d) => [d.sample, d.full]), [['floating_timestamp', 'text']]);
   });
 });
+
+describe('two-thread validation', () => {
+  const schema: DatasetSchema = {
+    rowIdentifier: 'permit_id',
+    columns: [
+      { fieldName: 'permit_id', name: 'Permit ID', dataTypeName: 'text' },
+      { fieldName: 'valuation', name: 'Valuation', dataTypeName: 'number' },
+      { fieldName: 'issued', name: 'Issued', dataTypeName: 'calendar_date' },
+      { fieldName: 'note', name: 'Note', dataTypeName: 'text' },
+    ],
+  };
+  /** Rows with problems spread over both halves; `quotedAt`: a row whose note holds line breaks. */
+  const write = (name: string, rows: number, quotedAt: number[]): string => {
+    const lines = ['permit_id,valuation,issued,note,extra'];
+    for (let i = 0; i < rows; i++) {
+      const id = i === rows - 3 ? 'P5' : i === 40 ? '' : `P${i}`;
+      const valuation = i % 997 === 5 ? 'abc' : String(i);
+      const date = i === rows - 10 ? '2023-02-30' : `2024-01-${String((i % 28) + 1).padStart(2, '0')}`;
+      const note = quotedAt.includes(i) ? `"line one\n${'long '.repeat(4000)}\nline three"` : `n${i}`;
+      lines.push(i % 1500 === 7 ? `${id},${valuation},${date}` : `${id},${valuation},${date},${note},x`);
+    }
+    const p = join(tmp, name);
+    writeFileSync(p, lines.join('\n') + '\n');
+    return p;
+  };
+
+  for (const [name, quotedAt] of [['plain', [3]], ['quoted newline across the middle', [2400]]] as const) {
+    it(`gives the same report as one thread (${name})`, async () => {
+      const p = write(`two-${name.replace(/\W/g, '')}.csv`, 5000, [...quotedAt]);
+      const one = await validateFile(p, schema, { threads: 1, sampleBytes: 4096 });
+      const seen: number[] = [];
+      const two = await validateFile(p, schema, { threads: 2, parallelMinBytes: 0, sampleBytes: 4096, onProgress: (x) => seen.push(x.bytesRead) });
+      assert.deepEqual(two, one);
+      assert.ok(one.problemCount > 10, 'the file has problems in both halves');
+      assert.equal(one.rowIdentifier?.duplicates.examples[0]?.line, 5001, 'row 4997, after the header and two quoted line breaks');
+      assert.ok(one.columns[1].invalid.examples.some((e) => e.line > 2500), 'examples from the second half keep their file lines');
+      assert.equal(seen.at(-1), one.format.fileSize);
+    });
+  }
+
+  it('names the file line of a fatal error in the second half', async () => {
+    const p = join(tmp, 'two-big-field.csv');
+    const rows = Array.from({ length: 4000 }, (_, i) => `P${i},1,2024-01-01,${i === 3500 ? 'y'.repeat(3000) : 'n'},x`);
+    writeFileSync(p, 'permit_id,valuation,issued,note,extra\n' + rows.join('\n') + '\n');
+    const err = (await validateFile(p, schema, { threads: 1, maxFieldSize: 1000 }).catch((e: unknown) => e)) as Error;
+    assert.match(err.message, /^two-big-field\.csv:3502:\d+: a field is larger than the limit/);
+    await assert.rejects(validateFile(p, schema, { threads: 2, parallelMinBytes: 0, maxFieldSize: 1000 }), (e: unknown) => e instanceof Error && e.message === err.message);
+  });
+});
