@@ -1,5 +1,7 @@
 // One measured CSV task, run in its own process so its peak RSS is its own. Prints one JSON line.
-// Usage: node --import tsx bench/csv-child.ts <parse-stream|read|validate|validate-fast|head> <file>
+// Usage: node --import tsx bench/csv-child.ts <parse-stream|read|validate|validate-1t|validate-fast|head> <file>
+// (`csv.bench.ts` runs it bundled to JavaScript instead.) validate: default options, which use two threads on a
+// machine with two or more cores; validate-1t: one thread; validate-fast: one thread, no whole-file type check.
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { openCsv, readHead, validateFile, type DatasetSchema } from '../src/csv';
@@ -36,8 +38,9 @@ async function run(mode: string, file: string): Promise<Record<string, unknown>>
       return { rows };
     }
     case 'validate':
+    case 'validate-1t':
     case 'validate-fast': {
-      const report = await validateFile(file, BENCH_SCHEMA, { confirmTypes: mode === 'validate' });
+      const report = await validateFile(file, BENCH_SCHEMA, mode === 'validate' ? {} : { threads: 1, confirmTypes: mode !== 'validate-fast' });
       return { rows: report.rows, problems: report.problemCount, duplicateCheck: report.rowIdentifier?.duplicateCheck };
     }
     case 'head': {
