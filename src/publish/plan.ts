@@ -275,6 +275,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
 
   let view: ViewMetadata | undefined;
   let rid: string | undefined;
+  let ownerWarning: string | undefined;
   if (req.mode !== 'create') {
     const dataset = req.dataset as string;
     try {
@@ -283,6 +284,13 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
       throw describeSodaFailure(e, dataset, domain) ?? e;
     }
     checkWritable(view, req.mode);
+    if (view.rights === undefined && view.owner !== undefined) {
+      // No rights list on this server: compare the owner with the signed-in user (writes may still be granted).
+      const me = await client.currentUser({ signal: options.signal }).catch(() => undefined);
+      if (me !== undefined && me.id !== view.owner.id && me.roleName !== 'administrator') {
+        ownerWarning = `${view.id} is owned by ${view.owner.displayName ?? view.owner.id}, not by you (${me.displayName ?? me.id}); the server will refuse the rows unless the owner granted you write access.`;
+      }
+    }
     rid = rowIdentifierField(view);
     if (req.rowIdentifier !== undefined && req.rowIdentifier !== rid) {
       throw new PublishError(
@@ -307,7 +315,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
 
   const mapping = buildMapping(header, req, view, head.columns.map((c) => c.type));
   const columns = mapping.columns;
-  const warnings = [...mapping.warnings];
+  const warnings = [...(ownerWarning !== undefined ? [ownerWarning] : []), ...mapping.warnings];
   const problems: PlanProblem[] = head.headerProblems.map((p) => ({ message: `${req.file}: header: ${p.message}` }));
   if (view === undefined) checkHeader(header);
   if (rid !== undefined && !columns.some((c) => c.fieldName === rid)) {
