@@ -371,12 +371,15 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
       if (failure !== undefined) break;
       for (const rec of records) {
         if (skip.length > 0 && inRanges(skip, rec.line)) {
+          // Applied by an earlier run: done as far as progress goes.
           skippedRows++;
+          meter.rowsDone++;
           continue;
         }
         const res = encoder.encode(rec.fields);
         if (!res.ok) {
           totals.errors++;
+          meter.rowsDone++;
           await writer.write(rec.fields, res.message);
           if (rowErrors.length < MAX_ROW_ERRORS) rowErrors.push({ line: rec.line, message: res.message });
           continue;
@@ -384,6 +387,7 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
         const json = res.json;
         if (remoteHashes !== undefined && res.id !== undefined && remoteHashes.get(res.id) === rowHash(json)) {
           unchangedRows++;
+          meter.rowsDone++;
           continue;
         }
         // Worst case 3 bytes per UTF-16 unit, plus "," and "]".

@@ -1,7 +1,7 @@
 // The publish engine (src/publish) end to end against the emulator over loopback HTTP: every mode, plan numbers vs
 // what the execution does, cancel + resume, sync deletes, the error-rows CSV round trip and the refusals.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -312,7 +312,17 @@ describe('publish: cancel, journal and resume', () => {
 
       const plan2 = await planPublish(client, req);
       assert.equal(plan2.counts.toCreate, n - first.created);
-      const second = await executePublish(client, plan2, { journalDir });
+      const seen: PublishProgress[] = [];
+      const second = await executePublish(client, plan2, { journalDir, onProgress: (p) => seen.push(p) });
+      const last = seen.at(-1);
+      assert.equal(last?.stage, 'done');
+      assert.equal(last?.rowsTotal, n);
+      assert.equal(last?.rowsDone, n, 'rows applied by the first run count as done');
+      assert.equal(last?.bytesTotal, statSync(csv).size);
+      assert.equal(last?.bytesDone, statSync(csv).size);
+      assert.match(last?.lastRequestId ?? '', /^[0-9a-f]{32}$/);
+      assert.ok(seen.some((p) => p.stage === 'sending' && p.rowsPerSecond > 0 && p.etaSeconds !== undefined));
+      assert.ok(seen.every((p, i) => i === 0 || p.rowsDone >= (seen[i - 1]?.rowsDone ?? 0)), 'rows done never go back');
       assert.equal(second.status, 'success', second.message);
       assert.equal(second.resume?.status, 'resumed');
       assert.equal(second.resume?.skippedRows, first.created);
