@@ -17,7 +17,7 @@ import { CsvError, truncate } from './errors';
 import { checkHeader, matchHeaders, type HeaderProblem } from './fieldnames';
 import { readHead, type RaggedRow } from './head';
 import { hashId, IdHashLog, sortedHas } from './idtable';
-import { openCsv, openCsvUpTo, type CsvFormat, type CsvReadOptions } from './reader';
+import { openCsv, openCsvUpTo, type CsvFormat, type CsvReadOptions, type CsvReader } from './reader';
 import { columnTypeOf, TypeInferrer, type ColumnType, type ConvertOptions } from './types';
 import { cellProblem, mergeParts, PartValidator, type InferenceMode, type PartConfig, type PartResult, type ProblemSummary } from './validate-part';
 import { findSplit, validatePartInWorker } from './worker';
@@ -141,7 +141,14 @@ export async function validateFile(path: string, target: DatasetSchema, options:
   const head = await readHead(path, { ...options, rows: 0, ...(options.sampleBytes ? { initialBytes: options.sampleBytes, maxBytes: options.sampleBytes } : {}) });
   const file = path;
   const format = head.format;
-  const header = head.header;
+  const threads = options.threads ?? (availableParallelism() >= 2 ? 2 : 1);
+  const split =
+    threads >= 2 && format.encoding === 'utf-8' && format.fileSize >= (options.parallelMinBytes ?? 32 * 1024 * 1024) && head.estimatedRowCount * 1.5 < maxTrackedIds
+      ? await findSplit(path, format.fileSize)
+      : undefined;
+  // The header comes from the reader (the head window may be too small for a very long header record).
+  const firstReader = await openCsvUpTo(path, options, split, format);
+  const header = firstReader.header;
 
   // Mapping CSV column → dataset column.
   const mapping = options.mapping
@@ -182,14 +189,9 @@ export async function validateFile(path: string, target: DatasetSchema, options:
   };
   const cancelled = (line: number | undefined): CsvError => new CsvError('ABORTED', file, line, undefined, 'validation was cancelled');
 
-  const threads = options.threads ?? (availableParallelism() >= 2 ? 2 : 1);
-  const split =
-    threads >= 2 && format.encoding === 'utf-8' && format.fileSize >= (options.parallelMinBytes ?? 32 * 1024 * 1024) && head.estimatedRowCount * 1.5 < maxTrackedIds
-      ? await findSplit(path, format.fileSize)
-      : undefined;
   let part: PartResult | undefined;
-  if (split !== undefined) part = await validateInTwo(path, format, config, options, split, cancelled);
-  part ??= await validatePart(path, format, config, options, undefined, undefined, cancelled);
+  if (split !== undefined) part = await validateInTwo(firstReader, path, format, config, options, split, cancelled);
+  part ??= await validatePart(split === undefined ? firstReader : await openCsvUpTo(path, options, undefined, format), format, config, options, undefined, cancelled);
 
   // Second read, only when needed: exact duplicate check of the suspected ids, inference of the 'pending' columns.
   const rowIdentifier: ValidationReport['rowIdentifier'] = idField
@@ -257,12 +259,11 @@ export async function validateFile(path: string, target: DatasetSchema, options:
   };
 }
 
-/** Validates the file's records up to byte `end` (all when undefined) on this thread. */
+/** Validates the records of `reader` (the whole file, or up to the split) on this thread. */
 async function validatePart(
-  path: string, format: CsvFormat, config: PartConfig, options: ValidateOptions, end: number | undefined,
+  reader: CsvReader, format: CsvFormat, config: PartConfig, options: ValidateOptions,
   otherBytes: (() => number) | undefined, cancelled: (line: number | undefined) => CsvError,
 ): Promise<PartResult> {
-  const reader = await openCsvUpTo(path, options, end, format);
   const part = new PartValidator(config);
   let rows = 0;
   for await (const batch of reader.batches()) {
@@ -283,7 +284,7 @@ async function validatePart(
  * (the caller then validates on one thread).
  */
 async function validateInTwo(
-  path: string, format: CsvFormat, config: PartConfig, options: ValidateOptions, split: number,
+  firstReader: CsvReader, path: string, format: CsvFormat, config: PartConfig, options: ValidateOptions, split: number,
   cancelled: (line: number | undefined) => CsvError,
 ): Promise<PartResult | undefined> {
   const other = { bytes: 0 };
@@ -295,7 +296,7 @@ async function validateInTwo(
   try {
     let first: PartResult;
     try {
-      first = await validatePart(path, format, config, options, split, () => other.bytes, cancelled);
+      first = await validatePart(firstReader, format, config, options, () => other.bytes, cancelled);
     } catch (err) {
       ac.abort();
       if (err instanceof CsvError && err.code === 'UNTERMINATED_QUOTE') return undefined; // the split was inside quotes
