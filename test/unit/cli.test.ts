@@ -1,7 +1,7 @@
 // socrata-publish (src/cli.ts) as a separate process against the emulator: exit codes, JSON output, refusals.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -113,6 +113,40 @@ describe('socrata-publish CLI', () => {
     const b = await cli(['publish', '--spec', bad], KEY_ENV);
     assert.equal(b.code, 2);
     assert.match(b.stderr, /mode: must be one of upsert, append, replace, delete, create, sync \(got "merge"\)/);
+  });
+
+  it('Ctrl+C cancels after the requests in flight (exit 1); running again resumes from the journal (exit 0)', async () => {
+    const n = 2000;
+    const csv = file('cli-cancel.csv', `line_item,department,amount\n${Array.from({ length: n }, (_, i) => `K-${i},D,${i}`).join('\n')}\n`);
+    emu.setFaults('latency=40-40,only=writes');
+    try {
+      const args = [bundle, 'publish', csv, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert', '--batch-size', '50', '--concurrency', '1'];
+      const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOCRATA_')));
+      const child = spawn(process.execPath, args, { env: { ...clean, ...KEY_ENV } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const code = await new Promise<number>((resolve) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (/sending \d+\/2000 rows/.test(stderr) && !child.killed) child.kill('SIGINT');
+        });
+        child.on('close', (c) => resolve(c ?? -1));
+      });
+      assert.equal(code, 1, stderr);
+      assert.match(stdout, /Cancelled after the requests in flight finished\. Applied: lines 2–\d+ of/);
+      assert.ok(existsSync(join(dir, '.socrata')) && readdirSync(join(dir, '.socrata')).length === 1, 'the journal is next to the CSV');
+      emu.setFaults(undefined);
+      const again = await cli(['publish', csv, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert', '--batch-size', '500'], KEY_ENV);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.match(again.stdout, /resuming: lines 2–\d+ were applied by an earlier run/);
+      assert.match(again.stdout, /updated 0/);
+      const sent = emu.store.appliedWrites.filter((w) => w.dataset === 'bdgt-priv').reduce((s, w) => s + (w.result['Rows Created'] + w.result['Rows Updated']), 0);
+      assert.ok(sent >= n);
+      assert.equal(emu.store.appliedWrites.filter((w) => w.dataset === 'bdgt-priv').reduce((s, w) => s + w.result['Rows Updated'], 0), 0, 'no K- row was sent twice');
+    } finally {
+      emu.setFaults(undefined);
+    }
   });
 
   it('validate and query', async () => {
