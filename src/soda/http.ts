@@ -59,6 +59,12 @@ export interface Timeouts {
   headersMs: number;
   /** Longest silence while receiving the body. Default 120 000. */
   bodyMs: number;
+  /**
+   * Longest time for one attempt of a request whose answer is read whole (not `expect: 'stream'`), from sending to
+   * the last byte, unless the request gives its own `timeoutMs`. A server that trickles bytes just often enough to
+   * beat `bodyMs` (slowloris) is cut off here. Default 900 000 (15 minutes).
+   */
+  totalMs: number;
 }
 
 export interface GatewayOptions {
@@ -144,7 +150,7 @@ export interface SodaResponse<T> {
 }
 
 const MiB = 1024 * 1024;
-const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 15_000, headersMs: 300_000, bodyMs: 120_000 };
+const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 15_000, headersMs: 300_000, bodyMs: 120_000, totalMs: 900_000 };
 const ERROR_BODY_CAP = MiB;
 const MAX_REDIRECTS = 3;
 
@@ -401,7 +407,8 @@ export class SodaHttp {
       let retryAfterMs: number | undefined;
       const controller = new AbortController();
       let timedOut = false;
-      const timer = options.timeoutMs !== undefined ? setTimeout(() => { timedOut = true; controller.abort(); }, options.timeoutMs) : undefined;
+      const limitMs = options.timeoutMs ?? (expect === 'stream' ? undefined : this.timeouts.totalMs);
+      const timer = limitMs !== undefined ? setTimeout(() => { timedOut = true; controller.abort(); }, limitMs) : undefined;
       const onCallerAbort = (): void => controller.abort();
       options.signal?.addEventListener('abort', onCallerAbort, { once: true });
       const cleanup = (): void => {
@@ -521,7 +528,7 @@ export class SodaHttp {
         const neverSent = failedBeforeSending(e);
         const outcome: SodaOutcome | undefined = isWrite(method) ? (neverSent ? 'not-applied' : 'unknown') : undefined;
         const base = timedOut
-          ? networkError(Object.assign(new Error('timeout'), { code: 'SODA_TIMEOUT' }), this.domain.host, { requestId: operationId, timeoutMs: options.timeoutMs })
+          ? networkError(Object.assign(new Error('timeout'), { code: 'SODA_TIMEOUT' }), this.domain.host, { requestId: operationId, timeoutMs: limitMs })
           : networkError(e, this.domain.host, { requestId: operationId });
         failure = outcome ? base.with({ outcome, message: `${base.message} ${outcomeText(outcome)}` }) : base;
         retryable = safe || neverSent;

@@ -163,6 +163,9 @@ export function normaliseUpsertResult(body: unknown): UpsertResult {
   if (!isObj(body)) throw protocol('the upsert result is not an object', body);
   const counts = ['Rows Created', 'Rows Updated', 'Rows Deleted', 'Errors', 'By RowIdentifier', 'By SID'];
   if (counts.some((k) => k in body)) {
+    // A count that is not a number (a hostile or broken server) must not become a silent 0 in the totals.
+    const bad = counts.find((k) => body[k] !== undefined && body[k] !== null && num(body[k]) === undefined);
+    if (bad !== undefined) throw protocol(`an upsert result whose "${bad}" is not a count`, body);
     return {
       ...base,
       created: count(body, 'Rows Created') ?? 0,
