@@ -48,7 +48,9 @@ export async function editorCallbackUri(extensionId: string): Promise<vscode.Uri
 export async function runOAuthFlow(options: OAuthFlowOptions): Promise<string> {
   const domain = parseDomain(options.domain);
   const callback = await editorCallbackUri(options.extensionId);
-  const state = createState(callback.toString());
+  // toString(true): the Uri's own encoding would escape the "=" and "&" of a web callback's query
+  // (`/callback?vscode-reqid=…&vscode-scheme=…`), which the workbench could then no longer read.
+  const state = createState(callback.toString(true));
   const url = authorizeUrl(domain, { clientId: options.client.clientId, redirectUri: options.client.redirectUri, state });
   const abort = new AbortController();
   const cancel = options.token.onCancellationRequested(() => abort.abort());

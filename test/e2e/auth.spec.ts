@@ -8,7 +8,7 @@
 // allow-list meta tag) appends `code` and `state` and navigates there; code-server's callback page hands the
 // URI to the workbench, which calls the extension's UriHandler.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -68,6 +68,21 @@ async function copiedTexts(): Promise<string[]> {
   return e2e().page.evaluate<string[]>('window.__copied || []');
 }
 
+/** The extension's Output channel log as written so far (for failure messages). */
+function socrataLog(): string {
+  const logs = join(e2e().stack.userDataDir, 'logs');
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name === 'Socrata.log') found.push(readFileSync(full, 'utf8'));
+    }
+  };
+  if (existsSync(logs)) walk(logs);
+  return found.join('\n');
+}
+
 /** Waits until the open input box's prompt or message matches. */
 async function waitForPrompt(match: RegExp): Promise<string> {
   const { ui, page } = e2e();
@@ -122,6 +137,7 @@ describe('auth', () => {
     // Enter is refused while the value is invalid; the validation message replaces the prompt.
     await waitForPrompt(/Invalid Socrata domain/);
     await ui.answerInput(domain);
+    await waitForPrompt(/API key id/);
     await ui.answerInput('demo_key_id');
     await waitForPrompt(/API key secret/);
     const secretBox = (await ui.quickInput()).locator('input.input');
@@ -137,11 +153,18 @@ describe('auth', () => {
     // Account entry → submenu → Sign Out, then confirm.
     await page.locator('.context-view .monaco-menu .action-item', { hasText: label }).first().hover();
     await page.locator('.context-view .monaco-menu .action-label', { hasText: /^Sign Out$/ }).last().click();
+    await ui.screenshot('auth-accounts-sign-out-clicked');
     const confirm = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Sign Out$/ });
     await confirm.waitFor({ state: 'visible', timeout: 20_000 });
+    await ui.screenshot('auth-accounts-sign-out-confirm');
     await confirm.click();
-    await page.keyboard.press('Escape');
-    const after = await accountsMenuItems();
+    let after: string[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(300);
+      after = await accountsMenuItems();
+      if (!after.some((item) => item.includes(label))) break;
+    }
     await page.keyboard.press('Escape');
     assert.ok(!after.some((i) => i.includes(label)), `still listed: ${after.join(' | ')}`);
   });
@@ -149,8 +172,11 @@ describe('auth', () => {
   it('a wrong key secret shows an error that says so', async () => {
     const { ui, emulator } = e2e();
     await runCommand('Socrata: Sign In with API Key');
+    await waitForPrompt(/Socrata domain/);
     await ui.answerInput(emulator?.domain ?? '');
+    await waitForPrompt(/API key id/);
     await ui.answerInput('demo_key_id');
+    await waitForPrompt(/API key secret/);
     await ui.answerInput('not-the-secret');
     const text = await ui.waitForNotification(/rejected the API key id or key secret/);
     assert.match(text, /Nothing was saved/);
@@ -163,9 +189,13 @@ describe('auth', () => {
     await ui.clearNotifications();
     await recordClipboard();
     await runCommand('Socrata: Sign In with OAuth');
+    await waitForPrompt(/Socrata domain/);
     await ui.answerInput(domain);
+    await waitForPrompt(/OAuth client id/);
     await ui.answerInput('demo-app-token');
+    await waitForPrompt(/Secret token/);
     await ui.answerInput('demo-app-secret');
+    await waitForPrompt(/Redirect URI/);
     const opened = page.context().waitForEvent('page', { timeout: 30_000 });
     await ui.answerInput(callbackPage?.url ?? '');
     // The extension opens the portal's authorization page in the browser. code-server forwards loopback
@@ -194,7 +224,12 @@ describe('auth', () => {
       await popup.screenshot({ path: join(repoRoot, 'test-artifacts', 'e2e', 'auth-oauth-approve-page.png') }).catch(() => undefined);
       await popup.locator('#approve').click();
       // Approve → the hosted callback page → code-server's /callback → the extension's UriHandler.
-      await ui.waitForNotification(/signed in to .* as Pat Publisher/, 45_000);
+      try {
+        await ui.waitForNotification(/signed in to .* as Pat Publisher/, 45_000);
+      } catch (error) {
+        const text = await popup.locator('body').innerText().catch(() => '');
+        throw new Error(`${(error as Error).message}\n  the browser tab is at ${popup.url()}\n  it shows: ${text.slice(0, 500)}\n  log:\n${socrataLog()}`);
+      }
       assert.match(popup.url(), /\/callback\?/, `the callback page forwarded to code-server (${popup.url()})`);
     } finally {
       await popup.close().catch(() => undefined);

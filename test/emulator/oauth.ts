@@ -87,9 +87,12 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** The page's policy. `form-action` also governs the redirect that answers the form, so it lists the client's redirect origin. */
+function csp(redirectOrigin?: string): string {
+  return `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${redirectOrigin ? ` ${redirectOrigin}` : ''}; frame-ancestors 'none'; base-uri 'none'`;
+}
 
-function sendPage(ctx: EmulatorContext, status: number, title: string, body: string): void {
+function sendPage(ctx: EmulatorContext, status: number, title: string, body: string, redirectOrigin?: string): void {
   // Links and the form use relative addresses, so the page also works behind a path proxy (`/proxy/<port>/`).
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
@@ -98,7 +101,7 @@ function sendPage(ctx: EmulatorContext, status: number, title: string, body: str
 </head><body><h1>${escapeHtml(title)}</h1>
 ${body}
 </body></html>`;
-  ctx.sendRaw(status, html, 'text/html; charset=utf-8', { 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+  ctx.sendRaw(status, html, 'text/html; charset=utf-8', { 'Content-Security-Policy': csp(redirectOrigin), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
 }
 
 function errorPage(ctx: EmulatorContext, status: number, message: string): void {
@@ -121,6 +124,7 @@ ${problem === undefined ? '' : `<p class="error" id="oauth-error">${escapeHtml(p
 <button type="submit" name="decision" value="deny" id="deny">Deny</button>
 </form>
 <p>You will be sent back to <code>${escapeHtml(pending.redirectUri)}</code>.</p>`,
+    new URL(pending.redirectUri).origin,
   );
 }
 
