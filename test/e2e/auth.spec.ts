@@ -239,4 +239,29 @@ describe('auth', () => {
     await page.keyboard.press('Escape');
     assert.ok(items.some((i) => i.includes(`publisher@example.org @ ${domain}`)), `Accounts menu: ${items.join(' | ')}`);
   });
+
+  it('after every flow, no secret is in settings, state files or logs (the Output channel included)', () => {
+    const userData = e2e().stack.userDataDir;
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      if (!existsSync(dir)) return;
+      for (const name of readdirSync(dir)) {
+        const full = join(dir, name);
+        const st = statSync(full);
+        if (st.isDirectory()) walk(full);
+        else if (st.size < 50 * 1024 * 1024) files.push(full);
+      }
+    };
+    walk(join(userData, 'User'));
+    walk(join(userData, 'logs'));
+    walk(join(userData, 'Machine'));
+    assert.ok(files.some((f) => f.endsWith('Socrata.log')), 'the Output channel log is among the files');
+    assert.match(socrataLog(), /OAuth: received an authorization code/);
+    const secrets = ['demo_key_secret', 'not-the-secret', 'demo-app-secret', 'publish-me'];
+    const leaks = files.flatMap((f) => {
+      const text = readFileSync(f).toString('latin1');
+      return secrets.filter((secret) => text.includes(secret)).map((secret) => `${f}: ${secret}`);
+    });
+    assert.deepEqual(leaks, []);
+  });
 });
