@@ -254,6 +254,34 @@ function cappedStream(source: Readable, cap: number, host: string, requestId: st
   return source.pipe(t);
 }
 
+function secretValues(auth: SodaAuth | undefined, authHeader: string | undefined, appToken: string | undefined): string[] {
+  const out: (string | undefined)[] = [appToken];
+  if (authHeader) out.push(authHeader.slice(authHeader.indexOf(' ') + 1));
+  if (auth?.type === 'basic') out.push(auth.password);
+  else if (auth?.type === 'apiKey') out.push(auth.keySecret);
+  else if (auth?.type === 'oauth') out.push(auth.accessToken);
+  // Very short values would mangle ordinary words; longest first so that a secret inside another goes with it.
+  return [...new Set(out.filter((v): v is string => typeof v === 'string' && v.length >= 4))].sort((a, b) => b.length - a.length);
+}
+
+function scrubText(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[redacted]');
+  return out;
+}
+
+function scrubError(e: SodaError, secrets: readonly string[]): SodaError {
+  if (secrets.length === 0) return e;
+  const data = e.data === undefined ? undefined : JSON.stringify(e.data);
+  const texts = [e.message, e.serverMessage ?? '', data ?? ''];
+  if (!texts.some((t) => secrets.some((s) => t.includes(s)))) return e;
+  return e.with({
+    message: scrubText(e.message, secrets),
+    serverMessage: e.serverMessage === undefined ? undefined : scrubText(e.serverMessage, secrets),
+    data: data === undefined ? undefined : (JSON.parse(scrubText(data, secrets)) as unknown),
+  });
+}
+
 export function formatBytes(n: number): string {
   if (n >= MiB) return `${Math.round((n / MiB) * 10) / 10} MB`;
   if (n >= 1024) return `${Math.round((n / 1024) * 10) / 10} KB`;
@@ -278,6 +306,8 @@ export class SodaHttp {
   private readonly onLog: ((event: HttpLogEvent) => void) | undefined;
   private readonly clock: Clock;
   private readonly random: () => number;
+  /** The credential values (and their Basic encoding) scrubbed from anything a server echoes into an error. */
+  private readonly secrets: string[];
 
   constructor(options: GatewayOptions) {
     // Re-validate even a pre-parsed domain: this is the last line before credentials go on the wire.
@@ -285,6 +315,7 @@ export class SodaHttp {
     this.authHeader = authorizationHeader(options.auth);
     if (options.appToken !== undefined && options.appToken !== '') checkHeaderValue(options.appToken, 'app token');
     this.appToken = options.appToken || undefined;
+    this.secrets = secretValues(options.auth, this.authHeader, this.appToken);
     const version = options.version ?? packageVersion;
     this.userAgent = `socrata-publisher/${version} (${options.product ?? 'cli'})`;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
@@ -535,6 +566,10 @@ export class SodaHttp {
       } finally {
         if (!streaming) cleanup();
       }
+
+      // A server may echo the Authorization header or a password in its error body: never pass that on to
+      // messages, logs or the output channel.
+      failure = scrubError(failure, this.secrets);
 
       // Decide whether to try again.
       const elapsed = this.clock.now() - started;
