@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { AuthCommandHandlers, registerAuthCommands } from '../commands/auth';
 import { SocrataAccounts } from './accounts';
 import { SodaClient } from '../soda/client';
+import type { HttpLogEvent } from '../soda/http';
 import { type ClientFactory, type IdentityClient } from './client';
 import { SocrataUriHandler } from './oauthFlow';
 import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, SocrataAuthenticationProvider } from './provider';
@@ -21,7 +22,7 @@ export function registerAuth<C extends IdentityClient>(context: vscode.Extension
 export function registerAuth(
   context: vscode.ExtensionContext,
   log: vscode.LogOutputChannel,
-  factory: ClientFactory<IdentityClient> = sodaClientFactory,
+  factory: ClientFactory<IdentityClient> = createSodaClientFactory(log),
 ): SocrataAccounts<IdentityClient> {
   const store = new AccountStore(context.secrets, { warn: (m) => log.warn(m) });
   const provider = new SocrataAuthenticationProvider(store, context.secrets, log);
@@ -42,6 +43,43 @@ export function registerAuth(
   return accounts;
 }
 
-/** Builds the extension's SODA clients for accounts. */
-export const sodaClientFactory: ClientFactory<SodaClient> = (options) =>
-  new SodaClient({ domain: options.domain, auth: options.auth, appToken: options.appToken, product: 'vscode-extension' });
+/**
+ * Builds the extension's SODA clients for accounts: VS Code's `http.proxy` / `http.noProxy` settings are passed
+ * to the client (without them the environment's HTTPS_PROXY/NO_PROXY apply), and every request is recorded in
+ * the Socrata log through the gateway's hook, which only ever sees redacted headers and URLs.
+ */
+export function createSodaClientFactory(log: vscode.LogOutputChannel): ClientFactory<SodaClient> {
+  return (options) => {
+    const http = vscode.workspace.getConfiguration('http');
+    const proxyUrl = http.get<string>('proxy')?.trim();
+    const noProxy = http.get<string[]>('noProxy') ?? [];
+    return new SodaClient({
+      domain: options.domain,
+      auth: options.auth,
+      appToken: options.appToken,
+      product: 'vscode-extension',
+      ...(proxyUrl ? { proxy: { url: proxyUrl, noProxy: noProxy.join(',') } } : {}),
+      onLog: (event) => logHttp(log, event),
+    });
+  };
+}
+
+/** One line per answered request (method, path, status, duration, request id); retries and failures as warnings. */
+export function logHttp(log: vscode.LogOutputChannel, event: HttpLogEvent): void {
+  const target = `${event.method} ${event.url}`;
+  const id = `[${event.operationId}${event.attempt > 1 ? ` attempt ${event.attempt}` : ''}]`;
+  switch (event.phase) {
+    case 'request':
+      log.trace(`→ ${target} ${id}`);
+      break;
+    case 'response':
+      log.info(`${target} → ${event.status ?? '?'} in ${event.durationMs ?? 0} ms ${id}`);
+      break;
+    case 'retry':
+      log.warn(`${target} → ${event.status ?? event.error ?? 'failed'}; retrying in ${event.delayMs ?? 0} ms ${id}`);
+      break;
+    case 'error':
+      log.error(`${target} → ${event.error ?? event.status ?? 'failed'} ${id}`);
+      break;
+  }
+}
