@@ -196,6 +196,7 @@ export class SodaClient {
           offset,
         },
         signal: query.signal,
+        retry: query.retry,
       });
       const body = res.body as { results?: unknown; resultSetSize?: unknown };
       if (typeof body !== 'object' || body === null || !Array.isArray(body.results)) {

@@ -1,6 +1,8 @@
 // Typed shapes of the SODA endpoints the client reads. Every type keeps the server's object as `raw`
 // so that callers can reach fields this module does not model.
 
+import type { RetryPolicy } from './retry';
+
 export interface CurrentUser {
   /** User uid (4x4 form). */
   id: string;
@@ -28,6 +30,8 @@ export interface CatalogQuery {
   /** e.g. 'name', 'updatedAt DESC'. */
   order?: string;
   signal?: AbortSignal;
+  /** Override the client's retry policy for each page request; `false` = a single attempt. */
+  retry?: Partial<RetryPolicy> | false;
 }
 
 export interface CatalogColumn {

@@ -25,6 +25,8 @@ export const Settings = {
 
 const DEFAULT_PAGE_SIZE = 50;
 const REFRESH_DEBOUNCE_MS = 300;
+/** The tree shows an unreachable portal quickly (an error node with Retry) instead of backing off for minutes. */
+const TREE_RETRY = { maxAttempts: 2, maxElapsedMs: 5_000, baseDelayMs: 300 } as const;
 
 /** What the provider needs from the accounts API (the real SocrataAccounts, or a stand-in). */
 export type Accounts = Pick<SocrataAccounts<SodaClient>, 'list' | 'getConnection' | 'reportError' | 'onDidChange'>;
@@ -176,7 +178,7 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
 
   private async fetchPage(node: AccountNode, offset: number): Promise<{ results: CatalogEntry[]; total: number; nextOffset: number | undefined }> {
     const client = await this.client(node);
-    const pages = client.catalog({ forUser: node.account.userId, q: this._filter, pageSize: this.pageSize(), offset, order: 'name' });
+    const pages = client.catalog({ forUser: node.account.userId, q: this._filter, pageSize: this.pageSize(), offset, order: 'name', retry: TREE_RETRY });
     try {
       const first = await pages.next();
       if (first.done === true) return { results: [], total: offset, nextOffset: undefined };
