@@ -12,6 +12,11 @@
 // that type as long as every cell converts (the converter and the inference accept the same values for these
 // types). Only when such a column gets an invalid cell, or when ids are suspected to repeat, is the file read a
 // second time, for just those columns and ids, so that the report stays exact.
+//
+// Threads: on a machine with two or more cores a UTF-8 file of 32 MiB or more is split at a line break near its
+// middle; this thread validates the first half while a worker validates the second (`validate-part.ts`), and the
+// halves are merged with file line numbers. A split that falls inside a quoted field is detected (the first half then
+// ends inside quotes) and the file is validated on one thread instead. The id cap then applies per half.
 import { availableParallelism } from 'node:os';
 import { CsvError, truncate } from './errors';
 import { checkHeader, matchHeaders, type HeaderProblem } from './fieldnames';
