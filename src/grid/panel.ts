@@ -1,8 +1,8 @@
 // Host side of the read-only grid webview: one panel per query or preview, paged with Next/Previous.
 // Strict CSP (default-src 'none', a crypto nonce for the one script), resources only from dist/webview and
 // media, and messages held back until the webview says it is ready.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { contentSecurityPolicy, newNonce } from '../preview/html';
 import { type GridColumn, type HostToGrid, isGridToHost } from './protocol';
 
 export interface GridPage {
@@ -146,10 +146,10 @@ function escapeAttribute(text: string): string {
 }
 
 export function gridHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
-  const nonce = randomBytes(16).toString('base64');
+  const nonce = newNonce();
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'grid.js'));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'views-grid.css'));
-  const csp = [`default-src 'none'`, `style-src ${webview.cspSource}`, `font-src ${webview.cspSource}`, `img-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+  const csp = contentSecurityPolicy(webview.cspSource, nonce);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
