@@ -125,18 +125,6 @@ export interface RequestOptions {
   operationId?: string;
 }
 
-/** The request shape of `SodaHttp.asTransport()`. */
-export interface TransportRequest {
-  method: HttpMethod;
-  path: string;
-  query?: Record<string, string>;
-  headers?: Record<string, string>;
-  body?: string | Uint8Array;
-  expect: 'json' | 'text';
-  retry: 'safe' | 'never';
-  signal?: AbortSignal;
-}
-
 export interface SodaResponse<T> {
   status: number;
   /** Lower-case header names; repeated headers joined with ", ". */
@@ -587,30 +575,6 @@ export class SodaHttp {
         throw this.cancelled(method, operationId, failure.outcome ?? 'not-applied', attempt);
       }
     }
-  }
-
-  /**
-   * A minimal "one request" seam for modules that only need method/path/body/expect and a yes/no retry
-   * flag (the DSMAPI client's transport): 'safe' → retried per policy, 'never' → retried only when the
-   * failure proves nothing was applied.
-   */
-  asTransport(): { request(req: TransportRequest): Promise<{ status: number; body: unknown }> } {
-    return {
-      request: async (req) => {
-        const res = await this.request({
-          method: req.method,
-          path: req.path,
-          query: req.query,
-          headers: req.headers,
-          body: req.body,
-          contentType: req.body !== undefined ? (req.headers?.['content-type'] ?? req.headers?.['Content-Type'] ?? 'application/json') : undefined,
-          expect: req.expect,
-          safeToRepeat: req.retry === 'safe',
-          signal: req.signal,
-        });
-        return { status: res.status, body: res.body };
-      },
-    };
   }
 
   private cancelled(method: HttpMethod, operationId: string, outcome: SodaOutcome, attempts: number): SodaError {

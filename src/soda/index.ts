@@ -24,7 +24,6 @@ export {
   type SodaAuth,
   type SodaResponse,
   type Timeouts,
-  type TransportRequest,
 } from './http';
 export { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, systemClock, type Clock, type RetryPolicy } from './retry';
 export { normaliseUpsertResult, rowIdentifierField } from './results';
