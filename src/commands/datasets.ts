@@ -205,6 +205,7 @@ export class DatasetCommandHandlers {
         },
       },
       (work) => this.deps.boundary.run(DatasetCommands.saveCsv, work),
+      this.deps.log,
     );
     this.deps.grids.push(grid);
     grid.panel.onDidDispose(() => {

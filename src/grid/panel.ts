@@ -46,11 +46,15 @@ export class GridPanel implements vscode.Disposable {
     readonly panel: vscode.WebviewPanel,
     private readonly source: GridSource,
     private readonly run: (work: () => Promise<void>) => Promise<unknown>,
+    private readonly log: Pick<vscode.LogOutputChannel, 'warn'>,
   ) {
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((message: unknown) => {
-        if (!isGridToHost(message)) return;
+        if (!isGridToHost(message)) {
+          this.log.warn(`Grid: ignored a malformed message from the webview (${describeMessage(message)}).`);
+          return;
+        }
         switch (message.type) {
           case 'ready':
             this.ready = true;
@@ -76,7 +80,12 @@ export class GridPanel implements vscode.Disposable {
   }
 
   /** Opens a grid for `source` in a new editor tab and starts loading its first page. */
-  static open(extensionUri: vscode.Uri, source: GridSource, run: (work: () => Promise<void>) => Promise<unknown>): GridPanel {
+  static open(
+    extensionUri: vscode.Uri,
+    source: GridSource,
+    run: (work: () => Promise<void>) => Promise<unknown>,
+    log: Pick<vscode.LogOutputChannel, 'warn'>,
+  ): GridPanel {
     const roots = [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')];
     const panel = vscode.window.createWebviewPanel(GridPanel.viewType, source.title, vscode.ViewColumn.Active, {
       enableScripts: true,
@@ -85,7 +94,7 @@ export class GridPanel implements vscode.Disposable {
     });
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'views-socrata.svg');
     panel.webview.html = gridHtml(panel.webview, extensionUri, source.title);
-    return new GridPanel(panel, source, run);
+    return new GridPanel(panel, source, run, log);
   }
 
   get state(): GridState {
@@ -143,6 +152,14 @@ export class GridPanel implements vscode.Disposable {
 
 function escapeAttribute(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A short, safe description of an unexpected message for the log: its type and keys, never its values. */
+function describeMessage(message: unknown): string {
+  if (message === null || typeof message !== 'object') return typeof message;
+  const keys = Object.keys(message).slice(0, 5).join(', ');
+  const type = (message as { type?: unknown }).type;
+  return `type ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : typeof type}; keys ${keys || 'none'}`;
 }
 
 export function gridHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
