@@ -90,14 +90,38 @@ function similarity(a: string, b: string): number {
   return max === 0 ? 0 : 1 - editDistance(a, b) / max;
 }
 
-function score(header: string, col: DatasetColumnRef): { confidence: number; reason: HeaderMatch['reason'] } {
-  if (header === col.fieldName) return { confidence: 1, reason: 'field name' };
-  const norm = normaliseFieldName(header);
-  if (norm && norm === col.fieldName) return { confidence: 0.95, reason: 'normalised field name' };
-  if (header.trim() === col.name) return { confidence: 0.9, reason: 'display name' };
-  if (norm && norm === normaliseFieldName(col.name)) return { confidence: 0.85, reason: 'normalised display name' };
-  const sim = Math.max(similarity(norm, col.fieldName), similarity(norm, normaliseFieldName(col.name)));
-  return { confidence: Math.round(0.8 * sim * 100) / 100, reason: 'similar name' };
+/** A header or a dataset column with its normalised names computed once (not once per pair). */
+interface Prepared {
+  readonly raw: string;
+  readonly trimmed: string;
+  readonly norm: string;
+}
+
+function prepare(text: string): Prepared {
+  return { raw: text, trimmed: text.trim(), norm: normaliseFieldName(text) };
+}
+
+/** Upper bound of `similarity(a, b)` from the lengths alone: the distance is at least the length difference. */
+function similarityBound(a: string, b: string): number {
+  const max = Math.max(a.length, b.length);
+  return max === 0 ? 0 : 1 - Math.abs(a.length - b.length) / max;
+}
+
+function score(
+  header: Prepared,
+  field: Prepared,
+  display: Prepared,
+  minConfidence: number,
+): { confidence: number; reason: HeaderMatch['reason'] } {
+  if (header.raw === field.raw) return { confidence: 1, reason: 'field name' };
+  const norm = header.norm;
+  if (norm && norm === field.raw) return { confidence: 0.95, reason: 'normalised field name' };
+  if (header.trimmed === display.raw) return { confidence: 0.9, reason: 'display name' };
+  if (norm && norm === display.norm) return { confidence: 0.85, reason: 'normalised display name' };
+  // The edit distance is the costly part: skip a comparison that cannot reach the threshold.
+  const simField = 0.8 * similarityBound(norm, field.raw) >= minConfidence ? similarity(norm, field.raw) : 0;
+  const simDisplay = 0.8 * similarityBound(norm, display.norm) >= minConfidence ? similarity(norm, display.norm) : 0;
+  return { confidence: Math.round(0.8 * Math.max(simField, simDisplay) * 100) / 100, reason: 'similar name' };
 }
 
 /**
@@ -106,7 +130,15 @@ function score(header: string, col: DatasetColumnRef): { confidence: number; rea
  */
 export function matchHeaders(header: readonly string[], columns: readonly DatasetColumnRef[], minConfidence = 0.5): HeaderMatch[] {
   const pairs: { i: number; j: number; confidence: number; reason: HeaderMatch['reason'] }[] = [];
-  header.forEach((h, i) => columns.forEach((col, j) => pairs.push({ i, j, ...score(h, col) })));
+  const headers = header.map(prepare);
+  const fields = columns.map((col) => prepare(col.fieldName));
+  const displays = columns.map((col) => prepare(col.name));
+  headers.forEach((h, i) =>
+    columns.forEach((_col, j) => {
+      const match = score(h, fields[j], displays[j], minConfidence);
+      if (match.confidence >= minConfidence) pairs.push({ i, j, ...match });
+    }),
+  );
   pairs.sort((x, y) => y.confidence - x.confidence || x.i - y.i || x.j - y.j);
   const result: HeaderMatch[] = header.map((h, i) => ({ csvIndex: i, csvHeader: h, fieldName: undefined, confidence: 0, reason: 'no match' }));
   const usedCol = new Set<number>();
