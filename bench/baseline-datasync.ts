@@ -36,7 +36,8 @@ export async function baselinePublish(file: string, domain: string, id: string):
   return { rows, created };
 }
 
-if (require.main === module) {
+// (Also bundled into bench/publish-child.ts, where this module is not the entry point.)
+if (require.main === module && /baseline-datasync\.[jt]s$/.test(process.argv[1] ?? '')) {
   const [file, domain, id] = process.argv.slice(2);
   if (!file || !domain || !id) throw new Error('usage: baseline-datasync <csv> <domain> <4x4>');
   baselinePublish(file, domain, id).then(

@@ -376,16 +376,17 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
           meter.rowsDone++;
           continue;
         }
-        const res = encoder.encode(rec.fields);
-        if (!res.ok) {
+        const json = encoder.encodeText(rec.fields);
+        if (json === undefined) {
+          const message = encoder.lastError.message;
           totals.errors++;
           meter.rowsDone++;
-          await writer.write(rec.fields, res.message);
-          if (rowErrors.length < MAX_ROW_ERRORS) rowErrors.push({ line: rec.line, message: res.message });
+          await writer.write(rec.fields, message);
+          if (rowErrors.length < MAX_ROW_ERRORS) rowErrors.push({ line: rec.line, message });
           continue;
         }
-        const json = res.json;
-        if (remoteHashes !== undefined && res.id !== undefined && remoteHashes.get(res.id) === rowHash(json)) {
+        const id = encoder.lastId;
+        if (remoteHashes !== undefined && id !== undefined && remoteHashes.get(id) === rowHash(json)) {
           unchangedRows++;
           meter.rowsDone++;
           continue;
