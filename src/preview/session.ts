@@ -3,7 +3,7 @@
 // engine's plan). The webview only renders it. No webview code here, so the flow can run without a panel.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import type { SocrataAccounts } from '../auth/accounts';
+import type { Connection, SocrataAccounts } from '../auth/accounts';
 import {
   columnTypeOf, matchHeaders, normaliseFieldName, readHead, validateFile,
   type ColumnType, type CsvHead, type DatasetSchema, type ValidationReport,
@@ -30,7 +30,7 @@ export interface SessionSettings {
 }
 
 export interface SessionDeps {
-  readonly accounts: Pick<SocrataAccounts<SodaClient>, 'getConnection'>;
+  readonly accounts: Pick<SocrataAccounts<SodaClient>, 'getConnection' | 'list'>;
   readonly log: vscode.LogOutputChannel;
   readonly settings: () => SessionSettings;
 }
@@ -137,11 +137,12 @@ export class PreviewSession implements vscode.Disposable {
     if (!t) return;
     try {
       const host = parseDomain(t.domain).host;
-      const connection = await this.deps.accounts.getConnection(host, { silent: false, ...('id' in t && t.accountId ? { accountId: t.accountId } : {}) });
+      const writable = 'id' in t && !t.accountId ? await this.writableConnection(host, t.id) : undefined;
+      const connection = writable?.connection ?? (await this.deps.accounts.getConnection(host, { silent: false, ...('id' in t && t.accountId ? { accountId: t.accountId } : {}) }));
       if (!connection) throw new Error(`Sign in to ${host} to publish there (Socrata: Sign In with API Key).`);
       this.client = connection.client;
       if ('id' in t) {
-        this.view = await connection.client.view(t.id);
+        this.view = writable?.view ?? (await connection.client.view(t.id));
         const rid = rowIdentifierField(this.view);
         if (this.mode === 'create') this.mode = rid ? 'upsert' : 'append';
         if (!rid && (this.mode === 'upsert' || this.mode === 'sync' || this.mode === 'delete')) this.mode = 'append';
@@ -152,6 +153,32 @@ export class PreviewSession implements vscode.Disposable {
       this.error = errorText(e);
       this.deps.log.warn(`Preview of ${basename(this.file)}: ${this.error}`);
     }
+  }
+
+  /**
+   * A target given without an account (an argument object, a publish spec) on a domain with several signed-in
+   * accounts: the first account (by label) may only read the dataset while another one owns it. Use the first
+   * account that may write to it; undefined when there is at most one account or none may write (the caller then
+   * takes the first account as before, and the plan explains the missing rights).
+   */
+  private async writableConnection(host: string, id: string): Promise<{ connection: Connection<SodaClient>; view: ViewMetadata } | undefined> {
+    const candidates = (await this.deps.accounts.list()).filter((a) => a.domain === host && a.invalid !== true);
+    if (candidates.length < 2) return undefined;
+    for (const account of candidates) {
+      const connection = await this.deps.accounts.getConnection(host, { silent: true, accountId: account.id });
+      if (!connection) continue;
+      try {
+        const view = await connection.client.view(id);
+        const rights = view.rights;
+        if (rights ? rights.includes('write') || (this.mode === 'append' && rights.includes('add')) : view.owner?.id === account.userId) {
+          if (account !== candidates[0]) this.deps.log.info(`Preview of ${basename(this.file)}: publishing to ${id} as ${account.email || account.userId}, the signed-in account of ${host} that may write to it.`);
+          return { connection, view };
+        }
+      } catch (e) {
+        this.deps.log.debug(`Preview of ${basename(this.file)}: ${account.id} cannot read ${id}: ${errorText(e)}`);
+      }
+    }
+    return undefined;
   }
 
   async setTarget(target: SessionTarget | undefined): Promise<void> {
