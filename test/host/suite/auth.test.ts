@@ -11,7 +11,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { emulator, extension, runner } from './lib/host';
+import { emulator, extension, runner, signOutAll } from './lib/host';
 
 interface SignInResult {
   accountId: string;
@@ -73,6 +73,12 @@ describe('auth: accounts in real VS Code', function () {
 
   before(async () => {
     await extension().activate();
+    await signOutAll();
+  });
+
+  // The later test files start from no account too; leave none of the accounts signed in here.
+  after(async () => {
+    await signOutAll();
   });
 
   it('has no account before anyone signs in, and asking silently does not prompt', async function () {

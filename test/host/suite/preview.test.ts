@@ -3,11 +3,11 @@
 // "Publish to Socrata…" on the planted bad file (inferred types, problems in the preview and the Problems panel),
 // a publish whose rows land in the emulator, and a cancel that leaves a journal the next publish resumes from.
 import * as assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { permitRow } from '../lib/workspace';
-import { config, emulator, extension } from './lib/host';
+import { config, emulator, extension, signOutAll } from './lib/host';
 
 interface PreviewPanelLike {
   readonly html: string;
@@ -71,6 +71,25 @@ async function rowCount(url: string, where?: string): Promise<number> {
 
 function ws(name: string): string {
   return join(config().workspaceFolder, name);
+}
+
+/** Deletes from bldg-prmt (as its owner, over loopback) the rows whose permit ids the given workspace files hold. */
+async function deletePublishedRows(url: string, files: string[]): Promise<void> {
+  const ids: string[] = [];
+  for (const name of files) {
+    if (!existsSync(ws(name))) continue;
+    for (const line of readFileSync(ws(name), 'utf8').split('\n').slice(1)) {
+      const id = line.split(',')[0];
+      if (id) ids.push(id);
+    }
+  }
+  const auth = `Basic ${Buffer.from('demo_key_id:demo_key_secret').toString('base64')}`;
+  for (let i = 0; i < ids.length; i += 5000) {
+    const body = ids.slice(i, i + 5000).map((permit_id) => ({ permit_id, ':deleted': true }));
+    const res = await fetch(new URL('/resource/bldg-prmt.json', url), { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(res.status, 200, `deleting the published rows: ${await res.text()}`);
+  }
+  assert.equal(await rowCount(url, "starts_with(permit_id, 'DEMO-') OR starts_with(permit_id, 'CNCL-')"), 0, 'the published rows are gone');
 }
 
 describe('preview: webview security and protocol', function () {
@@ -154,6 +173,8 @@ describe('publish flow against the emulator', function () {
     domain = emu.domain;
     url = emu.url;
     await extension().activate();
+    // Only the publisher (the owner of bldg-prmt) is signed in, whatever earlier test files did.
+    await signOutAll();
     const signedIn = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
     assert.ok(signedIn, 'signed in as the publisher');
   });
@@ -162,6 +183,10 @@ describe('publish flow against the emulator', function () {
     await vscode.workspace.getConfiguration('socrata').update('publish.batchSize', undefined, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('socrata').update('publish.concurrency', undefined, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await signOutAll();
+    // The emulator serves every test file of the run: take out the rows published here (the dataset browser's
+    // tests count bldg-prmt's seed rows).
+    if (url !== '') await deletePublishedRows(url, ['permits-good.csv', 'permits-cancel.csv']);
   });
 
   it('Publish to Socrata… on the bad file: types from the dataset, the planted problems in the preview and the Problems panel', async () => {
@@ -237,5 +262,21 @@ describe('publish flow against the emulator', function () {
     assert.equal(resumed.outcome.resume?.status, 'resumed');
     assert.ok((resumed.outcome.resume?.skippedRows ?? 0) >= applied, 'the applied rows were skipped');
     assert.equal(await rowCount(url, where), rows);
+  });
+
+  it('with a second account on the portal that may only read the dataset, a target given without an account publishes as the one that may write', async () => {
+    const other = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signInWithPassword', { domain, email: 'other@example.org', password: 'other-pass' });
+    assert.ok(other, 'signed in as a second user');
+    try {
+      const listed = ((await vscode.commands.executeCommand<{ domain: string; email: string }[] | undefined>('socrata.auth.listAccounts')) ?? []).filter((a) => a.domain === domain);
+      assert.deepEqual(listed.map((a) => a.email), ['other@example.org', 'publisher@example.org'], 'the reader comes first, so "the first account" would be refused');
+      const file = ws('permits-good.csv');
+      const result = await vscode.commands.executeCommand<FlowResult | undefined>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', run: 'dryRun' });
+      assert.ok(result, 'the command returned its summary (no error)');
+      assert.equal(result.preview.error, undefined);
+      assert.equal(result.outcome?.status, 'dry-run', result.outcome?.message);
+    } finally {
+      await vscode.commands.executeCommand('socrata.auth.signOut', { accountId: other.accountId });
+    }
   });
 });

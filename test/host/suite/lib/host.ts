@@ -53,6 +53,21 @@ export function workbenchViewCommands(m: Manifest = manifest()): Set<string> {
   return out;
 }
 
+interface AccountsApi {
+  accounts: { list(): Promise<readonly { id: string }[]>; signOut(id: string): Promise<unknown> };
+}
+
+/**
+ * Signs out of every Socrata account. All test files share one extension host (and run in alphabetical order),
+ * so a file that signs in starts from this and ends with it: no file sees the accounts another one left.
+ */
+export async function signOutAll(): Promise<void> {
+  const api = (await extension().activate()) as AccountsApi;
+  for (const a of await api.accounts.list()) await api.accounts.signOut(a.id);
+  const left = await api.accounts.list();
+  if (left.length > 0) throw new Error(`accounts left after signing out of all: ${left.map((a) => a.id).join(', ')}`);
+}
+
 /** Prints a line in the harness's output after the results (e.g. a measured time). */
 export function note(line: string): void {
   const g = globalThis as { __socrataHostTestNotes?: string[] };
