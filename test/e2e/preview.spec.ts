@@ -22,15 +22,19 @@ describe('CSV preview', function () {
         await page.waitForTimeout(3000);
       }
     }
+    // Each answer waits for the next box: typed too early, it lands in the box still validating the last one.
+    await ui.waitForInputBox(/Socrata domain/, { empty: false });
     await ui.answerInput(emulator.domain);
+    await ui.waitForInputBox(/API key id/);
     await ui.answerInput('demo_key_id');
+    await ui.waitForInputBox(/API key secret/);
     await ui.answerInput('demo_key_secret');
-    await ui.waitForNotification(/Signed in/i, 30_000).catch(() => undefined);
+    // The picker lists the datasets of the signed-in accounts: the sign-in must have worked.
+    await ui.waitForNotification(/signed in to .* as Pat Publisher/i, 30_000);
 
     await ui.explorerContextMenu('permits-bad.csv', 'Publish to Socrata…');
     // The picker lists the catalog in the background; a slow machine may need a while.
-    const listed = Date.now() + 30_000;
-    while (Date.now() < listed && !(await ui.quickPickItems()).some((l) => l.includes('Building Permits'))) await page.waitForTimeout(250);
+    await ui.waitForQuickPickItem('Building Permits', 60_000);
     await ui.pick('Building Permits');
 
     const view = await ui.webview();

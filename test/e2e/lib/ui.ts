@@ -72,6 +72,44 @@ export class Ui {
     return [placeholder, message].filter((s) => s.trim() !== '').join(' | ');
   }
 
+  /**
+   * Waits until the open input box asks for `match` (its prompt, message or title) with an empty value: the box a
+   * command shows next, not the previous one still validating the last answer. `empty: false` for a first box
+   * that may start with a suggested value.
+   */
+  async waitForInputBox(match: RegExp, { empty = true, timeoutMs = DEFAULT_TIMEOUT }: { empty?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let shown = '';
+    while (Date.now() < deadline) {
+      const widget = this.page.locator(QUICK_INPUT);
+      if (await widget.isVisible()) {
+        const title = (await widget.locator('.quick-input-title').textContent().catch(() => '')) ?? '';
+        shown = `${await this.quickInputPrompt().catch(() => '')} ${title}`.trim();
+        if (match.test(shown) && (!empty || (await widget.locator('input.input').inputValue().catch(() => 'x')) === '')) return;
+      }
+      await this.page.waitForTimeout(100);
+    }
+    throw new Error(`no input box asking for ${String(match)}; it shows: ${shown || 'nothing'}`);
+  }
+
+  /**
+   * Waits until the open quick pick lists an item whose label contains `label` (items loaded in the background
+   * arrive late on a slow machine); fails naming what it lists and its placeholder (where pickers report errors).
+   */
+  async waitForQuickPickItem(label: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    const widget = await this.quickInput();
+    const deadline = Date.now() + timeoutMs;
+    let items: string[] = [];
+    for (;;) {
+      items = await this.quickPickItems();
+      if (items.some((l) => l.includes(label))) return;
+      if (Date.now() > deadline) break;
+      await this.page.waitForTimeout(200);
+    }
+    const placeholder = (await widget.locator('input.input').getAttribute('placeholder').catch(() => '')) ?? '';
+    throw new Error(`the quick pick lists no "${label}" after ${timeoutMs / 1000} s; it lists: ${items.join(' | ') || 'nothing'} (placeholder: ${placeholder})`);
+  }
+
   /** Picks the quick-pick item whose label contains `label` (types to filter, then clicks the row). */
   async pick(label: string): Promise<void> {
     const widget = await this.quickInput();
