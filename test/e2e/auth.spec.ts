@@ -116,7 +116,10 @@ async function accountsMenuItems(): Promise<string[]> {
   return ui.menuItems();
 }
 
-describe('auth', () => {
+describe('auth', function () {
+  // Every wait inside is bounded; on a loaded machine the first command may need retries (the palette learns the
+  // extension's commands late) and the OAuth round trip up to 45 s, more than the runner's default 60 s.
+  this.timeout(180_000);
   let callbackPage: { url: string; server: Server } | undefined;
 
   before(async function () {
