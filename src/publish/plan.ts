@@ -367,28 +367,30 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
       for await (const batch of reader.batches()) {
         for (const rec of batch) {
           total++;
-          const res = encoder.encode(rec.fields);
-          if (!res.ok) {
+          const json = encoder.encodeText(rec.fields);
+          if (json === undefined) {
             bad++;
             problemCount++;
-            if (problems.length < MAX_PROBLEMS) problems.push({ line: rec.line, column: res.column, message: `${req.file}:${rec.line}${res.column !== undefined ? `:${res.column}` : ''}: ${res.message}` });
+            const { message, column } = encoder.lastError;
+            if (problems.length < MAX_PROBLEMS) problems.push({ line: rec.line, column, message: `${req.file}:${rec.line}${column !== undefined ? `:${column}` : ''}: ${message}` });
             continue;
           }
-          if (remote !== undefined && res.id !== undefined) {
+          const id = encoder.lastId;
+          if (remote !== undefined && id !== undefined) {
             if (req.mode === 'delete') {
               // A listed id deletes a row once; a repeated or unknown id is a not-found error on the server.
-              if (remote.has(res.id) && !fileNew.has(res.id)) updated++;
+              if (remote.has(id) && !fileNew.has(id)) updated++;
               else created++;
-              fileNew.add(res.id);
-            } else if (remote.has(res.id)) {
-              seenRemote?.add(res.id);
+              fileNew.add(id);
+            } else if (remote.has(id)) {
+              seenRemote?.add(id);
               // Sync sends only the rows that differ from the remote row.
-              if (remoteHashes !== undefined && remoteHashes.get(res.id) === rowHash(res.json)) unchanged++;
+              if (remoteHashes !== undefined && remoteHashes.get(id) === rowHash(json)) unchanged++;
               else updated++;
-            } else if (fileNew.has(res.id)) updated++;
+            } else if (fileNew.has(id)) updated++;
             else {
               created++;
-              fileNew.add(res.id);
+              fileNew.add(id);
             }
           }
         }

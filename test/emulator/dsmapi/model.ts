@@ -133,7 +133,8 @@ export interface SourceState {
   source_type: { type: 'upload'; filename: string };
   parse_options: Record<string, unknown>;
   content_type: string | null;
-  chunks: Map<number, { offset: number; bytes: Buffer }>;
+  /** Received chunks, each kept as the pieces it arrived in (joined once, at commit). */
+  chunks: Map<number, { offset: number; length: number; parts: Buffer[] }>;
   filesize: number | null;
   created_at: string;
   finished_at: string | null;
