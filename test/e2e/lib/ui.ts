@@ -173,6 +173,19 @@ export class Ui {
       throw new Error(`the context menu has no "${item}"; it has: ${items.join(', ')}`);
     }
     await entry.click();
+    // A menu that has just opened can miss the click (the item is highlighted, the menu stays open): then run
+    // the highlighted item with Enter. Waits are bounded; a menu that never closes is an error naming the item.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+        return;
+      } catch {
+        if (attempt >= 3) throw new Error(`the context menu stayed open after choosing "${item}"`);
+        if ((await entry.count()) === 0) return;
+        await entry.hover();
+        await this.page.keyboard.press('Enter');
+      }
+    }
   }
 
   /** The activity-bar entry whose label starts with `label` (e.g. "Socrata"). */
