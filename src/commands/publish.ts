@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
+import { findWritableConnection } from '../auth/writable';
 import type { SocrataAccounts } from '../auth/accounts';
 import { loadSpec, parseSpec, type LoadedSpec, type PublishRequest, type PublishSpec } from '../publish';
 import type { SodaClient } from '../soda/client';
@@ -170,7 +171,9 @@ export class PublishFlow {
       domain = last.domain;
       request = last.request;
     }
-    const client = await this.client(domain);
+    const host = parseDomain(domain).host;
+    const writable = request.dataset !== undefined ? await findWritableConnection(this.deps.accounts, host, request.dataset, { append: request.mode === 'append', log: this.deps.log }) : undefined;
+    const client = writable?.connection.client ?? (await this.client(domain));
     await this.remember(last);
     return this.deps.runner.run({ client, request, dryRun: args.run === 'dryRun', confirmed: args.confirmed === true });
   }

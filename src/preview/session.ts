@@ -3,7 +3,8 @@
 // engine's plan). The webview only renders it. No webview code here, so the flow can run without a panel.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import type { Connection, SocrataAccounts } from '../auth/accounts';
+import type { SocrataAccounts } from '../auth/accounts';
+import { findWritableConnection } from '../auth/writable';
 import {
   columnTypeOf, matchHeaders, normaliseFieldName, readHead, validateFile,
   type ColumnType, type CsvHead, type DatasetSchema, type ValidationReport,
@@ -137,7 +138,7 @@ export class PreviewSession implements vscode.Disposable {
     if (!t) return;
     try {
       const host = parseDomain(t.domain).host;
-      const writable = 'id' in t && !t.accountId ? await this.writableConnection(host, t.id) : undefined;
+      const writable = 'id' in t && !t.accountId ? await findWritableConnection(this.deps.accounts, host, t.id, { append: this.mode === 'append', log: this.deps.log }) : undefined;
       const connection = writable?.connection ?? (await this.deps.accounts.getConnection(host, { silent: false, ...('id' in t && t.accountId ? { accountId: t.accountId } : {}) }));
       if (!connection) throw new Error(`Sign in to ${host} to publish there (Socrata: Sign In with API Key).`);
       this.client = connection.client;
@@ -153,32 +154,6 @@ export class PreviewSession implements vscode.Disposable {
       this.error = errorText(e);
       this.deps.log.warn(`Preview of ${basename(this.file)}: ${this.error}`);
     }
-  }
-
-  /**
-   * A target given without an account (an argument object, a publish spec) on a domain with several signed-in
-   * accounts: the first account (by label) may only read the dataset while another one owns it. Use the first
-   * account that may write to it; undefined when there is at most one account or none may write (the caller then
-   * takes the first account as before, and the plan explains the missing rights).
-   */
-  private async writableConnection(host: string, id: string): Promise<{ connection: Connection<SodaClient>; view: ViewMetadata } | undefined> {
-    const candidates = (await this.deps.accounts.list()).filter((a) => a.domain === host && a.invalid !== true);
-    if (candidates.length < 2) return undefined;
-    for (const account of candidates) {
-      const connection = await this.deps.accounts.getConnection(host, { silent: true, accountId: account.id });
-      if (!connection) continue;
-      try {
-        const view = await connection.client.view(id);
-        const rights = view.rights;
-        if (rights ? rights.includes('write') || (this.mode === 'append' && rights.includes('add')) : view.owner?.id === account.userId) {
-          if (account !== candidates[0]) this.deps.log.info(`Preview of ${basename(this.file)}: publishing to ${id} as ${account.email || account.userId}, the signed-in account of ${host} that may write to it.`);
-          return { connection, view };
-        }
-      } catch (e) {
-        this.deps.log.debug(`Preview of ${basename(this.file)}: ${account.id} cannot read ${id}: ${errorText(e)}`);
-      }
-    }
-    return undefined;
   }
 
   async setTarget(target: SessionTarget | undefined): Promise<void> {

@@ -3,7 +3,7 @@
 // "Publish to Socrata…" on the planted bad file (inferred types, problems in the preview and the Problems panel),
 // a publish whose rows land in the emulator, and a cancel that leaves a journal the next publish resumes from.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { permitRow } from '../lib/workspace';
@@ -276,6 +276,24 @@ describe('publish flow against the emulator', function () {
       assert.equal(result.preview.error, undefined);
       assert.equal(result.outcome?.status, 'dry-run', result.outcome?.message);
     } finally {
+      await vscode.commands.executeCommand('socrata.auth.signOut', { accountId: other.accountId });
+    }
+  });
+
+  it('Publish Again with a spec naming only the portal runs as the signed-in account that may write, not the first one', async () => {
+    const other = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signInWithPassword', { domain, email: 'other@example.org', password: 'other-pass' });
+    assert.ok(other, 'signed in as a second user');
+    const spec = ws('permits-again.socrata.json');
+    writeFileSync(spec, JSON.stringify({ domain, dataset: 'bldg-prmt', csv: 'permits-good.csv', mode: 'upsert' }, null, 2));
+    try {
+      const listed = ((await vscode.commands.executeCommand<{ domain: string; email: string }[] | undefined>('socrata.auth.listAccounts')) ?? []).filter((a) => a.domain === domain);
+      assert.equal(listed[0]?.email, 'other@example.org', 'the reader comes first, so "the first account" would be refused');
+      const outcome = await vscode.commands.executeCommand<{ status: string; message?: string; updated?: number } | undefined>('socrata.publishAgain', { spec, run: 'publish', confirmed: true });
+      assert.ok(outcome, 'the command returned its outcome (no error)');
+      assert.equal(outcome.status, 'success', outcome.message);
+      assert.equal(outcome.updated, 200, 'the rows published by the earlier test are updated');
+    } finally {
+      rmSync(spec, { force: true });
       await vscode.commands.executeCommand('socrata.auth.signOut', { accountId: other.accountId });
     }
   });
