@@ -5,44 +5,13 @@
 // the child script bundled to plain JavaScript with esbuild first, so that neither the TypeScript loader's time nor
 // its memory (about 80 MB of RSS) is counted against the code under test.
 import { execFileSync } from 'node:child_process';
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
+import { benchArgs, dataDir, generate } from './lib';
 
-const dataDir = join(__dirname, 'data');
-const quick = process.argv.includes('--quick');
-const full = process.argv.includes('--full');
-const runsArg = process.argv.find((a) => a.startsWith('--runs='));
-const runs = runsArg ? Math.max(1, Number(runsArg.slice('--runs='.length)) || 1) : 3;
-
-/** Deterministic rows: id, name, amount, issued, active, link, location, count, note, stamp (~100 bytes). */
-async function generate(path: string, rows: number): Promise<void> {
-  if (existsSync(path)) return;
-  mkdirSync(dataDir, { recursive: true });
-  const out = createWriteStream(path + '.tmp');
-  let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  const names = ['Oak', 'Maple', 'Birch', 'Cedar', 'Elm', 'Pine', 'Ash', 'Willow'];
-  let buf = 'id,name,amount,issued,active,link,location,count,note,stamp\n';
-  for (let i = 1; i <= rows; i++) {
-    const amount = Math.floor(rnd() * 2_000_000) / 100;
-    const amountText = amount >= 1000 ? `"${amount.toLocaleString('en-US', { minimumFractionDigits: 2 })}"` : amount.toFixed(2);
-    const d = 1 + Math.floor(rnd() * 28);
-    const m = 1 + Math.floor(rnd() * 12);
-    const lon = (-88 + rnd()).toFixed(5);
-    const lat = (41 + rnd()).toFixed(5);
-    const note = i % 10 === 0 ? '"quoted, with comma"' : `n${i % 97}`;
-    buf += `R${String(i).padStart(9, '0')},${names[i % 8]} ${i % 1000},${amountText},2024-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')},${i % 3 ? 'true' : 'false'},https://example.org/r/${i},POINT (${lon} ${lat}),${i % 5000},${note},${m}/${d}/2023 ${i % 24}:${String(i % 60).padStart(2, '0')}\n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
-      buf = '';
-    }
-  }
-  out.end(buf);
-  await new Promise<void>((r) => out.once('finish', () => r()));
-  execFileSync('mv', [path + '.tmp', path]);
-}
+const { quick, full, runs } = benchArgs();
 
 /**
  * A 10M-row file is ten copies of the 1M-row file's data rows: copy k changes the first letter of every id (`R`, `S`,
