@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { startEmulator } from '../emulator/index';
+import { bundleCli } from './lib/helpers';
 
 const root = join(__dirname, '..', '..');
 const KEY_ENV = { SOCRATA_KEY_ID: 'demo_key_id', SOCRATA_KEY_SECRET: 'demo_key_secret' };
@@ -42,8 +42,7 @@ describe('socrata-publish CLI', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'publish-cli-'));
     // The CLI as it ships: bundled by esbuild the way esbuild.js builds dist/cli.js (into a temp dir).
-    bundle = join(dir, 'cli.js');
-    await build({ entryPoints: [join(root, 'src', 'cli.ts')], outfile: bundle, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
+    bundle = await bundleCli(dir);
     emu = await startEmulator({ port: 0, seed: 'sample' });
   });
   after(async () => {

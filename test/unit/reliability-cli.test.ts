@@ -15,10 +15,9 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { startEmulator } from '../emulator/index';
+import { bundleCli } from './lib/helpers';
 
-const root = join(__dirname, '..', '..');
 const KEY_ENV = { SOCRATA_KEY_ID: 'demo_key_id', SOCRATA_KEY_SECRET: 'demo_key_secret' };
 let dir: string;
 let bundle: string;
@@ -27,8 +26,7 @@ const clean = (): NodeJS.ProcessEnv => ({ ...Object.fromEntries(Object.entries(p
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'reliability-cli-'));
-  bundle = join(dir, 'cli.js');
-  await build({ entryPoints: [join(root, 'src', 'cli.ts')], outfile: bundle, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
+  bundle = await bundleCli(dir);
   emu = await startEmulator({ port: 0, seed: 'sample' });
 });
 after(async () => {

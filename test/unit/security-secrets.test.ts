@@ -10,12 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { build } from 'esbuild';
 import { publish } from '../../src/publish';
 import { type HttpLogEvent, SodaClient, type SodaAuth } from '../../src/soda';
 import { startEmulator } from '../emulator/index';
+import { bundleCli } from './lib/helpers';
 
-const root = join(__dirname, '..', '..');
 let dir: string;
 let emu: Awaited<ReturnType<typeof startEmulator>>;
 let oauthToken = '';
@@ -152,8 +151,7 @@ describe('secrets: publish flows against the emulator', () => {
 
 describe('secrets: the CLI', () => {
   it('never prints a secret: success, --json, wrong secret, OAuth token, server failure', async () => {
-    const bundle = join(dir, 'cli.js');
-    await build({ entryPoints: [join(root, 'src', 'cli.ts')], outfile: bundle, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
+    const bundle = await bundleCli(dir);
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOCRATA_')));
     const run = (args: string[], env: Record<string, string>): Promise<string> =>
       new Promise((resolve) => {

@@ -8,23 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import { request as undiciRequest } from 'undici';
 import { type RunningEmulator, SAMPLE, startEmulator } from '../emulator';
 import { SodaClient } from '../../src/soda/client';
-import { SodaError } from '../../src/soda/errors';
 import { type SodaAuth } from '../../src/soda/http';
 import { type Clock, systemClock } from '../../src/soda/retry';
 import { type Row } from '../../src/soda/types';
+import { rejectsWithSodaError } from './lib/helpers';
 
 const publisher: SodaAuth = { type: 'basic', email: SAMPLE.users.publisher.email, password: SAMPLE.users.publisher.password };
 const viewer: SodaAuth = { type: 'basic', email: SAMPLE.users.viewer.email, password: SAMPLE.users.viewer.password };
 
-async function rejects(p: Promise<unknown>): Promise<SodaError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof SodaError, `expected a SodaError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a failure');
-}
 
 let emu: RunningEmulator;
 const clients: SodaClient[] = [];
@@ -54,10 +45,10 @@ describe('soda client: identity', () => {
   });
 
   it('fails with kind auth when not signed in or when the password is wrong', async () => {
-    const anon = await rejects(client({ type: 'none' }).currentUser());
+    const anon = await rejectsWithSodaError(client({ type: 'none' }).currentUser());
     assert.deepEqual([anon.kind, anon.status], ['auth', 403]);
     assert.match(anon.message, /^Socrata refused access \(403( [\w.-]+)?\): You must be logged in to access this resource\.$/);
-    const wrong = await rejects(client({ type: 'basic', email: SAMPLE.users.publisher.email, password: 'nope' }).currentUser());
+    const wrong = await rejectsWithSodaError(client({ type: 'basic', email: SAMPLE.users.publisher.email, password: 'nope' }).currentUser());
     assert.deepEqual([wrong.kind, wrong.status], ['auth', 401]);
     assert.match(wrong.message, /^Socrata did not accept the credentials \(401/);
   });
@@ -120,8 +111,8 @@ describe('soda client: catalog', () => {
 
   it('validates its arguments before sending anything', async () => {
     const it1 = client().catalog({ forUser: '../x' });
-    assert.equal((await rejects(it1.next())).kind, 'invalid-input');
-    assert.equal((await rejects(client().catalog({ pageSize: 0 }).next())).field, 'pageSize');
+    assert.equal((await rejectsWithSodaError(it1.next())).kind, 'invalid-input');
+    assert.equal((await rejectsWithSodaError(client().catalog({ pageSize: 0 }).next())).field, 'pageSize');
   });
 });
 
@@ -142,17 +133,17 @@ describe('soda client: dataset metadata', () => {
   });
 
   it('not found: unknown dataset, or private to someone else', async () => {
-    const missing = await rejects(client().view('zzzz-zzzz'));
+    const missing = await rejectsWithSodaError(client().view('zzzz-zzzz'));
     assert.equal(missing.kind, 'not-found');
     assert.equal(missing.status, 404);
     assert.match(missing.message, /^Socrata could not find \/api\/views\/zzzz-zzzz\.json \(404/);
-    assert.equal((await rejects(client({ type: 'none' }).view('bdgt-priv'))).kind, 'not-found');
+    assert.equal((await rejectsWithSodaError(client({ type: 'none' }).view('bdgt-priv'))).kind, 'not-found');
     assert.equal((await client().view('bdgt-priv')).id, 'bdgt-priv');
   });
 
   it('refuses a malformed 4x4 before building a URL', async () => {
     for (const id of ['../api', 'BLDG-PRMT', 'bldg-prmt/rows', 'bldg-prmt.json?x=', '']) {
-      const e = await rejects(client().view(id));
+      const e = await rejectsWithSodaError(client().view(id));
       assert.equal(e.kind, 'invalid-input', id);
       assert.equal(e.field, 'dataset id');
     }
@@ -188,7 +179,7 @@ describe('soda client: reading rows', () => {
   });
 
   it('a bad column is a client error with the server code', async () => {
-    const e = await rejects(client().rows('bldg-prmt', { where: 'nosuchcolumn = 1' }));
+    const e = await rejectsWithSodaError(client().rows('bldg-prmt', { where: 'nosuchcolumn = 1' }));
     assert.deepEqual([e.kind, e.status, e.code], ['client', 400, 'query.soql.no-such-column']);
     assert.match(e.message, /^Socrata rejected the request \(400 query\.soql\.no-such-column\): .*nosuchcolumn/);
   });
@@ -214,7 +205,7 @@ describe('soda client: reading rows', () => {
   it('reads one row by its identifier', async () => {
     const r = await client().row<{ permit_id: string }>('bldg-prmt', 'BP-2025-00010');
     assert.equal(r.permit_id, 'BP-2025-00010');
-    const e = await rejects(client().row('bldg-prmt', 'NO/SUCH ROW'));
+    const e = await rejectsWithSodaError(client().row('bldg-prmt', 'NO/SUCH ROW'));
     assert.equal(e.kind, 'not-found');
   });
 
@@ -264,7 +255,7 @@ describe('soda client: writing rows', () => {
     assert.equal(r.deleted, 2);
     await c.deleteRow('bldg-prmt', 'STREAM-2');
     assert.equal(await c.count('bldg-prmt'), before - 3);
-    const gone = await rejects(c.deleteRow('bldg-prmt', 'STREAM-2'));
+    const gone = await rejectsWithSodaError(c.deleteRow('bldg-prmt', 'STREAM-2'));
     assert.equal(gone.kind, 'not-found');
     await assert.rejects(c.deleteRows('tree-cnsu', ['x']), /has no row identifier/);
   });
@@ -279,12 +270,12 @@ describe('soda client: writing rows', () => {
   });
 
   it('write errors: unknown column, no write right, viewer', async () => {
-    const bad = await rejects(client().upsert('bldg-prmt', [{ permit_id: 'X', no_such_field: 1 }]));
+    const bad = await rejectsWithSodaError(client().upsert('bldg-prmt', [{ permit_id: 'X', no_such_field: 1 }]));
     assert.deepEqual([bad.kind, bad.status, bad.outcome], ['client', 400, 'not-applied']);
     assert.ok(bad.code !== undefined);
-    const other = await rejects(client().upsert('park-othr', [{ facility_id: 'F-1' }], { hasRowIdentifier: true }));
+    const other = await rejectsWithSodaError(client().upsert('park-othr', [{ facility_id: 'F-1' }], { hasRowIdentifier: true }));
     assert.deepEqual([other.kind, other.status, other.outcome], ['auth', 403, 'not-applied']);
-    const v = await rejects(client(viewer).replace('tree-cnsu', []));
+    const v = await rejectsWithSodaError(client(viewer).replace('tree-cnsu', []));
     assert.equal(v.kind, 'auth');
   });
 });
@@ -317,12 +308,12 @@ describe('soda client: retries seen in the emulator’s fault log', () => {
   it('an append to a dataset without row identifier is not retried after a 5xx (outcome unknown)', async () => {
     emu.setFaults('error=1,errorStatus=503,only=/resource/tree-cnsu.json');
     const before = emu.store.rowCount('tree-cnsu');
-    const e = await rejects(client().upsert('tree-cnsu', [{ species: 'Ginkgo' }]));
+    const e = await rejectsWithSodaError(client().upsert('tree-cnsu', [{ species: 'Ginkgo' }]));
     assert.deepEqual([e.kind, e.status, e.outcome], ['server', 503, 'unknown']);
     assert.equal(emu.faultLog().length, 1);
     // A safe call can opt out of retries for itself.
     emu.setFaults('error=1,errorStatus=503,only=/resource/bldg-prmt.json');
-    const once = await rejects(client().rows('bldg-prmt', { limit: 1 }, { retry: false }));
+    const once = await rejectsWithSodaError(client().rows('bldg-prmt', { limit: 1 }, { retry: false }));
     assert.deepEqual([once.kind, once.attempts], ['server', 1]);
     assert.equal(emu.faultLog().length, 1);
     assert.equal(emu.store.rowCount('tree-cnsu'), before);
@@ -331,7 +322,7 @@ describe('soda client: retries seen in the emulator’s fault log', () => {
   it('an append whose connection is reset after it was applied is not repeated (no duplicate rows)', async () => {
     emu.setFaults('resetAfterApply=1,only=/resource/tree-cnsu.json');
     const before = emu.store.rowCount('tree-cnsu');
-    const e = await rejects(client().upsert('tree-cnsu', [{ species: 'Linden' }]));
+    const e = await rejectsWithSodaError(client().upsert('tree-cnsu', [{ species: 'Linden' }]));
     assert.deepEqual([e.kind, e.outcome], ['network', 'unknown']);
     assert.match(e.message, /may or may not have been applied/);
     assert.equal(emu.faultLog().length, 1);
@@ -340,7 +331,7 @@ describe('soda client: retries seen in the emulator’s fault log', () => {
 
   it('an upsert keyed by a row identifier is retried after resets, up to the attempt cap', async () => {
     emu.setFaults('reset=1,only=/resource/bldg-prmt.json');
-    const e = await rejects(client(publisher, { retry: { maxAttempts: 3, baseDelayMs: 1 } }).upsert('bldg-prmt', [{ permit_id: 'R-1' }], { hasRowIdentifier: true }));
+    const e = await rejectsWithSodaError(client(publisher, { retry: { maxAttempts: 3, baseDelayMs: 1 } }).upsert('bldg-prmt', [{ permit_id: 'R-1' }], { hasRowIdentifier: true }));
     assert.deepEqual([e.kind, e.attempts], ['network', 3]);
     assert.deepEqual(emu.faultLog().map((x) => x.decision), ['reset', 'reset', 'reset']);
   });
@@ -349,7 +340,7 @@ describe('soda client: retries seen in the emulator’s fault log', () => {
     emu.setFaults('throttle=1,retryAfter=1,only=/resource/tree-cnsu.json');
     const sleeps: number[] = [];
     const clock: Clock = { now: () => Date.now(), sleep: (ms, s) => { sleeps.push(ms); return systemClock.sleep(ms, s); } };
-    const e = await rejects(client(publisher, { clock, retry: { maxAttempts: 2 } }).upsert('tree-cnsu', [{ species: 'Yew' }]));
+    const e = await rejectsWithSodaError(client(publisher, { clock, retry: { maxAttempts: 2 } }).upsert('tree-cnsu', [{ species: 'Yew' }]));
     assert.deepEqual([e.kind, e.status, e.retryAfterMs, e.outcome], ['rate-limited', 429, 1000, 'not-applied']);
     assert.deepEqual(sleeps, [1000]);
     assert.deepEqual(emu.faultLog().map((x) => [x.decision, x.retryAfter]), [['throttle', 1], ['throttle', 1]]);

@@ -10,6 +10,7 @@ import { type SodaDomain } from '../../src/soda/domain';
 import { SodaError } from '../../src/soda/errors';
 import { type HttpLogEvent, SodaHttp } from '../../src/soda/http';
 import { type Clock, systemClock } from '../../src/soda/retry';
+import { rejectsWithSodaError } from './lib/helpers';
 
 interface Seen {
   method: string;
@@ -72,15 +73,6 @@ function recordingClock(): Clock & { sleeps: number[] } {
   return { sleeps, now: () => Date.now(), sleep: (ms, signal) => { sleeps.push(ms); return systemClock.sleep(ms, signal); } };
 }
 
-async function rejects(p: Promise<unknown>): Promise<SodaError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof SodaError, `expected a SodaError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the request to fail');
-}
 
 const creds = { type: 'basic', email: 'publisher@example.org', password: 'publish-me' } as const;
 
@@ -119,7 +111,7 @@ describe('soda gateway: headers and logging', () => {
   it('refuses paths that would leave the domain', async () => {
     const http = new SodaHttp({ domain: '127.0.0.1:9' });
     for (const path of ['//evil.com/x', 'relative', '/a/../b', '/a/%2e%2e/b', '/a/.%2E/b', '/a\\b', '/x?y=1', '/a b']) {
-      const e = await rejects(http.request({ method: 'GET', path }));
+      const e = await rejectsWithSodaError(http.request({ method: 'GET', path }));
       assert.equal(e.kind, 'invalid-input', path);
     }
     await http.close();
@@ -147,7 +139,7 @@ describe('soda gateway: retries', () => {
     const srv = await scripted((_req, res) => json(res, 500, { errorCode: 'internal-error', message: 'boom', data: { tag: 't-1' } }));
     const events: HttpLogEvent[] = [];
     const http = new SodaHttp({ domain: srv.domain, retry: { maxAttempts: 3, baseDelayMs: 1 }, onLog: (x) => events.push(x) });
-    const e = await rejects(http.request({ method: 'GET', path: '/x' }));
+    const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/x' }));
     await http.close();
     assert.equal(srv.seen.length, 3);
     assert.equal(e.kind, 'server');
@@ -179,7 +171,7 @@ describe('soda gateway: retries', () => {
   it('does not wait beyond the total time budget: a long Retry-After ends in rate-limited', async () => {
     const srv = await scripted((_req, res) => json(res, 429, { errorCode: 'too-many-requests', message: 'Too many requests' }, { 'retry-after': '600' }));
     const http = new SodaHttp({ domain: srv.domain, retry: { maxElapsedMs: 5000 } });
-    const e = await rejects(http.request({ method: 'GET', path: '/x' }));
+    const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/x' }));
     await http.close();
     assert.equal(srv.seen.length, 1);
     assert.equal(e.kind, 'rate-limited');
@@ -214,7 +206,7 @@ describe('soda gateway: requests that are not safe to repeat', () => {
   it('a 5xx on an append is not retried and the outcome is unknown', async () => {
     const srv = await scripted((_req, res) => json(res, 503, { errorCode: 'service-unavailable', message: 'Service unavailable' }));
     const http = new SodaHttp({ domain: srv.domain, retry: { baseDelayMs: 1 } });
-    const e = await rejects(http.request({ method: 'POST', path: '/resource/abcd-1234.json', json: [{ a: 1 }] }));
+    const e = await rejectsWithSodaError(http.request({ method: 'POST', path: '/resource/abcd-1234.json', json: [{ a: 1 }] }));
     await http.close();
     assert.equal(srv.seen.length, 1);
     assert.equal(e.kind, 'server');
@@ -225,7 +217,7 @@ describe('soda gateway: requests that are not safe to repeat', () => {
   it('a reset after the body was sent is not retried and the outcome is unknown', async () => {
     const srv = await scripted((req) => req.socket.destroy());
     const http = new SodaHttp({ domain: srv.domain, retry: { baseDelayMs: 1 } });
-    const e = await rejects(http.request({ method: 'POST', path: '/resource/abcd-1234.json', json: [{ a: 1 }] }));
+    const e = await rejectsWithSodaError(http.request({ method: 'POST', path: '/resource/abcd-1234.json', json: [{ a: 1 }] }));
     await http.close();
     assert.equal(srv.seen.length, 1);
     assert.equal(srv.seen[0]?.body, '[{"a":1}]');
@@ -237,7 +229,7 @@ describe('soda gateway: requests that are not safe to repeat', () => {
   it('a 4xx is not retried and says the change was not applied', async () => {
     const srv = await scripted((_req, res) => json(res, 400, { errorCode: 'soda.row.column-not-found', message: "One or more rows expected column 'zzz' which was not found on the dataset" }));
     const http = new SodaHttp({ domain: srv.domain });
-    const e = await rejects(http.request({ method: 'POST', path: '/x', json: [{ zzz: 1 }] }));
+    const e = await rejectsWithSodaError(http.request({ method: 'POST', path: '/x', json: [{ zzz: 1 }] }));
     await http.close();
     assert.equal(srv.seen.length, 1);
     assert.deepEqual([e.kind, e.status, e.code, e.outcome], ['client', 400, 'soda.row.column-not-found', 'not-applied']);
@@ -258,7 +250,7 @@ describe('soda gateway: requests that are not safe to repeat', () => {
     const port = srv.port;
     await srv.close();
     const http = new SodaHttp({ domain: `127.0.0.1:${port}`, retry: { maxAttempts: 2, baseDelayMs: 1 } });
-    const e = await rejects(http.request({ method: 'POST', path: '/x', json: [] }));
+    const e = await rejectsWithSodaError(http.request({ method: 'POST', path: '/x', json: [] }));
     await http.close();
     assert.deepEqual([e.kind, e.outcome, e.attempts], ['network', 'not-applied', 2]);
     assert.match(e.message, new RegExp(`connection to 127\\.0\\.0\\.1:${port} was refused.*was not applied`));
@@ -268,7 +260,7 @@ describe('soda gateway: requests that are not safe to repeat', () => {
     const srv = await scripted((_req, res) => json(res, 503, {}));
     const http = new SodaHttp({ domain: srv.domain, retry: { baseDelayMs: 1 } });
     const rows = Readable.from(['[', '{"a":1}', ']']);
-    const e = await rejects(http.request({ method: 'PUT', path: '/x', body: rows, contentType: 'application/json', safeToRepeat: true }));
+    const e = await rejectsWithSodaError(http.request({ method: 'PUT', path: '/x', body: rows, contentType: 'application/json', safeToRepeat: true }));
     await http.close();
     assert.equal(srv.seen.length, 1);
     assert.equal(srv.seen[0]?.body, '[{"a":1}]');
@@ -286,13 +278,13 @@ describe('soda gateway: cancellation and time-outs', () => {
     const pending = http.request({ method: 'POST', path: '/x', json: [], signal: ac.signal });
     await got;
     ac.abort();
-    const e = await rejects(pending);
+    const e = await rejectsWithSodaError(pending);
     assert.deepEqual([e.kind, e.outcome], ['cancelled', 'unknown']);
     assert.match(e.message, /was cancelled/);
 
     const ac2 = new AbortController();
     ac2.abort();
-    const e2 = await rejects(http.request({ method: 'GET', path: '/x', signal: ac2.signal }));
+    const e2 = await rejectsWithSodaError(http.request({ method: 'GET', path: '/x', signal: ac2.signal }));
     assert.equal(e2.kind, 'cancelled');
     assert.equal(e2.outcome, undefined);
     await http.close();
@@ -304,7 +296,7 @@ describe('soda gateway: cancellation and time-outs', () => {
     const ac = new AbortController();
     const clock: Clock = { now: () => Date.now(), sleep: (ms, signal) => { ac.abort(); return systemClock.sleep(ms, signal); } };
     const http = new SodaHttp({ domain: srv.domain, clock });
-    const e = await rejects(http.request({ method: 'GET', path: '/x', signal: ac.signal }));
+    const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/x', signal: ac.signal }));
     await http.close();
     assert.equal(e.kind, 'cancelled');
     assert.equal(srv.seen.length, 1);
@@ -313,12 +305,12 @@ describe('soda gateway: cancellation and time-outs', () => {
   it('times out a request that gets no answer (per-request limit and headers time-out)', async () => {
     const srv = await scripted(() => {});
     const http = new SodaHttp({ domain: srv.domain, retry: { maxAttempts: 1 } });
-    const e = await rejects(http.request({ method: 'GET', path: '/x', timeoutMs: 150 }));
+    const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/x', timeoutMs: 150 }));
     assert.equal(e.kind, 'network');
     assert.match(e.message, /timed out/);
     await http.close();
     const http2 = new SodaHttp({ domain: srv.domain, retry: { maxAttempts: 1 }, timeouts: { headersMs: 150 } });
-    const e2 = await rejects(http2.request({ method: 'GET', path: '/x' }));
+    const e2 = await rejectsWithSodaError(http2.request({ method: 'GET', path: '/x' }));
     await http2.close();
     assert.equal(e2.kind, 'network');
     assert.match(e2.message, new RegExp(`127\\.0\\.0\\.1:${srv.port} did not answer in time`));
@@ -329,7 +321,7 @@ describe('soda gateway: network failures name the host', () => {
   it('body time-out: the server sends headers, then stalls', async () => {
     const srv = await scripted((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.write('[1,'); });
     const http = new SodaHttp({ domain: srv.domain, retry: { maxAttempts: 1 }, timeouts: { bodyMs: 150 } });
-    const e = await rejects(http.request({ method: 'GET', path: '/x' }));
+    const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/x' }));
     await http.close();
     assert.equal(e.kind, 'network');
     assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${srv.port} stopped sending the response`));
@@ -340,7 +332,7 @@ describe('soda gateway: network failures name the host', () => {
       connect: { lookup: (host: string, _o: unknown, cb: (e: Error) => void) => cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' })) } as never,
     });
     const http = new SodaHttp({ domain: 'data.example.org', dispatcher: agent, retry: { maxAttempts: 1 } });
-    const e = await rejects(http.request({ method: 'POST', path: '/resource/abcd-1234.json', json: [] }));
+    const e = await rejectsWithSodaError(http.request({ method: 'POST', path: '/resource/abcd-1234.json', json: [] }));
     await agent.close();
     assert.deepEqual([e.kind, e.outcome, e.code], ['network', 'not-applied', 'ENOTFOUND']);
     assert.match(e.message, /the host name data\.example\.org could not be found \(DNS\)\..*was not applied/);
@@ -349,7 +341,7 @@ describe('soda gateway: network failures name the host', () => {
   it('TLS failure: https to a server that speaks plain http', async () => {
     const srv = await scripted((_req, res) => json(res, 200, {}));
     const http = new SodaHttp({ domain: `https://127.0.0.1:${srv.port}`, retry: { maxAttempts: 1 } });
-    const e = await rejects(http.request({ method: 'PUT', path: '/x', json: [], safeToRepeat: true }));
+    const e = await rejectsWithSodaError(http.request({ method: 'PUT', path: '/x', json: [], safeToRepeat: true }));
     await http.close();
     assert.deepEqual([e.kind, e.outcome], ['network', 'not-applied']);
     assert.match(e.message, new RegExp(`secure \\(TLS\\) connection to 127\\.0\\.0\\.1:${srv.port} failed`));
@@ -381,7 +373,7 @@ describe('soda gateway: hostile or odd servers', () => {
     const other = await scripted((_req, res) => json(res, 200, { stolen: true }));
     const srv = await scripted((_req, res) => { res.writeHead(302, { location: `http://127.0.0.1:${other.port}/api/users/current.json` }); res.end(); });
     const http = new SodaHttp({ domain: srv.domain, auth: creds });
-    const e = await rejects(http.request({ method: 'GET', path: '/api/users/current.json' }));
+    const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/api/users/current.json' }));
     await http.close();
     assert.equal(e.kind, 'protocol');
     assert.match(e.message, new RegExp(`redirected the request to another origin \\(http://127\\.0\\.0\\.1:${other.port}\\); it was not followed, so credentials were not sent there`));
@@ -407,7 +399,7 @@ describe('soda gateway: hostile or odd servers', () => {
     });
     const http = new SodaHttp({ domain: srv.domain, maxBodyBytes: 256 * 1024 });
     for (const path of ['/declared', '/chunked']) {
-      const e = await rejects(http.request({ method: 'GET', path }));
+      const e = await rejectsWithSodaError(http.request({ method: 'GET', path }));
       assert.equal(e.kind, 'protocol', path);
       assert.match(e.message, /larger than the 256 KB limit/);
     }
@@ -419,7 +411,7 @@ describe('soda gateway: hostile or odd servers', () => {
   it('reports non-JSON where JSON was expected with the status and a snippet', async () => {
     const srv = await scripted((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html><body>Maintenance window</body></html>'); });
     const http = new SodaHttp({ domain: srv.domain });
-    const e = await rejects(http.request({ method: 'GET', path: '/x' }));
+    const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/x' }));
     const text = await http.request({ method: 'GET', path: '/x', expect: 'text' });
     await http.close();
     assert.equal(e.kind, 'protocol');
