@@ -6,10 +6,10 @@
 // its memory (about 80 MB of RSS) is counted against the code under test.
 import { execFileSync } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { benchArgs, dataDir, generate } from './lib';
+import { benchArgs, dataDir, generate, load, measure as measureChild, median } from './lib';
 
 const { quick, full, runs } = benchArgs();
 
@@ -63,16 +63,9 @@ function bundleChild(): { script: string; cleanup: () => void } {
 }
 
 function measure(script: string, mode: string, file: string): Result {
-  const out = execFileSync(process.execPath, [script, mode, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Result;
+  return measureChild<Result>(script, [mode, file]);
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' / ');
 
 async function main(): Promise<void> {
   const modes = ['parse-stream', 'read', 'validate', 'validate-1t', 'validate-fast', 'head'];

@@ -1,6 +1,8 @@
 // Shared by the benchmarks: command-line flags, the data folder, and the deterministic 10-column CSV generator
 // (the CSV and publish benchmarks measure the same files).
+import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 export const dataDir = join(__dirname, 'data');
@@ -42,3 +44,17 @@ export async function generate(path: string, rows: number): Promise<void> {
   await new Promise<void>((r) => out.once('finish', () => r()));
   renameSync(`${path}.tmp`, path);
 }
+
+/** Runs a bundled benchmark child (`node script ...args`) and parses the JSON its last output line holds. */
+export function measure<R>(script: string, args: readonly string[]): R {
+  const out = execFileSync(process.execPath, [script, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as R;
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** The 1/5/15-minute load averages, for the results tables. */
+export const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' / ');

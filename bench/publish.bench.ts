@@ -5,13 +5,13 @@
 // only). `--runs=N` (default 3): every task runs N times, round-robin; the table shows the median wall and CPU time
 // and the largest peak RSS. The measured child is bundled to plain JavaScript with esbuild first (as in
 // bench/csv.bench.ts), so the TypeScript loader's time and memory are not counted against the code under test.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { buildSync } from 'esbuild';
-import { benchArgs, dataDir, generate } from './lib';
+import { benchArgs, dataDir, generate, load, measure as measureChild, median } from './lib';
 
 const { quick, full, runs } = benchArgs();
 
@@ -51,16 +51,9 @@ function bundleChild(): { script: string; cleanup: () => void } {
 }
 
 function measure(script: string, mode: string, args: string[]): Result {
-  const out = execFileSync(process.execPath, [script, mode, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Result;
+  return measureChild<Result>(script, [mode, ...args]);
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' / ');
 
 async function main(): Promise<void> {
   const sets = [quick ? 100_000 : 1_000_000, ...(full ? [10_000_000] : [])];

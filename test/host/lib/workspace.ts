@@ -4,21 +4,10 @@
 import { createWriteStream, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { prng } from '../../emulator/seed';
 
 const HEADER = 'permit_id,address,valuation,issued_date,is_residential,info_url,location';
 const STREETS = ['Main St', 'Oak Ave', 'Pine Rd', 'Cedar Ln', 'Elm St', 'Maple Dr', 'Lakeview Blvd', 'Harbor Way'];
-
-/** A small deterministic pseudo-random generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function csvField(value: string): string {
   return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
@@ -42,7 +31,7 @@ async function writeRows(file: string, count: number, seed: number): Promise<voi
   // Written beside the target and renamed at the end, so an interrupted run leaves no truncated file.
   const partial = `${file}.partial`;
   const out = createWriteStream(partial);
-  const rnd = random(seed);
+  const rnd = prng(seed);
   out.write(`${HEADER}\n`);
   for (let i = 1; i <= count; i += 1) {
     if (!out.write(`${permitRow(i, rnd)}\n`)) await once(out, 'drain');
