@@ -1,7 +1,8 @@
 // One measured CSV task, run in its own process so its peak RSS is its own. Prints one JSON line.
-// Usage: node --import tsx bench/csv-child.ts <parse-stream|read|validate|validate-1t|validate-fast|head> <file>
+// Usage: node --import tsx bench/csv-child.ts <parse-stream|read|read-csv-parse|validate|validate-1t|validate-fast|head> <file>
 // (`csv.bench.ts` runs it bundled to JavaScript instead.) validate: default options, which use two threads on a
-// machine with two or more cores; validate-1t: one thread; validate-fast: one thread, no whole-file type check.
+// machine with two or more cores; validate-1t: one thread; validate-fast: one thread, no whole-file type check;
+// read-csv-parse: the reader on csv-parse instead of its own tokenizer.
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { openCsv, readHead, validateFile, type DatasetSchema } from '../src/csv';
@@ -31,8 +32,9 @@ async function run(mode: string, file: string): Promise<Record<string, unknown>>
       for await (const _ of parser) rows++;
       return { rows: rows - 1 };
     }
-    case 'read': {
-      const reader = await openCsv(file);
+    case 'read':
+    case 'read-csv-parse': {
+      const reader = await openCsv(file, mode === 'read' ? {} : { parser: 'csv-parse' });
       let rows = 0;
       for await (const batch of reader.batches()) rows += batch.length;
       return { rows };

@@ -68,7 +68,7 @@ function measure(script: string, mode: string, file: string): Result {
 
 
 async function main(): Promise<void> {
-  const modes = ['parse-stream', 'read', 'validate', 'validate-1t', 'validate-fast', 'head'];
+  const modes = ['parse-stream', 'read', 'read-csv-parse', 'validate', 'validate-1t', 'validate-fast', 'head'];
   const sets: { label: string; rows: number; modes: string[] }[] = quick
     ? [{ label: '100k rows', rows: 100_000, modes }]
     : [{ label: '1M rows', rows: 1_000_000, modes }];

@@ -1,6 +1,6 @@
-// Byte → UTF-8 handling in front of csv-parse. csv-parse works on UTF-8 bytes, so:
-//  - UTF-8 input is passed through untouched and validated with `buffer.isUtf8` (native, fast), keeping the
-//    1-3 bytes of a character split across chunks for the next chunk. On failure a byte scan finds the exact
+// Byte → UTF-8 handling in front of the record parser, which works on UTF-8 bytes holding whole characters, so:
+//  - UTF-8 input is validated with `buffer.isUtf8` (native, fast) and passed on without copying, except for the
+//    1-3 bytes of a character split across chunks, kept for the next chunk. On failure a byte scan finds the exact
 //    offset of the first invalid sequence.
 //  - UTF-16 LE/BE and legacy encodings (windows-1252, iso-8859-x, …) go through `TextDecoder(label, { fatal: true })`
 //    in streaming mode (which handles chunk boundaries itself) and are re-encoded to UTF-8.
@@ -107,8 +107,8 @@ class Utf8Validator implements ChunkDecoder {
     const body = tail ? data.subarray(0, data.length - tail) : data;
     if (!isUtf8(body)) throw new InvalidBytesError(start + firstInvalidUtf8(body), 'UTF-8');
     if (tail) this.carry = Buffer.from(data.subarray(data.length - tail));
-    // csv-parse copes with characters split across chunks, so the original bytes go through untouched.
-    return chunk;
+    // Whole characters only: the tokenizer decodes each chunk to a string on its own.
+    return body;
   }
 
   end(offset: number): Buffer {

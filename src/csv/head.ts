@@ -3,7 +3,7 @@
 import { open } from 'node:fs/promises';
 import { createDecoder, InvalidBytesError } from './decode';
 import { checkHeader, normaliseFieldName, type HeaderProblem } from './fieldnames';
-import { DEFAULT_MAX_FIELD_SIZE, detectFormat, encodingError, RecordParser, type CsvFormat, type CsvReadOptions, type CsvRecord } from './reader';
+import { DEFAULT_MAX_FIELD_SIZE, detectFormat, encodingError, createRecordParser, type CsvFormat, type CsvReadOptions, type CsvRecord } from './reader';
 import { inferColumns, type ConvertOptions, type InferredColumn } from './types';
 
 export interface HeadOptions extends CsvReadOptions, ConvertOptions {
@@ -58,7 +58,7 @@ export async function readHead(path: string, options: HeadOptions = {}): Promise
       const chunk = buf.subarray(0, bytesRead);
       const complete = start + bytesRead >= format.fileSize;
       const decoder = createDecoder(format.encoding);
-      const parser = new RecordParser(format, options.maxFieldSize ?? DEFAULT_MAX_FIELD_SIZE);
+      const parser = createRecordParser(format, options.maxFieldSize ?? DEFAULT_MAX_FIELD_SIZE, options.parser);
       const records: CsvRecord[] = [];
       try {
         const utf8 = decoder.push(chunk, start);

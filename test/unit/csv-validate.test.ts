@@ -117,7 +117,7 @@ describe('csv validation against a dataset', () => {
     const r = await validateFile(p, permits, { sampleBytes: 1024 });
     assert.equal(r.rows, 3001);
     assert.deepEqual(r.typeDisagreements, [
-      { csvIndex: 0, csvHeader: 'valuation', sample: 'number', full: 'text', message: 'column "valuation" looked like number in the first 280 rows but the whole file reads as text' },
+      { csvIndex: 0, csvHeader: 'valuation', sample: 'number', full: 'text', message: 'column "valuation" looked like number in the first 281 rows but the whole file reads as text' },
     ]);
     assert.equal(r.columns[0].invalid.examples[0].text, 'late-text.csv:3002:1 (valuation): "not a number" is not a number');
   });
