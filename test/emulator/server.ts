@@ -9,6 +9,7 @@ import { BadRequestError, BodyTooLargeError, DEFAULT_BODY_LIMIT, type EmulatorCo
 import { handlePublishing } from './dsmapi/index';
 import { EmulatorHttpError, coreError, sodaError } from './errors';
 import { FaultInjector, parseFaultSpec, type FaultDecision } from './faults';
+import { scanJson } from './jsonscan';
 import { handleOAuth } from './oauth';
 import { runQuery, type QueryParams } from './soql';
 import { isFourByFour, type Dataset, type EmulatorStore, type Row, type UpsertResult, type User } from './store';
@@ -435,14 +436,10 @@ export class EmulatorServer {
       const parsed: unknown = parseCsv(buf, { bom: true, skip_empty_lines: true });
       rows = Math.max(0, (parsed as unknown[]).length - 1);
     } else {
-      let body: unknown;
-      try {
-        body = JSON.parse(buf.toString('utf8'));
-      } catch (e) {
-        const { line, column } = jsonErrorPosition(buf, e);
-        throw sodaError(400, 'req.body.malformed-json', `Malformed JSON at line ${line}, column ${column}`, { row: line, column });
-      }
-      rows = Array.isArray(body) ? body.length : 1;
+      // Checked for well-formedness and counted in one pass over the bytes; nothing is decoded or built.
+      const scan = scanJson(buf);
+      if (!scan.ok) throw sodaError(400, 'req.body.malformed-json', `Malformed JSON at line ${scan.line}, column ${scan.column}`, { row: scan.line, column: scan.column });
+      rows = scan.topLevel === 'array' ? scan.elements : 1;
     }
     const c = ctx.store.sinkCounters;
     c.requests++;
