@@ -73,25 +73,28 @@ function digitsAt(s: string, at: number, len: number): number {
   return v;
 }
 
-/** 1 or 2 digits at `at`: [value, end], or undefined. */
-function shortInt(s: string, at: number): [number, number] | undefined {
+/** 1 or 2 digits at `at`, packed as `value * 64 + end` (no array per call: this runs for every date cell), or -1. */
+function shortInt(s: string, at: number): number {
   const c0 = s.charCodeAt(at);
-  if (!isDigit(c0)) return undefined;
+  if (!isDigit(c0)) return -1;
   const c1 = s.charCodeAt(at + 1);
   if (isDigit(c1)) {
-    if (isDigit(s.charCodeAt(at + 2))) return undefined;
-    return [(c0 - 48) * 10 + (c1 - 48), at + 2];
+    if (isDigit(s.charCodeAt(at + 2))) return -1;
+    return ((c0 - 48) * 10 + (c1 - 48)) * 64 + at + 2;
   }
-  return [c0 - 48, at + 1];
+  return (c0 - 48) * 64 + at + 1;
 }
+
+const valueOf = (packed: number): number => packed >> 6;
+const endOf = (packed: number): number => packed & 63;
 
 /** `HH:MM[:SS]` (24-hour, nothing after) from `at` to the end: `HH:MM:SS.000`, or undefined. */
 function timeText(s: string, at: number): string | undefined {
   const h = shortInt(s, at);
-  if (!h || h[0] > 23 || s.charCodeAt(h[1]) !== 58) return undefined;
-  const mi = digitsAt(s, h[1] + 1, 2);
+  if (h < 0 || valueOf(h) > 23 || s.charCodeAt(endOf(h)) !== 58) return undefined;
+  const mi = digitsAt(s, endOf(h) + 1, 2);
   if (mi < 0 || mi > 59) return undefined;
-  let end = h[1] + 3;
+  let end = endOf(h) + 3;
   let sec = 0;
   if (end < s.length) {
     if (s.charCodeAt(end) !== 58) return undefined;
@@ -100,7 +103,7 @@ function timeText(s: string, at: number): string | undefined {
     end += 3;
   }
   if (end !== s.length) return undefined;
-  return `${two(h[0])}:${two(mi)}:${two(sec)}.000`;
+  return `${two(valueOf(h))}:${two(mi)}:${two(sec)}.000`;
 }
 
 /** Zone-less `YYYY-M-D[( |T)HH:MM[:SS]]` or `A/B/YYYY [HH:MM[:SS]]` (also `-` or `.`) → `"YYYY-MM-DDTHH:MM:SS.000"`. */
@@ -116,32 +119,33 @@ function fastFloating(order: 'mdy' | 'dmy'): FastPath {
       year = digitsAt(s, 0, 4);
       if (year < 0) return undefined;
       const m = shortInt(s, 5);
-      if (!m || s.charCodeAt(m[1]) !== 45) return undefined;
-      const d = shortInt(s, m[1] + 1);
-      if (!d) return undefined;
-      month = m[0];
-      day = d[0];
-      at = d[1];
+      if (m < 0 || s.charCodeAt(endOf(m)) !== 45) return undefined;
+      const d = shortInt(s, endOf(m) + 1);
+      if (d < 0) return undefined;
+      month = valueOf(m);
+      day = valueOf(d);
+      at = endOf(d);
     } else {
       const a = shortInt(s, 0);
-      if (!a) return undefined;
-      const sep = s.charCodeAt(a[1]);
+      if (a < 0) return undefined;
+      const sep = s.charCodeAt(endOf(a));
       if (sep !== 47 && sep !== 45 && sep !== 46) return undefined;
-      const b = shortInt(s, a[1] + 1);
-      if (!b || s.charCodeAt(b[1]) !== sep) return undefined;
-      year = digitsAt(s, b[1] + 1, 4);
+      const b = shortInt(s, endOf(a) + 1);
+      if (b < 0 || s.charCodeAt(endOf(b)) !== sep) return undefined;
+      year = digitsAt(s, endOf(b) + 1, 4);
       if (year < 0) return undefined;
-      at = b[1] + 5;
+      at = endOf(b) + 5;
       if (order === 'mdy') {
-        month = a[0];
-        day = b[0];
+        month = valueOf(a);
+        day = valueOf(b);
       } else {
-        month = b[0];
-        day = a[0];
+        month = valueOf(b);
+        day = valueOf(a);
       }
     }
     if (!validDay(year, month, day)) return undefined;
-    const date = `"${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T`;
+    // `YYYY-MM-DD` as written is the date part as is.
+    const date = at === 10 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 ? `"${s.slice(0, 10)}T` : `"${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T`;
     if (at === len) return `${date}00:00:00.000"`;
     const sep = s.charCodeAt(at);
     if (sep !== 32 && sep !== 84) return undefined;

@@ -224,6 +224,18 @@ interface Batch {
   last: number;
   bytesMark: number;
   pooled: boolean;
+  /** Rows not yet written to `buf` (with their separating commas): written in pieces of ~16k characters. */
+  text: string;
+  /** Upper bound of `text`'s UTF-8 bytes (3 per UTF-16 unit). */
+  textMax: number;
+}
+
+/** Writes the batch's pending row text into its buffer. */
+function flushText(b: Batch): void {
+  if (b.text.length === 0) return;
+  b.len += b.buf.write(b.text, b.len);
+  b.text = '';
+  b.textMax = 0;
 }
 
 async function executeResource(client: SodaClient, plan: PublishPlan, options: ExecuteOptions, started: number): Promise<PublishResult> {
@@ -336,8 +348,9 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
     return true;
   };
 
-  // Request bodies are built straight into reused buffers: each row's JSON text is written once, no array of row
-  // strings, no join, no string → bytes copy when sending.
+  // Request bodies are built straight into reused buffers: row texts are joined into pieces of ~16k characters,
+  // each written once (one native write per piece rather than per row), no array of row strings, no string → bytes
+  // copy when sending. Byte limits stay exact: the pending text is written out before its upper bound could cross one.
   const capacity = plan.batchBytes + 64 * 1024;
   const pool: Buffer[] = [];
   const release = (b: Batch): void => {
@@ -346,10 +359,11 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
   const newBatch = (): Batch => {
     const buf = pool.pop() ?? Buffer.allocUnsafe(capacity);
     buf[0] = 0x5b; // [
-    return { buf, len: 1, count: 0, lines: [], first: 0, last: 0, bytesMark: 0, pooled: true };
+    return { buf, len: 1, count: 0, lines: [], first: 0, last: 0, bytesMark: 0, pooled: true, text: '', textMax: 0 };
   };
   let lastFields: string[] = [];
   const close = (b: Batch, mark: number): Batch => {
+    flushText(b);
     b.buf[b.len++] = 0x5d; // ]
     b.bytesMark = mark;
     // A quoted field may span lines: the range ends at the last physical line of the batch's last record.
@@ -393,6 +407,7 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
         }
         // Worst case 3 bytes per UTF-16 unit, plus "," and "]".
         const worst = json.length * 3 + 2;
+        if (batch.len + batch.textMax + worst > capacity) flushText(batch);
         if (batch.len + worst > capacity) {
           if (batch.count > 0) {
             const full = close(batch, reader.bytesRead);
@@ -403,14 +418,15 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
             // One row larger than a batch: its own request.
             const own = Buffer.from(`[${json}]`);
             lastFields = rec.fields;
-            const single: Batch = { buf: own, len: own.length - 1, count: 1, lines: [rec.line], first: rec.line, last: rec.line, bytesMark: 0, pooled: false };
+            const single: Batch = { buf: own, len: own.length - 1, count: 1, lines: [rec.line], first: rec.line, last: rec.line, bytesMark: 0, pooled: false, text: '', textMax: 0 };
             if (!(await dispatch(close(single, reader.bytesRead)))) break outer;
             continue;
           }
         }
         if (batch.count === 0) batch.first = rec.line;
-        else batch.buf[batch.len++] = 0x2c; // ,
-        batch.len += batch.buf.write(json, batch.len);
+        batch.text = batch.count === 0 ? json : batch.text.length === 0 ? `,${json}` : `${batch.text},${json}`;
+        batch.textMax += worst;
+        if (batch.text.length >= 16384 || batch.len + batch.textMax >= plan.batchBytes) flushText(batch);
         batch.count++;
         batch.lines.push(rec.line);
         batch.last = rec.line;
