@@ -63,7 +63,6 @@ export class CsvTokenizer {
   private readonly lf: number;
   private readonly crlf: boolean;
   private readonly breakChar: string;
-  private readonly maxChars: number;
 
   constructor(
     private readonly format: CsvFormat,
@@ -74,7 +73,6 @@ export class CsvTokenizer {
     this.crlf = format.lineBreak === '\n';
     this.lf = this.crlf ? LF : -1;
     this.breakChar = format.lineBreak;
-    this.maxChars = maxFieldSize;
   }
 
   /** Parses `buf` (UTF-8, whole characters) or flushes when `end`, appending complete records to `out`. Throws `CsvError`. */
@@ -231,7 +229,7 @@ export class CsvTokenizer {
       // A field is complete.
       fields.push(value);
       this.recordChars += value.length;
-      if (this.recordChars > this.maxChars / 3 && this.overLimit(fields, value)) {
+      if (this.recordChars > this.maxFieldSize / 3 && this.overLimit(fields, value)) {
         throw this.error('FIELD_TOO_LARGE', fields.length - 1, `a field is larger than the limit of ${formatLimit(this.maxFieldSize)} (option maxFieldSize)`);
       }
       mode = Mode.Start;
@@ -261,7 +259,7 @@ export class CsvTokenizer {
     }
     this.rest = pos === 0 ? s : pos >= n ? '' : s.slice(pos);
     this.scanFrom = mode === Mode.Start ? 0 : i - pos;
-    if (mode !== Mode.Start && this.recordChars + (n - pos) > this.maxChars) {
+    if (mode !== Mode.Start && this.recordChars + (n - pos) > this.maxFieldSize) {
       throw this.error('FIELD_TOO_LARGE', fields.length, `a field is larger than the limit of ${formatLimit(this.maxFieldSize)} (option maxFieldSize)`);
     }
   }
@@ -287,7 +285,7 @@ export class CsvTokenizer {
    * the limit (a character is at most 3 UTF-8 bytes per UTF-16 unit), then counted field by field.
    */
   private overLimit(fields: string[], added: string): boolean {
-    if (this.recordChars > this.maxChars) return true;
+    if (this.recordChars > this.maxFieldSize) return true;
     if (this.recordBytes < 0) {
       this.recordBytes = 0;
       for (const f of fields) this.recordBytes += Buffer.byteLength(f);
