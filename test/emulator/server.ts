@@ -27,11 +27,20 @@ interface RequestState {
   answered: boolean;
 }
 
+/**
+ * Test control (loopback callers only, no credentials needed, never subject to faults): the Basic user names
+ * (emails and API key ids) the emulator refuses with 401 whatever the password, as if the key had been revoked or
+ * the password changed. `GET` lists them, `POST {"username": "…"}` adds one, `DELETE` clears the list.
+ */
+export const REJECTED_CREDENTIALS_PATH = '/__emulator/rejected-credentials';
+
 const OWNER_RIGHTS = ['read', 'write', 'add', 'delete', 'grant', 'add_column', 'remove_column', 'update_column', 'update_view', 'delete_view'];
 
 export class EmulatorServer {
   readonly server: Server;
   private injector: FaultInjector | undefined;
+  /** Lower-cased Basic user names refused with 401 (set through {@link REJECTED_CREDENTIALS_PATH}). */
+  private readonly rejectedUsers = new Set<string>();
 
   constructor(private readonly opts: ServerOptions) {
     this.setFaults(opts.faults);
@@ -68,6 +77,11 @@ export class EmulatorServer {
     }
     const method = (req.method ?? 'GET').toUpperCase();
     const state: RequestState = { decision: undefined, answered: false };
+
+    if (url.pathname === REJECTED_CREDENTIALS_PATH) {
+      await this.rejectedCredentials(req, res, method);
+      return;
+    }
 
     // Fault injection (decided before anything is read or applied).
     const inj = this.injector;
@@ -173,13 +187,55 @@ export class EmulatorServer {
         try {
           return JSON.parse(buf.toString('utf8')) as unknown;
         } catch (e) {
-          const { line, column } = jsonErrorPosition(buf, e);
-          ctx.sendSodaError(400, 'req.body.malformed-json', `Malformed JSON at line ${line}, column ${column}: ${(e as Error).message}`, { row: line, column });
+          // JSON.parse's message names no position on every Node version; the byte scanner finds the exact one.
+          const scan = scanJson(buf);
+          const { line, column, detail } = scan.ok ? { line: 1, column: 1, detail: (e as Error).message } : { ...scan, detail: scan.message };
+          ctx.sendSodaError(400, 'req.body.malformed-json', `Malformed JSON at line ${line}, column ${column}: ${detail}`, { row: line, column });
           throw new BadRequestError('malformed JSON');
         }
       },
     };
     return ctx;
+  }
+
+  /** The test-control endpoint {@link REJECTED_CREDENTIALS_PATH}. */
+  private async rejectedCredentials(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    const answer = (): void => writeJson(res, 200, { rejected: [...this.rejectedUsers].sort() }, {});
+    const remote = req.socket.remoteAddress ?? '';
+    if (!(remote === '::1' || remote.startsWith('127.') || remote.startsWith('::ffff:127.'))) {
+      req.resume();
+      writeJson(res, 403, { code: 'forbidden', error: true, message: 'The control endpoint answers loopback callers only' }, {});
+      return;
+    }
+    if (method === 'GET') {
+      req.resume();
+      answer();
+      return;
+    }
+    if (method === 'DELETE') {
+      req.resume();
+      this.rejectedUsers.clear();
+      answer();
+      return;
+    }
+    if (method !== 'POST') {
+      req.resume();
+      writeJson(res, 405, { code: 'method-not-allowed', error: true, message: `Method ${method} is not allowed here`, data: { allowed: ['GET', 'POST', 'DELETE'] } }, {});
+      return;
+    }
+    let username: unknown;
+    try {
+      const buf = await readBody(req, 64 * 1024, () => undefined);
+      username = (JSON.parse(buf.toString('utf8')) as { username?: unknown } | null)?.username;
+    } catch {
+      username = undefined;
+    }
+    if (typeof username !== 'string' || username.trim() === '') {
+      if (!res.headersSent) writeJson(res, 400, { code: 'bad-request', error: true, message: 'Send {"username": "<email or API key id>"} (at most 64 KiB)' }, { Connection: 'close' });
+      return;
+    }
+    this.rejectedUsers.add(username.trim().toLowerCase());
+    answer();
   }
 
   /** Resolves the caller from `Authorization` and validates the app token. Throws 401/403 errors. */
@@ -194,7 +250,8 @@ export class EmulatorServer {
       if (scheme === 'basic') {
         const text = Buffer.from(cred, 'base64').toString('utf8');
         const colon = text.indexOf(':');
-        user = colon < 0 ? undefined : store.authenticateBasic(text.slice(0, colon), text.slice(colon + 1));
+        const username = colon < 0 ? '' : text.slice(0, colon);
+        user = colon < 0 || this.rejectedUsers.has(username.trim().toLowerCase()) ? undefined : store.authenticateBasic(username, text.slice(colon + 1));
         if (!user) throw coreError(401, 'invalid_credentials', 'Invalid username or password');
       } else if (scheme === 'oauth') {
         user = store.userForToken(cred);
@@ -638,15 +695,6 @@ function writeJson(res: ServerResponse, status: number, body: unknown, headers: 
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)), ...headers });
   res.end(text);
-}
-
-function jsonErrorPosition(buf: Buffer, e: unknown): { line: number; column: number } {
-  const m = /position (\d+)/.exec(e instanceof Error ? e.message : '');
-  if (!m) return { line: 1, column: 1 };
-  const pos = Number(m[1]);
-  const text = buf.subarray(0, Math.min(buf.length, pos)).toString('utf8');
-  const lines = text.split('\n');
-  return { line: lines.length, column: (lines[lines.length - 1]?.length ?? 0) + 1 };
 }
 
 /** Reads a request body (streaming), calling `tooLarge` and rejecting once it exceeds `limit` bytes. */

@@ -56,6 +56,35 @@ describe('emulator: auth and metadata', () => {
       assert.equal(again.status, 401);
     });
 
+    it('refuses a credential switched off through the control endpoint with 401, until the list is cleared', async () => {
+      const control = (method: string, json?: unknown) => call<{ rejected: string[] }>(emu.url, '/__emulator/rejected-credentials', { method, ...(json !== undefined ? { json } : {}) });
+      const me = async (auth: string) => (await call(emu.url, '/api/users/current.json', { headers: { authorization: auth } })).status;
+      try {
+        assert.deepEqual((await control('GET')).body, { rejected: [] });
+        assert.deepEqual((await control('POST', { username: 'demo_key_id' })).body, { rejected: ['demo_key_id'] });
+        const refused = await call<Record<string, unknown>>(emu.url, '/api/users/current.json', { headers: { authorization: KEY_AUTH } });
+        assert.equal(refused.status, 401);
+        assert.equal(refused.body.code, 'invalid_credentials');
+        assert.equal(await me(PUBLISHER_AUTH), 200, 'the same user with a password is still accepted: the key is what was switched off');
+        // Emails match case-insensitively, as at sign-in; faults do not apply to the control endpoint.
+        emu.setFaults('error=1');
+        try {
+          assert.deepEqual((await control('POST', { username: ' Publisher@Example.org ' })).body, { rejected: ['demo_key_id', 'publisher@example.org'] });
+        } finally {
+          emu.setFaults(undefined);
+        }
+        assert.equal(await me(PUBLISHER_AUTH), 401);
+        assert.equal(await me(VIEWER_AUTH), 200);
+        assert.equal((await control('POST', { user: 'x' })).status, 400);
+        assert.equal((await call(emu.url, '/__emulator/rejected-credentials', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' })).status, 400);
+        assert.equal((await control('PUT', { username: 'x' })).status, 405);
+        assert.deepEqual((await control('DELETE')).body, { rejected: [] });
+        assert.deepEqual([await me(KEY_AUTH), await me(PUBLISHER_AUTH)], [200, 200]);
+      } finally {
+        await control('DELETE');
+      }
+    });
+
     it('accepts a known app token in X-App-Token or $$app_token and refuses an unknown one', async () => {
       assert.equal((await call(emu.url, '/resource/bldg-prmt.json?$limit=1', { headers: { 'x-app-token': 'demo-app-token' } })).status, 200);
       assert.equal((await call(emu.url, '/resource/bldg-prmt.json?$limit=1&$$app_token=demo-app-token')).status, 200);

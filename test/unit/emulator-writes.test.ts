@@ -95,12 +95,29 @@ describe('emulator: writes', () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.body.errorCode, 'req.body.malformed-json');
     assert.equal((bad.body.data as Body).row, 2);
+    assert.equal((bad.body.data as Body).column, 3);
     const notArray = await put('/resource/bldg-prmt.json', { permit_id: 'x' });
     assert.equal(notArray.status, 400);
     assert.deepEqual(notArray.body.data, { expected: 'array' });
     const xml = await call<Body>(emu.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'content-type': 'application/xml' }, body: '<x/>' });
     assert.equal(xml.status, 415);
     assert.equal(xml.body.errorCode, 'req.content-type.not-json');
+  });
+
+  it('names the exact line and column of a JSON syntax error, past the first line and after non-ASCII text', async () => {
+    const send = (body: string) => call<Body>(emu.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'content-type': 'application/json' }, body });
+    const missingComma = await send('[\n  {"permit_id": "a"},\n  {"permit_id": "b" "valuation": 1}\n]');
+    assert.equal(missingComma.status, 400);
+    assert.equal(missingComma.body.errorCode, 'req.body.malformed-json');
+    assert.deepEqual(missingComma.body.data, { row: 3, column: 21 });
+    assert.match(String(missingComma.body.message), /^Malformed JSON at line 3, column 21: Expected ',' or '}' after an object member, found '"'/);
+    // Columns count characters as an editor shows them (UTF-16 code units), not bytes: "Straße 🏠" is 9 units, 12 bytes.
+    const afterUnicode = await send('[\n  {"permit_id": "a"},\n  {"address": "Straße 🏠", oops}\n]');
+    assert.deepEqual(afterUnicode.body.data, { row: 3, column: 28 });
+    // An unterminated body points just past its last character.
+    const truncated = await send('[\n  {"permit_id": "a"},\n  {"permit_id": "b"');
+    assert.deepEqual(truncated.body.data, { row: 3, column: 20 });
+    assert.equal(emu.store.appliedWrites.length, 0, 'nothing applied');
   });
 
   it('accepts a text/csv body whose header holds field names', async () => {
@@ -212,7 +229,7 @@ describe('emulator: writes', () => {
     }
   });
 
-  it('in sink mode parses and counts upserts without storing them', async () => {
+  it('in sink mode checks and counts upserts without storing them', async () => {
     const sink = await startEmulator({ seed: 'sample', sink: true });
     try {
       const rows = Array.from({ length: 5000 }, (_, i) => ({ permit_id: `S${i}`, valuation: i }));
