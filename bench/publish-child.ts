@@ -6,6 +6,7 @@
 //   read-raw <csv>                    reading the file's bytes from disk
 //   revision-upload <csv> <domain> <4x4>   the revision route's chunked upload of the raw bytes
 import { createReadStream } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse';
 import { publish } from '../src/publish';
 import { SodaClient } from '../src/soda';
@@ -13,6 +14,23 @@ import { RevisionsClient, transportFromHttp } from '../src/soda/revisions';
 import { baselinePublish } from './baseline-datasync';
 
 const PUBLISHER = { type: 'basic' as const, email: 'publisher@example.org', password: 'publish-me' };
+
+/**
+ * Waits until the process has used under 10 ms of CPU in 100 ms (at most 3 s). After the first request V8 compiles
+ * undici's HTTP parser (WebAssembly) with its optimising compiler in a background thread: ~250 ms of CPU once per
+ * process (a long-lived extension host pays it once per session), which would otherwise run during the measured upload,
+ * on the cores the emulator needs. Like the process start left out of read-raw, it is not part of moving the bytes; the
+ * client CPU column still counts it.
+ */
+async function settle(): Promise<void> {
+  const deadline = performance.now() + 3000;
+  for (;;) {
+    const before = process.cpuUsage();
+    await sleep(100);
+    const used = process.cpuUsage(before);
+    if (used.user + used.system < 10_000 || performance.now() > deadline) return;
+  }
+}
 
 async function run(mode: string, args: string[]): Promise<Record<string, unknown>> {
   const [file, domain, id] = args;
@@ -41,6 +59,7 @@ async function run(mode: string, args: string[]): Promise<Record<string, unknown
       const rc = new RevisionsClient(transportFromHttp(client.http), { domain: client.domain.host, scheme: client.domain.scheme });
       const rev = await rc.createRevision(id, { action: 'update' });
       const source = await rc.createUploadSource(rev, 'bench.csv');
+      await settle();
       const t0 = performance.now();
       let uploadMs = 0;
       let commit = 'ok';
@@ -61,6 +80,9 @@ async function run(mode: string, args: string[]): Promise<Record<string, unknown
         .catch((e: unknown) => {
           commit = uploadMs > 0 ? 'not awaited' : String(e);
         });
+      // Discarding the revision lets the emulator drop the uncommitted chunks; kept, each run would leave ~130 MB behind
+      // in the emulator and the next run would pay for fresh memory there.
+      await rc.discard(rev.resource.fourfour, rev.resource.revision_seq, rev.links);
       await client.close();
       if (uploadMs === 0) throw new Error(commit);
       return { uploadMs: Math.round(uploadMs), commit };

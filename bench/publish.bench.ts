@@ -3,8 +3,9 @@
 // csv-parse alone on the same file, a DataSync/sodapy-style baseline client, and the revision route's raw upload vs
 // reading the file from disk. `--quick`: 100k rows. `--full`: also the 10M-row (~1.3 GB) file (ours and csv-parse
 // only). `--runs=N` (default 3): every task runs N times, round-robin; the table shows the median wall and CPU time
-// and the largest peak RSS. The measured child is bundled to plain JavaScript with esbuild first (as in
-// bench/csv.bench.ts), so the TypeScript loader's time and memory are not counted against the code under test.
+// and the largest peak RSS. `--only=a,b`: only these tasks (parse, publish, baseline, read-raw, revision-upload). The
+// measured child is bundled to plain JavaScript with esbuild first (as in bench/csv.bench.ts), so the TypeScript
+// loader's time and memory are not counted against the code under test.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -14,6 +15,8 @@ import { buildSync } from 'esbuild';
 import { benchArgs, dataDir, generate, load, measure as measureChild, median } from './lib';
 
 const { quick, full, runs } = benchArgs();
+/** `--only=read-raw,revision-upload`: run only these tasks (names as in bench/publish-child.ts). */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').filter(Boolean);
 
 interface Emu {
   domain: string;
@@ -67,10 +70,11 @@ async function main(): Promise<void> {
       const size = statSync(file).size;
       const emu = await startEmu();
       try {
-        const tasks: [string, string][] =
+        const all: [string, string][] =
           rows > 1_000_000
             ? [['parse', 'csv-parse alone'], ['publish', 'ours: upsert via /resource']]
             : [['parse', 'csv-parse alone'], ['publish', 'ours: upsert via /resource'], ['baseline', 'baseline (DataSync/sodapy style)'], ['read-raw', 'read the file from disk'], ['revision-upload', 'revision route: chunked upload of the raw bytes']];
+        const tasks = all.filter(([mode]) => !only || only.includes(mode));
         const results = new Map<string, Result[]>();
         const loadBefore = load();
         const started = new Date().toISOString().slice(11, 16);

@@ -578,6 +578,8 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       if (m === 'DELETE') {
         if (!rev.closed_at) {
           rev.closed_at = nowIso();
+          // Chunks of an upload that was never committed go with the discarded revision (a commit now fails anyway).
+          for (const src of st.sources.values()) if (src.fourfour === rev.fourfour && src.revision_seq === rev.revision_seq) src.chunks.clear();
           // A dataset that only existed as this draft goes away with it.
           if (rev.creates) ctx.store.deleteDataset(rev.fourfour);
         }
