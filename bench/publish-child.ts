@@ -18,7 +18,7 @@ const PUBLISHER = { type: 'basic' as const, email: 'publisher@example.org', pass
 /**
  * Waits until the process has used under 10 ms of CPU in 100 ms (at most 3 s). After the first request V8 compiles
  * undici's HTTP parser (WebAssembly) with its optimising compiler in a background thread: ~250 ms of CPU once per
- * process (a long-lived extension host pays it once per session), which would otherwise run during the measured upload,
+ * process (a long-lived extension host pays it once, at its first request), which would otherwise run during the measured upload,
  * on the cores the emulator needs. Like the process start left out of read-raw, it is not part of moving the bytes; the
  * client CPU column still counts it.
  */
