@@ -28,6 +28,17 @@ describe('architecture', () => {
     });
   }
 
+  // The emulator stands for the server: it takes no code from the client, so a bug in shared code (a UTF-8 check, a
+  // CSV rule) could not hide itself by being wrong on both sides at once.
+  it('test/emulator imports nothing from src', () => {
+    const fromSrc = /(?:from\s*|import\s*\(?\s*|require\s*\(\s*)['"](?:\.\.\/)+src\//;
+    assert.ok(fromSrc.test(`import { x } from '../../src/csv';`) && !fromSrc.test(`import { x } from './store';`));
+    const offenders = sources(join(root, 'test', 'emulator'))
+      .filter((file) => fromSrc.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(root, file));
+    assert.deepEqual(offenders, []);
+  });
+
   it('the import detector recognises every form of a vscode import', () => {
     for (const line of [`import * as vscode from 'vscode';`, `import { window } from "vscode";`, `const v = require('vscode');`, `await import('vscode')`, `import 'vscode';`]) {
       assert.ok(vscodeImport.test(line), line);
