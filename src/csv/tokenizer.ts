@@ -49,6 +49,8 @@ export class CsvTokenizer {
   private fields: string[] = [];
   /** Characters in the completed fields of the current record. */
   private recordChars = 0;
+  /** UTF-8 bytes of the current record's completed fields, counted only near the limit (-1: not counted yet). */
+  private recordBytes = -1;
   /** Line breaks inside the completed quoted fields of the current record. */
   private recordBreaks = 0;
   private mode = Mode.Start;
@@ -58,6 +60,8 @@ export class CsvTokenizer {
   private escapes = false;
   /** Offset (relative to the field start) of a closing quote that was followed by other characters, or -1. */
   private relaxedClose = -1;
+  /** Content of a quoted field whose closing quote was followed by other characters (see `relaxedClose`). */
+  private relaxedContent = '';
   private readonly delim: number;
   /** LF in a CRLF/LF file; -1 (matches nothing) in a CR file, where LF is an ordinary character. */
   private readonly lf: number;
@@ -264,9 +268,6 @@ export class CsvTokenizer {
     }
   }
 
-  /** Content of a quoted field whose closing quote was followed by other characters (see `relaxedClose`). */
-  private relaxedContent = '';
-
   private emit(fields: string[], out: CsvRecord[]): void {
     const line = this.line;
     this.line += 1 + this.recordBreaks;
@@ -294,9 +295,6 @@ export class CsvTokenizer {
     }
     return this.recordBytes > this.maxFieldSize;
   }
-
-  /** UTF-8 bytes of the current record's completed fields, counted only near the limit (-1: not counted yet). */
-  private recordBytes = -1;
 
   private error(code: 'UNTERMINATED_QUOTE' | 'FIELD_TOO_LARGE', fieldIndex: number, detail: string): CsvError {
     return new CsvError(code, this.format.path, this.line, fieldIndex + 1, detail);
