@@ -92,9 +92,23 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
     const cached = this.clients.get(account.id);
     if (cached?.fingerprint === fingerprint) return { client: cached.client, account };
     if (cached) this.dropClient(account.id, cached.client);
-    const client = this.factory({ domain: parseDomain(host), auth: authFor(credential), appToken });
+    const accountId = account.id;
+    const onUnauthorized = (): void => {
+      this.rejected(accountId, fingerprint).catch((e: unknown) => this.log.error(`Marking ${accountId} as needing sign-in failed: ${e instanceof Error ? e.message : String(e)}`));
+    };
+    const client = this.factory({ domain: parseDomain(host), auth: authFor(credential), appToken, onUnauthorized });
     this.clients.set(account.id, { fingerprint, client });
     return { client, account };
+  }
+
+  /**
+   * A request of an account's client failed with 401, whichever feature made it: the account is marked invalid as
+   * by {@link reportError}, unless its credential was replaced since that client was made.
+   */
+  private async rejected(accountId: string, fingerprint: string): Promise<void> {
+    if (this.clients.get(accountId)?.fingerprint !== fingerprint) return;
+    const account = (await this.provider.accounts()).find((a) => a.id === accountId);
+    if (account !== undefined) await this.markInvalid(account);
   }
 
   /** An unauthenticated client for public reads (with the domain's app token if one is set). */
@@ -158,7 +172,8 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
   /**
    * Consumers call this with any error a request of a client from `getConnection` threw. A 401 marks the
    * account invalid (it stops being offered) and shows one notification with "Sign In Again"; returns true
-   * when the error was such an authentication failure.
+   * when the error was such an authentication failure. (A client from `getConnection` also reports its own
+   * 401s, so a caller that does not call this still has the account marked; calling it again tells nobody twice.)
    */
   async reportError(account: AccountDescription, error: unknown): Promise<boolean> {
     if (!isSodaError(error, 'auth') || error.status !== 401) return false;

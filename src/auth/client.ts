@@ -32,6 +32,11 @@ export interface ClientOptions {
   readonly domain: SodaDomain;
   readonly auth: SodaAuth;
   readonly appToken: string | undefined;
+  /**
+   * Called when a request of the client fails for good with 401 (the portal no longer accepts the stored
+   * credential). Set for the clients of stored accounts, so that every feature's requests mark the account.
+   */
+  readonly onUnauthorized?: () => void;
 }
 
 /** Builds a configured client; the extension passes one that builds a `SodaClient`. */

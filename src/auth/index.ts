@@ -46,7 +46,8 @@ export function registerAuth(
 /**
  * Builds the extension's SODA clients for accounts: VS Code's `http.proxy` / `http.noProxy` settings are passed
  * to the client (without them the environment's HTTPS_PROXY/NO_PROXY apply), and every request is recorded in
- * the Socrata log through the gateway's hook, which only ever sees redacted headers and URLs.
+ * the Socrata log through the gateway's hook, which only ever sees redacted headers and URLs. The same hook tells
+ * the accounts when a request finally failed with 401 (`onUnauthorized`).
  */
 export function createSodaClientFactory(log: vscode.LogOutputChannel): ClientFactory<SodaClient> {
   return (options) => {
@@ -59,7 +60,10 @@ export function createSodaClientFactory(log: vscode.LogOutputChannel): ClientFac
       appToken: options.appToken,
       product: 'vscode-extension',
       ...(proxyUrl ? { proxy: { url: proxyUrl, noProxy: noProxy.join(',') } } : {}),
-      onLog: (event) => logHttp(log, event),
+      onLog: (event) => {
+        logHttp(log, event);
+        if (event.phase === 'error' && event.status === 401) options.onUnauthorized?.();
+      },
     });
   };
 }

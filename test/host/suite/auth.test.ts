@@ -8,9 +8,12 @@
 // the sessions are read through `socrata.auth.listAccounts` (public descriptions only) and the
 // `onDidChangeSessions` events instead. The end-to-end suite checks the Accounts menu.
 import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { SocrataExtensionApi } from '../../../src/extension';
+import type { DatasetsNode } from '../../../src/views';
 import { emulator, extension, runner, signOutAll } from './lib/host';
 
 interface SignInResult {
@@ -54,6 +57,65 @@ function nextSessionChange(): Promise<void> {
       resolve();
     });
   });
+}
+
+function api(): SocrataExtensionApi {
+  return extension().exports as SocrataExtensionApi;
+}
+
+/** Asks `check` again every 100 ms until it answers something other than undefined; fails after `timeoutMs`. */
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** <user data> of this VS Code: <user data>/User/globalStorage/<runner id> → <user data>. */
+function userDataDir(): string {
+  return join(runner().context.globalStorageUri.fsPath, '..', '..', '..');
+}
+
+/** What the Socrata output channel has written to its log file(s) so far. */
+function socrataLog(): string {
+  return filesUnder(join(userDataDir(), 'logs'))
+    .filter((f) => /Socrata\.log$/.test(f))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+}
+
+/** Polls (bounded) until the Socrata log file holds what `ready` looks for; VS Code writes log files asynchronously. */
+function socrataLogWhen(what: string, ready: (text: string) => boolean): Promise<string> {
+  return until(what, () => {
+    const text = socrataLog();
+    return ready(text) ? text : undefined;
+  });
+}
+
+/**
+ * The Socrata log with everything the extension logged before this call: has it log a line of its own (removing
+ * the app token of a made-up domain, which changes nothing) and waits until that line is in the file.
+ */
+async function socrataLogUpToNow(): Promise<string> {
+  const marker = `log-mark-${randomUUID().slice(0, 8)}.example.org`;
+  await vscode.commands.executeCommand('socrata.auth.setAppToken', { domain: marker, appToken: '' });
+  return socrataLogWhen(`the line logged for ${marker}`, (text) => text.includes(`Removed the app token of ${marker}.`));
+}
+
+function occurrences(text: string, needle: string): number {
+  return text.split(needle).length - 1;
+}
+
+/** Switches the emulator's refusal of a Basic user name (its test-control endpoint) on, or off for every name. */
+async function rejectCredential(username: string | undefined): Promise<void> {
+  const emu = emulator();
+  assert.ok(emu);
+  const url = new URL('/__emulator/rejected-credentials', emu.url);
+  const res = username === undefined ? await fetch(url, { method: 'DELETE' }) : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username }) });
+  assert.equal(res.status, 200, await res.text());
 }
 
 function filesUnder(dir: string): string[] {
@@ -164,12 +226,10 @@ describe('auth: accounts in real VS Code', function () {
   });
 
   it('leaves no secret in settings, global state or logs (the output channel included)', async function () {
-    domainOrSkip(this);
-    // Give log writers a moment to flush what the sign-ins wrote.
-    await new Promise((r) => setTimeout(r, 1500));
-    const ctx = runner().context;
-    // <user data>/User/globalStorage/<runner id> → <user data>
-    const userData = join(ctx.globalStorageUri.fsPath, '..', '..', '..');
+    const domain = domainOrSkip(this);
+    // The last sign-in above is the last thing written: once it is in the file, the sign-ins' lines are all there.
+    await socrataLogWhen('the last sign-in in the Socrata log', (text) => text.includes(`Signed in to ${domain} as Olive Other <other@example.org>`));
+    const userData = userDataDir();
     const candidates = [
       ...filesUnder(join(userData, 'User')).filter((f) => /settings\.json$|\.vscdb$|state|storage\.json$/i.test(f)),
       ...filesUnder(join(userData, 'logs')),
@@ -187,5 +247,74 @@ describe('auth: accounts in real VS Code', function () {
     assert.deepEqual(leaks, []);
     const settings = JSON.stringify(vscode.workspace.getConfiguration('socrata'));
     for (const secret of SECRETS) assert.ok(!settings.includes(secret));
+  });
+
+  it('marks an account whose stored credential the portal answers 401 as needing sign-in, stops offering it, and tells once', async function () {
+    const domain = domainOrSkip(this);
+    await signOutAll();
+    const signIn = () => vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+    const signedIn = await signIn();
+    assert.ok(signedIn);
+    const accountId = signedIn.accountId;
+    const label = `publisher@example.org @ ${domain}`;
+    const told = `${label} was rejected by the portal; it needs signing in again.`;
+    const listed = async () => (await accounts(domain)).map((a) => [a.accountId, a.needsSignIn]);
+    const toldBefore = occurrences(await socrataLogUpToNow(), told);
+    /** How often the warning was logged once it was logged at least `atLeast` times, counting everything logged until now. */
+    const timesTold = async (atLeast: number): Promise<number> => {
+      await socrataLogWhen(`the warning logged ${atLeast} times`, (text) => occurrences(text, told) >= atLeast);
+      return occurrences(await socrataLogUpToNow(), told);
+    };
+    try {
+      // The key is revoked on the portal: the dataset tree lists the account's datasets with it and gets a 401.
+      await rejectCredential('demo_key_id');
+      // (Reloaded until the listing is one made after the revocation: a reload the sign-in scheduled may still be under way.)
+      await until('a reload of the tree to mark the account', async () => {
+        await vscode.commands.executeCommand('socrata.datasets.refresh');
+        await api().datasets.provider.getChildren();
+        return (await listed())[0]?.[1] === true ? true : undefined;
+      });
+      assert.deepEqual(await listed(), [[accountId, true]], 'the account is marked as needing sign-in');
+      assert.equal(await api().accounts.getConnection(domain), undefined, 'the account is no longer offered');
+      assert.equal(await api().accounts.getConnection(domain, { accountId }), undefined, 'not even when asked for by id');
+      const node = (await api().datasets.provider.getChildren()).find((n): n is DatasetsNode & { kind: 'domain' } => n.kind === 'domain' && n.account.id === accountId);
+      assert.ok(node, 'the account stays in the tree');
+      const children = await api().datasets.provider.getChildren(node);
+      assert.deepEqual(
+        children.map((c) => (c.kind === 'error' ? [c.kind, c.action?.command, c.action?.title] : [c.kind])),
+        [['error', 'socrata.auth.updateCredentials', 'Sign In Again']],
+        'the tree offers Sign In Again instead of asking the portal',
+      );
+
+      // A second failure (another request that was under way with the same credential) marks nothing and tells nobody again.
+      const [account] = await api().accounts.list();
+      assert.ok(account);
+      const client = await api().accounts.clientWith(domain, { kind: 'apiKey', keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+      const refused = await client.currentUser().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await client.close();
+      assert.match(String(refused), /did not accept the credentials/);
+      assert.equal(await api().accounts.reportError(account, refused), true, 'a 401 is recognised as the credential being refused');
+      assert.deepEqual(await listed(), [[accountId, true]]);
+      assert.equal(await timesTold(toldBefore + 1), toldBefore + 1, 'one warning for the first failure, none for the second');
+
+      // Signing in again brings the account back; a 401 in a feature that does not report errors itself (a query in
+      // the grid) marks it too, because the account's client reports its own 401s.
+      await rejectCredential(undefined);
+      assert.equal((await signIn())?.accountId, accountId);
+      assert.deepEqual(await listed(), [[accountId, false]], 'signed in again');
+      await rejectCredential('demo_key_id');
+      const result = await vscode.commands.executeCommand<{ error?: string } | undefined>('socrata.dataset.runQuery', { domain, id: 'bldg-prmt', query: 'SELECT permit_id LIMIT 1' });
+      assert.match(result?.error ?? '', /did not accept the credentials/);
+      await until('the account to be marked after the query', async () => ((await listed())[0]?.[1] === true ? true : undefined));
+      assert.equal(await api().accounts.getConnection(domain), undefined);
+      assert.equal(await timesTold(toldBefore + 2), toldBefore + 2, 'told once for this failure');
+    } finally {
+      for (const grid of [...api().datasets.grids]) grid.dispose();
+      await rejectCredential(undefined);
+      await signOutAll();
+    }
   });
 });
