@@ -26,6 +26,19 @@ export function contextValue(kind: NodeKind, tokens: readonly (Token | false | u
 }
 
 /** A dataset named by what a person typed or pasted: the 4x4, and the portal when a URL was given. */
+/**
+ * `text` as a Markdown inline code span. A code span shows its content literally, so it must not go through
+ * `MarkdownString.appendText` (whose backslash escapes would show as backslashes: `permit\_id`). The fence is one
+ * backtick longer than the longest run of backticks in the text; line breaks become spaces.
+ */
+export function inlineCode(text: string): string {
+  const oneLine = text.replace(/[\r\n]+/g, ' ');
+  const longest = Math.max(0, ...(oneLine.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = oneLine.startsWith('`') || oneLine.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${oneLine}${pad}${fence}`;
+}
+
 export interface DatasetRef {
   readonly id: string;
   readonly domain: SodaDomain | undefined;

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { AccountDescription } from '../auth/model';
 import { parseDomain, type SodaDomain } from '../soda/domain';
 import type { CatalogEntry, ViewColumn, ViewMetadata } from '../soda/types';
-import { contextValue, soqlTypeName, Tokens, updatedText } from './model';
+import { contextValue, inlineCode, soqlTypeName, Tokens, updatedText } from './model';
 
 export const VIEW_ID = 'socrata.datasets';
 
@@ -174,9 +174,7 @@ export class DatasetNode {
     md.supportHtml = false;
     md.appendMarkdown('**');
     md.appendText(this.name);
-    md.appendMarkdown('** `');
-    md.appendText(this.datasetId);
-    md.appendMarkdown('`\n\n');
+    md.appendMarkdown(`** ${inlineCode(this.datasetId)}\n\n`);
     const description = this.view?.description ?? this.entry.description;
     if (description) {
       md.appendText(description.length > 400 ? `${description.slice(0, 400)}…` : description);
@@ -225,9 +223,7 @@ export class ColumnNode {
     const tip = new vscode.MarkdownString();
     tip.appendMarkdown('**');
     tip.appendText(this.column.name);
-    tip.appendMarkdown('** `');
-    tip.appendText(this.column.fieldName);
-    tip.appendMarkdown('`\n\n');
+    tip.appendMarkdown(`** ${inlineCode(this.column.fieldName)}\n\n`);
     tip.appendText(`${type} (${this.column.dataTypeName})${this.isRowIdentifier ? ' — row identifier' : ''}`);
     if (this.column.description) {
       tip.appendMarkdown('\n\n');

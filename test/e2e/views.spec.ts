@@ -49,6 +49,10 @@ describe('views: the Socrata Datasets view', () => {
     assert.match((await sidebar.locator('.monaco-list-row', { hasText: 'permit_id' }).first().textContent()) ?? '', /row identifier/);
     await ui.screenshot('views-columns');
 
+    // The grid must be the only webview: a preview left open by another spec is a second frame with a table too,
+    // and VS Code tears a hidden one down at any moment.
+    await ui.runCommand('View: Close All Editors');
+    await page.locator('iframe.webview').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
     await permits.click({ button: 'right' });
     await ui.pickMenuItem('Preview Rows');
     const grid = await ui.webview();

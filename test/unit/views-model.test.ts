@@ -8,6 +8,7 @@ import {
   contextValue,
   csvLine,
   formatCell,
+  inlineCode,
   pagedStatement,
   parseDatasetRef,
   portalUrl,
@@ -116,5 +117,13 @@ describe('views: values and CSV', () => {
     assert.equal(updatedText('2026-11-24T11:00:00Z', now), 'updated 3 days ago');
     assert.equal(updatedText('2026-01-01T00:00:00Z', now), 'updated 2026-01-01');
     assert.equal(updatedText('not a date', now), undefined);
+  });
+
+  it('writes ids and field names as inline code shown literally (no backslash escapes), whatever backticks they hold', () => {
+    assert.equal(inlineCode('permit_id'), '`permit_id`');
+    assert.equal(inlineCode('bldg-prmt'), '`bldg-prmt`');
+    assert.equal(inlineCode('a`b'), '``a`b``');
+    assert.equal(inlineCode('`x``'), '``` `x`` ```');
+    assert.equal(inlineCode('two\r\nlines'), '`two lines`');
   });
 });

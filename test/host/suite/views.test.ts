@@ -115,8 +115,9 @@ describe('views: the Datasets tree in real VS Code', function () {
     assert.match(item.contextValue ?? '', /^dataset;owned;writable;/);
     assert.ok(item.tooltip instanceof vscode.MarkdownString);
     assert.equal(item.tooltip.isTrusted, false);
-    // appendText escapes what the server sent (spaces become &nbsp;, Markdown characters are backslashed).
-    assert.match(item.tooltip.value, /\*\*Building&nbsp;Permits\*\* `bldg\\-prmt`/);
+    // appendText escapes what the server sent (spaces become &nbsp;, Markdown characters are backslashed); the id is
+    // a code span, shown literally, so it is not escaped (a backslash there would be shown).
+    assert.match(item.tooltip.value, /\*\*Building&nbsp;Permits\*\* `bldg-prmt`/);
     assert.doesNotMatch(item.tooltip.value, /command:|<[a-z]/i);
   });
 
@@ -132,6 +133,8 @@ describe('views: the Datasets tree in real VS Code', function () {
     const idItem = api().datasets.provider.getTreeItem(idNode);
     assert.equal(idItem.contextValue, 'column;rowId;');
     assert.match(String(idItem.description), /row identifier/);
+    assert.ok(idItem.tooltip instanceof vscode.MarkdownString);
+    assert.match(idItem.tooltip.value, /\*\* `permit_id`\n/, 'the field name as it is, not permit\\_id');
     const issued = columns.find((c) => c.kind === 'column' && c.column.fieldName === 'issued_date');
     assert.ok(issued);
     assert.match(String(api().datasets.provider.getTreeItem(issued).description), /^floating_timestamp/);
