@@ -40,3 +40,19 @@ export function location(file: string, line?: number, column?: number): string {
 export function truncate(value: string, max = 80): string {
   return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
 }
+
+/** A quoted field still open at the end of the input (from either record parser). */
+export function unterminatedQuote(file: string, line: number, column: number | undefined): CsvError {
+  return new CsvError('UNTERMINATED_QUOTE', file, line, column, 'unterminated quoted field (the closing quote is missing before the end of the file)');
+}
+
+/** The error for a record over the `maxFieldSize` limit (from either record parser). */
+export function fieldTooLarge(file: string, line: number, column: number | undefined, limit: number): CsvError {
+  return new CsvError('FIELD_TOO_LARGE', file, line, column, `a field is larger than the limit of ${formatBytes(limit)} (option maxFieldSize)`);
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} KB`;
+  return `${n} bytes`;
+}

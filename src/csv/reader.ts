@@ -15,7 +15,7 @@ import { open, stat } from 'node:fs/promises';
 import { TextDecoder } from 'node:util';
 import { Parser } from 'csv-parse';
 import { canonicalEncoding, createDecoder, detectBom, InvalidBytesError, type ChunkDecoder } from './decode';
-import { CsvError } from './errors';
+import { CsvError, fieldTooLarge, unterminatedQuote } from './errors';
 import { sniffDelimiter } from './sniff';
 import { CsvTokenizer, tokenizerSupports } from './tokenizer';
 
@@ -171,21 +171,15 @@ export class CsvParseRecordParser implements RecordParser {
     const file = this.format.path;
     switch (err.code) {
       case 'CSV_QUOTE_NOT_CLOSED':
-        return new CsvError('UNTERMINATED_QUOTE', file, this.line, column, 'unterminated quoted field (the closing quote is missing before the end of the file)');
+        return unterminatedQuote(file, this.line, column);
       case 'CSV_INVALID_CLOSING_QUOTE':
         return new CsvError('INVALID_QUOTE', file, this.line, column, 'a closing quote is followed by other characters instead of a delimiter or line break (write "" for a quote inside a quoted field)');
       case 'CSV_MAX_RECORD_SIZE':
-        return new CsvError('FIELD_TOO_LARGE', file, this.line, column, `a field is larger than the limit of ${formatBytes(this.maxFieldSize)} (option maxFieldSize)`);
+        return fieldTooLarge(file, this.line, column, this.maxFieldSize);
       default:
         return new CsvError('PARSE', file, this.line, column, err.message);
     }
   }
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MB`;
-  if (n >= 1024) return `${+(n / 1024).toFixed(1)} KB`;
-  return `${n} bytes`;
 }
 
 /** Turns a decoder failure into a CsvError with line and column, scanning the file up to the offset. */

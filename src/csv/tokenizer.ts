@@ -19,7 +19,7 @@
 // field ends, and in characters while a field is still being read, so a record growing past it is refused before it
 // is whole and memory stays bounded.
 import type { CsvFormat, CsvRecord } from './reader';
-import { CsvError } from './errors';
+import { fieldTooLarge, unterminatedQuote } from './errors';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -140,7 +140,7 @@ export class CsvTokenizer {
           break;
         }
         if (q === -1) {
-          if (end) throw this.error('UNTERMINATED_QUOTE', fields.length, 'unterminated quoted field (the closing quote is missing before the end of the file)');
+          if (end) throw unterminatedQuote(this.format.path, this.line, fields.length + 1);
           i = n;
           break;
         }
@@ -234,7 +234,7 @@ export class CsvTokenizer {
       fields.push(value);
       this.recordChars += value.length;
       if (this.recordChars > this.maxFieldSize / 3 && this.overLimit(fields, value)) {
-        throw this.error('FIELD_TOO_LARGE', fields.length - 1, `a field is larger than the limit of ${formatLimit(this.maxFieldSize)} (option maxFieldSize)`);
+        throw fieldTooLarge(this.format.path, this.line, fields.length, this.maxFieldSize);
       }
       mode = Mode.Start;
       if (term === 0) {
@@ -264,7 +264,7 @@ export class CsvTokenizer {
     this.rest = pos === 0 ? s : pos >= n ? '' : s.slice(pos);
     this.scanFrom = mode === Mode.Start ? 0 : i - pos;
     if (mode !== Mode.Start && this.recordChars + (n - pos) > this.maxFieldSize) {
-      throw this.error('FIELD_TOO_LARGE', fields.length, `a field is larger than the limit of ${formatLimit(this.maxFieldSize)} (option maxFieldSize)`);
+      throw fieldTooLarge(this.format.path, this.line, fields.length + 1, this.maxFieldSize);
     }
   }
 
@@ -295,10 +295,6 @@ export class CsvTokenizer {
     }
     return this.recordBytes > this.maxFieldSize;
   }
-
-  private error(code: 'UNTERMINATED_QUOTE' | 'FIELD_TOO_LARGE', fieldIndex: number, detail: string): CsvError {
-    return new CsvError(code, this.format.path, this.line, fieldIndex + 1, detail);
-  }
 }
 
 function countOf(text: string, ch: string): number {
@@ -309,10 +305,4 @@ function countOf(text: string, ch: string): number {
     at = text.indexOf(ch, at + 1);
   }
   return count;
-}
-
-function formatLimit(n: number): string {
-  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MB`;
-  if (n >= 1024) return `${+(n / 1024).toFixed(1)} KB`;
-  return `${n} bytes`;
 }
