@@ -2,7 +2,7 @@
 // Strict CSP (default-src 'none', a crypto nonce for the one script), resources only from dist/webview and
 // media, and messages held back until the webview says it is ready.
 import * as vscode from 'vscode';
-import { contentSecurityPolicy, newNonce } from '../preview/html';
+import { attr, contentSecurityPolicy, newNonce } from '../preview/html';
 import { type GridColumn, type HostToGrid, isGridToHost } from './protocol';
 
 export interface GridPage {
@@ -150,10 +150,6 @@ export class GridPanel implements vscode.Disposable {
   }
 }
 
-function escapeAttribute(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** A short, safe description of an unexpected message for the log: its type and keys, never its values. */
 function describeMessage(message: unknown): string {
   if (message === null || typeof message !== 'object') return typeof message;
@@ -171,14 +167,14 @@ export function gridHtml(webview: vscode.Webview, extensionUri: vscode.Uri, titl
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeAttribute(style.toString())}">
-<title>${escapeAttribute(title)}</title>
+<link rel="stylesheet" href="${attr(style.toString())}">
+<title>${attr(title)}</title>
 </head>
 <body>
 <main id="root" aria-live="polite"></main>
-<script nonce="${nonce}" src="${escapeAttribute(script.toString())}"></script>
+<script nonce="${nonce}" src="${attr(script.toString())}"></script>
 </body>
 </html>`;
 }

@@ -15,8 +15,9 @@ export function newNonce(): string {
   return randomBytes(18).toString('base64url');
 }
 
-function attr(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Text for an HTML attribute value or element content (`& < > " '` as character references); both webviews use it. */
+export function attr(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
