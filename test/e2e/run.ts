@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Mocha from 'mocha';
 import { cleanupAll } from '../host/lib/proc';
-import { finish, printOutcome } from '../host/lib/report';
+import { finish, printOutcome, runSuite } from '../host/lib/report';
 import { startStack } from '../host/lib/stack';
 import { createSampleWorkspace } from '../host/lib/workspace';
 import { setE2eContext } from './lib/context';
@@ -77,13 +77,4 @@ async function main(): Promise<number> {
   }
 }
 
-main()
-  .then((code) => {
-    process.exitCode = code;
-  })
-  .catch(async (error: unknown) => {
-    await cleanupAll();
-    console.error(error);
-    finish('e2e', 0, 0, `the end-to-end runner crashed: ${(error as Error).message}`);
-    process.exitCode = 1;
-  });
+runSuite('e2e', 'end-to-end', main);

@@ -10,7 +10,7 @@ import { extensionId } from './lib/extensions';
 import { artifactsDir, repoRoot } from './lib/paths';
 import { cleanupAll, StopWaiting, waitFor } from './lib/proc';
 import type { HostTestConfig, HostTestResult, HostTestResults } from './lib/protocol';
-import { finish, printOutcome } from './lib/report';
+import { finish, printOutcome, runSuite } from './lib/report';
 import { startStack } from './lib/stack';
 import { buildSuite, installRunnerExtension } from './lib/suite';
 import { createSampleWorkspace } from './lib/workspace';
@@ -125,13 +125,4 @@ function saveLogs(userDataDir: string): void {
   console.log(`  logs copied to ${target}`);
 }
 
-main()
-  .then((code) => {
-    process.exitCode = code;
-  })
-  .catch(async (error: unknown) => {
-    await cleanupAll();
-    console.error(error);
-    finish('host', 0, 0, `the host runner crashed: ${(error as Error).message}`);
-    process.exitCode = 1;
-  });
+runSuite('host', 'host', main);
