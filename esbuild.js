@@ -63,21 +63,21 @@ const targets = [
   },
   {
     ...common,
-    entryPoints: ['src/preview/app/main.ts'],
+    entryPoints: ['src/publishing/app/main.ts'],
     outfile: 'dist/webview/preview.js',
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
-    tsconfig: 'src/preview/app/tsconfig.json',
+    tsconfig: 'src/publishing/app/tsconfig.json',
   },
   {
     ...common,
-    entryPoints: ['src/grid/app/main.ts'],
+    entryPoints: ['src/datasets/grid/app/main.ts'],
     outfile: 'dist/webview/grid.js',
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
-    tsconfig: 'src/grid/app/tsconfig.json',
+    tsconfig: 'src/datasets/grid/app/tsconfig.json',
   },
 ];
 

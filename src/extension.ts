@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { registerAuth, type SocrataAccounts } from './auth';
+import { registerAuth, type SocrataAccounts } from './accounts';
 import type { SodaClient } from './soda/client';
-import { type DatasetsFeature, registerViews } from './views';
-import { type PreviewFeature, registerPreview } from './preview';
+import { type DatasetsFeature, registerViews } from './datasets';
+import { type PreviewFeature, registerPreview } from './publishing';
 
 /**
  * Wires the features together. Each feature registers its own commands, views and providers and hands

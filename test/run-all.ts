@@ -48,7 +48,8 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 
 if (want('check')) {
   check('typecheck', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json']);
-  check('typecheck webview', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'src/preview/app/tsconfig.json']);
+  check('typecheck webview', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'src/publishing/app/tsconfig.json']);
+  check('typecheck grid webview', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'src/datasets/grid/app/tsconfig.json']);
   check('lint', process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.', '--max-warnings', '0']);
 }
 check('build', process.execPath, ['esbuild.js']);

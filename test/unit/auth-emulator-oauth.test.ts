@@ -1,8 +1,8 @@
-// The OAuth flow end to end over loopback HTTP: the extension's flow logic (src/auth/oauth.ts) against the
+// The OAuth flow end to end over loopback HTTP: the extension's flow logic (src/accounts/oauth.ts) against the
 // emulator's /oauth endpoints, and the issued token against /api/users/current.json.
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { authorizeUrl, awaitAuthorizationCode, createState, exchangeCode, OAuthError } from '../../src/auth/oauth';
+import { authorizeUrl, awaitAuthorizationCode, createState, exchangeCode, OAuthError } from '../../src/accounts/oauth';
 import { SodaClient } from '../../src/soda/client';
 import { isSodaError } from '../../src/soda/errors';
 import { type RunningEmulator, SAMPLE, startEmulator } from '../emulator/index';

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { authFor, describeIdentity, identityOf } from '../../src/auth/client';
+import { authFor, describeIdentity, identityOf } from '../../src/accounts/client';
 import {
   accountLabel,
   diffAccounts,
@@ -10,8 +10,8 @@ import {
   parseCredential,
   SecretKeys,
   secretKeyKind,
-} from '../../src/auth/model';
-import { AccountStore, type SecretStore } from '../../src/auth/store';
+} from '../../src/accounts/model';
+import { AccountStore, type SecretStore } from '../../src/accounts/store';
 
 /** An in-memory SecretStorage (the seam VS Code's SecretStorage fills in the extension). */
 class MemorySecrets implements SecretStore {

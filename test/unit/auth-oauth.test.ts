@@ -14,7 +14,7 @@ import {
   parsePastedCode,
   parseState,
   validateRedirectUri,
-} from '../../src/auth/oauth';
+} from '../../src/accounts/oauth';
 
 const CALLBACK = 'vscode://opendata-tools.socrata-publisher/oauth-callback';
 

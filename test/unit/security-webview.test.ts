@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { isGridToHost } from '../../src/grid/protocol';
-import { isColumnType, isMode, isWebviewToHost } from '../../src/preview/protocol';
+import { isGridToHost } from '../../src/datasets/grid/protocol';
+import { isColumnType, isMode, isWebviewToHost } from '../../src/publishing/protocol';
 
 const KNOWN = new Set(['ready', 'pickDataset', 'setType', 'setTarget', 'setMode', 'newDataset', 'setRowIdentifier', 'openLine', 'action']);
 const types = fc.constantFrom(...KNOWN, 'next', 'previous', 'saveCsv', 'retry', 'constructor', '__proto__', 'toString', '');

@@ -17,7 +17,7 @@ import {
   statementShape,
   Tokens,
   updatedText,
-} from '../../src/views/model';
+} from '../../src/datasets/model';
 
 describe('views: context values', () => {
   it('joins the kind and present tokens, each ended by ";"', () => {

@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { SodaClient } from '../../src/soda/client';
 import { parseDomain } from '../../src/soda/domain';
 import { SodaError } from '../../src/soda/errors';
-import { exportQueryCsv, queryPage } from '../../src/views/query';
+import { exportQueryCsv, queryPage } from '../../src/datasets/query';
 import { type RunningEmulator, SAMPLE, startEmulator } from '../emulator/index';
 
 let emu: RunningEmulator;

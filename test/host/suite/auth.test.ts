@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SocrataExtensionApi } from '../../../src/extension';
-import type { DatasetsNode } from '../../../src/views';
+import type { DatasetsNode } from '../../../src/datasets';
 import { emulator, extension, runner, signOutAll } from './lib/host';
 
 interface SignInResult {

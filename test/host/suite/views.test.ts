@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import * as vscode from 'vscode';
 import type { SocrataExtensionApi } from '../../../src/extension';
-import type { DatasetsNode } from '../../../src/views';
+import type { DatasetsNode } from '../../../src/datasets';
 import { emulator, extension } from './lib/host';
 
 const OWNED = ['bdgt-priv', 'bldg-prmt', 'crsh-larg', 'tree-cnsu'];

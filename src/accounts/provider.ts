@@ -38,12 +38,12 @@ export class SocrataAuthenticationProvider implements vscode.AuthenticationProvi
   private cache: Promise<AccountDescription[]> | undefined;
   private snapshot: AccountDescription[] | undefined;
   private readonly disposables: vscode.Disposable[] = [];
-  private signIn: InteractiveSignIn = () => Promise.resolve(undefined);
-
   constructor(
     private readonly store: AccountStore,
     secrets: vscode.SecretStorage,
     private readonly log: vscode.LogOutputChannel,
+    /** Interactive sign-in for a domain (the account commands' chooser). */
+    private readonly signIn: InteractiveSignIn,
   ) {
     this.disposables.push(
       this.changeEmitter,
@@ -53,10 +53,6 @@ export class SocrataAuthenticationProvider implements vscode.AuthenticationProvi
         if (kind === 'accounts' || kind === 'credential') void this.refresh();
       }),
     );
-  }
-
-  setInteractiveSignIn(signIn: InteractiveSignIn): void {
-    this.signIn = signIn;
   }
 
   /** All stored accounts, including invalid ones (cached). */

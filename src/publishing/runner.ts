@@ -8,9 +8,9 @@ import { executePublish, isPublishError, planPublish, type PublishPlan, type Pub
 import type { SodaClient } from '../soda/client';
 import { parseDomain } from '../soda/domain';
 import { isSodaError } from '../soda/errors';
-import type { PublishStatus } from '../status/publishStatus';
-import { DESTRUCTIVE_MODES, type Mode } from '../preview/protocol';
-import { ExpectedError, UserCancelledError } from './boundary';
+import type { PublishStatus } from './status';
+import { DESTRUCTIVE_MODES, type Mode } from './protocol';
+import { ExpectedError, UserCancelledError } from '../ui/boundary';
 
 /** Context key: true while a publish runs (enables "Socrata: Cancel Publish"). */
 export const PUBLISHING_CONTEXT = 'socrata.publishing';

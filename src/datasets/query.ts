@@ -2,7 +2,7 @@
 // call these with a SodaClient, and the unit tests call them against the emulator.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { GridColumn } from '../grid/protocol';
+import type { GridColumn } from './grid/protocol';
 import type { SodaClient } from '../soda/client';
 import { SodaError } from '../soda/errors';
 import { checkStatement, csvLine, formatCell, pagedStatement, resultColumns } from './model';

@@ -1,5 +1,6 @@
-// The one error boundary every dataset-browser command goes through: a cancel is silent, an expected failure
-// (a SodaError, bad input) gets a message with "Show Log", and everything is written to the Socrata log.
+// The one command and error boundary every command goes through (accounts, datasets, publishing): a cancel is
+// silent, an expected failure (a SodaError, bad input, a feature's own expected errors) gets a message with
+// "Show Log", and everything is written to the Socrata log.
 import * as vscode from 'vscode';
 import { isSodaError } from '../soda/errors';
 
@@ -42,13 +43,20 @@ export interface CommandBoundary {
   run<T>(id: string, work: () => Promise<T> | T): Promise<T | undefined>;
 }
 
-export function commandBoundary(log: vscode.LogOutputChannel): CommandBoundary {
+export interface BoundaryOptions {
+  /** A feature's own errors whose message is written for people (besides SodaError and ExpectedError). */
+  readonly expected?: (error: unknown) => boolean;
+  /** A feature's own errors that mean the person cancelled (besides those `isCancellation` knows). */
+  readonly cancelled?: (error: unknown) => boolean;
+}
+
+export function commandBoundary(log: vscode.LogOutputChannel, options: BoundaryOptions = {}): CommandBoundary {
   const report = (id: string, error: unknown): void => {
-    if (isCancellation(error)) {
+    if (isCancellation(error) || options.cancelled?.(error) === true) {
       log.debug(`${id}: cancelled`);
       return;
     }
-    const expected = isExpected(error);
+    const expected = isExpected(error) || options.expected?.(error) === true;
     if (expected) log.warn(`${id}: ${errorMessage(error)}`);
     else log.error(`${id} failed:`, error instanceof Error ? (error.stack ?? error.message) : String(error));
     const text = expected ? errorMessage(error) : `${id} failed unexpectedly: ${errorMessage(error)}`;

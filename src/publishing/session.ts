@@ -3,8 +3,7 @@
 // engine's plan). The webview only renders it. No webview code here, so the flow can run without a panel.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import type { SocrataAccounts } from '../auth/accounts';
-import { findWritableConnection } from '../auth/writable';
+import { findWritableConnection, type SocrataAccounts } from '../accounts';
 import {
   columnTypeOf, matchHeaders, normaliseFieldName, readHead, validateFile,
   type ColumnType, type CsvHead, type DatasetSchema, type ValidationReport,
@@ -84,8 +83,8 @@ export class PreviewSession implements vscode.Disposable {
   private scan: AbortController | undefined;
   private scanDone: Promise<void> = Promise.resolve();
   private error: string | undefined;
-  busy: string | undefined;
-  lastResult: string | undefined;
+  private busy: string | undefined;
+  private lastResult: string | undefined;
   /** The plan of the last finished background pass (for the publish confirmation). */
   lastPlan: PublishPlan | undefined;
 
@@ -455,6 +454,23 @@ export class PreviewSession implements vscode.Disposable {
   }
 
   private planTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** A dry run or publish started: the app shows `label` until `endAction`. */
+  beginAction(label: string): void {
+    this.busy = label;
+    this.fire();
+  }
+
+  /** The outcome of the last dry run or publish, shown in the preview. */
+  recordResult(message: string): void {
+    this.lastResult = message;
+  }
+
+  /** The dry run or publish ended (done, failed or cancelled). */
+  endAction(): void {
+    this.busy = undefined;
+    this.fire();
+  }
 
   /** `plan` changes (scan progress) are throttled; everything else is sent at once. */
   fire(kind: 'all' | 'plan' = 'all'): void {

@@ -2,8 +2,7 @@
 // Failures become error nodes with a retry action; the empty states (signed out, no datasets, portal down)
 // are context-key values that the manifest's viewsWelcome entries show.
 import * as vscode from 'vscode';
-import type { SocrataAccounts } from '../auth/accounts';
-import { accountLabel } from '../auth/model';
+import { accountLabel, type SocrataAccounts } from '../accounts';
 import type { SodaClient } from '../soda/client';
 import { isSodaError } from '../soda/errors';
 import type { CatalogEntry } from '../soda/types';

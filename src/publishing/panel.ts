@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { toDiagnostics } from './diagnostics';
-import { previewResourceRoots, newNonce, renderPreviewHtml } from './html';
+import { newNonce, ReadyQueue, renderShell, webviewResourceRoots } from '../webview';
 import { type HostToWebview, isWebviewToHost, PREVIEW_VIEW_TYPE, type PreviewAction, type WebviewToHost } from './protocol';
 import type { PreviewSession, SessionTarget } from './session';
 
@@ -21,7 +21,7 @@ export interface PreviewActions {
 
 export class PreviewPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
+  private readonly queue: ReadyQueue<HostToWebview>;
   private disposed = false;
   /** Nonces of every render, newest last (the host tests check each render has a fresh one). */
   readonly nonces: string[] = [];
@@ -37,7 +37,9 @@ export class PreviewPanel implements vscode.Disposable {
     private readonly actions: PreviewActions,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    panel.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: previewResourceRoots(extensionUri) };
+    // Before `ready` nothing is sent: the app asks with `ready` and then gets the whole, current model.
+    this.queue = new ReadyQueue<HostToWebview>(panel.webview, 'none');
+    panel.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: webviewResourceRoots(extensionUri) };
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'socrata.svg');
     this.disposables.push(
       this.disposeEmitter,
@@ -54,7 +56,7 @@ export class PreviewPanel implements vscode.Disposable {
     const panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, `Preview: ${basename(session.file)}`, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, {
       enableScripts: true,
       enableFindWidget: true,
-      localResourceRoots: previewResourceRoots(extensionUri),
+      localResourceRoots: webviewResourceRoots(extensionUri),
     });
     return new PreviewPanel(panel, session, extensionUri, actions, log);
   }
@@ -63,7 +65,7 @@ export class PreviewPanel implements vscode.Disposable {
   render(): void {
     const nonce = newNonce();
     this.nonces.push(nonce);
-    this.ready = false;
+    this.queue.reset();
     this.panel.webview.html = renderPreviewHtml(this.panel.webview, this.extensionUri, nonce, `Preview: ${basename(this.session.file)}`);
   }
 
@@ -72,14 +74,12 @@ export class PreviewPanel implements vscode.Disposable {
   }
 
   get isReady(): boolean {
-    return this.ready;
+    return this.queue.isReady;
   }
 
   private post(message: HostToWebview): void {
     if (this.disposed) return;
-    // Before `ready` nothing is sent: the app asks with `ready` and then gets the whole, current model.
-    if (!this.ready) return;
-    void this.panel.webview.postMessage(message);
+    this.queue.post(message);
   }
 
   sendModel(): void {
@@ -107,7 +107,7 @@ export class PreviewPanel implements vscode.Disposable {
   private async handle(m: WebviewToHost): Promise<void> {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
+        this.queue.ready();
         this.sendModel();
         return;
       case 'setType':
@@ -159,4 +159,18 @@ export class PreviewPanel implements vscode.Disposable {
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+/** The preview's page: the codicons and its stylesheet, a loading note until the app renders. */
+export function renderPreviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, nonce: string, title: string): string {
+  return renderShell(webview, extensionUri, {
+    nonce,
+    title,
+    styles: [
+      ['dist', 'webview', 'codicons', 'codicon.css'],
+      ['media', 'preview.css'],
+    ],
+    script: ['dist', 'webview', 'preview.js'],
+    body: '<main id="root" aria-busy="true"><p class="loading">Loading the preview…</p></main>',
+  });
 }

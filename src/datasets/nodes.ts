@@ -2,7 +2,7 @@
 // account (one per signed-in domain/account) → datasets (paged, with a trailing "Load more…") → columns.
 // Errors and empty states are nodes too, so getChildren never shows a pop-up.
 import * as vscode from 'vscode';
-import type { AccountDescription } from '../auth/model';
+import type { AccountDescription } from '../accounts';
 import { parseDomain, type SodaDomain } from '../soda/domain';
 import type { CatalogEntry, ViewColumn, ViewMetadata } from '../soda/types';
 import { contextValue, inlineCode, soqlTypeName, Tokens, updatedText } from './model';

@@ -5,17 +5,17 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import * as vscode from 'vscode';
-import type { SocrataAccounts } from '../auth/accounts';
-import { GridPanel, type GridState } from '../grid/panel';
+import type { SocrataAccounts } from '../accounts';
+import { GridPanel, type GridState } from './grid/panel';
 import type { SodaClient } from '../soda/client';
 import { parseDomain } from '../soda/domain';
 import { SodaError } from '../soda/errors';
-import { apiEndpoint, checkStatement, portalUrl, soqlTypeName } from '../views/model';
-import { AccountNode, type DatasetNode, type DatasetsNode, TreeCommands } from '../views/nodes';
-import { askDatasetRef, type DatasetTarget, pickDataset, resolveRef, targetOf } from '../views/pick';
-import type { DatasetsProvider } from '../views/provider';
-import { exportQueryCsv, queryPage } from '../views/query';
-import { type CommandBoundary, ExpectedError, UserCancelledError } from './boundary';
+import { apiEndpoint, checkStatement, portalUrl, soqlTypeName } from './model';
+import { AccountNode, type DatasetNode, type DatasetsNode, TreeCommands } from './nodes';
+import { askDatasetRef, type DatasetTarget, pickDataset, resolveRef, targetOf } from './pick';
+import type { DatasetsProvider } from './provider';
+import { exportQueryCsv, queryPage } from './query';
+import { type CommandBoundary, ExpectedError, UserCancelledError } from '../ui/boundary';
 
 export const DatasetCommands = {
   refresh: 'socrata.datasets.refresh',

@@ -4,7 +4,7 @@ import { isSodaError } from '../soda/errors';
 import { parseDomain } from '../soda/domain';
 import { authFor, type ClientFactory, describeIdentity, type IdentityClient, identityOf } from './client';
 import { type AccountDescription, accountLabel, type Credential, describeKind, type Identity } from './model';
-import type { SocrataAuthenticationProvider } from './provider';
+import type { InteractiveSignIn, SocrataAuthenticationProvider } from './provider';
 import type { AccountStore } from './store';
 
 export interface GetClientOptions {
@@ -31,14 +31,14 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
   private readonly disposables: vscode.Disposable[] = [this.changeEmitter];
   /** One client per account (and credential/app token version), reused across calls. */
   private readonly clients = new Map<string, { fingerprint: string; client: C }>();
-  /** Interactive sign-in for a domain (set by the commands module). */
-  signInInteractively: (domain: string | undefined) => Promise<AccountDescription | undefined> = () => Promise.resolve(undefined);
 
   constructor(
     readonly provider: SocrataAuthenticationProvider,
     readonly store: AccountStore,
     private readonly factory: ClientFactory<C>,
     private readonly log: vscode.LogOutputChannel,
+    /** Interactive sign-in for a domain (the account commands' chooser). */
+    private readonly signInInteractively: InteractiveSignIn,
   ) {
     this.disposables.push(
       provider.onDidChangeAccounts((accounts) => {

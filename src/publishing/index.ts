@@ -2,15 +2,15 @@
 // window reload), the Problems-panel diagnostics, the status bar item and the publish runner.
 import { mkdirSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { SocrataAccounts } from '../auth/accounts';
-import { commandBoundary } from '../commands/boundary';
-import { PublishFlow } from '../commands/publish';
-import { PublishRunner } from '../commands/publishRun';
+import type { SocrataAccounts } from '../accounts';
+import { commandBoundary } from '../ui/boundary';
+import { PublishFlow } from './flow';
+import { PublishRunner } from './runner';
 import type { SodaClient } from '../soda/client';
-import { PublishStatus } from '../status/publishStatus';
+import { PublishStatus } from './status';
 
-export { PublishCommands, type FlowResult, type PublishCommandArgs } from '../commands/publish';
-export type { PublishOutcome } from '../commands/publishRun';
+export { PublishCommands, type FlowResult, type PublishCommandArgs } from './flow';
+export type { PublishOutcome } from './runner';
 export { PREVIEW_VIEW_TYPE } from './protocol';
 
 export interface PreviewFeature {

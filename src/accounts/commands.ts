@@ -2,13 +2,14 @@
 // tree's "sign in to this domain") and the extension-host tests can fill in fields; whatever is missing is
 // asked for in input boxes. Commands return a public summary of the account (never a secret).
 import * as vscode from 'vscode';
-import { CredentialRejectedError, type SocrataAccounts } from '../auth/accounts';
-import { describeIdentity, type IdentityClient } from '../auth/client';
-import { type AccountDescription, accountLabel, type Credential, describeKind, type Identity } from '../auth/model';
-import { OAuthCancelledError, OAuthError, validateRedirectUri } from '../auth/oauth';
-import { runOAuthFlow, type SocrataUriHandler } from '../auth/oauthFlow';
+import { CredentialRejectedError, type SocrataAccounts } from './accounts';
+import { describeIdentity, type IdentityClient } from './client';
+import { type AccountDescription, accountLabel, type Credential, describeKind, type Identity } from './model';
+import { OAuthCancelledError, OAuthError, validateRedirectUri } from './oauth';
+import { runOAuthFlow, type SocrataUriHandler } from './oauthFlow';
 import { parseDomain } from '../soda/domain';
 import { isSodaError } from '../soda/errors';
+import { type BoundaryOptions, type CommandBoundary } from '../ui/boundary';
 
 export const AuthCommands = {
   signInWithApiKey: 'socrata.auth.signInWithApiKey',
@@ -285,26 +286,14 @@ export function isCancellation(error: unknown): boolean {
   );
 }
 
-/** The error boundary: cancel is silent, expected failures get a message with "Show Log", all is logged. */
-export function runGuarded<T>(id: string, log: vscode.LogOutputChannel, fn: () => Promise<T>): Promise<T | undefined> {
-  return fn().catch((error: unknown) => {
-    if (isCancellation(error)) {
-      log.info(`${id}: cancelled.`);
-      return undefined;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    const expected = error instanceof CredentialRejectedError || error instanceof OAuthError || error instanceof OAuthCancelledError || isSodaError(error);
-    log.error(`${id}: ${message}`);
-    const showLog = 'Show Log';
-    void vscode.window.showErrorMessage(expected ? `Socrata: ${message}` : `Socrata: unexpected error: ${message}`, showLog).then((choice) => {
-      if (choice === showLog) log.show();
-    });
-    return undefined;
-  });
-}
+/** The account errors the command boundary treats as expected (their message is shown as is) or as a cancel. */
+export const authBoundaryOptions: BoundaryOptions = {
+  expected: (error) => error instanceof CredentialRejectedError || error instanceof OAuthError || error instanceof OAuthCancelledError,
+  cancelled: isCancellation,
+};
 
-export function registerAuthCommands(handlers: AuthCommandHandlers, log: vscode.LogOutputChannel): vscode.Disposable[] {
-  const reg = (id: string, fn: (arg?: unknown) => Promise<unknown>) => vscode.commands.registerCommand(id, (arg?: unknown) => runGuarded(id, log, () => fn(arg)));
+export function registerAuthCommands(handlers: AuthCommandHandlers, boundary: CommandBoundary): vscode.Disposable[] {
+  const reg = (id: string, fn: (arg?: unknown) => Promise<unknown>) => boundary.register(id, (arg?: unknown) => fn(arg));
   return [
     reg(AuthCommands.signInWithApiKey, (arg) => handlers.signInWithApiKey(arg)),
     reg(AuthCommands.signInWithPassword, (arg) => handlers.signInWithPassword(arg)),

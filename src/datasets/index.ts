@@ -1,10 +1,10 @@
 // Registers the dataset browser: the "Datasets" tree in the Socrata activity-bar container, its commands and
 // the read-only grid. Returns the parts other features (and the extension-host tests) use.
 import * as vscode from 'vscode';
-import type { SocrataAccounts } from '../auth/accounts';
-import { commandBoundary } from '../commands/boundary';
-import { DatasetCommandHandlers } from '../commands/datasets';
-import type { GridPanel } from '../grid/panel';
+import type { SocrataAccounts } from '../accounts';
+import { commandBoundary } from '../ui/boundary';
+import { DatasetCommandHandlers } from './commands';
+import type { GridPanel } from './grid/panel';
 import type { SodaClient } from '../soda/client';
 import { type DatasetsNode, VIEW_ID } from './nodes';
 import { type DatasetTarget, pickDataset, type PickDatasetOptions } from './pick';
@@ -13,7 +13,7 @@ import { DatasetsProvider } from './provider';
 export { DatasetNode, type DatasetsNode, VIEW_ID } from './nodes';
 export { pickDataset, targetOf, type DatasetTarget, type PickDatasetOptions } from './pick';
 export { ContextKeys, type ViewState } from './provider';
-export { DatasetCommands, PUBLISH_CSV_COMMAND, type QueryResult, type SaveCsvResult } from '../commands/datasets';
+export { DatasetCommands, PUBLISH_CSV_COMMAND, type QueryResult, type SaveCsvResult } from './commands';
 
 export interface DatasetsFeature {
   readonly provider: DatasetsProvider;

@@ -1,16 +1,18 @@
 import * as vscode from 'vscode';
-import { AuthCommandHandlers, registerAuthCommands } from '../commands/auth';
+import { commandBoundary } from '../ui/boundary';
+import { authBoundaryOptions, AuthCommandHandlers, registerAuthCommands } from './commands';
 import { SocrataAccounts } from './accounts';
 import { SodaClient } from '../soda/client';
 import type { HttpLogEvent } from '../soda/http';
 import { type ClientFactory, type IdentityClient } from './client';
 import { SocrataUriHandler } from './oauthFlow';
-import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, SocrataAuthenticationProvider } from './provider';
+import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, type InteractiveSignIn, SocrataAuthenticationProvider } from './provider';
 import { AccountStore } from './store';
 
 export { SocrataAccounts, type Connection, type GetClientOptions } from './accounts';
 export { AUTH_PROVIDER_ID } from './provider';
-export { domainScope } from './model';
+export { accountLabel, domainScope } from './model';
+export { findWritableConnection } from './writable';
 export type { AccountDescription } from './model';
 
 /**
@@ -25,20 +27,19 @@ export function registerAuth(
   factory: ClientFactory<IdentityClient> = createSodaClientFactory(log),
 ): SocrataAccounts<IdentityClient> {
   const store = new AccountStore(context.secrets, { warn: (m) => log.warn(m) });
-  const provider = new SocrataAuthenticationProvider(store, context.secrets, log);
-  const accounts = new SocrataAccounts(provider, store, factory, log);
+  // The provider and the accounts ask through the commands' chooser, which needs the accounts: bound late, by call.
+  const signIn: InteractiveSignIn = (domain) => handlers.signInInteractively(domain);
+  const provider = new SocrataAuthenticationProvider(store, context.secrets, log, signIn);
+  const accounts = new SocrataAccounts(provider, store, factory, log, signIn);
   const uriHandler = new SocrataUriHandler(log);
   const handlers = new AuthCommandHandlers(accounts, uriHandler, context.extension.id, log);
-  const signIn = (domain: string | undefined) => handlers.signInInteractively(domain);
-  provider.setInteractiveSignIn(signIn);
-  accounts.signInInteractively = signIn;
   context.subscriptions.push(
     provider,
     accounts,
     uriHandler,
     vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, provider, { supportsMultipleAccounts: true }),
     vscode.window.registerUriHandler(uriHandler),
-    ...registerAuthCommands(handlers, log),
+    ...registerAuthCommands(handlers, commandBoundary(log, authBoundaryOptions)),
   );
   return accounts;
 }

@@ -1,13 +1,11 @@
 // Choosing a dataset when a command runs without a tree node: a quick pick over the catalog of every
 // signed-in account, plus "another dataset by 4x4 or URL". Other features call `pickDataset` too.
 import * as vscode from 'vscode';
-import type { SocrataAccounts } from '../auth/accounts';
-import type { AccountDescription } from '../auth/model';
-import { accountLabel } from '../auth/model';
+import { type AccountDescription, accountLabel, type SocrataAccounts } from '../accounts';
 import type { SodaClient } from '../soda/client';
 import { assert4x4, parseDomain } from '../soda/domain';
 import { isSodaError } from '../soda/errors';
-import { ExpectedError } from '../commands/boundary';
+import { ExpectedError } from '../ui/boundary';
 import { parseDatasetRef } from './model';
 import type { DatasetNode } from './nodes';
 

@@ -7,20 +7,19 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
-import { findWritableConnection } from '../auth/writable';
-import type { SocrataAccounts } from '../auth/accounts';
+import { findWritableConnection, type SocrataAccounts } from '../accounts';
 import { loadSpec, parseSpec, type LoadedSpec, type PublishRequest, type PublishSpec } from '../publish';
 import type { SodaClient } from '../soda/client';
 import { parseDomain } from '../soda/domain';
-import { pickDataset, targetOf } from '../views/pick';
-import { PreviewPanel, type PreviewActions } from '../preview/panel';
+import { pickDataset, targetOf } from '../datasets';
+import { PreviewPanel, type PreviewActions } from './panel';
 import {
   type ColumnTarget, isColumnTarget, isColumnType, isMode, isRestoreState, type Mode, PREVIEW_VIEW_TYPE, type PreviewAction, type PreviewColumnType,
   type PreviewRestoreState,
-} from '../preview/protocol';
-import { PreviewSession, type SessionTarget } from '../preview/session';
-import { type CommandBoundary, ExpectedError, UserCancelledError } from './boundary';
-import { type PublishOutcome, type PublishRunner, readPublishSettings } from './publishRun';
+} from './protocol';
+import { PreviewSession, type SessionTarget } from './session';
+import { type CommandBoundary, ExpectedError, UserCancelledError } from '../ui/boundary';
+import { type PublishOutcome, type PublishRunner, readPublishSettings } from './runner';
 
 export const PublishCommands = {
   /** Explorer context menu: "Publish to Socrata…". */
@@ -242,18 +241,16 @@ export class PublishFlow {
     const request = session.request();
     const client = session.currentClient;
     if (!request || !client) throw new ExpectedError('Choose the dataset to publish to first (or create a new one).');
-    session.busy = action === 'dryRun' ? 'Dry run…' : 'Publishing…';
-    session.fire();
+    session.beginAction(action === 'dryRun' ? 'Dry run…' : 'Publishing…');
     try {
       const view = session.currentView;
       const isPublic = view ? publicOf(view.raw) : undefined;
       const outcome = await this.deps.runner.run({ client, request, dryRun: action === 'dryRun', isPublic, confirmed });
-      session.lastResult = outcome.message;
+      session.recordResult(outcome.message);
       if (action === 'publish' && outcome.status !== 'declined') await this.remember({ kind: 'request', domain: client.domain.host, request });
       return outcome;
     } finally {
-      session.busy = undefined;
-      session.fire();
+      session.endAction();
     }
   }
 

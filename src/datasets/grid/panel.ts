@@ -2,7 +2,7 @@
 // Strict CSP (default-src 'none', a crypto nonce for the one script), resources only from dist/webview and
 // media, and messages held back until the webview says it is ready.
 import * as vscode from 'vscode';
-import { attr, contentSecurityPolicy, newNonce } from '../preview/html';
+import { newNonce, ReadyQueue, renderShell, webviewResourceRoots } from '../../webview';
 import { type GridColumn, type HostToGrid, isGridToHost } from './protocol';
 
 export interface GridPage {
@@ -32,8 +32,7 @@ export interface GridState {
 export class GridPanel implements vscode.Disposable {
   static readonly viewType = 'socrata.grid';
   private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
-  private pending: HostToGrid | undefined;
+  private readonly queue: ReadyQueue<HostToGrid>;
   private index = 0;
   private current: GridPage | undefined;
   private error: string | undefined;
@@ -48,6 +47,7 @@ export class GridPanel implements vscode.Disposable {
     private readonly run: (work: () => Promise<void>) => Promise<unknown>,
     private readonly log: Pick<vscode.LogOutputChannel, 'warn'>,
   ) {
+    this.queue = new ReadyQueue<HostToGrid>(panel.webview, 'latest');
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((message: unknown) => {
@@ -57,9 +57,7 @@ export class GridPanel implements vscode.Disposable {
         }
         switch (message.type) {
           case 'ready':
-            this.ready = true;
-            if (this.pending) void this.panel.webview.postMessage(this.pending);
-            this.pending = undefined;
+            this.queue.ready();
             return;
           case 'next':
             void this.show(this.index + 1);
@@ -86,7 +84,7 @@ export class GridPanel implements vscode.Disposable {
     run: (work: () => Promise<void>) => Promise<unknown>,
     log: Pick<vscode.LogOutputChannel, 'warn'>,
   ): GridPanel {
-    const roots = [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')];
+    const roots = webviewResourceRoots(extensionUri);
     const panel = vscode.window.createWebviewPanel(GridPanel.viewType, source.title, vscode.ViewColumn.Active, {
       enableScripts: true,
       localResourceRoots: roots,
@@ -103,9 +101,8 @@ export class GridPanel implements vscode.Disposable {
 
   private post(message: HostToGrid): void {
     if (this.disposed) return;
-    if (this.ready) void this.panel.webview.postMessage(message);
     // Before "ready" only the latest state matters.
-    else this.pending = message;
+    this.queue.post(message);
   }
 
   /** Loads and shows page `index`; the state after loading is returned (and kept for `state`). */
@@ -159,22 +156,11 @@ function describeMessage(message: unknown): string {
 }
 
 export function gridHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
-  const nonce = newNonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'grid.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'views-grid.css'));
-  const csp = contentSecurityPolicy(webview.cspSource, nonce);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${attr(style.toString())}">
-<title>${attr(title)}</title>
-</head>
-<body>
-<main id="root" aria-live="polite"></main>
-<script nonce="${nonce}" src="${attr(script.toString())}"></script>
-</body>
-</html>`;
+  return renderShell(webview, extensionUri, {
+    nonce: newNonce(),
+    title,
+    styles: [['media', 'views-grid.css']],
+    script: ['dist', 'webview', 'grid.js'],
+    body: '<main id="root" aria-live="polite"></main>',
+  });
 }
