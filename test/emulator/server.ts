@@ -10,6 +10,7 @@ import { handlePublishing } from './dsmapi/index';
 import { EmulatorHttpError, coreError, sodaError } from './errors';
 import { FaultInjector, parseFaultSpec, type FaultDecision } from './faults';
 import { scanJson } from './jsonscan';
+import { applyChange, decorateView, handleDomainMetadata, MetadataInvalid, parseChange } from './metadata';
 import { handleOAuth } from './oauth';
 import { runQuery, type QueryParams } from './soql';
 import { isFourByFour, type Dataset, type EmulatorStore, type Row, type UpsertResult, type User } from './store';
@@ -274,6 +275,7 @@ export class EmulatorServer {
     const p = ctx.url.pathname;
     if (p === '/api/publishing/v1' || p.startsWith('/api/publishing/v1/')) return handlePublishing(ctx);
     if (p.startsWith('/oauth/')) return handleOAuth(ctx);
+    if (handleDomainMetadata(ctx)) return;
     if (p === '/api/users/current.json' || p === '/api/users/current') return this.currentUser(ctx);
     if (p === '/api/catalog/v1' || p === '/api/catalog/v1/') return this.catalog(ctx);
     let m = /^\/api\/views\/([^/]+?)(?:\.json)?$/.exec(p);
@@ -408,33 +410,12 @@ export class EmulatorServer {
       const ds = this.writable(ctx, id);
       const body = await ctx.readJson(16 * 1024 * 1024);
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw sodaError(400, 'req.content.json.invalid', 'Body must be a JSON object', { expected: 'object' });
-      const b = body as Record<string, unknown>;
-      const patch: Parameters<EmulatorStore['updateDataset']>[1] = {};
-      const str = (k: string): string | undefined => {
-        const v = b[k];
-        if (v === undefined) return undefined;
-        if (typeof v !== 'string') throw sodaError(400, 'soda.dataset.maltyped', `Field '${k}' must be a string`, { field: k });
-        return v;
-      };
-      const name = str('name');
-      if (name !== undefined) patch.name = name;
-      const description = str('description');
-      if (description !== undefined) patch.description = description;
-      const category = str('category');
-      if (category !== undefined) patch.category = category;
-      const attribution = str('attribution');
-      if (attribution !== undefined) patch.attribution = attribution;
-      if (b.tags !== undefined) {
-        if (!Array.isArray(b.tags) || !b.tags.every((t) => typeof t === 'string')) throw sodaError(400, 'soda.dataset.maltyped', "Field 'tags' must be an array of strings", { field: 'tags' });
-        patch.tags = b.tags;
-      }
-      ctx.store.updateDataset(ds.id, patch);
-      const meta = b.metadata as Record<string, unknown> | undefined;
-      if (meta && typeof meta === 'object' && 'rowIdentifier' in meta) {
-        const ri = meta.rowIdentifier;
-        const col = typeof ri === 'number' ? ds.columns.find((c) => c.id === ri) : ds.columns.find((c) => c.fieldName === ri || String(c.id) === ri);
-        if (ri !== null && ri !== undefined && !col) throw sodaError(400, 'soda.invalid-row-identifier', 'Row-identifier is invalid', { value: ri });
-        ctx.store.setRowIdentifier(ds.id, col?.fieldName);
+      // Validated whole (metadata.ts), then applied: a refusal names the field and changes nothing.
+      try {
+        applyChange(ctx.store, ds, parseChange(body, ds, { allowColumns: true }));
+      } catch (e) {
+        if (e instanceof MetadataInvalid) throw coreError(400, 'invalid_request', e.message, { field: e.field, value: e.value ?? null });
+        throw e;
       }
       ctx.sendJson(200, viewJson(ctx, ds));
       return;
@@ -665,6 +646,7 @@ function viewJson(ctx: EmulatorContext, ds: Dataset): Record<string, unknown> {
     flags: ['default', 'restorable', 'restorePossibleForType'],
   };
   if (rid) view.rowIdentifierColumnId = rid.id;
+  decorateView(ds, view, canWrite);
   return view;
 }
 

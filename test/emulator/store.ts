@@ -564,6 +564,40 @@ export class EmulatorStore {
     this.saveDataset(ds);
   }
 
+  /**
+   * Changes column metadata (display name, description, field name) by column id, all or nothing. A field-name
+   * change renames the key in every row (and the row identifier). The caller validates names and uniqueness.
+   */
+  updateColumns(id: string, changes: readonly { id: number; name?: string; description?: string; fieldName?: string }[]): void {
+    const ds = this.mustGet(id);
+    const renames = new Map<string, string>();
+    for (const ch of changes) {
+      const col = ds.columns.find((c) => c.id === ch.id);
+      if (!col) throw sodaError(404, 'soda.dataset.column-not-found', `Column ${ch.id} was not found on dataset ${id}`, { dataset: id, column: ch.id });
+      if (ch.fieldName !== undefined && ch.fieldName !== col.fieldName) renames.set(col.fieldName, ch.fieldName);
+    }
+    const st = renames.size ? this.rows(ds) : undefined;
+    for (const ch of changes) {
+      const col = ds.columns.find((c) => c.id === ch.id);
+      if (!col) continue;
+      if (ch.name !== undefined) col.name = ch.name;
+      if (ch.description !== undefined) col.description = ch.description;
+      if (ch.fieldName !== undefined) col.fieldName = ch.fieldName;
+    }
+    if (st) {
+      for (const row of st.byId.values()) {
+        const v: Record<string, StoredValue> = {};
+        for (const [k, x] of Object.entries(row.v)) v[renames.get(k) ?? k] = x;
+        row.v = v;
+      }
+      if (ds.rowIdentifier) ds.rowIdentifier = renames.get(ds.rowIdentifier) ?? ds.rowIdentifier;
+    }
+    ds.viewLastModified = nowSeconds();
+    ds.dataVersion++;
+    if (st) this.persistRows(ds, st, new Set(), [], true);
+    else this.saveDataset(ds);
+  }
+
   // ---------------------------------------------------------------- rows
 
   /** Rows of a dataset in `:id` (insertion) order. */

@@ -8,6 +8,7 @@
  */
 import { BadRequestError, BodyTooLargeError, type EmulatorContext } from '../context';
 import { EmulatorHttpError } from '../errors';
+import { applyChange, type MetadataChange, MetadataInvalid, parseChange } from '../metadata';
 import type { Dataset, EmulatorStore, User } from '../store';
 import { type StoredValue, toCsvText } from '../types';
 import {
@@ -271,6 +272,17 @@ function parseMetadata(body: Record<string, unknown>): Record<string, unknown> |
   return m;
 }
 
+/** Validates revision metadata against the dataset and the domain's lists (the same rules as PUT /api/views). */
+function checkMetadata(ds: Dataset, metadata: Record<string, unknown> | null): void {
+  if (!metadata) return;
+  try {
+    parseChange(metadata, ds, { allowColumns: false, prefix: 'metadata.' });
+  } catch (e) {
+    if (e instanceof MetadataInvalid) throw new Fail(400, 'invalid_metadata', e.message, { field: e.field, value: e.value ?? null });
+    throw e;
+  }
+}
+
 function newRevision(st: DsmapiState, fourfour: string, user: User, action: RevisionState['action'], metadata: Record<string, unknown> | null, creates: boolean): RevisionState {
   const list = st.revisionsOf(fourfour);
   const rev: RevisionState = {
@@ -440,10 +452,23 @@ function execute(ctx: EmulatorContext, rev: RevisionState, out: OutputSchemaStat
   const id = rev.fourfour;
   const m = rev.metadata ?? {};
   const patch: Parameters<EmulatorStore['updateDataset']>[1] = {};
-  if (typeof m.name === 'string') patch.name = m.name;
-  if (typeof m.description === 'string') patch.description = m.description;
-  if (typeof m.category === 'string' || m.category === null) patch.category = m.category;
-  if (Array.isArray(m.tags)) patch.tags = m.tags as string[];
+  // A new dataset's draft takes its name and basics as they are; an existing dataset's metadata is validated again
+  // (the dataset may have changed since the revision was opened) before anything is applied.
+  const target = store.getDataset(id);
+  let change: MetadataChange | undefined;
+  if (rev.creates || !target) {
+    if (typeof m.name === 'string') patch.name = m.name;
+    if (typeof m.description === 'string') patch.description = m.description;
+    if (typeof m.category === 'string' || m.category === null) patch.category = m.category;
+    if (Array.isArray(m.tags)) patch.tags = m.tags as string[];
+  } else if (rev.metadata) {
+    try {
+      change = parseChange(m, target, { allowColumns: false, prefix: 'metadata.' });
+    } catch (e) {
+      if (e instanceof MetadataInvalid) throw new Error(`${e.field}: ${e.message}`);
+      throw e;
+    }
+  }
   if (rev.action.permission) patch.isPublic = rev.action.permission === 'public';
   if (rev.creates) patch.publicationStage = 'published';
   let result: Record<string, unknown> = { 'Rows Created': 0, 'Rows Updated': 0, 'Rows Deleted': 0, Errors: 0 };
@@ -478,6 +503,7 @@ function execute(ctx: EmulatorContext, rev: RevisionState, out: OutputSchemaStat
       result.Errors = Number(result.Errors ?? 0) + out.error_count;
     }
   }
+  if (change && target) applyChange(store, target, change);
   if (Object.keys(patch).length > 0) store.updateDataset(id, patch);
   return result;
 }
@@ -568,7 +594,9 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       if (action.type === 'delete' && !ds.rowIdentifier) {
         throw new Fail(400, 'row_identifier_required', `a delete revision needs dataset ${ds.id} to have a row identifier`, { field: 'action.type' });
       }
-      const rev = newRevision(st, ds.id, user, action, parseMetadata(body), false);
+      const metadata = parseMetadata(body);
+      checkMetadata(ds, metadata);
+      const rev = newRevision(st, ds.id, user, action, metadata, false);
       ctx.sendJson(201, revisionJson(rev));
       return;
     }
@@ -589,7 +617,12 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
         requireOpen(rev);
         const body = asObject(await ctx.readJson(), 'the request body');
         const md = parseMetadata(body);
-        if (md) rev.metadata = { ...(rev.metadata ?? {}), ...md };
+        if (md) {
+          const merged = { ...(rev.metadata ?? {}), ...md };
+          const target = ctx.store.getDataset(rev.fourfour);
+          if (target && !rev.creates) checkMetadata(target, merged);
+          rev.metadata = merged;
+        }
         if (typeof body.output_schema_id === 'number') {
           if (!findOutputSchema(st, body.output_schema_id)) throw new Fail(400, 'invalid_output_schema', `output schema ${body.output_schema_id} does not exist`);
           rev.output_schema_id = body.output_schema_id;
