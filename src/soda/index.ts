@@ -29,3 +29,24 @@ export { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, systemClock, type 
 export { normaliseUpsertResult, rowIdentifierField } from './results';
 export { SodaClient, type CallOptions, type CsvBody, type RowsBody, type SodaClientOptions, type WriteOptions } from './client';
 export * from './types';
+export {
+  describeRisks,
+  diffDocuments,
+  documentFromView,
+  formatDocument,
+  isRisky,
+  MetadataClient,
+  MetadataConflictError,
+  MetadataDocumentError,
+  parseDocument,
+  sameDocument,
+  validateDocument,
+  type ApplyMetadataOptions,
+  type ApplyMetadataResult,
+  type ColumnMetadata,
+  type DomainMetadataLists,
+  type MetadataChange,
+  type MetadataDocument,
+  type MetadataProblem,
+  type MetadataRoute,
+} from './metadata';

@@ -836,9 +836,9 @@ export class RevisionRunner {
   }
 
   /** Metadata-only revision: create with metadata, apply with no output schema. */
-  async updateMetadata(fourfour: string, metadata: DatasetMetadata, opts: Omit<FlowOptions, 'columns' | 'rowIdentifier'> = {}): Promise<RevisionOutcome> {
+  async updateMetadata(fourfour: string, metadata: DatasetMetadata, opts: Omit<FlowOptions, 'columns' | 'rowIdentifier'> & { permission?: Permission } = {}): Promise<RevisionOutcome> {
     assertFourfour(fourfour);
-    const rev = await this.client.createRevision(fourfour, { action: 'update', metadata }, opts.signal);
+    const rev = await this.client.createRevision(fourfour, { action: 'update', metadata, ...(opts.permission ? { permission: opts.permission } : {}) }, opts.signal);
     const ctx = this.context(rev, opts);
     try {
       ctx.checkpoint();

@@ -408,6 +408,15 @@ export class EmulatorServer {
     }
     if (ctx.method === 'PUT' || ctx.method === 'PATCH') {
       const ds = this.writable(ctx, id);
+      if (ctx.url.searchParams.get('method') === 'setPermission') {
+        // sodapy's set_permission: value public.read (or public) / private.
+        const value = ctx.url.searchParams.get('value') ?? '';
+        if (!['public', 'public.read', 'private'].includes(value)) throw coreError(400, 'invalid_request', `Invalid permission value "${value}" (public.read or private)`, { field: 'value', value });
+        ctx.req.resume();
+        ctx.store.updateDataset(ds.id, { isPublic: value !== 'private' });
+        ctx.sendJson(200, viewJson(ctx, ds));
+        return;
+      }
       const body = await ctx.readJson(16 * 1024 * 1024);
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw sodaError(400, 'req.content.json.invalid', 'Body must be a JSON object', { expected: 'object' });
       // Validated whole (metadata.ts), then applied: a refusal names the field and changes nothing.
