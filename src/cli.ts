@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readHead, schemaFromView, validateFile, type DatasetSchema } from './csv';
 import { loadSpec, PUBLISH_MODES, publish, type PublishMode, type PublishProgress, type PublishRequest, type PublishResult } from './publish';
+import { cmdMetadata, METADATA_HELP } from './metadataCli';
 import { isSodaError, isValid4x4, parseDomain, SodaClient, type SodaAuth } from './soda';
 
 const HELP = `socrata-publish — publish CSV files to Socrata
@@ -14,6 +15,7 @@ Usage:
   socrata-publish publish --spec <socrata.publish.json> [options]
   socrata-publish validate <csv> [--domain <host> --dataset <4x4>] [--json]
   socrata-publish query --domain <host> --dataset <4x4> [--soql "<SoQL>"] [--json]
+${METADATA_HELP}
 
 Modes: ${PUBLISH_MODES.join(', ')}
 
@@ -297,8 +299,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdValidate(rest, io);
       case 'query':
         return await cmdQuery(rest, io);
+      case 'metadata':
+        return await cmdMetadata(rest, { makeClient: (d) => makeClient(d, io.env), usage, check4x4, stdout: io.stdout, stderr: io.stderr, ...(io.signal ? { signal: io.signal } : {}) });
       default:
-        usage(`unknown command "${command}" (publish, validate, query).`);
+        usage(`unknown command "${command}" (publish, validate, query, metadata).`);
     }
   } catch (e) {
     if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {

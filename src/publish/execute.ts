@@ -16,6 +16,7 @@ import { dirname, basename, extname, join } from 'node:path';
 import { openCsv, type ColumnType as CsvColumnType, normaliseFieldName } from '../csv';
 import { isSodaError, normaliseUpsertResult, type SodaClient, SodaError } from '../soda';
 import { type ColumnPlan, type ColumnType as RevisionColumnType, RevisionError, type RevisionProgress, RevisionRunner, RevisionsClient, transportFromHttp } from '../soda/revisions';
+import { applyPatch, MetadataClient, patchBody } from '../soda/metadata';
 import { RowEncoder } from './encode';
 import { ErrorRowsWriter } from './errorRows';
 import { isPublishError, PublishError } from './errors';
@@ -167,11 +168,11 @@ async function executeRevision(client: SodaClient, plan: PublishPlan, options: E
       plan.mode === 'create'
         ? await runner.createDataset({
             ...common,
-            metadata: { name: req.newDataset?.name ?? '', ...(req.newDataset?.description ? { description: req.newDataset.description } : {}), ...(req.newDataset?.category ? { category: req.newDataset.category } : {}), ...(req.newDataset?.tags ? { tags: req.newDataset.tags } : {}) },
+            metadata: { name: req.newDataset?.name ?? '', ...(req.newDataset?.description ? { description: req.newDataset.description } : {}), ...(req.newDataset?.category ? { category: req.newDataset.category } : {}), ...(req.newDataset?.tags ? { tags: req.newDataset.tags } : {}), ...(req.metadata ? patchBody(req.metadata) : {}) },
             permission: req.newDataset?.permission ?? 'private',
             ...(plan.rowIdentifier ? { rowIdentifier: plan.rowIdentifier } : {}),
           })
-        : await runner.updateDataset(plan.dataset as string, { ...common, action: plan.mode === 'replace' ? 'replace' : plan.mode === 'delete' ? 'delete' : 'update' });
+        : await runner.updateDataset(plan.dataset as string, { ...common, action: plan.mode === 'replace' ? 'replace' : plan.mode === 'delete' ? 'delete' : 'update', ...(req.metadata ? { metadata: patchBody(req.metadata) } : {}) });
     result.dataset = outcome.fourfour;
     result.revisionUrl = outcome.revisionUrl;
     if (outcome.status === 'approval-submitted') {
@@ -514,6 +515,7 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
     result.message = `Published ${plan.mode === 'delete' ? 'deletions' : 'rows'} to ${dataset}: ${totals.created} created, ${totals.updated} updated, ${totals.deleted} deleted${totals.errors ? `, ${totals.errors} error(s)` : ''}${unchangedRows ? `; ${unchangedRows} unchanged row(s) not sent` : ''}.`;
     if (result.errorRowsFile) result.message += ` Rows not published are in ${result.errorRowsFile} (fix them and publish that file again).`;
     if (journal) await journal.remove();
+    if (plan.request.metadata && dataset) await applyMetadataAfterRows(client, dataset, plan.request.metadata, result, options.signal);
   }
   meter.stage = 'done';
   meter.report();
@@ -536,6 +538,19 @@ export async function executePublish(client: SodaClient, plan: PublishPlan, opti
   }
   if (plan.route === 'revision') return executeRevision(client, plan, options, started);
   return executeResource(client, plan, options, started);
+}
+
+/** The spec's metadata on the /resource route: one metadata-only revision once the rows are in. */
+async function applyMetadataAfterRows(client: SodaClient, dataset: string, patch: NonNullable<PublishRequest['metadata']>, result: PublishResult, signal: AbortSignal | undefined): Promise<void> {
+  const meta = new MetadataClient(client);
+  try {
+    const { document } = await meta.get(dataset, signal);
+    const applied = await meta.apply(dataset, applyPatch(document, patch), { base: document, lists: await meta.lists(signal), ...(signal ? { signal } : {}) });
+    if (applied.changes.length) result.message += ` Metadata updated (${applied.changes.map((c) => c.field).join(', ')}).`;
+  } catch (e) {
+    result.status = 'failed';
+    result.message += ` The rows are published, but the metadata was not changed: ${e instanceof Error ? e.message : String(e)}`;
+  }
 }
 
 /** Plans, then executes (or only plans with `dryRun`). Refusals come back as a result with status `refused`. */

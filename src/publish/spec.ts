@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { columnTypeOf } from '../csv';
 import { parseDomain } from '../soda';
+import { patchProblems, type MetadataPatch } from '../soda/metadata';
 import { PublishError } from './errors';
 import { PUBLISH_MODES, type NewDatasetMetadata, type PublishMode, type PublishRequest } from './types';
 
@@ -24,6 +25,8 @@ export interface PublishSpec {
   concurrency?: number;
   skipBadRows?: boolean;
   route?: 'auto' | 'revision';
+  /** Dataset metadata set with the publish (a partial metadata document). */
+  metadata?: MetadataPatch;
 }
 
 export interface LoadedSpec {
@@ -34,7 +37,7 @@ export interface LoadedSpec {
   specDir: string;
 }
 
-const KNOWN = new Set(['$schema', 'domain', 'dataset', 'new', 'csv', 'mode', 'mapping', 'types', 'rowIdentifier', 'batchSize', 'concurrency', 'skipBadRows', 'route']);
+const KNOWN = new Set(['$schema', 'domain', 'dataset', 'new', 'csv', 'mode', 'mapping', 'types', 'rowIdentifier', 'batchSize', 'concurrency', 'skipBadRows', 'route', 'metadata']);
 const NEW_KEYS = new Set(['name', 'description', 'category', 'tags', 'permission']);
 const SECRET_KEY = /(secret|passw(or)?d|pwd|token|api[_-]?key|key[_-]?id|credential|authori[sz]ation|^auth$|cookie|private[_-]?key)/i;
 
@@ -126,6 +129,11 @@ export function parseSpec(value: unknown, where = 'socrata.publish.json'): Publi
     if (o.route !== 'auto' && o.route !== 'revision') fail(where, 'route', 'must be one of auto, revision');
     spec.route = o.route;
   }
+  if (o.metadata !== undefined) {
+    const problem = patchProblems(o.metadata)[0];
+    if (problem) fail(where, problem.field, problem.message);
+    spec.metadata = o.metadata as MetadataPatch;
+  }
   return spec;
 }
 
@@ -141,6 +149,7 @@ export function requestFromSpec(spec: PublishSpec, specDir: string): PublishRequ
   if (spec.concurrency !== undefined) req.concurrency = spec.concurrency;
   if (spec.skipBadRows !== undefined) req.skipBadRows = spec.skipBadRows;
   if (spec.route !== undefined) req.route = spec.route;
+  if (spec.metadata !== undefined) req.metadata = spec.metadata;
   return req;
 }
 

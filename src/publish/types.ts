@@ -1,5 +1,6 @@
 // Shapes shared by the publish planner, executor, journal, spec loader and CLI. Plain Node, no vscode.
 import type { ColumnType } from '../csv';
+import type { MetadataPatch } from '../soda/metadata';
 
 export const PUBLISH_MODES = ['upsert', 'append', 'replace', 'delete', 'create', 'sync'] as const;
 export type PublishMode = (typeof PUBLISH_MODES)[number];
@@ -56,6 +57,11 @@ export interface PublishRequest {
   fullScan?: boolean;
   /** Remote row identifiers held in memory for the plan counts (default 5 000 000, ~300–500 MB worst case). */
   maxRemoteIds?: number;
+  /**
+   * Dataset metadata to set with the publish: inside the same revision on the revision route; on the /resource
+   * route after the rows, as a metadata-only revision.
+   */
+  metadata?: MetadataPatch;
 }
 
 export interface PlanProblem {

@@ -64,7 +64,7 @@ describe('publish spec', () => {
     assert.deepEqual(schema.required.sort(), ['csv', 'dataset', 'domain', 'mode']);
     assert.deepEqual(schema.properties.mode.enum, [...PUBLISH_MODES]);
     const props = Object.keys(schema.properties).filter((k) => k !== '$schema').sort();
-    assert.deepEqual(props, ['batchSize', 'concurrency', 'csv', 'dataset', 'domain', 'mapping', 'mode', 'new', 'route', 'rowIdentifier', 'skipBadRows', 'types']);
+    assert.deepEqual(props, ['batchSize', 'concurrency', 'csv', 'dataset', 'domain', 'mapping', 'metadata', 'mode', 'new', 'route', 'rowIdentifier', 'skipBadRows', 'types']);
     for (const k of props) assert.doesNotThrow(() => parseSpec({ ...base, ...(k === 'new' ? { dataset: 'new', mode: 'create', new: { name: 'N' } } : {}) }), k);
     assert.deepEqual(Object.keys(schema.properties.new.properties ?? {}).sort(), ['category', 'description', 'name', 'permission', 'tags']);
   });
