@@ -134,9 +134,15 @@ export class MetadataFileSystem implements vscode.FileSystemProvider, vscode.Dis
     if (accountId) this.accountFor.set(`${domain}/${id}`, accountId);
   }
 
-  /** Forgets what was read, so the next open reads the server again (when the editor is closed). */
+  /** Forgets what was read, so the next read asks the server again (when the editor is closed). */
   forget(uri: vscode.Uri): void {
     this.docs.delete(uri.toString());
+  }
+
+  /** Reads the server again and tells the editor (for a document with no unsaved changes). */
+  reload(uri: vscode.Uri): void {
+    if (!this.docs.delete(uri.toString())) return;
+    this.changeEmitter.fire([{ type: vscode.FileChangeType.Changed, uri }]);
   }
 
   watch(): vscode.Disposable {

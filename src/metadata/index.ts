@@ -50,6 +50,9 @@ export function registerMetadata(context: vscode.ExtensionContext, log: vscode.L
   const open = async (target: MetadataTarget): Promise<vscode.TextEditor> => {
     fileSystem.useAccount(target.domain, target.id, target.accountId);
     const uri = metadataUri(target.domain, target.id);
+    // Opening again shows the server's current document unless there are unsaved edits to keep.
+    const existing = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (!existing?.isDirty) fileSystem.reload(uri);
     const doc = await vscode.workspace.openTextDocument(uri);
     if (doc.languageId !== 'json') await vscode.languages.setTextDocumentLanguage(doc, 'json');
     return vscode.window.showTextDocument(doc, { preview: false });
