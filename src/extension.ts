@@ -3,6 +3,7 @@ import { registerAuth, type SocrataAccounts } from './accounts';
 import type { SodaClient } from './soda/client';
 import { type DatasetsFeature, registerViews } from './datasets';
 import { type PreviewFeature, registerPreview } from './publishing';
+import { type MetadataFeature, registerMetadata } from './metadata';
 
 /**
  * Wires the features together. Each feature registers its own commands, views and providers and hands
@@ -15,7 +16,15 @@ export function activate(context: vscode.ExtensionContext): SocrataExtensionApi 
   const accounts = registerAuth(context, log);
   const datasets = registerViews(context, log, accounts);
   const preview = registerPreview(context, log, accounts);
-  return { accounts, datasets, preview };
+  const metadata = registerMetadata(context, log, accounts, { pickDataset: (options) => datasets.pickDataset(options) });
+  // After a metadata save the tree shows the new names and open grids load their page again (a renamed field).
+  context.subscriptions.push(
+    metadata.onDidSave(() => {
+      datasets.provider.refreshAll();
+      for (const grid of datasets.grids) void grid.show(grid.state.pageIndex);
+    }),
+  );
+  return { accounts, datasets, preview, metadata };
 }
 
 /** What `activate` returns: the features' APIs (used by the extension-host tests). */
@@ -23,6 +32,7 @@ export interface SocrataExtensionApi {
   readonly accounts: SocrataAccounts<SodaClient>;
   readonly datasets: DatasetsFeature;
   readonly preview: PreviewFeature;
+  readonly metadata: MetadataFeature;
 }
 
 export function deactivate(): void {

@@ -145,7 +145,7 @@ describe('Edit Dataset Metadata', function () {
     let editor = await vscode.commands.executeCommand<vscode.TextEditor>('socrata.dataset.editMetadata', { domain, id: ID });
     const rename = (d: Record<string, unknown>): void => {
       const cols = d.columns as { fieldName: string }[];
-      (cols[0] as { fieldName: string }).fieldName = 'species_name';
+      (cols[0]).fieldName = 'species_name';
     };
     assert.equal(await editAndSave(editor, rename), false);
     assert.equal(asked.risky.length, 1);
