@@ -59,8 +59,7 @@ describe('metadata: Edit Dataset Metadata', () => {
     const problems = page.locator('.markers-panel');
     await problems.locator('.monaco-list-row', { hasText: /Environment|allowed|enum/i }).first().waitFor({ timeout: 20_000 });
     await ui.screenshot('metadata-schema-error');
-    await page.locator('.editor-instance .monaco-editor').first().click();
-    await ui.runCommand('File: Revert File');
+    await replaceInEditor('"Sports"', '"Environment"');
 
     await replaceInEditor('"fieldName": "species"', '"fieldName": "species_name"');
     await page.keyboard.press('Control+S');
@@ -76,7 +75,9 @@ describe('metadata: Edit Dataset Metadata', () => {
     assert.equal(view.columns[0]?.fieldName, 'species', 'declined: nothing changed');
     await ui.clearNotifications();
     await tab.click();
-    await ui.runCommand('File: Revert File');
+    await replaceInEditor('"fieldName": "species_name"', '"fieldName": "species"');
+    await page.keyboard.press('Control+S');
+    await page.locator('.tabs-container .tab.dirty', { hasText: 'metadata.json' }).first().waitFor({ state: 'detached', timeout: 20_000 });
     await ui.runCommand('View: Close All Editors');
   });
 });
