@@ -106,6 +106,21 @@ describe('metadata: CLI, publish spec, schemas', () => {
     assert.equal(emu.store.rowCount(id), 2);
   });
 
+  it('a new dataset gets the spec metadata with its first revision; a bad value refuses the whole create', async () => {
+    const csv = file('new.csv', 'code,amount\nA,1\n');
+    const spec = file('new.socrata.json', JSON.stringify({ domain: emu.domain, dataset: 'new', new: { name: 'Fresh' }, csv, mode: 'create', metadata: { license: { id: 'PUBLIC_DOMAIN' }, contactEmail: 'fresh@example.org' } }));
+    const r = await cli(['publish', '--spec', spec, '--json']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const id = (JSON.parse(r.stdout) as { dataset: string }).dataset;
+    assert.deepEqual(emu.store.getDataset(id)?.flags.metadata, { licenseId: 'PUBLIC_DOMAIN', attributionLink: null, contactEmail: 'fresh@example.org', customFields: {} });
+    const count = emu.store.listDatasets().length;
+    const bad = file('new-bad.socrata.json', JSON.stringify({ domain: emu.domain, dataset: 'new', new: { name: 'Fresh' }, csv, mode: 'create', metadata: { license: { id: 'MIT' } } }));
+    const refused = await cli(['publish', '--spec', bad]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stdout + refused.stderr, /Invalid license "MIT"/);
+    assert.equal(emu.store.listDatasets().length, count, 'no draft left behind');
+  });
+
   it('on the /resource route the metadata follows the rows; a refused value is reported with the rows kept', async () => {
     const id = scratch();
     const csv = file('rows2.csv', 'code,amount\nC,3\n');

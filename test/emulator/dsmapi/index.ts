@@ -452,22 +452,18 @@ function execute(ctx: EmulatorContext, rev: RevisionState, out: OutputSchemaStat
   const id = rev.fourfour;
   const m = rev.metadata ?? {};
   const patch: Parameters<EmulatorStore['updateDataset']>[1] = {};
-  // A new dataset's draft takes its name and basics as they are; an existing dataset's metadata is validated again
-  // (the dataset may have changed since the revision was opened) before anything is applied.
+  // Validated again (the dataset may have changed since the revision was opened) before anything is applied. A new
+  // dataset's row identifier comes from its output schema, not from the metadata.
   const target = store.getDataset(id);
   let change: MetadataChange | undefined;
-  if (rev.creates || !target) {
-    if (typeof m.name === 'string') patch.name = m.name;
-    if (typeof m.description === 'string') patch.description = m.description;
-    if (typeof m.category === 'string' || m.category === null) patch.category = m.category;
-    if (Array.isArray(m.tags)) patch.tags = m.tags as string[];
-  } else if (rev.metadata) {
+  if (target && rev.metadata) {
     try {
       change = parseChange(m, target, { allowColumns: false, prefix: 'metadata.' });
     } catch (e) {
       if (e instanceof MetadataInvalid) throw new Error(`${e.field}: ${e.message}`);
       throw e;
     }
+    if (rev.creates) delete change.rowIdentifier;
   }
   if (rev.action.permission) patch.isPublic = rev.action.permission === 'public';
   if (rev.creates) patch.publicationStage = 'published';
@@ -576,6 +572,13 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       const metadata = parseMetadata(body);
       const name = typeof metadata?.name === 'string' && metadata.name.trim() !== '' ? metadata.name : 'Untitled dataset';
       const fourfour = ctx.store.createDataset({ name, owner: user.id, columns: [], isPublic: false, publicationStage: 'unpublished' });
+      const draft = ctx.store.getDataset(fourfour);
+      try {
+        if (draft) checkMetadata(draft, metadata);
+      } catch (e) {
+        ctx.store.deleteDataset(fourfour);
+        throw e;
+      }
       const rev = newRevision(st, fourfour, user, action, metadata ?? { name }, true);
       ctx.sendJson(201, revisionJson(rev));
       return;
