@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readHead, schemaFromView, validateFile, type DatasetSchema } from './csv';
 import { loadSpec, PUBLISH_MODES, publish, type PublishMode, type PublishProgress, type PublishRequest, type PublishResult } from './publish';
-import { cmdMetadata, METADATA_HELP } from './metadataCli';
+import { cmdMetadata, METADATA_HELP } from './publish/metadataCli';
 import { isSodaError, isValid4x4, parseDomain, SodaClient, type SodaAuth } from './soda';
 
 const HELP = `socrata-publish — publish CSV files to Socrata

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SodaClient } from './soda';
+import type { SodaClient } from '../soda';
 import {
   applyPatch,
   describeRisks,
@@ -12,7 +12,7 @@ import {
   MetadataDocumentError,
   validateDocument,
   type MetadataDocument,
-} from './soda/metadata';
+} from '../soda/metadata';
 
 export const METADATA_HELP = `  socrata-publish metadata get --domain <host> --dataset <4x4> [--json]
   socrata-publish metadata set --domain <host> --dataset <4x4> --file <metadata.json> [--dry-run] [--json] [--route revision|view]`;
