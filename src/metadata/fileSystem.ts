@@ -19,14 +19,12 @@ import {
 } from '../soda/metadata';
 import { metadataJsonSchema } from '../soda/metadataSchema';
 import type { SodaClient } from '../soda/client';
+import type { AccountDescription, SocrataAccounts } from '../accounts';
 
 export const SCHEME = 'socrata';
 
-/** The parts of the accounts API this feature needs (src/accounts). */
-export interface MetadataAccounts {
-  getConnection(domain: string, options?: { accountId?: string; silent?: boolean }): Promise<{ client: SodaClient; account: { id: string; domain: string } } | undefined>;
-  reportError(account: { id: string; domain: string }, error: unknown): Promise<boolean>;
-}
+/** The parts of the accounts API this feature needs. */
+export type MetadataAccounts = Pick<SocrataAccounts<SodaClient>, 'getConnection' | 'reportError'>;
 
 /** The person's answers (a seam: the extension asks with VS Code's dialogs; tests answer for them). */
 export interface MetadataPrompts {
@@ -224,7 +222,7 @@ export class MetadataFileSystem implements vscode.FileSystemProvider, vscode.Dis
     return meta.lists();
   }
 
-  private async client(domain: string, accountId: string | undefined): Promise<{ meta: MetadataClient; account: { id: string; domain: string } }> {
+  private async client(domain: string, accountId: string | undefined): Promise<{ meta: MetadataClient; account: AccountDescription }> {
     const connection = await this.accounts.getConnection(domain, { ...(accountId ? { accountId } : {}), silent: true });
     if (!connection) throw vscode.FileSystemError.Unavailable(`Not signed in to ${domain}: sign in from the Socrata view first.`);
     return { meta: new MetadataClient(connection.client), account: connection.account };

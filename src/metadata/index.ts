@@ -3,6 +3,7 @@
 // save come from extension.ts, which wires the features together.
 import * as vscode from 'vscode';
 import { isValid4x4 } from '../soda/domain';
+import { commandBoundary } from '../ui/boundary';
 import { metadataUri, MetadataFileSystem, SCHEME, type MetadataAccounts, type MetadataPrompts, type SavedEvent } from './fileSystem';
 
 export { metadataUri, SCHEME, type MetadataPrompts, type SavedEvent } from './fileSystem';
@@ -64,17 +65,10 @@ export function registerMetadata(context: vscode.ExtensionContext, log: vscode.L
     vscode.workspace.onDidCloseTextDocument((doc) => {
       if (doc.uri.scheme === SCHEME && doc.uri.path.endsWith('/metadata.json')) fileSystem.forget(doc.uri);
     }),
-    vscode.commands.registerCommand(EDIT_METADATA_COMMAND, async (arg?: unknown) => {
-      try {
-        const target = targetOf(arg) ?? (await deps.pickDataset({ title: 'Edit Dataset Metadata', writableOnly: true }));
-        if (!target) return undefined;
-        return await open(target);
-      } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
-        log.warn(`${EDIT_METADATA_COMMAND}: ${message}`);
-        void vscode.window.showErrorMessage(`Socrata: ${message}`);
-        return undefined;
-      }
+    // The one command boundary: a failure (not signed in, an unreachable portal) is shown with Show Log.
+    commandBoundary(log, { expected: (e) => e instanceof vscode.FileSystemError }).register(EDIT_METADATA_COMMAND, async (arg?: unknown) => {
+      const target = targetOf(arg) ?? (await deps.pickDataset({ title: 'Edit Dataset Metadata', writableOnly: true }));
+      return target ? open(target) : undefined;
     }),
   );
   return {

@@ -22,7 +22,7 @@ const vscodeImport = /(?:from\s*|import\s*\(?\s*|require\s*\(\s*)['"]vscode['"]/
 
 const srcRoot = join(root, 'src');
 const ENGINE = ['soda', 'csv', 'publish'];
-const FEATURES = ['accounts', 'datasets', 'publishing'];
+const FEATURES = ['accounts', 'datasets', 'publishing', 'metadata'];
 
 /** Every module specifier a file names: `import … from`, `export … from`, `import '…'`, `require('…')`, `import('…')`. */
 export function specifiers(text: string): string[] {
