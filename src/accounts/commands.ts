@@ -8,8 +8,7 @@ import { type AccountDescription, accountLabel, type Credential, describeKind, t
 import { OAuthCancelledError, OAuthError, validateRedirectUri } from './oauth';
 import { runOAuthFlow, type SocrataUriHandler } from './oauthFlow';
 import { parseDomain } from '../soda/domain';
-import { isSodaError } from '../soda/errors';
-import { type BoundaryOptions, type CommandBoundary } from '../ui/boundary';
+import { type BoundaryOptions, type CommandBoundary, isCancellation as isUserCancellation, UserCancelledError } from '../ui/boundary';
 
 export const AuthCommands = {
   signInWithApiKey: 'socrata.auth.signInWithApiKey',
@@ -37,13 +36,6 @@ interface OAuthArgs { domain?: string; clientId?: string; clientSecret?: string;
 interface AppTokenArgs { domain?: string; appToken?: string }
 interface AccountArgs { accountId?: string }
 
-export class UserCancelled extends Error {
-  constructor() {
-    super('cancelled');
-    this.name = 'UserCancelled';
-  }
-}
-
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -56,7 +48,7 @@ function obj<T>(arg: unknown): Partial<T> {
 
 async function ask(options: vscode.InputBoxOptions): Promise<string> {
   const value = await vscode.window.showInputBox({ ignoreFocusOut: true, ...options });
-  if (value === undefined) throw new UserCancelled();
+  if (value === undefined) throw new UserCancelledError();
   return value.trim();
 }
 
@@ -117,7 +109,7 @@ export class AuthCommandHandlers {
         try {
           return await this.accounts.signIn(domain, credential, abort.signal);
         } catch (error) {
-          if (token.isCancellationRequested) throw new UserCancelled();
+          if (token.isCancellationRequested) throw new UserCancelledError();
           throw error;
         } finally {
           sub.dispose();
@@ -225,7 +217,7 @@ export class AuthCommandHandlers {
       })),
       { placeHolder, ignoreFocusOut: true },
     );
-    if (picked === undefined) throw new UserCancelled();
+    if (picked === undefined) throw new UserCancelledError();
     return picked.account;
   }
 
@@ -277,13 +269,9 @@ export class AuthCommandHandlers {
   }
 }
 
+/** A cancel: the boundary's own (a dismissed input, a cancelled request) or an OAuth flow the person cancelled. */
 export function isCancellation(error: unknown): boolean {
-  return (
-    error instanceof UserCancelled ||
-    error instanceof vscode.CancellationError ||
-    (error instanceof OAuthCancelledError && error.reason === 'cancelled') ||
-    (isSodaError(error, 'cancelled'))
-  );
+  return isUserCancellation(error) || (error instanceof OAuthCancelledError && error.reason === 'cancelled');
 }
 
 /** The account errors the command boundary treats as expected (their message is shown as is) or as a cancel. */

@@ -183,15 +183,6 @@ export function parseOAuthClient(text: string | undefined): OAuthClientConfig | 
   return undefined;
 }
 
-/** True when two account lists differ in anything a session consumer can see. */
-export function accountsDiffer(a: readonly AccountDescription[], b: readonly AccountDescription[]): boolean {
-  return serializeAccounts([...a].sort(byId)) !== serializeAccounts([...b].sort(byId));
-}
-
-function byId(x: AccountDescription, y: AccountDescription): number {
-  return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
-}
-
 /** Added / removed / changed accounts between two snapshots (by id). */
 export function diffAccounts(
   before: readonly AccountDescription[],

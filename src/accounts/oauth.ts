@@ -35,9 +35,6 @@ export function base64url(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
 }
 
-/** Schemes of desktop editors whose URIs the callback page may forward to without further configuration. */
-export const EDITOR_SCHEMES: readonly string[] = ['vscode:', 'vscode-insiders:', 'vscodium:', 'code-oss:'];
-
 /** Creates a fresh state for one sign-in attempt, carrying the editor callback URI. */
 export function createState(callbackUri: string, nonce: Buffer = randomBytes(32)): string {
   if (nonce.length < 16) throw new RangeError('the state nonce needs at least 16 random bytes');

@@ -2,6 +2,7 @@
 // publish spec, "Publish Again"): with several accounts on one portal, the first by label may only read the
 // dataset while another one owns it.
 import type { SodaClient } from '../soda/client';
+import { canWrite } from '../soda/view';
 import type { ViewMetadata } from '../soda/types';
 import type { Connection, SocrataAccounts } from './accounts';
 
@@ -28,9 +29,7 @@ export async function findWritableConnection(
     if (!connection) continue;
     try {
       const view = await connection.client.view(id);
-      const rights = view.rights;
-      const mayWrite = rights ? rights.includes('write') || (options.append === true && rights.includes('add')) : view.owner?.id === account.userId;
-      if (mayWrite) {
+      if (canWrite(view, options.append === true ? 'append' : 'write', account.userId)) {
         if (account !== candidates[0]) options.log?.info(`Publishing to ${id} as ${account.email || account.userId}, the signed-in account of ${host} that may write to it.`);
         return { connection, view };
       }

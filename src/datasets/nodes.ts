@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { AccountDescription } from '../accounts';
 import { parseDomain, type SodaDomain } from '../soda/domain';
+import { canWrite } from '../soda/view';
 import type { CatalogEntry, ViewColumn, ViewMetadata } from '../soda/types';
 import { contextValue, inlineCode, soqlTypeName, Tokens, updatedText } from './model';
 
@@ -100,8 +101,7 @@ export class DatasetNode {
 
   /** Known from the view's rights; before they are loaded, the owner is assumed to be able to write. */
   get writable(): boolean {
-    if (this.view?.rights !== undefined) return this.view.rights.includes('write');
-    return this.owned;
+    return (this.view && canWrite(this.view)) ?? this.owned;
   }
 
   get rowIdentifier(): ViewColumn | undefined {
@@ -111,10 +111,7 @@ export class DatasetNode {
 
   /** true/false when known (catalog `metadata.is_public` with show_visibility, or the view's public grant). */
   get isPublic(): boolean | undefined {
-    const grants = this.view?.raw.grants;
-    if (Array.isArray(grants)) {
-      return grants.some((g) => typeof g === 'object' && g !== null && Array.isArray((g as { flags?: unknown }).flags) && ((g as { flags: unknown[] }).flags).includes('public'));
-    }
+    if (this.view?.isPublic !== undefined) return this.view.isPublic;
     const meta = this.entry.raw.metadata;
     if (typeof meta === 'object' && meta !== null) {
       const v = (meta as Record<string, unknown>).is_public ?? (meta as Record<string, unknown>).visible_to_anonymous;

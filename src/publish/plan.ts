@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { checkHeader, columnTypeOf, CsvError, matchHeaders, normaliseFieldName, openCsv, readHead, type ColumnType } from '../csv';
-import { isSodaError, isValid4x4, type SodaClient, type ViewMetadata, rowIdentifierField } from '../soda';
+import { canWrite, isSodaError, isValid4x4, type SodaClient, type ViewMetadata } from '../soda';
 import { RowEncoder } from './encode';
 import { PublishError } from './errors';
 import { PUBLISH_MODES, type ColumnMappingEntry, type PlanProblem, type PublishPlan, type PublishRequest, type PublishRoute } from './types';
@@ -80,8 +80,7 @@ export function checkWritable(view: ViewMetadata, mode: PublishRequest['mode']):
     );
   }
   if (view.rights !== undefined) {
-    const need = mode === 'append' ? ['write', 'add'] : ['write'];
-    if (!need.some((r) => view.rights?.includes(r))) {
+    if (!canWrite(view, mode === 'append' ? 'append' : 'write')) {
       const owner = view.owner?.displayName ?? view.owner?.id;
       throw new PublishError(
         'refused',
@@ -291,7 +290,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
         ownerWarning = `${view.id} is owned by ${view.owner.displayName ?? view.owner.id}, not by you (${me.displayName ?? me.id}); the server will refuse the rows unless the owner granted you write access.`;
       }
     }
-    rid = rowIdentifierField(view);
+    rid = view.rowIdentifier;
     if (req.rowIdentifier !== undefined && req.rowIdentifier !== rid) {
       throw new PublishError(
         'refused',

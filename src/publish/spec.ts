@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { columnTypeOf } from '../csv';
-import { parseDomain } from '../soda';
+import { isValid4x4, parseDomain } from '../soda';
 import { patchProblems, type MetadataPatch } from '../soda/metadata';
 import { PublishError } from './errors';
 import { PUBLISH_MODES, type NewDatasetMetadata, type PublishMode, type PublishRequest } from './types';
@@ -80,7 +80,7 @@ export function parseSpec(value: unknown, where = 'socrata.publish.json'): Publi
     fail(where, 'domain', (e as Error).message);
   }
   const dataset = str('dataset', true) as string;
-  if (dataset !== 'new' && !/^[a-z0-9]{4}-[a-z0-9]{4}$/.test(dataset)) fail(where, 'dataset', `must be a 4x4 id such as "abcd-1234", or "new" (got ${JSON.stringify(dataset)})`);
+  if (dataset !== 'new' && !isValid4x4(dataset)) fail(where, 'dataset', `must be a 4x4 id such as "abcd-1234", or "new" (got ${JSON.stringify(dataset)})`);
   const csv = str('csv', true) as string;
   const mode = o.mode;
   if (typeof mode !== 'string' || !(PUBLISH_MODES as readonly string[]).includes(mode)) fail(where, 'mode', `must be one of ${PUBLISH_MODES.join(', ')}${mode === undefined ? '' : ` (got ${JSON.stringify(mode)})`}`);

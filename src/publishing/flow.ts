@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { findWritableConnection, type SocrataAccounts } from '../accounts';
 import { loadSpec, parseSpec, type LoadedSpec, type PublishRequest, type PublishSpec } from '../publish';
 import type { SodaClient } from '../soda/client';
-import { parseDomain } from '../soda/domain';
+import { isValid4x4, parseDomain } from '../soda/domain';
 import { pickDataset, targetOf } from '../datasets';
 import { PreviewPanel, type PreviewActions } from './panel';
 import {
@@ -86,7 +86,7 @@ function checkArgs(a: PublishCommandArgs): PublishCommandArgs {
     if (typeof a.domain !== 'string') bad('domain', 'must be a domain such as data.city.gov');
     parseDomain(a.domain);
   }
-  if (a.dataset !== undefined && (typeof a.dataset !== 'string' || !/^[a-z0-9]{4}-[a-z0-9]{4}$/.test(a.dataset))) bad('dataset', 'must be a 4x4 id such as abcd-1234');
+  if (a.dataset !== undefined && (typeof a.dataset !== 'string' || !isValid4x4(a.dataset))) bad('dataset', 'must be a 4x4 id such as abcd-1234');
   if (a.mode !== undefined && !isMode(a.mode)) bad('mode', 'must be one of upsert, append, replace, delete, sync, create');
   if (a.newDataset !== undefined && (typeof a.newDataset !== 'object' || typeof a.newDataset.name !== 'string' || a.newDataset.name.trim() === '')) bad('newDataset.name', 'is required');
   if (a.mapping !== undefined && !Object.values(a.mapping).every(isColumnTarget)) bad('mapping', 'values must be field names or null');
@@ -244,7 +244,7 @@ export class PublishFlow {
     session.beginAction(action === 'dryRun' ? 'Dry run…' : 'Publishing…');
     try {
       const view = session.currentView;
-      const isPublic = view ? publicOf(view.raw) : undefined;
+      const isPublic = view?.isPublic;
       const outcome = await this.deps.runner.run({ client, request, dryRun: action === 'dryRun', isPublic, confirmed });
       session.recordResult(outcome.message);
       if (action === 'publish' && outcome.status !== 'declined') await this.remember({ kind: 'request', domain: client.domain.host, request });
@@ -365,12 +365,6 @@ export class PublishFlow {
     if (!client) throw new ExpectedError(`Sign in to ${host} to publish there.`);
     return client;
   }
-}
-
-function publicOf(raw: Record<string, unknown>): boolean | undefined {
-  const grants = raw.grants;
-  if (!Array.isArray(grants)) return undefined;
-  return grants.some((g) => typeof g === 'object' && g !== null && Array.isArray((g as { flags?: unknown }).flags) && (g as { flags: unknown[] }).flags.includes('public'));
 }
 
 function reviveState(state: unknown): PreviewRestoreState | undefined {

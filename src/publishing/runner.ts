@@ -7,10 +7,9 @@ import * as vscode from 'vscode';
 import { executePublish, isPublishError, planPublish, type PublishPlan, type PublishProgress, type PublishRequest, type PublishResult } from '../publish';
 import type { SodaClient } from '../soda/client';
 import { parseDomain } from '../soda/domain';
-import { isSodaError } from '../soda/errors';
 import type { PublishStatus } from './status';
 import { DESTRUCTIVE_MODES, type Mode } from './protocol';
-import { ExpectedError, UserCancelledError } from '../ui/boundary';
+import { ExpectedError } from '../ui/boundary';
 
 /** Context key: true while a publish runs (enables "Socrata: Cancel Publish"). */
 export const PUBLISHING_CONTEXT = 'socrata.publishing';
@@ -117,12 +116,6 @@ function outcomeOf(result: PublishResult, domain: string, request: PublishReques
     appliedRanges: result.appliedRanges,
     plannedCounts: result.plan?.counts,
   };
-}
-
-function isPublic(raw: Record<string, unknown>): boolean | undefined {
-  const grants = raw.grants;
-  if (!Array.isArray(grants)) return undefined;
-  return grants.some((g) => typeof g === 'object' && g !== null && Array.isArray((g as { flags?: unknown }).flags) && (g as { flags: unknown[] }).flags.includes('public'));
 }
 
 /** The modal text for a destructive mode on a public dataset: names the dataset and the row counts. */
@@ -241,7 +234,7 @@ export class PublishRunner implements vscode.Disposable {
     let pub = job.isPublic;
     if (pub === undefined && plan.dataset) {
       try {
-        pub = isPublic((await job.client.view(plan.dataset)).raw);
+        pub = (await job.client.view(plan.dataset)).isPublic;
       } catch {
         pub = undefined;
       }
@@ -344,9 +337,3 @@ export class PublishRunner implements vscode.Disposable {
   }
 }
 
-/** A SODA or publish failure is expected (shown as is); a cancel is silent. */
-export function rethrowExpected(e: unknown): never {
-  if (isSodaError(e, 'cancelled')) throw new UserCancelledError();
-  if (isPublishError(e)) throw new ExpectedError(e.message);
-  throw e;
-}

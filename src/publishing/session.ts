@@ -11,7 +11,6 @@ import {
 import { planPublish, type PublishPlan, type PublishRequest } from '../publish';
 import type { SodaClient } from '../soda/client';
 import { parseDomain } from '../soda/domain';
-import { rowIdentifierField } from '../soda/results';
 import type { ViewMetadata } from '../soda/types';
 import { type FileProblem, problemsOf } from './diagnostics';
 import {
@@ -33,14 +32,6 @@ export interface SessionDeps {
   readonly accounts: Pick<SocrataAccounts<SodaClient>, 'getConnection' | 'list'>;
   readonly log: vscode.LogOutputChannel;
   readonly settings: () => SessionSettings;
-}
-
-function isPublicView(view: ViewMetadata): boolean | undefined {
-  const grants = view.raw.grants;
-  if (Array.isArray(grants)) {
-    return grants.some((g) => typeof g === 'object' && g !== null && Array.isArray((g as { flags?: unknown }).flags) && (g as { flags: unknown[] }).flags.includes('public'));
-  }
-  return undefined;
 }
 
 function emptyPlan(): PlanView {
@@ -143,7 +134,7 @@ export class PreviewSession implements vscode.Disposable {
       this.client = connection.client;
       if ('id' in t) {
         this.view = writable?.view ?? (await connection.client.view(t.id));
-        const rid = rowIdentifierField(this.view);
+        const rid = this.view.rowIdentifier;
         if (this.mode === 'create') this.mode = rid ? 'upsert' : 'append';
         if (!rid && (this.mode === 'upsert' || this.mode === 'sync' || this.mode === 'delete')) this.mode = 'append';
       } else {
@@ -235,7 +226,7 @@ export class PreviewSession implements vscode.Disposable {
   }
 
   rowIdentifier(): string | undefined {
-    if (this.view) return rowIdentifierField(this.view);
+    if (this.view) return this.view.rowIdentifier;
     return this.chosenRowId;
   }
 
@@ -369,8 +360,8 @@ export class PreviewSession implements vscode.Disposable {
       domain: t.domain,
       id: t.id,
       name: view?.name ?? t.id,
-      isPublic: view ? isPublicView(view) : undefined,
-      rowIdentifier: view ? rowIdentifierField(view) : undefined,
+      isPublic: view?.isPublic,
+      rowIdentifier: view?.rowIdentifier,
       fields: this.fieldOptions(),
       url,
     };

@@ -6,7 +6,7 @@ import { assert4x4 } from './domain';
 import { SodaError } from './errors';
 import { type BodySource, type GatewayOptions, type HttpMethod, type RequestOptions, SodaHttp, type SodaResponse } from './http';
 import { type RetryPolicy } from './retry';
-import { normaliseUpsertResult, parseCatalogEntry, parseCurrentUser, parseView, rowIdentifierField } from './results';
+import { normaliseUpsertResult, parseCatalogEntry, parseCurrentUser, parseView } from './results';
 import {
   CATALOG_OFFSET_CAP,
   type CatalogPage,
@@ -222,7 +222,7 @@ export class SodaClient {
 
   /** The row identifier's field name, or undefined when the dataset has none. */
   async rowIdentifier(id: string, opts: CallOptions = {}): Promise<string | undefined> {
-    return rowIdentifierField(await this.view(id, opts));
+    return (await this.view(id, opts)).rowIdentifier;
   }
 
   /** One query on `/resource/{4x4}.json` (SODA's default limit of 1000 rows applies unless `limit` is set). */

@@ -27,6 +27,7 @@ export {
 } from './http';
 export { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, systemClock, type Clock, type RetryPolicy } from './retry';
 export { normaliseUpsertResult, rowIdentifierField } from './results';
+export { canWrite, type WriteKind } from './view';
 export { SodaClient, type CallOptions, type CsvBody, type RowsBody, type SodaClientOptions, type WriteOptions } from './client';
 export * from './types';
 export {

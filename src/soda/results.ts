@@ -2,6 +2,7 @@
 // ones a caller relies on (a missing id is a protocol error, not an undefined further down).
 import { SodaError } from './errors';
 import type { CatalogEntry, CurrentUser, UpsertResult, UpsertRowError, ViewColumn, ViewMetadata } from './types';
+import { draftFromStage, publicFromGrants } from './view';
 
 type Obj = Record<string, unknown>;
 
@@ -84,7 +85,7 @@ export function parseView(body: unknown): ViewMetadata {
   const owner = isObj(body.owner) && typeof body.owner.id === 'string'
     ? { id: body.owner.id, displayName: str(body.owner.displayName), screenName: str(body.owner.screenName) }
     : undefined;
-  return {
+  const view: ViewMetadata = {
     id: body.id,
     name: str(body.name) ?? body.id,
     description: str(body.description),
@@ -97,8 +98,13 @@ export function parseView(body: unknown): ViewMetadata {
     viewLastModified: epoch(body.viewLastModified),
     columns,
     rights: Array.isArray(body.rights) ? strings(body.rights) : undefined,
+    isPublic: publicFromGrants(body),
+    rowIdentifier: undefined,
+    isDraft: draftFromStage(str(body.publicationStage)),
     raw: body,
   };
+  view.rowIdentifier = rowIdentifierField(view);
+  return view;
 }
 
 /**

@@ -102,6 +102,12 @@ export interface ViewMetadata {
   columns: ViewColumn[];
   /** The caller's rights on this view (read, write, add, delete, …) when sent. */
   rights: string[] | undefined;
+  /** From the grants: true when a grant carries the `public` flag; undefined when the grants were not sent. */
+  isPublic: boolean | undefined;
+  /** Field name of the row identifier column, or undefined when the dataset has none. */
+  rowIdentifier: string | undefined;
+  /** A draft or working copy, not yet published (`publicationStage` "unpublished"). */
+  isDraft: boolean;
   raw: Record<string, unknown>;
 }
 

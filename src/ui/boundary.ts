@@ -12,11 +12,11 @@ export class UserCancelledError extends Error {
   }
 }
 
-/** Duck-typed: the auth commands use their own `UserCancelled` class, and SODA aborts have kind 'cancelled'. */
+/** A dismissed input (`UserCancelledError`), VS Code's CancellationError, an abort, or a SODA request cancelled. */
 export function isCancellation(error: unknown): boolean {
   if (isSodaError(error, 'cancelled')) return true;
   if (error instanceof vscode.CancellationError) return true;
-  return error instanceof Error && (error.name === 'UserCancelledError' || error.name === 'UserCancelled' || error.name === 'AbortError');
+  return error instanceof Error && (error.name === 'UserCancelledError' || error.name === 'AbortError');
 }
 
 /** An error whose message is written for people (the rest are bugs: shown with a generic prefix). */

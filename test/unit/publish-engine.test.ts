@@ -236,7 +236,7 @@ describe('publish: refusals say why and what to do', () => {
     const base: ViewMetadata = {
       id: 'abcd-1234', name: 'Filtered', description: undefined, viewType: 'tabular', publicationStage: 'published', rowIdentifierColumnId: undefined,
       owner: { id: 'pub1-usr1', displayName: 'Pat', screenName: undefined }, createdAt: undefined, rowsUpdatedAt: undefined, viewLastModified: undefined,
-      columns: [], rights: ['read', 'write'], raw: { displayType: 'table' },
+      columns: [], rights: ['read', 'write'], isPublic: undefined, rowIdentifier: undefined, isDraft: false, raw: { displayType: 'table' },
     };
     assert.doesNotThrow(() => checkWritable(base, 'upsert'));
     assert.throws(() => checkWritable({ ...base, raw: { displayType: 'table', modifyingViewUid: 'wxyz-9876' } }, 'upsert'), /derived view|not a dataset table.*wxyz-9876/s);
