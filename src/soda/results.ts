@@ -51,8 +51,11 @@ export function parseCatalogEntry(item: unknown): CatalogEntry {
   const owner = isObj(item.owner) && typeof item.owner.id === 'string'
     ? { id: item.owner.id, displayName: str(item.owner.display_name) ?? str(item.owner.displayName) }
     : undefined;
+  // A draft or working copy is listed to its owners as `abcd-1234:7` (dataset id, revision number).
+  const draft = /^([a-z0-9]{4}-[a-z0-9]{4}):(\d+)$/.exec(r.id as string);
   return {
     id: r.id as string,
+    ...(draft?.[1] ? { draftOf: { id: draft[1], revision: Number(draft[2]) } } : {}),
     name: str(r.name) ?? (r.id as string),
     description: str(r.description),
     type: str(r.type),

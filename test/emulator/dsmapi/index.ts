@@ -1,7 +1,10 @@
 /**
  * Dataset Management API (`/api/publishing/v1/**`) of the emulator: revisions, sources, single-shot and
  * chunked uploads, input/output schemas with evaluated transforms, row-id validation, schema errors
- * (JSON and CSV) and asynchronous apply jobs. Every answer is `{resource, links}`; errors use envelope A.
+ * (JSON and CSV) and asynchronous apply jobs. Resources answer `{resource, links}`; three answers are flat, as on
+ * the platform (socrata-py and the .NET client read them so): `initiate` (`{preferred_chunk_size,
+ * preferred_upload_parallelism}`), `validate_row_id` (`{valid}`) and apply when approval is needed
+ * (`{key: "approval_submitted", …}`). Errors use envelope A.
  *
  * Tests tune it per emulator instance with {@link configureDsmapi} (chunk size, delays) and
  * {@link failChunkOnce}; approval is the store's per-dataset `setApprovalRequired`.
@@ -57,6 +60,38 @@ export function failChunkOnce(store: EmulatorStore, seq: number): void {
 /** Cancels pending apply timers (call before stopping an emulator mid-job). */
 export function stopDsmapi(store: EmulatorStore): void {
   states.get(store)?.stop();
+}
+
+/** An open revision of an existing dataset, as the catalog lists it to the dataset's owner. */
+export interface DraftRef {
+  fourfour: string;
+  revision_seq: number;
+  name: string | undefined;
+  created_at: string;
+}
+
+/** Open revisions of existing datasets (not of datasets that only exist as a draft), oldest first. */
+export function openDrafts(store: EmulatorStore): DraftRef[] {
+  const out: DraftRef[] = [];
+  for (const list of dsmapiState(store).revisions.values()) {
+    for (const r of list) {
+      if (r.closed_at || r.creates) continue;
+      const name = typeof r.metadata?.name === 'string' && r.metadata.name.trim() !== '' ? r.metadata.name : undefined;
+      out.push({ fourfour: r.fourfour, revision_seq: r.revision_seq, name, created_at: r.created_at });
+    }
+  }
+  return out;
+}
+
+/**
+ * The sample seed's draft: an open update revision of `tree-cnsu` owned by the publisher, listed in the catalog as
+ * `tree-cnsu:1`. Does nothing when the dataset or its owner is missing.
+ */
+export function seedDraft(store: EmulatorStore): void {
+  const ds = store.getDataset('tree-cnsu');
+  const owner = ds ? store.getUser(ds.owner) : undefined;
+  if (!ds || !owner || dsmapiState(store).revisionsOf(ds.id).length > 0) return;
+  newRevision(dsmapiState(store), ds.id, owner, { type: 'update' }, null, false);
 }
 
 class Fail extends Error {
@@ -252,7 +287,8 @@ function parseAction(body: Record<string, unknown>, allowDelete: boolean): Revis
     throw new Fail(400, 'invalid_action', `action.type must be update, replace${allowDelete ? ' or delete' : ''}; got ${JSON.stringify(type)}`, { field: 'action.type' });
   }
   const out: RevisionState['action'] = { type };
-  if (a.permission !== undefined) {
+  // socrata-py sends `permission: null` from create_*_revision by default: the dataset keeps its permission.
+  if (a.permission !== undefined && a.permission !== null) {
     if (a.permission !== 'public' && a.permission !== 'private') throw new Fail(400, 'invalid_permission', 'action.permission must be public or private', { field: 'action.permission' });
     out.permission = a.permission;
   }
@@ -276,7 +312,8 @@ function newRevision(st: DsmapiState, fourfour: string, user: User, action: Revi
   const rev: RevisionState = {
     id: st.newId(),
     fourfour,
-    revision_seq: list.length === 0 ? 0 : Math.max(...list.map((r) => r.revision_seq)) + 1,
+    // Revision 0 is the one that created a dataset; an existing dataset's first revision here is 1.
+    revision_seq: list.length === 0 ? (creates ? 0 : 1) : Math.max(...list.map((r) => r.revision_seq)) + 1,
     action,
     metadata,
     output_schema_id: null,
@@ -624,10 +661,8 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       if (ds?.approvalRequired) {
         rev.approval = 'submitted';
         rev.closed_at = nowIso();
-        return ctx.sendJson(200, {
-          resource: { key: 'approval_submitted', message: 'The revision was submitted for approval', fourfour: rev.fourfour, revision_seq: rev.revision_seq },
-          links: { revision: revisionPath(rev) },
-        });
+        // Flat, like initiate: socrata-py's Job sees `key == 'approval_submitted'` at the top level.
+        return ctx.sendJson(200, { key: 'approval_submitted', message: 'The revision was submitted for approval', fourfour: rev.fourfour, revision_seq: rev.revision_seq });
       }
       const job = startJob(ctx, st, rev, out, user);
       return ctx.sendJson(200, taskSetJson(rev, job));
@@ -685,10 +720,8 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       const body = asObject(await ctx.readJson(), 'the request body');
       src.content_type = typeof body.content_type === 'string' ? body.content_type : 'text/csv';
       src.chunks.clear();
-      return ctx.sendJson(200, {
-        resource: { preferred_chunk_size: st.config.preferredChunkSize, preferred_upload_parallelism: st.config.preferredParallelism },
-        links: sourceLinks(src),
-      });
+      // Flat: socrata-py reads init['preferred_chunk_size']; the .NET client's InitiateResponse has just these two keys.
+      return ctx.sendJson(200, { preferred_chunk_size: st.config.preferredChunkSize, preferred_upload_parallelism: st.config.preferredParallelism });
     }
     if (b === 'chunk' && c !== undefined && d !== undefined && m === 'POST') {
       const seq = Number(c);
@@ -741,7 +774,8 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       if (d === 'output' && f === 'validate_row_id' && g !== undefined) {
         const out = pick(e);
         if (Date.now() < out.readyAt) throw new Fail(400, 'output_schema_not_ready', 'the output schema is still being computed');
-        return ctx.sendJson(200, { resource: { valid: validRowId(out, Number(g)) }, links: {} });
+        // Flat: socrata-py reads get(...)['valid']; the .NET client's ValidResult is `{valid}`.
+        return ctx.sendJson(200, { valid: validRowId(out, Number(g)) });
       }
       if ((d === 'rows' || d === 'errors') && e !== undefined) {
         const out = pick(e);
