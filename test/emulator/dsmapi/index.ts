@@ -240,6 +240,13 @@ function sourceLinks(s: SourceState): unknown {
   };
 }
 
+/** The source's `input_schema_links` with `{input_schema_id}` filled in. */
+function inputSchemaLinks(s: SourceState, inputSchemaId: number): unknown {
+  const fill = (v: unknown): unknown =>
+    typeof v === 'string' ? v.replace('{input_schema_id}', String(inputSchemaId)) : Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, fill(x)]));
+  return fill((sourceLinks(s) as { input_schema_links: unknown }).input_schema_links);
+}
+
 function sourceJson(s: SourceState): unknown {
   const now = Date.now();
   return {
@@ -754,7 +761,8 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       const input = src.schemas.find((i) => String(i.id) === c);
       if (!input) throw new Fail(404, 'not_found', `Input schema ${c} was not found`);
       if (d === undefined) {
-        if (m === 'GET') return ctx.sendJson(200, { resource: inputSchemaBody(input, Date.now()), links: sourceLinks(src) });
+        // Links of an input schema, as the .NET client's InputSchemaLinks reads them (`output_schema_links.validate_row_id`).
+        if (m === 'GET') return ctx.sendJson(200, { resource: inputSchemaBody(input, Date.now()), links: inputSchemaLinks(src, input.id) });
         if (m !== 'POST') throw new Fail(405, 'method_not_allowed', `${m} is not allowed here`);
         if (rev) requireOpen(rev);
         const body = asObject(await ctx.readJson(), 'the request body');
