@@ -1,6 +1,7 @@
 // Turning server JSON into the typed shapes of ./types. Lenient about optional fields, strict about the
 // ones a caller relies on (a missing id is a protocol error, not an undefined further down).
 import { SodaError } from './errors';
+import { draftRef } from './domain';
 import type { CatalogEntry, CurrentUser, UpsertResult, UpsertRowError, ViewColumn, ViewMetadata } from './types';
 
 type Obj = Record<string, unknown>;
@@ -52,10 +53,10 @@ export function parseCatalogEntry(item: unknown): CatalogEntry {
     ? { id: item.owner.id, displayName: str(item.owner.display_name) ?? str(item.owner.displayName) }
     : undefined;
   // A draft or working copy is listed to its owners as `abcd-1234:7` (dataset id, revision number).
-  const draft = /^([a-z0-9]{4}-[a-z0-9]{4}):(\d+)$/.exec(r.id as string);
+  const draft = draftRef(r.id);
   return {
     id: r.id as string,
-    ...(draft?.[1] ? { draftOf: { id: draft[1], revision: Number(draft[2]) } } : {}),
+    ...(draft ? { draftOf: draft } : {}),
     name: str(r.name) ?? (r.id as string),
     description: str(r.description),
     type: str(r.type),

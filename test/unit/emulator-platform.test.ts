@@ -7,6 +7,7 @@ import { SodaClient } from '../../src/soda/client';
 import { SodaError } from '../../src/soda/errors';
 import type { HttpLogEvent, SodaAuth } from '../../src/soda/http';
 import type { Clock } from '../../src/soda/retry';
+import { checkRequest } from '../../src/publish/plan';
 import { SAMPLE, startEmulator, type RunningEmulator } from '../emulator/index';
 import { OTHER_AUTH, PUBLISHER_AUTH, basic, call } from '../emulator/testing';
 
@@ -215,6 +216,39 @@ describe('emulator: answers as the platform does', () => {
       } finally {
         emu.setFaults(undefined);
       }
+    });
+  });
+
+  describe('5. drafts and working copies', () => {
+    it('are listed to the dataset’s owner as <4x4>:<revision> after the dataset, pointing back at it', async () => {
+      const headers = { authorization: PUBLISHER_AUTH, 'x-socrata-host': emu.domain };
+      const r = await call<{ results: Body[] }>(emu.url, '/api/catalog/v1?for_user=pub1-usr1', { headers });
+      const ids = r.body.results.map((x) => (x.resource as Body).id);
+      assert.equal(ids.indexOf('tree-cnsu:1'), ids.indexOf('tree-cnsu') + 1, ids.join());
+      const draft = r.body.results.find((x) => (x.resource as Body).id === 'tree-cnsu:1');
+      assert.deepEqual(draft?.published_copy, { uid: 'tree-cnsu', permalink: `${emu.url}/d/tree-cnsu` });
+      assert.equal(draft?.permalink, `${emu.url}/d/tree-cnsu/revisions/1`);
+      // A second open revision is listed too; once discarded it is gone.
+      const rev = await dsm('/revision/bldg-prmt', { method: 'POST', json: { action: { type: 'update' }, metadata: { name: 'Permits, renamed' } } });
+      const seq = (rev.body.resource as Body).revision_seq as number;
+      const withNew = await call<{ results: Body[] }>(emu.url, `/api/catalog/v1?ids=bldg-prmt:${seq}`, { headers });
+      assert.deepEqual(withNew.body.results.map((x) => [(x.resource as Body).id, (x.resource as Body).name]), [[`bldg-prmt:${seq}`, 'Permits, renamed']]);
+      await dsm(`/revision/bldg-prmt/${seq}`, { method: 'DELETE' });
+      const gone = await call<{ results: Body[] }>(emu.url, `/api/catalog/v1?ids=bldg-prmt:${seq}`, { headers });
+      assert.equal(gone.body.results.length, 0);
+      // Not to other users, even authenticated with the header.
+      const other = await call<{ results: Body[] }>(emu.url, '/api/catalog/v1?ids=tree-cnsu:1', { headers: { authorization: OTHER_AUTH, 'x-socrata-host': emu.domain } });
+      assert.equal(other.body.results.length, 0);
+    });
+
+    it('the client marks them draftOf their dataset, and commands needing a 4x4 name the base id', async () => {
+      const found = [];
+      for await (const page of client().catalog({ q: 'tree' })) found.push(...page.results);
+      assert.deepEqual(found.map((e) => [e.id, e.draftOf]), [['tree-cnsu', undefined], ['tree-cnsu:1', { id: 'tree-cnsu', revision: 1 }]]);
+      const err = await client().rows('tree-cnsu:1').then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof SodaError && err.kind === 'invalid-input', String(err));
+      assert.match(err.message, /"tree-cnsu:1" is a draft \(revision 1\) of tree-cnsu, not a dataset: .* use tree-cnsu/);
+      assert.throws(() => checkRequest({ file: 'x.csv', mode: 'upsert', dataset: 'tree-cnsu:1' }), /draft \(revision 1\) of tree-cnsu; publish to tree-cnsu/);
     });
   });
 
