@@ -176,7 +176,8 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
    * 401s, so a caller that does not call this still has the account marked; calling it again tells nobody twice.)
    */
   async reportError(account: AccountDescription, error: unknown): Promise<boolean> {
-    if (!isSodaError(error, 'auth') || error.status !== 401) return false;
+    // A 401, or a 403 "You must be logged in…" without a code (how some portals refuse credentials).
+    if (!isSodaError(error, 'auth') || (error.status !== 401 && !error.credentialsRejected)) return false;
     await this.markInvalid(account);
     return true;
   }

@@ -63,7 +63,8 @@ export function createSodaClientFactory(log: vscode.LogOutputChannel): ClientFac
       ...(proxyUrl ? { proxy: { url: proxyUrl, noProxy: noProxy.join(',') } } : {}),
       onLog: (event) => {
         logHttp(log, event);
-        if (event.phase === 'error' && event.status === 401) options.onUnauthorized?.();
+        // A 401, or the 403 "You must be logged in" some portals answer instead (the gateway recognises both).
+        if (event.phase === 'error' && (event.status === 401 || event.credentialsRejected === true)) options.onUnauthorized?.();
       },
     });
   };

@@ -159,7 +159,8 @@ describe('views: the Datasets tree in real VS Code', function () {
     assert.equal(datasetIds(first).length, 3);
     const more = first.at(-1);
     assert.equal(more?.kind, 'loadMore');
-    assert.match(String(api().datasets.provider.getTreeItem(more).description), /^3 of 4$/);
+    // The catalog counts the draft tree-cnsu:1 too (shown under its dataset, not as a dataset).
+    assert.match(String(api().datasets.provider.getTreeItem(more).description), /^3 of 5$/);
     await vscode.commands.executeCommand('socrata.datasets.loadMore', more);
     const after = await children(account);
     assert.equal(after.some((n) => n.kind === 'loadMore'), false, 'no Load more once everything is loaded');
