@@ -2,12 +2,14 @@
 // null, writes without Content-Type, 202 Accepted, catalog visibility and drafts, the 403 "You must be logged in"
 // answer), and the client copes with each.
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { SodaClient } from '../../src/soda/client';
 import { SodaError } from '../../src/soda/errors';
 import type { HttpLogEvent, SodaAuth } from '../../src/soda/http';
 import type { Clock } from '../../src/soda/retry';
 import { checkRequest } from '../../src/publish/plan';
+import { exportQueryCsv } from '../../src/views/query';
 import { SAMPLE, startEmulator, type RunningEmulator } from '../emulator/index';
 import { OTHER_AUTH, PUBLISHER_AUTH, basic, call } from '../emulator/testing';
 
@@ -188,6 +190,25 @@ describe('emulator: answers as the platform does', () => {
         const n = emu.store.faultCounters.accepted;
         assert.ok(n >= 1, `at least one 202 (${n})`);
         assert.deepEqual(clock.waits, Array<number>(n).fill(2000), 'one wait of Retry-After per 202');
+      } finally {
+        emu.setFaults(undefined);
+      }
+    });
+
+    it('Save as CSV writes the rows, not a 202 body, when reads are answered 202 first', async () => {
+      const save = async (c: SodaClient): Promise<string> => {
+        const chunks: string[] = [];
+        const out = new Writable({ write: (chunk: Buffer, _enc, done) => { chunks.push(chunk.toString('utf8')); done(); } });
+        await exportQueryCsv(c, 'tree-cnsu', 'SELECT species, diameter_in ORDER BY :id', out, { pageSize: 120 });
+        return chunks.join('');
+      };
+      const expected = await save(client());
+      emu.setFaults('seed=5,accepted=0.5,acceptedRetryAfter=0,only=/resource/tree-cnsu.json');
+      try {
+        const got = await save(client({ clock: recordingClock() }));
+        assert.ok(emu.store.faultCounters.accepted >= 1, 'some reads were answered 202');
+        assert.equal(got, expected);
+        assert.doesNotMatch(got, /processing/i);
       } finally {
         emu.setFaults(undefined);
       }
