@@ -82,7 +82,7 @@ describe('platform answers in real VS Code', function () {
     assert.equal(item.contextValue, 'draft;');
     assert.ok(item.tooltip instanceof vscode.MarkdownString);
     assert.match(item.tooltip.value, /`tree-cnsu:1`/);
-    assert.match(item.tooltip.value, /not yet applied/);
+    assert.match(item.tooltip.value, /not&nbsp;yet&nbsp;applied/);
     assert.ok(kids.slice(1).every((k) => k.kind === 'column'), 'then the columns');
     // A command given the draft node uses the dataset's 4x4; given the draft's id it refuses (the message, which
     // names the dataset to use, is checked in the unit tests) rather than sending it to the portal.
