@@ -9,7 +9,7 @@ import { SodaError } from '../../src/soda/errors';
 import type { HttpLogEvent, SodaAuth } from '../../src/soda/http';
 import type { Clock } from '../../src/soda/retry';
 import { checkRequest } from '../../src/publish/plan';
-import { exportQueryCsv } from '../../src/views/query';
+import { exportQueryCsv } from '../../src/datasets/query';
 import { SAMPLE, startEmulator, type RunningEmulator } from '../emulator/index';
 import { OTHER_AUTH, PUBLISHER_AUTH, basic, call } from '../emulator/testing';
 

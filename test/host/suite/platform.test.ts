@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { SocrataExtensionApi } from '../../../src/extension';
-import type { DatasetsNode } from '../../../src/views';
+import type { DatasetsNode } from '../../../src/datasets';
 import { emulator, extension, signOutAll } from './lib/host';
 
 function api(): SocrataExtensionApi {
