@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { readHead, schemaFromView, validateFile, type DatasetSchema } from './csv';
 import { loadSpec, PUBLISH_MODES, publish, type PublishMode, type PublishProgress, type PublishRequest, type PublishResult } from './publish';
 import { cmdMetadata, METADATA_HELP } from './publish/metadataCli';
-import { isSodaError, isValid4x4, parseDomain, SodaClient, type SodaAuth } from './soda';
+import { draftRef, isSodaError, isValid4x4, parseDomain, SodaClient, type SodaAuth } from './soda';
 
 const HELP = `socrata-publish — publish CSV files to Socrata
 
@@ -72,6 +72,8 @@ function makeClient(domain: string, env: NodeJS.ProcessEnv): SodaClient {
 
 function check4x4(value: string): void {
   const ok: boolean = isValid4x4(value);
+  const draft = draftRef(value);
+  if (!ok && draft) usage(`--dataset: "${value}" is a draft (revision ${draft.revision}) of ${draft.id}; use ${draft.id}: reads and writes go to published datasets.`);
   if (!ok) usage(`--dataset: "${value}" is not a 4x4 id such as "abcd-1234".`);
 }
 

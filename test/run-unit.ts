@@ -1,4 +1,4 @@
-// Runs every test/unit/**/*.test.ts in plain Node with node's test runner (TypeScript through tsx).
+// Runs every test/unit/**/*.test.ts and test/conformance/**/*.test.ts in plain Node with node's test runner (TypeScript through tsx).
 // `npm run test:unit -- csv soda` runs only the files whose path contains one of the words.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ function findTests(dir: string): string[] {
 }
 
 const filter = process.argv.slice(2);
-const files = findTests(join(root, 'test', 'unit')).filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)));
+const files = [...findTests(join(root, 'test', 'unit')), ...findTests(join(root, 'test', 'conformance'))].filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)));
 const tmp = mkdtempSync(join(tmpdir(), 'socrata-unit-'));
 const tap = join(tmp, 'results.tap');
 const result = spawnSync(

@@ -170,13 +170,15 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
   }
 
   /**
-   * Consumers call this with any error a request of a client from `getConnection` threw. A 401 marks the
+   * Consumers call this with any error a request of a client from `getConnection` threw. A 401 (or the 403 "You
+   * must be logged in" without a code that some portals answer instead) marks the
    * account invalid (it stops being offered) and shows one notification with "Sign In Again"; returns true
    * when the error was such an authentication failure. (A client from `getConnection` also reports its own
    * 401s, so a caller that does not call this still has the account marked; calling it again tells nobody twice.)
    */
   async reportError(account: AccountDescription, error: unknown): Promise<boolean> {
-    if (!isSodaError(error, 'auth') || error.status !== 401) return false;
+    // A 401, or a 403 "You must be logged in…" without a code (how some portals refuse credentials).
+    if (!isSodaError(error, 'auth') || (error.status !== 401 && !error.credentialsRejected)) return false;
     await this.markInvalid(account);
     return true;
   }

@@ -33,8 +33,8 @@ export interface ClientOptions {
   readonly auth: SodaAuth;
   readonly appToken: string | undefined;
   /**
-   * Called when a request of the client fails for good with 401 (the portal no longer accepts the stored
-   * credential). Set for the clients of stored accounts, so that every feature's requests mark the account.
+   * Called when a request of the client fails for good with 401, or the 403 "You must be logged in" (the portal no
+   * longer accepts the stored credential). Set for the clients of stored accounts, so that every feature's requests mark the account.
    */
   readonly onUnauthorized?: () => void;
 }

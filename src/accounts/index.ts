@@ -48,7 +48,8 @@ export function registerAuth(
  * Builds the extension's SODA clients for accounts: VS Code's `http.proxy` / `http.noProxy` settings are passed
  * to the client (without them the environment's HTTPS_PROXY/NO_PROXY apply), and every request is recorded in
  * the Socrata log through the gateway's hook, which only ever sees redacted headers and URLs. The same hook tells
- * the accounts when a request finally failed with 401 (`onUnauthorized`).
+ * the accounts when a request finally failed with 401, or with the 403 "You must be logged in" some portals answer
+ * instead (`onUnauthorized`).
  */
 export function createSodaClientFactory(log: vscode.LogOutputChannel): ClientFactory<SodaClient> {
   return (options) => {
@@ -63,7 +64,8 @@ export function createSodaClientFactory(log: vscode.LogOutputChannel): ClientFac
       ...(proxyUrl ? { proxy: { url: proxyUrl, noProxy: noProxy.join(',') } } : {}),
       onLog: (event) => {
         logHttp(log, event);
-        if (event.phase === 'error' && event.status === 401) options.onUnauthorized?.();
+        // A 401, or the 403 "You must be logged in" some portals answer instead (the gateway recognises both).
+        if (event.phase === 'error' && (event.status === 401 || event.credentialsRejected === true)) options.onUnauthorized?.();
       },
     });
   };

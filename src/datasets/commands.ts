@@ -342,7 +342,7 @@ export class DatasetCommandHandlers {
 function isNode(value: unknown): value is DatasetsNode {
   if (value instanceof AccountNode) return true;
   const kind = typeof value === 'object' && value !== null ? (value as { kind?: unknown }).kind : undefined;
-  return kind === 'dataset' || kind === 'column' || kind === 'loadMore' || kind === 'error' || kind === 'message' || kind === 'domain';
+  return kind === 'dataset' || kind === 'draft' || kind === 'column' || kind === 'loadMore' || kind === 'error' || kind === 'message' || kind === 'domain';
 }
 
 export function resultOf(target: DatasetTarget, statement: string, state: GridState): QueryResult {

@@ -17,7 +17,7 @@ export const Tokens = {
   invalid: 'invalid',
 } as const;
 
-export type NodeKind = 'domain' | 'dataset' | 'column' | 'loadMore' | 'error' | 'message';
+export type NodeKind = 'domain' | 'dataset' | 'draft' | 'column' | 'loadMore' | 'error' | 'message';
 export type Token = (typeof Tokens)[keyof typeof Tokens];
 
 export function contextValue(kind: NodeKind, tokens: readonly (Token | false | undefined)[] = []): string {

@@ -1,5 +1,6 @@
 // The dataset browser's node types. One hierarchy with a `kind` discriminant, a parent link and a stable id:
-// account (one per signed-in domain/account) → datasets (paged, with a trailing "Load more…") → columns.
+// account (one per signed-in domain/account) → datasets (paged, with a trailing "Load more…") → their open drafts,
+// then columns.
 // Errors and empty states are nodes too, so getChildren never shows a pop-up.
 import * as vscode from 'vscode';
 import type { AccountDescription } from '../accounts';
@@ -16,7 +17,7 @@ export const TreeCommands = {
   previewRows: 'socrata.dataset.previewRows',
 } as const;
 
-export type DatasetsNode = AccountNode | DatasetNode | ColumnNode | LoadMoreNode | ErrorNode | MessageNode;
+export type DatasetsNode = AccountNode | DatasetNode | DraftNode | ColumnNode | LoadMoreNode | ErrorNode | MessageNode;
 
 /** Where loading a list stands: nothing yet, loaded (with a cursor), or failed. */
 export interface PageState<T> {
@@ -25,6 +26,8 @@ export interface PageState<T> {
   nextOffset: number | undefined;
   total: number;
   error: unknown;
+  /** Catalog entries received so far (datasets and drafts), shown as "loaded of total" by Load more. */
+  loaded?: number;
 }
 
 export class AccountNode {
@@ -35,6 +38,8 @@ export class AccountNode {
   page: PageState<DatasetNode> | undefined;
   /** Datasets opened with "Go to Dataset…" that are not in the user's own list. */
   readonly extra: DatasetNode[] = [];
+  /** Drafts whose dataset is not in the list (a catalog search that matched the draft only). */
+  drafts: DraftNode[] = [];
 
   constructor(
     readonly account: AccountDescription,
@@ -51,7 +56,9 @@ export class AccountNode {
   treeItem(filter: string | undefined): vscode.TreeItem {
     const item = new vscode.TreeItem(this.showUser ? `${this.account.domain} (${this.account.email || this.account.displayName})` : this.account.domain, vscode.TreeItemCollapsibleState.Expanded);
     item.id = this.id;
-    const count = this.page && this.page.error === undefined ? `${this.page.total} dataset${this.page.total === 1 ? '' : 's'}` : undefined;
+    // The catalog's total counts drafts too: once everything is loaded, count the datasets themselves.
+    const n = this.page === undefined ? 0 : this.page.nextOffset === undefined ? this.page.items.length : this.page.total;
+    const count = this.page && this.page.error === undefined ? `${n} dataset${n === 1 ? '' : 's'}` : undefined;
     item.description = [this.account.invalid ? 'sign in again' : this.account.displayName, count, filter !== undefined ? `matching "${filter}"` : undefined]
       .filter((s) => s !== undefined)
       .join(' · ');
@@ -72,6 +79,8 @@ export class DatasetNode {
   /** View metadata, loaded when the node is expanded (columns, row identifier, rights, visibility). */
   view: ViewMetadata | undefined;
   viewError: unknown;
+  /** Open drafts (working copies) of this dataset that the catalog listed, shown before its columns. */
+  readonly drafts: DraftNode[] = [];
 
   constructor(
     readonly parent: AccountNode,
@@ -156,7 +165,8 @@ export class DatasetNode {
     const item = new vscode.TreeItem(this.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     const when = updatedText(this.entry.updatedAt);
-    item.description = [this.datasetId, when].filter((s) => s !== undefined).join(' · ');
+    const drafts = this.drafts.length === 0 ? undefined : this.drafts.length === 1 ? 'draft open' : `${this.drafts.length} drafts open`;
+    item.description = [this.datasetId, drafts, when].filter((s) => s !== undefined).join(' · ');
     item.iconPath = this.icon();
     item.contextValue = this.contextValue();
     item.tooltip = this.tooltip();
@@ -194,6 +204,67 @@ export class DatasetNode {
       md.appendMarkdown('\n');
     }
     return md;
+  }
+}
+
+/**
+ * A draft or working copy of a dataset (`abcd-1234:7` in the catalog): an open revision not yet applied. It is shown
+ * under its dataset (or under the account when the dataset is not listed). SODA reads and writes only reach the
+ * dataset, so anything given this node uses `datasetId`, the dataset's 4x4.
+ */
+export class DraftNode {
+  readonly kind = 'draft';
+
+  constructor(
+    readonly parent: DatasetNode | AccountNode,
+    readonly entry: CatalogEntry & { draftOf: { id: string; revision: number } },
+  ) {}
+
+  get account(): AccountNode {
+    return this.parent.kind === 'domain' ? this.parent : this.parent.parent;
+  }
+
+  get id(): string {
+    return `draft:${this.account.account.id}:${this.entry.id}`;
+  }
+
+  /** The dataset's 4x4 (commands that need a 4x4 use it). */
+  get datasetId(): string {
+    return this.entry.draftOf.id;
+  }
+
+  get revision(): number {
+    return this.entry.draftOf.revision;
+  }
+
+  get domain(): SodaDomain {
+    return this.account.domain;
+  }
+
+  treeItem(): vscode.TreeItem {
+    const underDataset = this.parent.kind === 'dataset';
+    const label = underDataset ? `Draft (revision ${this.revision})` : `${this.entry.name} (draft)`;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    const when = updatedText(this.entry.updatedAt);
+    item.description = [underDataset ? this.entry.id : `draft of ${this.datasetId}`, when].filter((s) => s !== undefined).join(' · ');
+    item.iconPath = new vscode.ThemeIcon('git-pull-request-draft');
+    item.contextValue = contextValue('draft');
+    const md = new vscode.MarkdownString();
+    md.isTrusted = false;
+    md.supportHtml = false;
+    md.appendMarkdown('**');
+    md.appendText(this.entry.name);
+    md.appendMarkdown(`** ${inlineCode(this.entry.id)}
+
+`);
+    md.appendText(
+      `Revision ${this.revision} of ${this.datasetId}, not yet applied. Previews, queries and publishing use the dataset ${this.datasetId}; ` +
+        'the draft’s changes show there once it is applied on the portal.',
+    );
+    item.tooltip = md;
+    item.accessibilityInformation = { label: `Draft, revision ${this.revision} of dataset ${this.datasetId}` };
+    return item;
   }
 }
 

@@ -7,7 +7,7 @@ import { assert4x4, parseDomain } from '../soda/domain';
 import { isSodaError } from '../soda/errors';
 import { ExpectedError } from '../ui/boundary';
 import { parseDatasetRef } from './model';
-import type { DatasetNode } from './nodes';
+import { type DatasetNode, DraftNode } from './nodes';
 
 /** A dataset chosen in the tree, in a picker or passed by a caller: where it lives and its 4x4. */
 export interface DatasetTarget {
@@ -33,6 +33,10 @@ export function targetOf(arg: unknown): DatasetTarget | undefined {
   const node = arg as Partial<DatasetNode> & { kind?: unknown };
   if (node.kind === 'dataset' && node.parent !== undefined && node.entry !== undefined) {
     return { domain: node.parent.account.domain, id: node.entry.id, name: node.name, accountId: node.parent.account.id };
+  }
+  // A draft in the tree: commands that need a 4x4 use its dataset (SODA reaches only the dataset).
+  if (arg instanceof DraftNode) {
+    return { domain: arg.account.account.domain, id: arg.datasetId, accountId: arg.account.account.id };
   }
   const plain = arg as { domain?: unknown; id?: unknown; name?: unknown; accountId?: unknown };
   if (typeof plain.domain === 'string' && typeof plain.id === 'string') {
@@ -60,6 +64,8 @@ async function listFor(accounts: Accounts, account: AccountDescription, options:
   let pages = 0;
   for await (const page of connection.client.catalog({ forUser: account.userId, pageSize: 100, order: 'name', signal })) {
     for (const entry of page.results) {
+      // A draft (`abcd-1234:7`) is not something to query or publish to: its dataset is listed on its own.
+      if (entry.draftOf !== undefined) continue;
       if (options.writableOnly && entry.owner?.id !== account.userId) continue;
       items.push({
         label: entry.name,

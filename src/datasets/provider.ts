@@ -6,7 +6,7 @@ import { accountLabel, type SocrataAccounts } from '../accounts';
 import type { SodaClient } from '../soda/client';
 import { isSodaError } from '../soda/errors';
 import type { CatalogEntry } from '../soda/types';
-import { AccountNode, ColumnNode, DatasetNode, type DatasetsNode, ErrorNode, LoadMoreNode, MessageNode } from './nodes';
+import { AccountNode, ColumnNode, DatasetNode, type DatasetsNode, DraftNode, ErrorNode, LoadMoreNode, MessageNode } from './nodes';
 
 export type ViewState = 'loading' | 'signedOut' | 'empty' | 'unreachable' | 'ready';
 
@@ -194,11 +194,33 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     if (node.page !== undefined) return;
     try {
       const page = await this.fetchPage(node, 0);
-      node.page = { items: page.results.map((e) => new DatasetNode(node, e)), nextOffset: page.nextOffset, total: page.total, error: undefined };
+      node.drafts = [];
+      node.page = { items: [], nextOffset: page.nextOffset, total: page.total, error: undefined, loaded: page.results.length };
+      this.place(node, page.results);
     } catch (error) {
       this.log.warn(`Datasets view: listing the datasets of ${accountLabel(node.account)} failed: ${errorText(error)}`);
       node.page = { items: [], nextOffset: undefined, total: 0, error };
       await this.accounts.reportError(node.account, error);
+    }
+  }
+
+  /**
+   * Adds catalog entries to the account's list: datasets as dataset nodes; drafts (`abcd-1234:7`) under their
+   * dataset when it is listed (the catalog lists a draft right after it), else under the account.
+   */
+  private place(account: AccountNode, entries: CatalogEntry[]): void {
+    const items = account.page?.items ?? [];
+    const known = new Set(items.map((d) => d.datasetId));
+    for (const entry of entries) {
+      const draftOf = entry.draftOf;
+      if (draftOf !== undefined) {
+        const base = items.find((d) => d.datasetId === draftOf.id) ?? account.extra.find((d) => d.datasetId === draftOf.id);
+        const list = base ? base.drafts : account.drafts;
+        if (!list.some((d) => d.entry.id === entry.id)) list.push(new DraftNode(base ?? account, { ...entry, draftOf }));
+      } else if (!known.has(entry.id)) {
+        known.add(entry.id);
+        items.push(new DatasetNode(account, entry));
+      }
     }
   }
 
@@ -217,11 +239,11 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     if (page === undefined) return [];
     if (page.error !== undefined) return [new ErrorNode(node, errorText(page.error))];
     const ids = new Set(page.items.map((d) => d.datasetId));
-    const children: DatasetsNode[] = [...node.extra.filter((d) => !ids.has(d.datasetId)), ...page.items];
+    const children: DatasetsNode[] = [...node.extra.filter((d) => !ids.has(d.datasetId)), ...page.items, ...node.drafts];
     if (children.length === 0) {
       children.push(new MessageNode(node, this._filter !== undefined ? `No datasets of yours match "${this._filter}"` : 'You own no datasets on this portal'));
     }
-    if (page.nextOffset !== undefined) children.push(new LoadMoreNode(node, page.items.length, page.total));
+    if (page.nextOffset !== undefined) children.push(new LoadMoreNode(node, page.loaded ?? page.items.length, page.total));
     return children;
   }
 
@@ -247,8 +269,8 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     if (view === undefined) return [];
     const rowId = node.rowIdentifier;
     const columns = view.columns.filter((c) => !c.fieldName.startsWith(':'));
-    if (columns.length === 0) return [new MessageNode(node, 'No columns')];
-    return columns.map((c) => new ColumnNode(node, c, rowId !== undefined && c.id === rowId.id));
+    if (columns.length === 0) return [...node.drafts, new MessageNode(node, 'No columns')];
+    return [...node.drafts, ...columns.map((c) => new ColumnNode(node, c, rowId !== undefined && c.id === rowId.id))];
   }
 
   /** Appends the next catalog page to the account's list (the pages already loaded are kept, not refetched). */
@@ -259,8 +281,8 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     this.loadingMore.add(account);
     try {
       const next = await this.fetchPage(account, page.nextOffset);
-      const known = new Set(page.items.map((d) => d.datasetId));
-      page.items.push(...next.results.filter((e) => !known.has(e.id)).map((e) => new DatasetNode(account, e)));
+      this.place(account, next.results);
+      page.loaded = (page.loaded ?? 0) + next.results.length;
       page.total = next.total;
       page.nextOffset = next.nextOffset;
     } finally {
@@ -285,6 +307,7 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
       case 'error':
       case 'message':
       case 'column':
+      case 'draft':
         return this.refresh(node.parent);
       case 'loadMore':
         void this.loadMore(node);

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { checkHeader, columnTypeOf, CsvError, matchHeaders, normaliseFieldName, openCsv, readHead, type ColumnType } from '../csv';
-import { canWrite, isSodaError, isValid4x4, type SodaClient, type ViewMetadata } from '../soda';
+import { canWrite, draftRef, isSodaError, isValid4x4, type SodaClient, type ViewMetadata } from '../soda';
 import { RowEncoder } from './encode';
 import { PublishError } from './errors';
 import { PUBLISH_MODES, type ColumnMappingEntry, type PlanProblem, type PublishPlan, type PublishRequest, type PublishRoute } from './types';
@@ -59,6 +59,8 @@ export function checkRequest(req: PublishRequest): void {
     }
   } else {
     if (req.dataset === undefined) throw new PublishError('invalid-input', `dataset: mode ${req.mode} needs the 4x4 id of an existing dataset (or use mode create with a name).`, 'dataset');
+    const draft = draftRef(req.dataset);
+    if (draft) throw new PublishError('invalid-input', `dataset: ${JSON.stringify(req.dataset)} is a draft (revision ${draft.revision}) of ${draft.id}; publish to ${draft.id} (a publish opens its own revision).`, 'dataset');
     if (!isValid4x4(req.dataset)) throw new PublishError('invalid-input', `dataset: ${JSON.stringify(req.dataset)} is not a 4x4 id such as "abcd-1234".`, 'dataset');
   }
   checkInt(req.batchSize, 'batchSize', 1, 100_000, DEFAULT_BATCH_SIZE);

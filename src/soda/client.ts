@@ -195,6 +195,9 @@ export class SodaClient {
           limit,
           offset,
         },
+        // Discovery API: private, unpublished and hidden assets are listed only to an authenticated caller naming the
+        // authenticating domain here (Socrata's own Elixir client sends it on every call).
+        headers: { 'x-socrata-host': this.domain.host },
         signal: query.signal,
         retry: query.retry,
       });

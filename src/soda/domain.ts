@@ -27,9 +27,27 @@ export function isValid4x4(id: unknown): id is string {
   return typeof id === 'string' && FOUR_BY_FOUR.test(id);
 }
 
+/**
+ * The dataset and revision of a draft or working copy id as the catalog lists it to owners (`abcd-1234:7`), or
+ * undefined for anything else.
+ */
+export function draftRef(id: unknown): { id: string; revision: number } | undefined {
+  if (typeof id !== 'string') return undefined;
+  const m = /^([a-z0-9]{4}-[a-z0-9]{4}):(\d{1,9})$/.exec(id);
+  return m?.[1] && m[2] ? { id: m[1], revision: Number(m[2]) } : undefined;
+}
+
 /** Throws an `invalid-input` SodaError unless `id` is a 4x4 identifier. `what` names the field in the message. */
 export function assert4x4(id: unknown, what = 'dataset id'): asserts id is string {
   if (!isValid4x4(id)) {
+    const draft = draftRef(id);
+    if (draft) {
+      throw new SodaError({
+        kind: 'invalid-input',
+        message: `${JSON.stringify(id)} is a draft (revision ${draft.revision}) of ${draft.id}, not a dataset: SODA reads and writes only published datasets, so use ${draft.id} (the draft's changes show there once it is applied).`,
+        field: what,
+      });
+    }
     const shown = typeof id === 'string' ? JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id) : String(id);
     throw new SodaError({
       kind: 'invalid-input',

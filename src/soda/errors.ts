@@ -45,6 +45,8 @@ export interface SodaErrorInit {
   field?: string;
   /** How many attempts were made (1 = no retry). */
   attempts?: number;
+  /** The portal refused the credentials that were sent (see {@link isCredentialRejection}): sign in again. */
+  credentialsRejected?: boolean;
   cause?: unknown;
 }
 
@@ -60,6 +62,7 @@ export class SodaError extends Error {
   readonly host: string | undefined;
   readonly field: string | undefined;
   readonly attempts: number | undefined;
+  readonly credentialsRejected: boolean;
 
   constructor(init: SodaErrorInit) {
     super(init.message, init.cause !== undefined ? { cause: init.cause } : undefined);
@@ -75,6 +78,7 @@ export class SodaError extends Error {
     this.host = init.host;
     this.field = init.field;
     this.attempts = init.attempts;
+    this.credentialsRejected = init.credentialsRejected ?? false;
   }
 
   /** A copy with some fields replaced (used to add outcome/attempts once the final attempt is known). */
@@ -92,6 +96,7 @@ export class SodaError extends Error {
       host: this.host,
       field: this.field,
       attempts: this.attempts,
+      credentialsRejected: this.credentialsRejected,
       cause: this.cause,
       ...changes,
     });
@@ -199,6 +204,16 @@ export function outcomeText(outcome: SodaOutcome): string {
     : 'The change may or may not have been applied; check the dataset before sending it again.';
 }
 
+/**
+ * Whether an error answer to a request that carried credentials means those credentials were refused: any 401, or
+ * the 403 real portals give for some auth failures, `{"error": true, "message": "You must be logged in…"}` with no
+ * `code` (recognised by its status and message). Other 403s (no right to this dataset, a bad app token) are not.
+ */
+export function isCredentialRejection(status: number, code: string | undefined, message: string | undefined): boolean {
+  if (status === 401) return true;
+  return status === 403 && code === undefined && message !== undefined && /must be logged in/i.test(message);
+}
+
 /** Builds the SodaError for an HTTP error response. */
 export function errorFromResponse(args: {
   status: number;
@@ -209,13 +224,16 @@ export function errorFromResponse(args: {
   host?: string;
   /** The path asked for (no query string), named in not-found messages. */
   target?: string;
+  /** The request carried credentials (Authorization): a login failure then means they were refused. */
+  sentCredentials?: boolean;
 }): SodaError {
   const { status, bodyText } = args;
   const parsed = parseErrorBody(bodyText);
   const kind = kindForStatus(status);
   const serverMessage = parsed.message ?? REASONS[status] ?? `HTTP ${status}`;
+  const rejected = args.sentCredentials === true && isCredentialRejection(status, parsed.code, parsed.message);
   const lead =
-    kind === 'auth' ? (status === 401 ? 'Socrata did not accept the credentials' : 'Socrata refused access')
+    kind === 'auth' ? (status === 401 || rejected ? 'Socrata did not accept the credentials' : 'Socrata refused access')
       : kind === 'not-found' ? `Socrata could not find ${args.target ?? 'it'}`
         : kind === 'rate-limited' ? 'Socrata is throttling requests'
           : kind === 'server' ? 'The Socrata server failed'
@@ -238,6 +256,7 @@ export function errorFromResponse(args: {
     outcome: args.outcome,
     retryAfterMs: args.retryAfterMs,
     host: args.host,
+    ...(rejected ? { credentialsRejected: true } : {}),
   });
 }
 

@@ -50,6 +50,8 @@ export interface HttpLogEvent {
   delayMs?: number;
   /** Error message (phases 'retry' and 'error'). */
   error?: string;
+  /** Phase 'error': the portal refused the credentials sent (a 401, or its 403 "You must be logged in"). */
+  credentialsRejected?: boolean;
 }
 
 export interface Timeouts {
@@ -141,6 +143,8 @@ const MiB = 1024 * 1024;
 const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 15_000, headersMs: 300_000, bodyMs: 120_000, totalMs: 900_000 };
 const ERROR_BODY_CAP = MiB;
 const MAX_REDIRECTS = 3;
+/** Most 202 (still processing) answers waited out for one request; the policy's maxElapsedMs also bounds them. */
+const MAX_PROCESSING_POLLS = 30;
 
 export function newOperationId(): string {
   return randomBytes(16).toString('hex');
@@ -407,6 +411,8 @@ export class SodaHttp {
 
     let attempt = 0;
     let redirects = 0;
+    /** 202 answers received so far (each one is waited out and asked again). */
+    let processing = 0;
     let target = url;
     for (;;) {
       attempt++;
@@ -451,6 +457,32 @@ export class SodaHttp {
         const resHeaders = headerRecord(res.headers);
         const serverRequestId = resHeaders['x-socrata-requestid'];
         log({ phase: 'response', status, durationMs: this.clock.now() - attemptStart });
+
+        if (status === 202 && !isWrite(method) && !(options.acceptStatus?.includes(202) ?? false)) {
+          // SODA's "202 Request Processing": retry, and when it is complete the answer is a 200 (dev.socrata.com's
+          // response codes). The 202 body is never the answer: wait (Retry-After, else a growing pause) and ask again.
+          await res.body.dump({ limit: ERROR_BODY_CAP }).catch(() => undefined);
+          processing++;
+          const wait = parseRetryAfter(resHeaders['retry-after'], Date.now()) ?? Math.min(policy.maxDelayMs, 1000 * 2 ** Math.min(processing - 1, 5));
+          const elapsed = this.clock.now() - started;
+          if (processing > MAX_PROCESSING_POLLS || elapsed + wait > policy.maxElapsedMs) {
+            throw new SodaError({
+              kind: 'server',
+              status,
+              message: `${this.domain.host} was still preparing the answer (202 Accepted) after ${Math.round(elapsed / 1000)} s and ${processing} tries; try again later.`,
+              requestId: serverRequestId ?? operationId,
+              host: this.domain.host,
+              attempts: attempt,
+            });
+          }
+          log({ phase: 'retry', status, delayMs: wait, error: 'the portal is still processing the request (202 Accepted)' });
+          try {
+            await this.clock.sleep(wait, options.signal);
+          } catch {
+            throw this.cancelled(method, operationId, 'not-applied', attempt);
+          }
+          continue;
+        }
 
         const ok = (status >= 200 && status < 300) || status === 304 || (options.acceptStatus?.includes(status) ?? false);
         if (ok) {
@@ -529,7 +561,7 @@ export class SodaHttp {
         }
         retryAfterMs = parseRetryAfter(resHeaders['retry-after'], Date.now());
         const outcome: SodaOutcome | undefined = isWrite(method) ? (status >= 500 ? 'unknown' : 'not-applied') : undefined;
-        failure = errorFromResponse({ status, bodyText: errText, requestId: serverRequestId ?? operationId, retryAfterMs, host: this.domain.host, outcome, target: target.pathname });
+        failure = errorFromResponse({ status, bodyText: errText, requestId: serverRequestId ?? operationId, retryAfterMs, host: this.domain.host, outcome, target: target.pathname, sentCredentials: this.authHeader !== undefined });
         retryable = status === 429 || (safe && (status >= 500 && status !== 501));
       } catch (e) {
         if (e instanceof SodaError) throw e;
@@ -564,7 +596,7 @@ export class SodaHttp {
       const delay = retryAfterMs ?? backoffDelay(attempt, policy, this.random);
       const canRetry = retryable && attempt < maxAttempts && elapsed + delay <= policy.maxElapsedMs;
       if (!canRetry) {
-        log({ phase: 'error', status: failure.status, error: failure.message });
+        log({ phase: 'error', status: failure.status, error: failure.message, ...(failure.credentialsRejected ? { credentialsRejected: true } : {}) });
         if (attempt > 1) throw failure.with({ attempts: attempt, message: `${failure.message} (gave up after ${attempt} attempts)` });
         throw failure.with({ attempts: attempt });
       }

@@ -1,5 +1,5 @@
 // Public surface of the SODA client core (plain Node; never imports vscode).
-export { assert4x4, isLoopbackHost, isValid4x4, parseDomain, type SodaDomain } from './domain';
+export { assert4x4, draftRef, isLoopbackHost, isValid4x4, parseDomain, type SodaDomain } from './domain';
 export {
   errorFromResponse,
   isSodaError,

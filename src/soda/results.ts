@@ -1,6 +1,7 @@
 // Turning server JSON into the typed shapes of ./types. Lenient about optional fields, strict about the
 // ones a caller relies on (a missing id is a protocol error, not an undefined further down).
 import { SodaError } from './errors';
+import { draftRef } from './domain';
 import type { CatalogEntry, CurrentUser, UpsertResult, UpsertRowError, ViewColumn, ViewMetadata } from './types';
 import { draftFromStage, publicFromGrants } from './view';
 
@@ -52,8 +53,11 @@ export function parseCatalogEntry(item: unknown): CatalogEntry {
   const owner = isObj(item.owner) && typeof item.owner.id === 'string'
     ? { id: item.owner.id, displayName: str(item.owner.display_name) ?? str(item.owner.displayName) }
     : undefined;
+  // A draft or working copy is listed to its owners as `abcd-1234:7` (dataset id, revision number).
+  const draft = draftRef(r.id);
   return {
     id: r.id as string,
+    ...(draft ? { draftOf: draft } : {}),
     name: str(r.name) ?? (r.id as string),
     description: str(r.description),
     type: str(r.type),

@@ -568,7 +568,8 @@ export class RevisionsClient {
       const init = await this.transport.request(
         this.json('POST', followLink(source.links, ['initiate'], {}, paths.initiate(sid)), { content_type: opts.contentType }, 'safe', signal),
       );
-      const initBody = isObject(init.body) ? (isObject(init.body.resource) ? init.body.resource : init.body) : {};
+      // The platform answers flat `{preferred_chunk_size, preferred_upload_parallelism}` (socrata-py, .NET client).
+      const initBody = isObject(init.body) ? init.body : {};
       const chunkSize = Math.floor(num(initBody.preferred_chunk_size)) || 4 * 1024 * 1024;
       const parallelism = Math.min(8, Math.max(1, Math.floor(num(initBody.preferred_upload_parallelism)) || 1));
       const count = Math.max(1, Math.ceil(total / chunkSize));
@@ -655,8 +656,8 @@ export class RevisionsClient {
       paths.validateRowId(ref.sourceId, ref.inputSchemaId, ref.outputSchemaId, transformId),
     );
     const res = await this.transport.request(this.get(path, signal));
-    const body = isObject(res.body) && isObject(res.body.resource) ? res.body.resource : res.body;
-    return isObject(body) && body.valid === true;
+    // The platform answers flat `{valid: boolean}` (socrata-py reads ['valid'], the .NET client's ValidResult).
+    return isObject(res.body) && res.body.valid === true;
   }
 
   /** Schema (cell) errors of an output schema, as JSON rows. */

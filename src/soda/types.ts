@@ -42,7 +42,10 @@ export interface CatalogColumn {
 }
 
 export interface CatalogEntry {
+  /** The asset id: a 4x4, or `abcd-1234:7` for a draft (see `draftOf`). */
   id: string;
+  /** Set when the entry is a draft or working copy: the dataset's 4x4 and the revision number. */
+  draftOf?: { id: string; revision: number };
   name: string;
   description: string | undefined;
   type: string | undefined;

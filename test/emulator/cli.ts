@@ -46,6 +46,12 @@ function parseArgs(argv: string[]): EmulatorOptions {
         opts.seed = v;
         break;
       }
+      case '--auth-failures': {
+        const v = value();
+        if (v !== 'code' && v !== 'login') usage(`--auth-failures: expected code or login, got "${v}"`);
+        opts.authFailures = v;
+        break;
+      }
       case '--sink':
         opts.sink = true;
         break;

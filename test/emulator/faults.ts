@@ -26,6 +26,10 @@ export interface FaultSpec {
   resetAfterApply: number;
   /** Which requests are targeted: `all`, `writes` (POST/PUT/PATCH/DELETE), `reads` (GET/HEAD) or path prefixes. */
   only: string[];
+  /** Rate of reads (GET/HEAD) answered `202 Accepted` ("retry, you'll get a 200 when it's complete"); state unchanged. */
+  accepted: number;
+  /** Retry-After seconds on 202 answers, or `none` (no header). */
+  acceptedRetryAfter: number | 'none';
 }
 
 export type FaultDecision =
@@ -33,7 +37,8 @@ export type FaultDecision =
   | { kind: 'error'; latencyMs: number; status: number }
   | { kind: 'reset'; latencyMs: number }
   | { kind: 'throttle'; latencyMs: number; retryAfter: number | undefined }
-  | { kind: 'resetAfterApply'; latencyMs: number };
+  | { kind: 'resetAfterApply'; latencyMs: number }
+  | { kind: 'accepted'; latencyMs: number; retryAfter: number | undefined };
 
 export interface FaultLogEntry {
   n: number;
@@ -45,7 +50,7 @@ export interface FaultLogEntry {
   retryAfter?: number;
 }
 
-const RATE_KEYS = ['error', 'reset', 'throttle', 'resetAfterApply'] as const;
+const RATE_KEYS = ['error', 'reset', 'throttle', 'resetAfterApply', 'accepted'] as const;
 
 /** Parses a fault spec; throws an Error naming the bad item. An empty spec means "no faults". */
 export function parseFaultSpec(text: string): FaultSpec {
@@ -61,6 +66,8 @@ export function parseFaultSpec(text: string): FaultSpec {
     retryAfter: 1,
     resetAfterApply: 0,
     only: ['all'],
+    accepted: 0,
+    acceptedRetryAfter: 1,
   };
   const items = text
     .split(',')
@@ -99,6 +106,9 @@ export function parseFaultSpec(text: string): FaultSpec {
       case 'retryAfter':
         spec.retryAfter = value === 'none' || value === 'mixed' ? value : int(value);
         break;
+      case 'acceptedRetryAfter':
+        spec.acceptedRetryAfter = value === 'none' ? value : int(value);
+        break;
       case 'only':
         spec.only = value.split('|').map((s) => s.trim());
         for (const o of spec.only) if (!['all', 'writes', 'reads'].includes(o) && !o.startsWith('/')) bad('expected all, writes, reads or /path-prefix (several joined by |)');
@@ -109,7 +119,7 @@ export function parseFaultSpec(text: string): FaultSpec {
           if (!/^\d*\.?\d+$/.test(value) || r < 0 || r > 1) bad('expected a rate between 0 and 1');
           spec[key as (typeof RATE_KEYS)[number]] = r;
         } else {
-          throw new Error(`fault spec: unknown key "${key}" (known: seed, latency, error, errorStatus, reset, throttle, burst, retryAfter, resetAfterApply, only)`);
+          throw new Error(`fault spec: unknown key "${key}" (known: seed, latency, error, errorStatus, reset, throttle, burst, retryAfter, resetAfterApply, accepted, acceptedRetryAfter, only)`);
         }
     }
   }
@@ -162,6 +172,8 @@ export class FaultInjector {
       d = { kind: 'reset', latencyMs };
     } else if (s.error > 0 && draw(s.seed, n, 5) < s.error) {
       d = { kind: 'error', latencyMs, status: s.errorStatus };
+    } else if (s.accepted > 0 && !WRITE_METHODS.has(method) && draw(s.seed, n, 7) < s.accepted) {
+      d = { kind: 'accepted', latencyMs, retryAfter: s.acceptedRetryAfter === 'none' ? undefined : s.acceptedRetryAfter };
     } else if (s.resetAfterApply > 0 && draw(s.seed, n, 6) < s.resetAfterApply) {
       d = { kind: 'resetAfterApply', latencyMs };
     } else {
@@ -169,7 +181,7 @@ export class FaultInjector {
     }
     const entry: FaultLogEntry = { n, method, path, decision: d.kind, latencyMs };
     if (d.kind === 'error') entry.status = d.status;
-    if (d.kind === 'throttle' && d.retryAfter !== undefined) entry.retryAfter = d.retryAfter;
+    if ((d.kind === 'throttle' || d.kind === 'accepted') && d.retryAfter !== undefined) entry.retryAfter = d.retryAfter;
     this.log.push(entry);
     return d;
   }

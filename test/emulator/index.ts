@@ -7,8 +7,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_BODY_LIMIT } from './context';
+import { seedDraft } from './dsmapi/index';
 import type { FaultLogEntry } from './faults';
-import { EmulatorServer } from './server';
+import { type AuthFailureStyle, EmulatorServer } from './server';
 import { EmulatorStore } from './store';
 
 export { SAMPLE } from './seed';
@@ -32,6 +33,8 @@ export interface EmulatorOptions {
   sink?: boolean;
   /** Request body limit in bytes (default 512 MiB). */
   bodyLimit?: number;
+  /** `login`: bad credentials get 403 "You must be logged in…" without a `code` (default `code`: 401). */
+  authFailures?: AuthFailureStyle;
 }
 
 export interface RunningEmulator {
@@ -45,15 +48,19 @@ export interface RunningEmulator {
   setFaults(spec: string | undefined): void;
   /** Fault decisions taken since the faults were last set. */
   faultLog(): FaultLogEntry[];
+  /** Switches how bad credentials are refused at runtime. */
+  setAuthFailures(style: AuthFailureStyle): void;
   stop(): Promise<void>;
 }
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
   const dataDir = opts.dataDir ?? opts.data;
   const store = new EmulatorStore({ ...(dataDir ? { dataDir } : {}), seed: opts.seed ?? 'sample' });
+  // Revisions live in memory only: the sample draft is seeded at every start.
+  if ((opts.seed ?? 'sample') === 'sample') seedDraft(store);
   let srv: EmulatorServer;
   try {
-    srv = new EmulatorServer({ store, sink: opts.sink ?? false, faults: opts.faults, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
+    srv = new EmulatorServer({ store, sink: opts.sink ?? false, faults: opts.faults, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, ...(opts.authFailures ? { authFailures: opts.authFailures } : {}) });
   } catch (e) {
     store.close();
     throw e;
@@ -74,6 +81,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     store,
     setFaults: (spec) => srv.setFaults(spec),
     faultLog: () => srv.faultLog(),
+    setAuthFailures: (style) => srv.setAuthFailures(style),
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
         srv.server.close(() => {

@@ -6,7 +6,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { BadRequestError, BodyTooLargeError, DEFAULT_BODY_LIMIT, type EmulatorContext } from './context';
-import { handlePublishing } from './dsmapi/index';
+import { type DraftRef, handlePublishing, openDrafts } from './dsmapi/index';
 import { EmulatorHttpError, coreError, sodaError } from './errors';
 import { FaultInjector, parseFaultSpec, type FaultDecision } from './faults';
 import { scanJson } from './jsonscan';
@@ -21,7 +21,20 @@ export interface ServerOptions {
   sink: boolean;
   faults: string | undefined;
   bodyLimit: number;
+  /**
+   * How bad credentials are refused: `code` (default) 401 with the core envelope; `login` 403
+   * `{"error": true, "message": "You must be logged in to access this resource"}` with no `code`, as real portals
+   * answer some auth failures.
+   */
+  authFailures?: AuthFailureStyle;
 }
+
+export type AuthFailureStyle = 'code' | 'login';
+
+/** The 403 body of {@link AuthFailureStyle} `login`: no `code`, only `error` and `message`. */
+export const LOGIN_REQUIRED_BODY = { error: true, message: 'You must be logged in to access this resource' } as const;
+
+class LoginRequired extends Error {}
 
 interface RequestState {
   decision: FaultDecision | undefined;
@@ -31,7 +44,8 @@ interface RequestState {
 /**
  * Test control (loopback callers only, no credentials needed, never subject to faults): the Basic user names
  * (emails and API key ids) the emulator refuses with 401 whatever the password, as if the key had been revoked or
- * the password changed. `GET` lists them, `POST {"username": "…"}` adds one, `DELETE` clears the list.
+ * the password changed. `GET` lists them, `POST {"username": "…"}` adds one (with `"authFailures": "login"`, bad
+ * credentials then get the 403 "You must be logged in" answer instead), `DELETE` clears the list and the style.
  */
 export const REJECTED_CREDENTIALS_PATH = '/__emulator/rejected-credentials';
 
@@ -42,9 +56,11 @@ export class EmulatorServer {
   private injector: FaultInjector | undefined;
   /** Lower-cased Basic user names refused with 401 (set through {@link REJECTED_CREDENTIALS_PATH}). */
   private readonly rejectedUsers = new Set<string>();
+  private authFailures: AuthFailureStyle;
 
   constructor(private readonly opts: ServerOptions) {
     this.setFaults(opts.faults);
+    this.authFailures = opts.authFailures ?? 'code';
     this.server = createServer((req, res) => {
       void this.handle(req, res);
     });
@@ -56,6 +72,11 @@ export class EmulatorServer {
     const c = this.opts.store.faultCounters;
     for (const k of Object.keys(c) as (keyof typeof c)[]) c[k] = 0;
     this.injector = spec && spec.trim() !== '' ? new FaultInjector(parseFaultSpec(spec)) : undefined;
+  }
+
+  /** Switches how bad credentials are refused (see {@link ServerOptions.authFailures}). */
+  setAuthFailures(style: AuthFailureStyle): void {
+    this.authFailures = style;
   }
 
   /** Decisions taken since the faults were last set. */
@@ -118,6 +139,14 @@ export class EmulatorServer {
         writeJson(res, 429, { message: 'Too many requests', errorCode: 'too-many-requests', data: {} }, headers);
         return;
       }
+      if (d.kind === 'accepted') {
+        // SODA's "202 Request Processing": retry, and when it's complete you'll get a 200 instead (dev.socrata.com).
+        store.faultCounters.accepted++;
+        req.resume();
+        const headers: Record<string, string> = d.retryAfter !== undefined ? { 'Retry-After': String(d.retryAfter) } : {};
+        writeJson(res, 202, { message: 'Request processing; retry it, and when it is complete you will get a 200', errorCode: 'request.processing', data: {} }, headers);
+        return;
+      }
     }
 
     const ctx = this.context(req, res, url, method, requestId, host, state);
@@ -129,6 +158,10 @@ export class EmulatorServer {
       if (!state.answered && !res.headersSent) ctx.sendCoreError(500, 'internal-error', 'No answer was produced');
     } catch (e) {
       if (e instanceof BodyTooLargeError || e instanceof BadRequestError) return;
+      if (e instanceof LoginRequired) {
+        ctx.sendJson(403, LOGIN_REQUIRED_BODY);
+        return;
+      }
       if (e instanceof EmulatorHttpError) {
         if (e.envelope === 'soda') ctx.sendSodaError(e.status, e.code, e.message, e.data);
         else ctx.sendCoreError(e.status, e.code, e.message, Object.keys(e.data).length ? e.data : undefined);
@@ -216,6 +249,7 @@ export class EmulatorServer {
     if (method === 'DELETE') {
       req.resume();
       this.rejectedUsers.clear();
+      this.authFailures = this.opts.authFailures ?? 'code';
       answer();
       return;
     }
@@ -225,17 +259,22 @@ export class EmulatorServer {
       return;
     }
     let username: unknown;
+    let style: unknown;
     try {
       const buf = await readBody(req, 64 * 1024, () => undefined);
-      username = (JSON.parse(buf.toString('utf8')) as { username?: unknown } | null)?.username;
+      const parsed = JSON.parse(buf.toString('utf8')) as { username?: unknown; authFailures?: unknown } | null;
+      username = parsed?.username;
+      style = parsed?.authFailures;
     } catch {
       username = undefined;
     }
-    if (typeof username !== 'string' || username.trim() === '') {
-      if (!res.headersSent) writeJson(res, 400, { code: 'bad-request', error: true, message: 'Send {"username": "<email or API key id>"} (at most 64 KiB)' }, { Connection: 'close' });
+    const badStyle = style !== undefined && style !== 'code' && style !== 'login';
+    if (typeof username !== 'string' || username.trim() === '' || badStyle) {
+      if (!res.headersSent) writeJson(res, 400, { code: 'bad-request', error: true, message: 'Send {"username": "<email or API key id>", "authFailures"?: "code" | "login"} (at most 64 KiB)' }, { Connection: 'close' });
       return;
     }
     this.rejectedUsers.add(username.trim().toLowerCase());
+    if (style === 'code' || style === 'login') this.authFailures = style;
     answer();
   }
 
@@ -253,9 +292,11 @@ export class EmulatorServer {
         const colon = text.indexOf(':');
         const username = colon < 0 ? '' : text.slice(0, colon);
         user = colon < 0 || this.rejectedUsers.has(username.trim().toLowerCase()) ? undefined : store.authenticateBasic(username, text.slice(colon + 1));
+        if (!user && this.authFailures === 'login') throw new LoginRequired();
         if (!user) throw coreError(401, 'invalid_credentials', 'Invalid username or password');
       } else if (scheme === 'oauth') {
         user = store.userForToken(cred);
+        if (!user && this.authFailures === 'login') throw new LoginRequired();
         if (!user) throw coreError(401, 'invalid_token', 'Invalid or expired OAuth access token');
       } else {
         throw coreError(401, 'invalid_credentials', `Unsupported authorization scheme "${scheme}" (use Basic or OAuth)`);
@@ -337,13 +378,24 @@ export class EmulatorServer {
     const terms = (sp.get('q') ?? '').toLowerCase().split(/\s+/).filter((t) => t !== '');
     const host = ctx.domain.toLowerCase();
     const hostOnly = host.replace(/:\d+$/, '');
-    let list = ctx.store.listDatasets().filter((ds) => this.canRead(ds, ctx.user) && (ds.publicationStage === 'published' || ctx.user?.id === ds.owner));
+    // Discovery API: private, unpublished and hidden assets (and drafts) only for an authenticated caller that names
+    // the authenticating domain in X-Socrata-Host; everyone else sees the anonymously viewable assets.
+    const xHost = String(ctx.req.headers['x-socrata-host'] ?? '').trim().toLowerCase();
+    const authenticating = ctx.user !== undefined && xHost !== '' && (xHost === host || xHost === hostOnly);
+    const anonymous = (ds: Dataset): boolean => ds.isPublic && ds.publicationStage === 'published' && ds.flags.hidden !== true;
+    const drafts = authenticating && ctx.user ? openDrafts(ctx.store) : [];
+    let list: { ds: Dataset; draft?: DraftRef }[] = [];
+    for (const ds of ctx.store.listDatasets()) {
+      if (anonymous(ds) || (authenticating && this.canRead(ds, ctx.user))) list.push({ ds });
+      // Working copies and drafts of a dataset (`abcd-1234:7`) are listed to those who may write to it, after it.
+      for (const d of drafts) if (d.fourfour === ds.id && (ctx.user?.id === ds.owner || ctx.user?.roleName === 'administrator')) list.push({ ds, draft: d });
+    }
     if (domains.length && !domains.some((d) => d === host || d === hostOnly)) list = [];
-    if (forUser.length) list = list.filter((ds) => forUser.includes(ds.owner));
-    if (ids.length) list = list.filter((ds) => ids.includes(ds.id));
+    if (forUser.length) list = list.filter(({ ds }) => forUser.includes(ds.owner));
+    if (ids.length) list = list.filter(({ ds, draft }) => ids.includes(draft ? `${ds.id}:${draft.revision_seq}` : ds.id));
     if (only.length && !only.some((o) => o === 'dataset' || o === 'datasets')) list = [];
     if (terms.length) {
-      list = list.filter((ds) => {
+      list = list.filter(({ ds }) => {
         const text = [ds.name, ds.description, ds.category ?? '', ...ds.tags, ...ds.columns.flatMap((c) => [c.name, c.fieldName, c.description]), ds.attribution ?? '']
           .join('\u0000')
           .toLowerCase();
@@ -352,7 +404,7 @@ export class EmulatorServer {
     }
     const page = list.slice(offset, offset + limit);
     ctx.sendJson(200, {
-      results: page.map((ds) => this.catalogEntry(ctx, ds)),
+      results: page.map(({ ds, draft }) => (draft ? this.draftEntry(ctx, ds, draft) : this.catalogEntry(ctx, ds))),
       resultSetSize: list.length,
       timings: { serviceMillis: 1, searchMillis: [0, 1] },
       warnings: [],
@@ -397,6 +449,23 @@ export class EmulatorServer {
       link: `${ctx.baseUrl}/${slug(ds.category ?? 'dataset')}/${slug(ds.name)}/${ds.id}`,
       owner: { id: ds.owner, user_type: 'interactive', display_name: owner?.displayName ?? ds.owner },
       creator: { id: ds.owner, user_type: 'interactive', display_name: owner?.displayName ?? ds.owner },
+    };
+  }
+
+  /**
+   * A draft (an open revision) of a dataset in the catalog: id `abcd-1234:7` (the form exsoda builds for approvals),
+   * its own name if the revision renames it, and `published_copy` pointing back at the dataset (Discovery API docs).
+   */
+  private draftEntry(ctx: EmulatorContext, ds: Dataset, draft: DraftRef): Record<string, unknown> {
+    const entry = this.catalogEntry(ctx, ds);
+    const id = `${ds.id}:${draft.revision_seq}`;
+    const resource = entry.resource as Record<string, unknown>;
+    return {
+      ...entry,
+      resource: { ...resource, id, name: draft.name ?? ds.name, updatedAt: draft.created_at, createdAt: draft.created_at },
+      permalink: `${ctx.baseUrl}/d/${ds.id}/revisions/${draft.revision_seq}`,
+      link: `${ctx.baseUrl}/d/${ds.id}/revisions/${draft.revision_seq}`,
+      published_copy: { uid: ds.id, permalink: `${ctx.baseUrl}/d/${ds.id}` },
     };
   }
 
@@ -447,16 +516,19 @@ export class EmulatorServer {
     if (this.opts.sink) return this.sink(ctx, id);
     const ds = this.writable(ctx, id);
     const ct = (ctx.req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    const isCsv = ct === 'text/csv';
-    if (ct === '') throw sodaError(400, 'req.content-type.missing', 'Content-Type is missing', {});
-    if (!isCsv && ct !== 'application/json') throw sodaError(415, 'req.content-type.not-json', `Content-Type should be application/json or text/csv, got ${ct}`, { 'content-type': ct });
+    if (ct !== '' && ct !== 'text/csv' && ct !== 'application/json') {
+      throw sodaError(415, 'req.content-type.not-json', `Content-Type should be application/json or text/csv, got ${ct}`, { 'content-type': ct });
+    }
+    // No Content-Type (the popular Python client's JSON posts): real portals accept the body; it is sniffed.
+    const sniffed = ct === '' ? await ctx.readBody() : undefined;
+    const isCsv = ct === 'text/csv' || (sniffed !== undefined && sniffBody(sniffed) === 'csv');
     const opts = { requestId: ctx.requestId, source: 'resource' };
     let result: UpsertResult;
     if (isCsv) {
-      const text = (await ctx.readBody()).toString('utf8');
+      const text = (sniffed ?? (await ctx.readBody())).toString('utf8');
       result = replace ? ctx.store.replaceCsv(ds.id, text, opts) : ctx.store.upsertCsv(ds.id, text, opts);
     } else {
-      const body = await ctx.readJson();
+      const body = sniffed ? jsonFromBytes(sniffed) : await ctx.readJson();
       if (Array.isArray(body)) {
         result = replace ? ctx.store.replaceRows(ds.id, body, opts) : ctx.store.upsertRows(ds.id, body, opts);
       } else if (!replace && body !== null && typeof body === 'object') {
@@ -477,9 +549,9 @@ export class EmulatorServer {
     if (!ctx.user) throw coreError(403, 'authentication_required', 'You must be logged in to access this resource');
     if (!isFourByFour(id)) throw coreError(404, 'dataset.missing', 'Not found', { id });
     const buf = await ctx.readBody();
-    const ct = (ctx.req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    const ct = (ctx.req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     let rows = 0;
-    if (ct === 'text/csv') {
+    if (ct === 'text/csv' || (ct === '' && sniffBody(buf) === 'csv')) {
       const parsed: unknown = parseCsv(buf, { bom: true, skip_empty_lines: true });
       rows = Math.max(0, (parsed as unknown[]).length - 1);
     } else {
@@ -587,6 +659,29 @@ function mustWrite(ctx: EmulatorContext, ds: Dataset): void {
   const u = ctx.user;
   if (!(u.roleName === 'administrator' || (u.id === ds.owner && u.rights.includes('create_datasets')))) {
     throw coreError(403, 'permission_denied', `You do not have permission to modify dataset ${ds.id}`, { id: ds.id });
+  }
+}
+
+/**
+ * The type of a body sent without Content-Type: JSON when its first byte after a UTF-8 BOM and whitespace is `[` or
+ * `{`, else CSV (an empty body counts as JSON, so it gets the JSON error).
+ */
+export function sniffBody(buf: Buffer): 'json' | 'csv' {
+  let i = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  while (i < buf.length && (buf[i] === 0x20 || buf[i] === 0x09 || buf[i] === 0x0a || buf[i] === 0x0d)) i++;
+  if (i === buf.length) return 'json';
+  return buf[i] === 0x5b || buf[i] === 0x7b ? 'json' : 'csv';
+}
+
+/** JSON.parse of a body already read, with the same 400 `req.body.malformed-json` answer as `readJson`. */
+function jsonFromBytes(buf: Buffer): unknown {
+  const bytes = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? buf.subarray(3) : buf;
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch (e) {
+    const scan = scanJson(bytes);
+    const { line, column, detail } = scan.ok ? { line: 1, column: 1, detail: (e as Error).message } : { ...scan, detail: scan.message };
+    throw sodaError(400, 'req.body.malformed-json', `Malformed JSON at line ${line}, column ${column}: ${detail}`, { row: line, column });
   }
 }
 

@@ -168,6 +168,8 @@ export interface FaultCounters {
   throttled: number;
   throttledWithRetryAfter: number;
   resetsAfterApply: number;
+  /** Reads answered 202 Accepted (`accepted=<rate>`). */
+  accepted: number;
 }
 
 export interface SinkCounters {
@@ -297,6 +299,7 @@ export class EmulatorStore {
     throttled: 0,
     throttledWithRetryAfter: 0,
     resetsAfterApply: 0,
+    accepted: 0,
   };
   /** Sink-mode counters (upserts parsed and acknowledged without being stored). */
   readonly sinkCounters: SinkCounters = { requests: 0, rows: 0, bytes: 0 };

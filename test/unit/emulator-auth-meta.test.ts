@@ -130,12 +130,17 @@ describe('emulator: auth and metadata', () => {
     });
 
     it('shows the owner their private datasets and filters by for_user, domains, q and only', async () => {
-      const mine = await call<CatalogBody>(emu.url, `/api/catalog/v1?for_user=pub1-usr1&domains=${emu.domain}&only=datasets`, { headers: { authorization: PUBLISHER_AUTH } });
-      assert.deepEqual(mine.body.results.map((x) => x.resource.id).sort(), ['bdgt-priv', 'bldg-prmt', 'crsh-larg', 'tree-cnsu']);
+      const host = { authorization: PUBLISHER_AUTH, 'x-socrata-host': emu.domain };
+      const mine = await call<CatalogBody>(emu.url, `/api/catalog/v1?for_user=pub1-usr1&domains=${emu.domain}&only=datasets`, { headers: host });
+      // The owner also sees the sample draft of tree-cnsu (revision 1), right after its dataset.
+      assert.deepEqual(mine.body.results.map((x) => x.resource.id).sort(), ['bdgt-priv', 'bldg-prmt', 'crsh-larg', 'tree-cnsu', 'tree-cnsu:1']);
+      // Without X-Socrata-Host an authenticated owner gets the anonymously viewable assets only (Discovery API docs).
+      const noHost = await call<CatalogBody>(emu.url, `/api/catalog/v1?for_user=pub1-usr1`, { headers: { authorization: PUBLISHER_AUTH } });
+      assert.deepEqual(noHost.body.results.map((x) => x.resource.id).sort(), ['bldg-prmt', 'crsh-larg', 'tree-cnsu']);
       const anon = await call<CatalogBody>(emu.url, '/api/catalog/v1?for_user=pub1-usr1');
       assert.ok(!anon.body.results.some((x) => x.resource.id === 'bdgt-priv'));
-      const other = await call<CatalogBody>(emu.url, '/api/catalog/v1?for_user=pub1-usr1', { headers: { authorization: OTHER_AUTH } });
-      assert.ok(!other.body.results.some((x) => x.resource.id === 'bdgt-priv'));
+      const other = await call<CatalogBody>(emu.url, '/api/catalog/v1?for_user=pub1-usr1', { headers: { authorization: OTHER_AUTH, 'x-socrata-host': emu.domain } });
+      assert.deepEqual(other.body.results.map((x) => x.resource.id).sort(), ['bldg-prmt', 'crsh-larg', 'tree-cnsu'], 'neither the private dataset nor the draft of another owner');
       const wrongDomain = await call<CatalogBody>(emu.url, '/api/catalog/v1?domains=data.example.gov');
       assert.equal(wrongDomain.body.resultSetSize, 0);
       const q = await call<CatalogBody>(emu.url, '/api/catalog/v1?q=tree');

@@ -58,9 +58,13 @@ describe('soda client: catalog', () => {
   it('pages through a user’s datasets', async () => {
     const pages = [];
     for await (const page of client().catalog({ forUser: SAMPLE.users.publisher.id, pageSize: 2 })) pages.push(page);
-    assert.deepEqual(pages.map((p) => [p.offset, p.results.length, p.total, p.capped]), [[0, 2, 4, false], [2, 2, 4, false]]);
+    assert.deepEqual(pages.map((p) => [p.offset, p.results.length, p.total, p.capped]), [[0, 2, 5, false], [2, 2, 5, false], [4, 1, 5, false]]);
     const ids = pages.flatMap((p) => p.results.map((r) => r.id)).sort();
-    assert.deepEqual(ids, ['bdgt-priv', 'bldg-prmt', 'crsh-larg', 'tree-cnsu']);
+    // The client sends X-Socrata-Host, so the owner's private dataset and the draft of tree-cnsu are listed.
+    assert.deepEqual(ids, ['bdgt-priv', 'bldg-prmt', 'crsh-larg', 'tree-cnsu', 'tree-cnsu:1']);
+    const draft = pages.flatMap((p) => p.results).find((r) => r.id === 'tree-cnsu:1');
+    assert.deepEqual(draft?.draftOf, { id: 'tree-cnsu', revision: 1 });
+    assert.equal(pages.flatMap((p) => p.results).find((r) => r.id === 'tree-cnsu')?.draftOf, undefined);
     const permits = pages.flatMap((p) => p.results).find((r) => r.id === 'bldg-prmt');
     assert.equal(permits?.name, 'Building Permits');
     assert.equal(permits?.owner?.id, 'pub1-usr1');
@@ -70,7 +74,7 @@ describe('soda client: catalog', () => {
   it('searches with q and hides private datasets from anonymous callers', async () => {
     const found = [];
     for await (const page of client().catalog({ q: 'tree' })) found.push(...page.results.map((r) => r.id));
-    assert.deepEqual(found, ['tree-cnsu']);
+    assert.deepEqual(found, ['tree-cnsu', 'tree-cnsu:1']);
     const anon = [];
     for await (const page of client({ type: 'none' }).catalog({ forUser: SAMPLE.users.publisher.id })) anon.push(...page.results.map((r) => r.id));
     assert.ok(!anon.includes('bdgt-priv') && anon.includes('bldg-prmt'), anon.join());

@@ -1,37 +1,42 @@
 /**
  * Dataset Management API (`/api/publishing/v1/**`) of the emulator: revisions, sources, single-shot and
  * chunked uploads, input/output schemas with evaluated transforms, row-id validation, schema errors
- * (JSON and CSV) and asynchronous apply jobs. Every answer is `{resource, links}`; errors use envelope A.
+ * (JSON and CSV) and asynchronous apply jobs. Resources answer `{resource, links}`; three answers are flat, as on
+ * the platform (socrata-py and the .NET client read them so): `initiate` (`{preferred_chunk_size,
+ * preferred_upload_parallelism}`), `validate_row_id` (`{valid}`) and apply when approval is needed
+ * (`{key: "approval_submitted", …}`). Errors use envelope A.
  *
  * Tests tune it per emulator instance with {@link configureDsmapi} (chunk size, delays) and
  * {@link failChunkOnce}; approval is the store's per-dataset `setApprovalRequired`.
+ *
+ * This file holds the per-emulator state and the HTTP routes; `operations.ts` does the work (checks, revisions,
+ * ingesting uploads, apply jobs), `shapes.ts` writes the answers, `model.ts` holds the data and transforms.
  */
 import { BadRequestError, BodyTooLargeError, type EmulatorContext } from '../context';
 import { EmulatorHttpError } from '../errors';
-import { applyChange, type MetadataChange, MetadataInvalid, parseChange } from '../metadata';
-import type { Dataset, EmulatorStore, User } from '../store';
-import { type StoredValue, toCsvText } from '../types';
+import type { EmulatorStore } from '../store';
+import { type DsmapiConfig, DsmapiState, nowIso, type OutputSchemaState, type SourceState } from './model';
 import {
-  type Cell,
-  type DsmapiConfig,
-  DsmapiState,
-  evaluate,
-  FUNCTION_OF_SOQL,
-  fieldNameOf,
-  guessType,
-  type InputSchemaState,
-  nowIso,
-  type OutputColumnState,
-  type OutputSchemaState,
-  parseExpr,
-  parseUpload,
-  type RevisionState,
-  type SourceState,
-  type TaskSetState,
-  type UserRef,
-} from './model';
+  addOutputSchema,
+  asObject,
+  checkMetadata,
+  Fail,
+  findOutputSchema,
+  ingest,
+  newRevision,
+  parseAction,
+  parseMetadata,
+  requireDataset,
+  requireOpen,
+  requireRevision,
+  requireSource,
+  requireUser,
+  startJob,
+  userRef,
+  validRowId,
+} from './operations';
+import { BASE, errorsCsv, inputSchemaBody, inputSchemaLinks, outputSchemaJson, revisionJson, sourceJson, taskSetJson } from './shapes';
 
-const BASE = '/api/publishing/v1';
 const states = new WeakMap<EmulatorStore, DsmapiState>();
 
 /** The DSMAPI state of an emulator (created on first use). */
@@ -60,500 +65,38 @@ export function stopDsmapi(store: EmulatorStore): void {
   states.get(store)?.stop();
 }
 
-class Fail extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly data: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
+/** An open revision of an existing dataset, as the catalog lists it to the dataset's owner. */
+export interface DraftRef {
+  fourfour: string;
+  revision_seq: number;
+  name: string | undefined;
+  created_at: string;
 }
 
-const userRef = (u: User): UserRef => ({ user_id: u.id, display_name: u.displayName, email: u.email });
-const FOURFOUR = /^[a-z0-9]{4}-[a-z0-9]{4}$/;
-
-function mayWrite(ds: Dataset, u: User): boolean {
-  return ds.owner === u.id || u.roleName === 'administrator';
-}
-
-function requireUser(ctx: EmulatorContext): User {
-  if (!ctx.user) throw new Fail(401, 'authentication_required', 'You must be logged in to use the Dataset Management API');
-  return ctx.user;
-}
-
-function requireDataset(ctx: EmulatorContext, fourfour: string, user: User): Dataset {
-  if (!FOURFOUR.test(fourfour)) throw new Fail(400, 'invalid_fourfour', `"${fourfour}" is not a 4x4 id`, { fourfour });
-  const ds = ctx.store.getDataset(fourfour);
-  if (!ds || (!ds.isPublic && !mayWrite(ds, user))) throw new Fail(404, 'not_found', `Dataset ${fourfour} was not found`, { fourfour });
-  if (!mayWrite(ds, user)) throw new Fail(403, 'permission_denied', `You do not have permission to change dataset ${fourfour}`, { fourfour });
-  return ds;
-}
-
-function requireRevision(ctx: EmulatorContext, st: DsmapiState, fourfour: string, seqText: string, user: User): RevisionState {
-  requireDataset(ctx, fourfour, user);
-  const rev = st.findRevision(fourfour, Number(seqText));
-  if (!/^\d+$/.test(seqText) || !rev) throw new Fail(404, 'not_found', `Revision ${seqText} of ${fourfour} was not found`, { fourfour, revision_seq: seqText });
-  return rev;
-}
-
-function requireOpen(rev: RevisionState): void {
-  if (rev.closed_at) throw new Fail(400, 'revision_closed', `Revision ${rev.revision_seq} of ${rev.fourfour} is closed`, { revision_seq: rev.revision_seq });
-}
-
-function requireSource(ctx: EmulatorContext, st: DsmapiState, idText: string, user: User): SourceState {
-  const src = /^\d+$/.test(idText) ? st.sources.get(Number(idText)) : undefined;
-  if (!src) throw new Fail(404, 'not_found', `Source ${idText} was not found`, { source_id: idText });
-  requireDataset(ctx, src.fourfour, user);
-  return src;
-}
-
-// ------------------------------------------------------------------------------------------ serialisation
-
-function revisionPath(r: RevisionState): string {
-  return `${BASE}/revision/${r.fourfour}/${r.revision_seq}`;
-}
-
-function revisionJson(r: RevisionState): unknown {
-  const p = revisionPath(r);
-  return {
-    resource: {
-      id: r.id,
-      fourfour: r.fourfour,
-      revision_seq: r.revision_seq,
-      action: r.action,
-      metadata: r.metadata,
-      output_schema_id: r.output_schema_id,
-      created_at: r.created_at,
-      created_by: r.created_by,
-      closed_at: r.closed_at,
-      task_sets: r.task_sets.map(taskSetBody),
-      ...(r.approval ? { approval: r.approval } : {}),
-    },
-    links: { show: p, update: p, discard: p, apply: `${p}/apply`, create_source: `${p}/source`, list_sources: `${p}/source` },
-  };
-}
-
-function taskSetBody(t: TaskSetState): unknown {
-  return { ...t, log: [...t.log].reverse() };
-}
-
-function taskSetJson(r: RevisionState, t: TaskSetState): unknown {
-  return { resource: taskSetBody(t), links: { show: `${revisionPath(r)}/apply/${t.id}`, revision: revisionPath(r) } };
-}
-
-function outputColumnBody(c: OutputColumnState): unknown {
-  const { dataType: _dataType, ...rest } = c;
-  return rest;
-}
-
-function outputSchemaBody(o: OutputSchemaState, now: number): unknown {
-  const done = now >= o.readyAt;
-  return {
-    id: o.id,
-    input_schema_id: o.input_schema_id,
-    output_columns: o.output_columns.map((c) => {
-      const body = outputColumnBody(c) as { transform: Record<string, unknown> };
-      if (!done) body.transform = { ...body.transform, completed_at: null, finished_at: null, error_count: null };
-      return body;
-    }),
-    sort_bys: [],
-    total_rows: done ? o.rows.length : null,
-    error_count: done ? o.error_count : null,
-    completed_at: done ? new Date(o.readyAt).toISOString() : null,
-    finished_at: done ? new Date(o.readyAt).toISOString() : null,
-    created_at: o.created_at,
-    created_by: o.created_by,
-  };
-}
-
-function inputSchemaBody(i: InputSchemaState, now: number): unknown {
-  const ready = now >= i.readyAt;
-  return {
-    id: i.id,
-    name: null,
-    total_rows: ready ? i.rows.length : null,
-    num_row_errors: ready ? i.num_row_errors : null,
-    input_columns: i.input_columns,
-    output_schemas: ready ? i.output_schemas.map((o) => outputSchemaBody(o, now)) : [],
-    created_at: i.created_at,
-  };
-}
-
-function sourceLinks(s: SourceState): unknown {
-  const p = `${BASE}/source/${s.id}`;
-  const is = `${p}/schema/{input_schema_id}`;
-  return {
-    show: p,
-    bytes: p,
-    update: p,
-    initiate: `${p}/initiate`,
-    chunk: `${p}/chunk/{seq_num}/{byte_offset}`,
-    commit: `${p}/chunk/{seq_num}/{byte_offset}/commit`,
-    add_to_revision: p,
-    input_schema_links: {
-      show: is,
-      transform: is,
-      latest_output: `${is}/output/latest`,
-      output_schema_links: {
-        show: `${is}/output/{output_schema_id}`,
-        rows: `${is}/rows/{output_schema_id}`,
-        schema_errors: `${is}/errors/{output_schema_id}`,
-        validate_row_id: `${is}/output/{output_schema_id}/validate_row_id/{transform_id}`,
-      },
-    },
-  };
-}
-
-function sourceJson(s: SourceState): unknown {
-  const now = Date.now();
-  return {
-    resource: {
-      id: s.id,
-      source_type: s.source_type,
-      parse_options: s.parse_options,
-      content_type: s.content_type,
-      filesize: s.filesize,
-      created_at: s.created_at,
-      finished_at: s.finished_at,
-      failed_at: s.failed_at,
-      failure_details: s.failure_details,
-      created_by: s.created_by,
-      schemas: s.schemas.map((i) => inputSchemaBody(i, now)),
-    },
-    links: sourceLinks(s),
-  };
-}
-
-function outputSchemaJson(s: SourceState, o: OutputSchemaState): unknown {
-  const p = `${BASE}/source/${s.id}/schema/${o.input_schema_id}`;
-  return {
-    resource: outputSchemaBody(o, Date.now()),
-    links: {
-      show: `${p}/output/${o.id}`,
-      rows: `${p}/rows/${o.id}`,
-      schema_errors: `${p}/errors/${o.id}`,
-      validate_row_id: `${p}/output/${o.id}/validate_row_id/{transform_id}`,
-    },
-  };
-}
-
-// ------------------------------------------------------------------------------------------ operations
-
-function asObject(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Fail(400, 'invalid_body', `${what} must be a JSON object`);
-  return v as Record<string, unknown>;
-}
-
-function parseAction(body: Record<string, unknown>, allowDelete: boolean): RevisionState['action'] {
-  const a = body.action === undefined ? { type: 'update' } : asObject(body.action, 'action');
-  const type = a.type ?? 'update';
-  if (type !== 'update' && type !== 'replace' && !(allowDelete && type === 'delete')) {
-    throw new Fail(400, 'invalid_action', `action.type must be update, replace${allowDelete ? ' or delete' : ''}; got ${JSON.stringify(type)}`, { field: 'action.type' });
-  }
-  const out: RevisionState['action'] = { type };
-  if (a.permission !== undefined) {
-    if (a.permission !== 'public' && a.permission !== 'private') throw new Fail(400, 'invalid_permission', 'action.permission must be public or private', { field: 'action.permission' });
-    out.permission = a.permission;
+/** Open revisions of existing datasets (not of datasets that only exist as a draft), oldest first. */
+export function openDrafts(store: EmulatorStore): DraftRef[] {
+  const out: DraftRef[] = [];
+  for (const list of dsmapiState(store).revisions.values()) {
+    for (const r of list) {
+      if (r.closed_at || r.creates) continue;
+      const name = typeof r.metadata?.name === 'string' && r.metadata.name.trim() !== '' ? r.metadata.name : undefined;
+      out.push({ fourfour: r.fourfour, revision_seq: r.revision_seq, name, created_at: r.created_at });
+    }
   }
   return out;
 }
 
-function parseMetadata(body: Record<string, unknown>): Record<string, unknown> | null {
-  if (body.metadata === undefined || body.metadata === null) return null;
-  const m = asObject(body.metadata, 'metadata');
-  for (const k of ['name', 'description', 'category'] as const) {
-    if (m[k] !== undefined && m[k] !== null && typeof m[k] !== 'string') throw new Fail(400, 'invalid_metadata', `metadata.${k} must be a string`, { field: `metadata.${k}` });
-  }
-  if (m.tags !== undefined && (!Array.isArray(m.tags) || m.tags.some((t) => typeof t !== 'string'))) {
-    throw new Fail(400, 'invalid_metadata', 'metadata.tags must be a list of strings', { field: 'metadata.tags' });
-  }
-  return m;
+/**
+ * The sample seed's draft: an open update revision of `tree-cnsu` owned by the publisher, listed in the catalog as
+ * `tree-cnsu:1`. Does nothing when the dataset or its owner is missing.
+ */
+export function seedDraft(store: EmulatorStore): void {
+  const ds = store.getDataset('tree-cnsu');
+  const owner = ds ? store.getUser(ds.owner) : undefined;
+  if (!ds || !owner || dsmapiState(store).revisionsOf(ds.id).length > 0) return;
+  newRevision(dsmapiState(store), ds.id, owner, { type: 'update' }, null, false);
 }
 
-/** Validates revision metadata against the dataset and the domain's lists (the same rules as PUT /api/views). */
-function checkMetadata(ds: Dataset, metadata: Record<string, unknown> | null): void {
-  if (!metadata) return;
-  try {
-    parseChange(metadata, ds, { allowColumns: false, prefix: 'metadata.' });
-  } catch (e) {
-    if (e instanceof MetadataInvalid) throw new Fail(400, 'invalid_metadata', e.message, { field: e.field, value: e.value ?? null });
-    throw e;
-  }
-}
-
-function newRevision(st: DsmapiState, fourfour: string, user: User, action: RevisionState['action'], metadata: Record<string, unknown> | null, creates: boolean): RevisionState {
-  const list = st.revisionsOf(fourfour);
-  const rev: RevisionState = {
-    id: st.newId(),
-    fourfour,
-    revision_seq: list.length === 0 ? 0 : Math.max(...list.map((r) => r.revision_seq)) + 1,
-    action,
-    metadata,
-    output_schema_id: null,
-    created_at: nowIso(),
-    created_by: userRef(user),
-    closed_at: null,
-    task_sets: [],
-    creates,
-    ownerId: user.id,
-  };
-  list.push(rev);
-  return rev;
-}
-
-/** Parses the uploaded bytes into an input schema and its first output schema (types guessed). */
-function ingest(st: DsmapiState, src: SourceState, bytes: Buffer, user: User): void {
-  src.filesize = bytes.length;
-  src.finished_at = nowIso();
-  const parsed = parseUpload(bytes, src.content_type, src.parse_options);
-  if ('error' in parsed) {
-    src.failed_at = nowIso();
-    src.failure_details = { message: parsed.error };
-    return;
-  }
-  const isid = st.newId();
-  const used = new Set<string>();
-  const now = Date.now();
-  const input: InputSchemaState = {
-    id: isid,
-    source_id: src.id,
-    input_columns: parsed.header.map((h, i) => ({
-      id: st.newId(),
-      field_name: fieldNameOf(h, used),
-      display_name: h.trim() || `Column ${i + 1}`,
-      position: i + 1,
-      soql_type: 'text',
-      guessed_soql_type: guessType(parsed.rows.map((r) => r[i] ?? '')),
-      input_schema_id: isid,
-    })),
-    rows: parsed.rows,
-    num_row_errors: parsed.rowErrors,
-    output_schemas: [],
-    created_at: nowIso(),
-    readyAt: now + st.config.parseDelayMs,
-  };
-  src.schemas.push(input);
-  const columns = input.input_columns.map((c) => ({
-    field_name: c.field_name,
-    display_name: c.display_name,
-    description: '',
-    position: c.position,
-    format: {},
-    is_primary_key: false,
-    initial_output_column_id: null,
-    transform: { transform_expr: `${FUNCTION_OF_SOQL[c.guessed_soql_type] ?? 'to_text'}(\`${c.field_name}\`)` },
-  }));
-  addOutputSchema(st, src, input, columns, user, input.readyAt);
-}
-
-function addOutputSchema(st: DsmapiState, src: SourceState, input: InputSchemaState, raw: unknown[], user: User, after: number): OutputSchemaState {
-  const seen = new Set<string>();
-  const columns: OutputColumnState[] = raw.map((value, i) => {
-    const c = asObject(value, `output_columns[${i}]`);
-    const field = c.field_name;
-    if (typeof field !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(field)) {
-      throw new Fail(400, 'invalid_field_name', `output_columns[${i}].field_name must be lower-case letters, digits and _`, { field: `output_columns[${i}].field_name` });
-    }
-    if (seen.has(field)) throw new Fail(400, 'duplicate_field_name', `field_name ${field} is used twice`, { field });
-    seen.add(field);
-    const t = asObject(c.transform, `output_columns[${i}].transform`);
-    const expr = t.transform_expr;
-    if (typeof expr !== 'string') throw new Fail(400, 'invalid_transform', `output_columns[${i}].transform.transform_expr must be a string`, { field });
-    const parsed = parseExpr(expr);
-    const inputCol = typeof parsed === 'string' ? undefined : input.input_columns.find((ic) => ic.field_name === parsed.column);
-    const failure = typeof parsed === 'string' ? parsed : inputCol ? null : `no input column \`${parsed.column}\``;
-    const initial = c.initial_output_column_id;
-    return {
-      id: st.newId(),
-      field_name: field,
-      display_name: typeof c.display_name === 'string' && c.display_name !== '' ? c.display_name : field,
-      description: typeof c.description === 'string' ? c.description : '',
-      position: typeof c.position === 'number' ? c.position : i + 1,
-      format: typeof c.format === 'object' && c.format !== null ? (c.format as Record<string, unknown>) : {},
-      is_primary_key: c.is_primary_key === true,
-      initial_output_column_id: typeof initial === 'number' ? initial : null,
-      transform: {
-        id: st.newId(),
-        transform_expr: expr,
-        output_soql_type: typeof parsed === 'string' ? 'text' : parsed.soql,
-        transform_input_columns: inputCol ? [{ input_column_id: inputCol.id }] : [],
-        error_count: 0,
-        failed_at: failure ? nowIso() : null,
-        failure_details: failure ? { message: failure, type: 'transform_error' } : null,
-        completed_at: failure ? null : nowIso(),
-        finished_at: failure ? null : nowIso(),
-      },
-      dataType: typeof parsed === 'string' ? 'text' : parsed.dataType,
-    };
-  });
-  if (columns.filter((c) => c.is_primary_key).length > 1) throw new Fail(400, 'multiple_primary_keys', 'only one column can be the primary key');
-  const ok = columns.filter((c) => !c.transform.failed_at);
-  const { rows, errorCount } = ok.length === columns.length ? evaluate(input, columns) : { rows: [], errorCount: 0 };
-  const out: OutputSchemaState = {
-    id: st.newId(),
-    input_schema_id: input.id,
-    output_columns: columns.sort((a, b) => a.position - b.position),
-    created_at: nowIso(),
-    readyAt: Math.max(after, Date.now()) + st.config.transformDelayMs,
-    rows,
-    error_count: errorCount,
-    created_by: userRef(user),
-  };
-  input.output_schemas.push(out);
-  const rev = st.findRevision(src.fourfour, src.revision_seq);
-  if (rev) rev.output_schema_id = out.id;
-  return out;
-}
-
-function findOutputSchema(st: DsmapiState, id: number): { src: SourceState; input: InputSchemaState; out: OutputSchemaState } | undefined {
-  for (const src of st.sources.values()) {
-    for (const input of src.schemas) {
-      const out = input.output_schemas.find((o) => o.id === id);
-      if (out) return { src, input, out };
-    }
-  }
-  return undefined;
-}
-
-/** Valid as row identifier: every cell converted, non-null and unique. */
-function validRowId(out: OutputSchemaState, transformId: number): boolean {
-  const idx = out.output_columns.findIndex((c) => c.transform.id === transformId);
-  if (idx < 0) return false;
-  const seen = new Set<string>();
-  for (const row of out.rows) {
-    const cell = row[idx];
-    if (!cell || !('ok' in cell) || cell.ok === null) return false;
-    const key = JSON.stringify(cell.ok);
-    if (seen.has(key)) return false;
-    seen.add(key);
-  }
-  return true;
-}
-
-function rowObjects(out: OutputSchemaState): Record<string, StoredValue>[] {
-  const rows: Record<string, StoredValue>[] = [];
-  for (const r of out.rows) {
-    if (r.some((c) => 'error' in c)) continue;
-    const obj: Record<string, StoredValue> = {};
-    r.forEach((c, i) => {
-      const col = out.output_columns[i];
-      if (col && 'ok' in c && c.ok !== null) obj[col.field_name] = c.ok;
-    });
-    rows.push(obj);
-  }
-  return rows;
-}
-
-/** Runs the revision against the store; all row changes land in one synchronous store call. */
-function execute(ctx: EmulatorContext, rev: RevisionState, out: OutputSchemaState | undefined): Record<string, unknown> {
-  const store = ctx.store;
-  const id = rev.fourfour;
-  const m = rev.metadata ?? {};
-  const patch: Parameters<EmulatorStore['updateDataset']>[1] = {};
-  // Validated again (the dataset may have changed since the revision was opened) before anything is applied. A new
-  // dataset's row identifier comes from its output schema, not from the metadata.
-  const target = store.getDataset(id);
-  let change: MetadataChange | undefined;
-  if (target && rev.metadata) {
-    try {
-      change = parseChange(m, target, { allowColumns: false, prefix: 'metadata.' });
-    } catch (e) {
-      if (e instanceof MetadataInvalid) throw new Error(`${e.field}: ${e.message}`);
-      throw e;
-    }
-    if (rev.creates) delete change.rowIdentifier;
-  }
-  if (rev.action.permission) patch.isPublic = rev.action.permission === 'public';
-  if (rev.creates) patch.publicationStage = 'published';
-  let result: Record<string, unknown> = { 'Rows Created': 0, 'Rows Updated': 0, 'Rows Deleted': 0, Errors: 0 };
-  if (out) {
-    const ds = store.getDataset(id);
-    if (!ds) throw new Error(`dataset ${id} no longer exists`);
-    const pk = out.output_columns.find((c) => c.is_primary_key)?.field_name;
-    if (rev.action.type === 'delete') {
-      if (!ds.rowIdentifier) throw new Error('a delete revision needs a dataset with a row identifier');
-      const col = out.output_columns.find((c) => c.field_name === ds.rowIdentifier) ?? out.output_columns[0];
-      const keys = rowObjects(out)
-        .map((r) => (col ? r[col.field_name] : undefined))
-        .filter((v): v is StoredValue => v !== undefined)
-        .map((v) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v)));
-      result = { ...store.deleteRows(id, keys, { source: 'dsmapi' }) };
-    } else {
-      for (const c of out.output_columns) {
-        if (!ds.columns.some((dc) => dc.fieldName === c.field_name)) {
-          store.addColumn(id, { name: c.display_name, fieldName: c.field_name, dataTypeName: c.dataType, description: c.description });
-        }
-      }
-      const rows = rowObjects(out);
-      if (rev.action.type === 'replace' || rev.creates) {
-        if (pk !== ds.rowIdentifier && rows.length === 0) store.setRowIdentifier(id, pk);
-        if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, undefined);
-        result = { ...store.replaceRows(id, rows, { source: 'dsmapi' }) };
-        if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, pk);
-      } else {
-        if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, pk);
-        result = { ...store.upsertRows(id, rows, { source: 'dsmapi' }) };
-      }
-      result.Errors = Number(result.Errors ?? 0) + out.error_count;
-    }
-  }
-  if (change && target) applyChange(store, target, change);
-  if (Object.keys(patch).length > 0) store.updateDataset(id, patch);
-  return result;
-}
-
-function startJob(ctx: EmulatorContext, st: DsmapiState, rev: RevisionState, out: OutputSchemaState | undefined, user: User): TaskSetState {
-  const now = nowIso();
-  const job: TaskSetState = {
-    id: st.newId(),
-    status: 'initializing',
-    log: [{ stage: 'started', time: now, details: null }],
-    created_at: now,
-    updated_at: now,
-    finished_at: null,
-    output_schema_id: out?.id ?? null,
-    created_by: userRef(user),
-  };
-  rev.task_sets.push(job);
-  rev.closed_at = now;
-  const step = st.config.applyStepMs;
-  const total = out ? out.rows.length : 0;
-  const stages: (() => void)[] = [
-    () => {
-      job.status = 'upserting';
-      job.log.push({ stage: 'upsert_progress', time: nowIso(), details: { rows_upserted: Math.floor(total / 2) } });
-    },
-    () => {
-      job.log.push({ stage: 'upsert_progress', time: nowIso(), details: { rows_upserted: total } });
-    },
-    () => {
-      try {
-        const counts = execute(ctx, rev, out);
-        job.status = 'successful';
-        job.log.push({ stage: 'upsert_complete', time: nowIso(), details: counts });
-      } catch (e) {
-        job.status = 'failure';
-        const message = e instanceof EmulatorHttpError || e instanceof Error ? e.message : String(e);
-        job.log.push({ stage: 'failure', time: nowIso(), details: { message } });
-      }
-      job.finished_at = nowIso();
-    },
-  ];
-  const run = (i: number): void => {
-    const t = setTimeout(() => {
-      st.timers.delete(t);
-      stages[i]?.();
-      job.updated_at = nowIso();
-      if (i + 1 < stages.length) run(i + 1);
-    }, step);
-    t.unref();
-    st.timers.add(t);
-  };
-  run(0);
-  return job;
-}
 
 // ------------------------------------------------------------------------------------------ routes
 
@@ -660,10 +203,8 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       if (ds?.approvalRequired) {
         rev.approval = 'submitted';
         rev.closed_at = nowIso();
-        return ctx.sendJson(200, {
-          resource: { key: 'approval_submitted', message: 'The revision was submitted for approval', fourfour: rev.fourfour, revision_seq: rev.revision_seq },
-          links: { revision: revisionPath(rev) },
-        });
+        // Flat, like initiate: socrata-py's Job sees `key == 'approval_submitted'` at the top level.
+        return ctx.sendJson(200, { key: 'approval_submitted', message: 'The revision was submitted for approval', fourfour: rev.fourfour, revision_seq: rev.revision_seq });
       }
       const job = startJob(ctx, st, rev, out, user);
       return ctx.sendJson(200, taskSetJson(rev, job));
@@ -721,10 +262,8 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       const body = asObject(await ctx.readJson(), 'the request body');
       src.content_type = typeof body.content_type === 'string' ? body.content_type : 'text/csv';
       src.chunks.clear();
-      return ctx.sendJson(200, {
-        resource: { preferred_chunk_size: st.config.preferredChunkSize, preferred_upload_parallelism: st.config.preferredParallelism },
-        links: sourceLinks(src),
-      });
+      // Flat: socrata-py reads init['preferred_chunk_size']; the .NET client's InitiateResponse has just these two keys.
+      return ctx.sendJson(200, { preferred_chunk_size: st.config.preferredChunkSize, preferred_upload_parallelism: st.config.preferredParallelism });
     }
     if (b === 'chunk' && c !== undefined && d !== undefined && m === 'POST') {
       const seq = Number(c);
@@ -757,7 +296,8 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       const input = src.schemas.find((i) => String(i.id) === c);
       if (!input) throw new Fail(404, 'not_found', `Input schema ${c} was not found`);
       if (d === undefined) {
-        if (m === 'GET') return ctx.sendJson(200, { resource: inputSchemaBody(input, Date.now()), links: sourceLinks(src) });
+        // Links of an input schema, as the .NET client's InputSchemaLinks reads them (`output_schema_links.validate_row_id`).
+        if (m === 'GET') return ctx.sendJson(200, { resource: inputSchemaBody(input, Date.now()), links: inputSchemaLinks(src, input.id) });
         if (m !== 'POST') throw new Fail(405, 'method_not_allowed', `${m} is not allowed here`);
         if (rev) requireOpen(rev);
         const body = asObject(await ctx.readJson(), 'the request body');
@@ -777,7 +317,8 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       if (d === 'output' && f === 'validate_row_id' && g !== undefined) {
         const out = pick(e);
         if (Date.now() < out.readyAt) throw new Fail(400, 'output_schema_not_ready', 'the output schema is still being computed');
-        return ctx.sendJson(200, { resource: { valid: validRowId(out, Number(g)) }, links: {} });
+        // Flat: socrata-py reads get(...)['valid']; the .NET client's ValidResult is `{valid}`.
+        return ctx.sendJson(200, { valid: validRowId(out, Number(g)) });
       }
       if ((d === 'rows' || d === 'errors') && e !== undefined) {
         const out = pick(e);
@@ -813,20 +354,6 @@ async function readChunk(ctx: EmulatorContext, limit: number): Promise<{ parts: 
   return { parts, length };
 }
 
-function csvCell(v: string): string {
-  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
-/** CSV export of rows with errors: the file's line number, each column's input text, then the messages. */
-function errorsCsv(out: OutputSchemaState, entries: { offset: number; row: Cell[] }[]): string {
-  const lines = [['line', ...out.output_columns.map((c) => c.field_name), 'errors'].map(csvCell).join(',')];
-  for (const { offset, row } of entries) {
-    const cells = row.map((cell) => ('error' in cell ? cell.error.input : (toCsvText(cell.ok) ?? '')));
-    const messages = row.flatMap((cell, i) => ('error' in cell ? [`${out.output_columns[i]?.field_name ?? i}: ${cell.error.message}`] : []));
-    lines.push([String(offset + 2), ...cells, messages.join('; ')].map(csvCell).join(','));
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 export async function handlePublishing(ctx: EmulatorContext): Promise<void> {
   const st = dsmapiState(ctx.store);

@@ -1,0 +1,377 @@
+/**
+ * What the emulator's DSMAPI does: checks of the caller and of request bodies, revisions, ingesting an upload into
+ * input and output schemas, row-id validation and apply jobs. HTTP lives in index.ts, answer shapes in shapes.ts.
+ */
+import type { EmulatorContext } from '../context';
+import { EmulatorHttpError } from '../errors';
+import { applyChange, type MetadataChange, MetadataInvalid, parseChange } from '../metadata';
+import type { Dataset, EmulatorStore, User } from '../store';
+import type { StoredValue } from '../types';
+import { type DsmapiState, evaluate, FUNCTION_OF_SOQL, fieldNameOf, guessType, type InputSchemaState, nowIso, type OutputColumnState, type OutputSchemaState, parseExpr, parseUpload, type RevisionState, type SourceState, type TaskSetState, type UserRef } from './model';
+
+export class Fail extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly data: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const userRef = (u: User): UserRef => ({ user_id: u.id, display_name: u.displayName, email: u.email });
+const FOURFOUR = /^[a-z0-9]{4}-[a-z0-9]{4}$/;
+
+export function mayWrite(ds: Dataset, u: User): boolean {
+  return ds.owner === u.id || u.roleName === 'administrator';
+}
+
+export function requireUser(ctx: EmulatorContext): User {
+  if (!ctx.user) throw new Fail(401, 'authentication_required', 'You must be logged in to use the Dataset Management API');
+  return ctx.user;
+}
+
+export function requireDataset(ctx: EmulatorContext, fourfour: string, user: User): Dataset {
+  if (!FOURFOUR.test(fourfour)) throw new Fail(400, 'invalid_fourfour', `"${fourfour}" is not a 4x4 id`, { fourfour });
+  const ds = ctx.store.getDataset(fourfour);
+  if (!ds || (!ds.isPublic && !mayWrite(ds, user))) throw new Fail(404, 'not_found', `Dataset ${fourfour} was not found`, { fourfour });
+  if (!mayWrite(ds, user)) throw new Fail(403, 'permission_denied', `You do not have permission to change dataset ${fourfour}`, { fourfour });
+  return ds;
+}
+
+export function requireRevision(ctx: EmulatorContext, st: DsmapiState, fourfour: string, seqText: string, user: User): RevisionState {
+  requireDataset(ctx, fourfour, user);
+  const rev = st.findRevision(fourfour, Number(seqText));
+  if (!/^\d+$/.test(seqText) || !rev) throw new Fail(404, 'not_found', `Revision ${seqText} of ${fourfour} was not found`, { fourfour, revision_seq: seqText });
+  return rev;
+}
+
+export function requireOpen(rev: RevisionState): void {
+  if (rev.closed_at) throw new Fail(400, 'revision_closed', `Revision ${rev.revision_seq} of ${rev.fourfour} is closed`, { revision_seq: rev.revision_seq });
+}
+
+export function requireSource(ctx: EmulatorContext, st: DsmapiState, idText: string, user: User): SourceState {
+  const src = /^\d+$/.test(idText) ? st.sources.get(Number(idText)) : undefined;
+  if (!src) throw new Fail(404, 'not_found', `Source ${idText} was not found`, { source_id: idText });
+  requireDataset(ctx, src.fourfour, user);
+  return src;
+}
+
+
+
+export function asObject(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Fail(400, 'invalid_body', `${what} must be a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+export function parseAction(body: Record<string, unknown>, allowDelete: boolean): RevisionState['action'] {
+  const a = body.action === undefined ? { type: 'update' } : asObject(body.action, 'action');
+  const type = a.type ?? 'update';
+  if (type !== 'update' && type !== 'replace' && !(allowDelete && type === 'delete')) {
+    throw new Fail(400, 'invalid_action', `action.type must be update, replace${allowDelete ? ' or delete' : ''}; got ${JSON.stringify(type)}`, { field: 'action.type' });
+  }
+  const out: RevisionState['action'] = { type };
+  // socrata-py sends `permission: null` from create_*_revision by default: the dataset keeps its permission.
+  if (a.permission !== undefined && a.permission !== null) {
+    if (a.permission !== 'public' && a.permission !== 'private') throw new Fail(400, 'invalid_permission', 'action.permission must be public or private', { field: 'action.permission' });
+    out.permission = a.permission;
+  }
+  return out;
+}
+
+export function parseMetadata(body: Record<string, unknown>): Record<string, unknown> | null {
+  if (body.metadata === undefined || body.metadata === null) return null;
+  const m = asObject(body.metadata, 'metadata');
+  for (const k of ['name', 'description', 'category'] as const) {
+    if (m[k] !== undefined && m[k] !== null && typeof m[k] !== 'string') throw new Fail(400, 'invalid_metadata', `metadata.${k} must be a string`, { field: `metadata.${k}` });
+  }
+  if (m.tags !== undefined && (!Array.isArray(m.tags) || m.tags.some((t) => typeof t !== 'string'))) {
+    throw new Fail(400, 'invalid_metadata', 'metadata.tags must be a list of strings', { field: 'metadata.tags' });
+  }
+  return m;
+}
+
+export function newRevision(st: DsmapiState, fourfour: string, user: User, action: RevisionState['action'], metadata: Record<string, unknown> | null, creates: boolean): RevisionState {
+  const list = st.revisionsOf(fourfour);
+  const rev: RevisionState = {
+    id: st.newId(),
+    fourfour,
+    // Revision 0 is the one that created a dataset; an existing dataset's first revision here is 1.
+    revision_seq: list.length === 0 ? (creates ? 0 : 1) : Math.max(...list.map((r) => r.revision_seq)) + 1,
+    action,
+    metadata,
+    output_schema_id: null,
+    created_at: nowIso(),
+    created_by: userRef(user),
+    closed_at: null,
+    task_sets: [],
+    creates,
+    ownerId: user.id,
+  };
+  list.push(rev);
+  return rev;
+}
+
+/** Parses the uploaded bytes into an input schema and its first output schema (types guessed). */
+export function ingest(st: DsmapiState, src: SourceState, bytes: Buffer, user: User): void {
+  src.filesize = bytes.length;
+  src.finished_at = nowIso();
+  const parsed = parseUpload(bytes, src.content_type, src.parse_options);
+  if ('error' in parsed) {
+    src.failed_at = nowIso();
+    src.failure_details = { message: parsed.error };
+    return;
+  }
+  const isid = st.newId();
+  const used = new Set<string>();
+  const now = Date.now();
+  const input: InputSchemaState = {
+    id: isid,
+    source_id: src.id,
+    input_columns: parsed.header.map((h, i) => ({
+      id: st.newId(),
+      field_name: fieldNameOf(h, used),
+      display_name: h.trim() || `Column ${i + 1}`,
+      position: i + 1,
+      soql_type: 'text',
+      guessed_soql_type: guessType(parsed.rows.map((r) => r[i] ?? '')),
+      input_schema_id: isid,
+    })),
+    rows: parsed.rows,
+    num_row_errors: parsed.rowErrors,
+    output_schemas: [],
+    created_at: nowIso(),
+    readyAt: now + st.config.parseDelayMs,
+  };
+  src.schemas.push(input);
+  const columns = input.input_columns.map((c) => ({
+    field_name: c.field_name,
+    display_name: c.display_name,
+    description: '',
+    position: c.position,
+    format: {},
+    is_primary_key: false,
+    initial_output_column_id: null,
+    transform: { transform_expr: `${FUNCTION_OF_SOQL[c.guessed_soql_type] ?? 'to_text'}(\`${c.field_name}\`)` },
+  }));
+  addOutputSchema(st, src, input, columns, user, input.readyAt);
+}
+
+export function addOutputSchema(st: DsmapiState, src: SourceState, input: InputSchemaState, raw: unknown[], user: User, after: number): OutputSchemaState {
+  const seen = new Set<string>();
+  const columns: OutputColumnState[] = raw.map((value, i) => {
+    const c = asObject(value, `output_columns[${i}]`);
+    const field = c.field_name;
+    if (typeof field !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(field)) {
+      throw new Fail(400, 'invalid_field_name', `output_columns[${i}].field_name must be lower-case letters, digits and _`, { field: `output_columns[${i}].field_name` });
+    }
+    if (seen.has(field)) throw new Fail(400, 'duplicate_field_name', `field_name ${field} is used twice`, { field });
+    seen.add(field);
+    const t = asObject(c.transform, `output_columns[${i}].transform`);
+    const expr = t.transform_expr;
+    if (typeof expr !== 'string') throw new Fail(400, 'invalid_transform', `output_columns[${i}].transform.transform_expr must be a string`, { field });
+    const parsed = parseExpr(expr);
+    const inputCol = typeof parsed === 'string' ? undefined : input.input_columns.find((ic) => ic.field_name === parsed.column);
+    const failure = typeof parsed === 'string' ? parsed : inputCol ? null : `no input column \`${parsed.column}\``;
+    const initial = c.initial_output_column_id;
+    return {
+      id: st.newId(),
+      field_name: field,
+      display_name: typeof c.display_name === 'string' && c.display_name !== '' ? c.display_name : field,
+      description: typeof c.description === 'string' ? c.description : '',
+      position: typeof c.position === 'number' ? c.position : i + 1,
+      format: typeof c.format === 'object' && c.format !== null ? (c.format as Record<string, unknown>) : {},
+      is_primary_key: c.is_primary_key === true,
+      initial_output_column_id: typeof initial === 'number' ? initial : null,
+      transform: {
+        id: st.newId(),
+        transform_expr: expr,
+        output_soql_type: typeof parsed === 'string' ? 'text' : parsed.soql,
+        transform_input_columns: inputCol ? [{ input_column_id: inputCol.id }] : [],
+        error_count: 0,
+        failed_at: failure ? nowIso() : null,
+        failure_details: failure ? { message: failure, type: 'transform_error' } : null,
+        completed_at: failure ? null : nowIso(),
+        finished_at: failure ? null : nowIso(),
+      },
+      dataType: typeof parsed === 'string' ? 'text' : parsed.dataType,
+    };
+  });
+  if (columns.filter((c) => c.is_primary_key).length > 1) throw new Fail(400, 'multiple_primary_keys', 'only one column can be the primary key');
+  const ok = columns.filter((c) => !c.transform.failed_at);
+  const { rows, errorCount } = ok.length === columns.length ? evaluate(input, columns) : { rows: [], errorCount: 0 };
+  const out: OutputSchemaState = {
+    id: st.newId(),
+    input_schema_id: input.id,
+    output_columns: columns.sort((a, b) => a.position - b.position),
+    created_at: nowIso(),
+    readyAt: Math.max(after, Date.now()) + st.config.transformDelayMs,
+    rows,
+    error_count: errorCount,
+    created_by: userRef(user),
+  };
+  input.output_schemas.push(out);
+  const rev = st.findRevision(src.fourfour, src.revision_seq);
+  if (rev) rev.output_schema_id = out.id;
+  return out;
+}
+
+export function findOutputSchema(st: DsmapiState, id: number): { src: SourceState; input: InputSchemaState; out: OutputSchemaState } | undefined {
+  for (const src of st.sources.values()) {
+    for (const input of src.schemas) {
+      const out = input.output_schemas.find((o) => o.id === id);
+      if (out) return { src, input, out };
+    }
+  }
+  return undefined;
+}
+
+/** Valid as row identifier: every cell converted, non-null and unique. */
+export function validRowId(out: OutputSchemaState, transformId: number): boolean {
+  const idx = out.output_columns.findIndex((c) => c.transform.id === transformId);
+  if (idx < 0) return false;
+  const seen = new Set<string>();
+  for (const row of out.rows) {
+    const cell = row[idx];
+    if (!cell || !('ok' in cell) || cell.ok === null) return false;
+    const key = JSON.stringify(cell.ok);
+    if (seen.has(key)) return false;
+    seen.add(key);
+  }
+  return true;
+}
+
+function rowObjects(out: OutputSchemaState): Record<string, StoredValue>[] {
+  const rows: Record<string, StoredValue>[] = [];
+  for (const r of out.rows) {
+    if (r.some((c) => 'error' in c)) continue;
+    const obj: Record<string, StoredValue> = {};
+    r.forEach((c, i) => {
+      const col = out.output_columns[i];
+      if (col && 'ok' in c && c.ok !== null) obj[col.field_name] = c.ok;
+    });
+    rows.push(obj);
+  }
+  return rows;
+}
+
+/** Runs the revision against the store; all row changes land in one synchronous store call. */
+function execute(ctx: EmulatorContext, rev: RevisionState, out: OutputSchemaState | undefined): Record<string, unknown> {
+  const store = ctx.store;
+  const id = rev.fourfour;
+  const m = rev.metadata ?? {};
+  const patch: Parameters<EmulatorStore['updateDataset']>[1] = {};
+  // Validated again (the dataset may have changed since the revision was opened) before anything is applied. A new
+  // dataset's row identifier comes from its output schema, not from the metadata.
+  const target = store.getDataset(id);
+  let change: MetadataChange | undefined;
+  if (target && rev.metadata) {
+    try {
+      change = parseChange(m, target, { allowColumns: false, prefix: 'metadata.' });
+    } catch (e) {
+      if (e instanceof MetadataInvalid) throw new Error(`${e.field}: ${e.message}`);
+      throw e;
+    }
+    if (rev.creates) delete change.rowIdentifier;
+  }
+  if (rev.action.permission) patch.isPublic = rev.action.permission === 'public';
+  if (rev.creates) patch.publicationStage = 'published';
+  let result: Record<string, unknown> = { 'Rows Created': 0, 'Rows Updated': 0, 'Rows Deleted': 0, Errors: 0 };
+  if (out) {
+    const ds = store.getDataset(id);
+    if (!ds) throw new Error(`dataset ${id} no longer exists`);
+    const pk = out.output_columns.find((c) => c.is_primary_key)?.field_name;
+    if (rev.action.type === 'delete') {
+      if (!ds.rowIdentifier) throw new Error('a delete revision needs a dataset with a row identifier');
+      const col = out.output_columns.find((c) => c.field_name === ds.rowIdentifier) ?? out.output_columns[0];
+      const keys = rowObjects(out)
+        .map((r) => (col ? r[col.field_name] : undefined))
+        .filter((v): v is StoredValue => v !== undefined)
+        .map((v) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v)));
+      result = { ...store.deleteRows(id, keys, { source: 'dsmapi' }) };
+    } else {
+      for (const c of out.output_columns) {
+        if (!ds.columns.some((dc) => dc.fieldName === c.field_name)) {
+          store.addColumn(id, { name: c.display_name, fieldName: c.field_name, dataTypeName: c.dataType, description: c.description });
+        }
+      }
+      const rows = rowObjects(out);
+      if (rev.action.type === 'replace' || rev.creates) {
+        if (pk !== ds.rowIdentifier && rows.length === 0) store.setRowIdentifier(id, pk);
+        if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, undefined);
+        result = { ...store.replaceRows(id, rows, { source: 'dsmapi' }) };
+        if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, pk);
+      } else {
+        if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, pk);
+        result = { ...store.upsertRows(id, rows, { source: 'dsmapi' }) };
+      }
+      result.Errors = Number(result.Errors ?? 0) + out.error_count;
+    }
+  }
+  if (change && target) applyChange(store, target, change);
+  if (Object.keys(patch).length > 0) store.updateDataset(id, patch);
+  return result;
+}
+
+export function startJob(ctx: EmulatorContext, st: DsmapiState, rev: RevisionState, out: OutputSchemaState | undefined, user: User): TaskSetState {
+  const now = nowIso();
+  const job: TaskSetState = {
+    id: st.newId(),
+    status: 'initializing',
+    log: [{ stage: 'started', time: now, details: null }],
+    created_at: now,
+    updated_at: now,
+    finished_at: null,
+    output_schema_id: out?.id ?? null,
+    created_by: userRef(user),
+  };
+  rev.task_sets.push(job);
+  rev.closed_at = now;
+  const step = st.config.applyStepMs;
+  const total = out ? out.rows.length : 0;
+  const stages: (() => void)[] = [
+    () => {
+      job.status = 'upserting';
+      job.log.push({ stage: 'upsert_progress', time: nowIso(), details: { rows_upserted: Math.floor(total / 2) } });
+    },
+    () => {
+      job.log.push({ stage: 'upsert_progress', time: nowIso(), details: { rows_upserted: total } });
+    },
+    () => {
+      try {
+        const counts = execute(ctx, rev, out);
+        job.status = 'successful';
+        job.log.push({ stage: 'upsert_complete', time: nowIso(), details: counts });
+      } catch (e) {
+        job.status = 'failure';
+        const message = e instanceof EmulatorHttpError || e instanceof Error ? e.message : String(e);
+        job.log.push({ stage: 'failure', time: nowIso(), details: { message } });
+      }
+      job.finished_at = nowIso();
+    },
+  ];
+  const run = (i: number): void => {
+    const t = setTimeout(() => {
+      st.timers.delete(t);
+      stages[i]?.();
+      job.updated_at = nowIso();
+      if (i + 1 < stages.length) run(i + 1);
+    }, step);
+    t.unref();
+    st.timers.add(t);
+  };
+  run(0);
+  return job;
+}
+
+/** Validates revision metadata against the dataset and the domain's lists (the same rules as PUT /api/views). */
+export function checkMetadata(ds: Dataset, metadata: Record<string, unknown> | null): void {
+  if (!metadata) return;
+  try {
+    parseChange(metadata, ds, { allowColumns: false, prefix: 'metadata.' });
+  } catch (e) {
+    if (e instanceof MetadataInvalid) throw new Fail(400, 'invalid_metadata', e.message, { field: e.field, value: e.value ?? null });
+    throw e;
+  }
+}
