@@ -3,10 +3,13 @@
 // process timed from outside by bench/peers/timed.py (wall clock; user + system CPU and peak RSS as the operating
 // system accounted them when the process was reaped): start-up included, for ours and for Python alike.
 //
-//   npx tsx bench/peers.bench.ts [--quick] [--runs=N] [--only=upsert,upsert-requests,create] [--rows=N]
+//   npx tsx bench/peers.bench.ts [--quick] [--runs=N] [--only=upsert,upsert-requests,delete,create] [--rows=N] [--create-rows=N]
 //
 // --quick: 100k rows (default 1M). --runs: pairs per comparison (default 5). The table gives medians, and the median
-// of the per-pair ratios (pairing keeps a ratio meaningful while the machine's speed drifts).
+// of the per-pair ratios (pairing keeps a ratio meaningful while the machine's speed drifts). The create comparison
+// uses --create-rows (default 100k): both clients then wait for the emulator to apply the revision, which is the
+// server's time, not theirs. Ours runs it with --skip-bad-rows: the emulator's to_number and to_floating_timestamp
+// refuse the file's grouped numbers (`1,234.56`) and US date-times, which our client types as number and date.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -20,6 +23,8 @@ const runs = process.argv.some((a) => a.startsWith('--runs=')) ? runsArg : 5;
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').filter(Boolean);
 const rowsArg = process.argv.find((a) => a.startsWith('--rows='));
 const rows = rowsArg ? Number(rowsArg.slice('--rows='.length)) : quick ? 100_000 : 1_000_000;
+const createRowsArg = process.argv.find((a) => a.startsWith('--create-rows='));
+const createRows = createRowsArg ? Number(createRowsArg.slice('--create-rows='.length)) : quick ? 10_000 : 100_000;
 const python = process.env.PYTHON ?? 'python3';
 const peers = join(__dirname, 'peers');
 
@@ -52,6 +57,8 @@ async function main(): Promise<void> {
   const file = join(dataDir, `csv-${rows}.csv`);
   await generate(file, rows);
   const sizeMB = statSync(file).size / 1e6;
+  const createFile = join(dataDir, `csv-${createRows}.csv`);
+  await generate(createFile, createRows);
   const dir = mkdtempSync(join(tmpdir(), 'peers-bench-'));
   buildSync({ entryPoints: { cli: join(__dirname, '..', 'src', 'cli.ts') }, bundle: true, platform: 'node', target: 'node20', outdir: dir, logLevel: 'warning' });
   const cli = join(dir, 'cli.js');
@@ -72,15 +79,21 @@ async function main(): Promise<void> {
       peer: [python, join(peers, 'upsert.py'), file, emu.domain, emu.id, '--requests'],
     },
     {
+      name: 'delete',
+      label: 'delete the listed rows via /resource vs the same Python script sending {id, ":deleted": true} rows',
+      ours: [process.execPath, cli, 'publish', file, '--domain', emu.domain, '--dataset', emu.id, '--mode', 'delete', '--journal-dir', journal],
+      peer: [python, join(peers, 'upsert.py'), file, emu.domain, emu.id, '--delete=id'],
+    },
+    {
       name: 'create',
       label: 'create through a revision vs Python in socrata-py steps (chunked upload, apply, poll)',
-      ours: [process.execPath, cli, 'publish', file, '--domain', emu.domain, '--new-name', 'Bench ours', '--mode', 'create', '--journal-dir', journal],
-      peer: [python, join(peers, 'create.py'), file, emu.domain, 'Bench peer'],
+      ours: [process.execPath, cli, 'publish', createFile, '--domain', emu.domain, '--new-name', 'Bench ours', '--mode', 'create', '--skip-bad-rows', '--journal-dir', journal],
+      peer: [python, join(peers, 'create.py'), createFile, emu.domain, 'Bench peer'],
     },
   ];
   const hasRequests = spawnSync(python, ['-c', 'import requests'], { stdio: 'ignore' }).status === 0;
   console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${spawnSync(python, ['--version'], { encoding: 'utf8' }).stdout.trim()}, ${new Date().toISOString().slice(0, 16)}Z`);
-  console.log(`file: ${rows} rows, ${fmt(sizeMB, 0)} MB; ${runs} pairs per comparison, A (ours) B (peer) A B ...\n`);
+  console.log(`file: ${rows} rows, ${fmt(sizeMB, 0)} MB (create: ${createRows} rows); ${runs} pairs per comparison, A (ours) B (peer) A B ...\n`);
   console.log('| comparison | load before | load after | ours wall (s) | peer wall (s) | wall ratio | ours CPU (s) | peer CPU (s) | CPU ratio | ours peak (MB) | peer peak (MB) |');
   console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   try {

@@ -3,9 +3,10 @@
 csv.DictReader, batches of 10,000 row dicts, json.dumps, one POST per batch to /resource/<4x4>.json over one
 keep-alive connection with HTTP Basic authentication. The cells are sent as the text the CSV holds.
 
-usage: upsert.py <csv> <host:port> <4x4> [--requests] [--https]
+usage: upsert.py <csv> <host:port> <4x4> [--requests] [--https] [--delete=<id column>]
   The user and password come from SOCRATA_USERNAME / SOCRATA_PASSWORD (default: the emulator's publisher).
   --requests: send with a requests.Session (what sodapy uses) instead of the standard library's http.client.
+  --delete=<id column>: delete the listed rows instead: each row is sent as {<id column>: <id>, ":deleted": true}.
 Prints one JSON line: {"rows": ..., "created": ..., "updated": ..., "requests": ...}.
 """
 import base64
@@ -24,10 +25,11 @@ def main(argv):
         sys.exit(__doc__)
     path, host, fourfour = args
     https = '--https' in argv
+    delete = next((a[len('--delete='):] for a in argv if a.startswith('--delete=')), None)
     user = os.environ.get('SOCRATA_USERNAME', 'publisher@example.org')
     password = os.environ.get('SOCRATA_PASSWORD', 'publish-me')
     resource = f'/resource/{fourfour}.json'
-    totals = {'rows': 0, 'created': 0, 'updated': 0, 'requests': 0}
+    totals = {'rows': 0, 'created': 0, 'updated': 0, 'deleted': 0, 'requests': 0}
 
     if '--requests' in argv:
         import requests  # only when asked: not part of the standard library
@@ -58,12 +60,13 @@ def main(argv):
         answer = post(json.dumps(batch))
         totals['created'] += answer.get('Rows Created', 0)
         totals['updated'] += answer.get('Rows Updated', 0)
+        totals['deleted'] += answer.get('Rows Deleted', 0)
         totals['requests'] += 1
 
     with open(path, newline='', encoding='utf-8') as f:
         batch = []
         for row in csv.DictReader(f):
-            batch.append(row)
+            batch.append({delete: row[delete], ':deleted': True} if delete else row)
             if len(batch) == BATCH:
                 send(batch)
                 totals['rows'] += len(batch)
