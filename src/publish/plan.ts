@@ -31,9 +31,11 @@ export interface PlanOptions {
   /**
    * One-pass publish (/resource route with a full scan): the scan also writes the request bodies of the good rows
    * to a temporary spool file (`plan.spool`), which `executePublish` sends without reading the CSV again, then
-   * deletes. Whoever plans with this and does not execute must call `disposePlan(plan)`.
+   * deletes. Whoever plans with this and does not execute must call `disposePlan(plan)`. `maxBytes` bounds the
+   * spool (default: half the temp folder's free space); past it the spool is given up and the execution reads the
+   * file again.
    */
-  spool?: boolean;
+  spool?: boolean | { maxBytes: number };
 }
 
 /** Deletes what a plan holds on disk (its spool). Safe to call more than once. */
@@ -380,11 +382,11 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
     let updated = 0;
     let unchanged = 0;
     const skipBad = req.skipBadRows ?? false;
-    let spool = route === 'resource' && options.spool ? await SpoolWriter.create() : undefined;
+    let spool = route === 'resource' && options.spool ? await SpoolWriter.create(typeof options.spool === 'object' ? options.spool.maxBytes : undefined) : undefined;
     const batchSize = req.batchSize ?? DEFAULT_BATCH_SIZE;
     const batchBytes = req.batchBytes ?? DEFAULT_BATCH_BYTES;
     const reader = await openCsv(req.file, { signal: options.signal }).catch(unreadable);
-    const builder = spool ? new BatchBuilder(batchSize, batchBytes, reader.format.lineBreak, new BufferPool(batchBytes + 64 * 1024, 1)) : undefined;
+    let builder = spool ? new BatchBuilder(batchSize, batchBytes, reader.format.lineBreak, new BufferPool(batchBytes + 64 * 1024, 1)) : undefined;
     const spoolBatch = async (b: Batch): Promise<void> => {
       await spool?.batch(b);
       builder?.pool.release(b);
@@ -405,6 +407,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
               else {
                 await spool.abandon();
                 spool = undefined;
+                builder = undefined;
               }
             }
             continue;
@@ -430,7 +433,10 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
           }
         }
         options.onScan?.(total, reader.bytesRead, reader.format.fileSize);
-        if (spool && !spool.active) spool = undefined;
+        if (spool && !spool.active) {
+          spool = undefined;
+          builder = undefined;
+        }
       }
       if (builder && spool) {
         const last = builder.finish(st.size);

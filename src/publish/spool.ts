@@ -130,12 +130,12 @@ export class SpoolWriter {
   ) {}
 
   /** A new spool file in the OS temp folder, or undefined when it cannot be made (the publish then reads twice). */
-  static async create(): Promise<SpoolWriter | undefined> {
+  static async create(maxBytes = Infinity): Promise<SpoolWriter | undefined> {
     const dir = tmpdir();
     const path = join(dir, `socrata-publish-${process.pid}-${randomBytes(6).toString('hex')}.spool`);
     try {
       const fs = await statfs(dir);
-      const limit = Math.floor((fs.bavail * fs.bsize) / 2);
+      const limit = Math.min(maxBytes, Math.floor((fs.bavail * fs.bsize) / 2));
       const fh = await open(path, 'wx', 0o600);
       track(path);
       return new SpoolWriter(fh, path, limit);

@@ -121,6 +121,21 @@ describe('publish: one pass (spooled batches)', () => {
     });
   });
 
+  it('a spool that outgrows its bound is given up, and the execution reads the file instead', async () => {
+    await withEmulator(async (_emu, client) => {
+      const rows = Array.from({ length: 50 }, (_, i) => `BIG-${String(i).padStart(4, '0')},Parks,${i}`);
+      const csv = file('bound.csv', budget(rows));
+      const plan = await planPublish(client, { file: csv, dataset: 'bdgt-priv', mode: 'upsert', batchSize: 10 }, { spool: { maxBytes: 1500 } });
+      assert.equal(plan.spool, undefined);
+      assert.equal(plan.counts.toCreate, 50);
+      const result = await executePublish(client, plan);
+      assert.equal(result.status, 'success', result.message);
+      assert.equal(result.created, 50);
+      const stored = await rowsById(client, 'bdgt-priv');
+      assert.equal(Number(stored.get('BIG-0049')?.amount), 49);
+    });
+  });
+
   it('disposePlan deletes an unsent spool; a dry run leaves none', async () => {
     await withEmulator(async (_emu, client) => {
       const csv = file('dispose.csv', budget(['DSP-0001,Parks,1']));
