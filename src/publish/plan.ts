@@ -442,7 +442,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
         const last = builder.finish(st.size);
         if (last) await spoolBatch(last);
       }
-      planSpool = spool ? await spool.finish({ size: st.size, mtimeMs: st.mtimeMs }) : undefined;
+      planSpool = spool ? spool.finish({ size: st.size, mtimeMs: st.mtimeMs }) : undefined;
       spool = undefined;
     } catch (e) {
       unreadable(e);

@@ -8,12 +8,14 @@
 //   batch:   u32 tag = 1, u32 rows, u32 body bytes, u32 0, f64 first line, f64 last line, f64 CSV bytes read,
 //            rows × f64 line numbers, the body (`[…]`, UTF-8 JSON).
 //   bad row: u32 tag = 2, u32 bytes, then that many bytes of JSON `{"line":…,"fields":[…],"message":"…"}`.
-// The file lives in the OS temp folder (mode 0600: it holds the data) and is deleted by `dispose()`, or at the latest
-// when the process exits. When the free space of the temp folder would fall under half of what it was, spooling is
+// The file lives in the OS temp folder (mode 0600: it holds the data). Where the system allows it (not Windows) its
+// name is removed right after it is created: it is written and read through the one open handle, and the system frees
+// it when the handle closes — by `dispose()`, or whenever the process ends, even killed. Otherwise it is deleted by
+// `dispose()`, or at the latest when the process exits. When the free space of the temp folder would fall under half of what it was, spooling is
 // abandoned (the file deleted) and the executor reads the CSV again instead.
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { open, rm, statfs, type FileHandle } from 'node:fs/promises';
+import { open, rm, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch, BufferPool } from './batches';
@@ -52,7 +54,10 @@ export type SpoolRecord = { kind: 'batch'; batch: Batch } | { kind: 'bad'; row: 
 export class Spool {
   private disposed = false;
   constructor(
+    private readonly fh: FileHandle,
+    /** Where the file was made (already unlinked where the system allows it). */
     readonly path: string,
+    private readonly named: boolean,
     /** The CSV as it was when spooled: the spool is used only while the file is unchanged. */
     readonly source: { size: number; mtimeMs: number },
     readonly bytes: number,
@@ -60,8 +65,8 @@ export class Spool {
 
   /** The records in file order. Batch bodies go into buffers of `pool` (or their own when larger). */
   async *records(pool: BufferPool): AsyncGenerator<SpoolRecord> {
-    const fh = await open(this.path, 'r');
-    try {
+    const fh = this.fh;
+    {
       const head = Buffer.alloc(HEADER);
       let pos = 0;
       for (;;) {
@@ -92,16 +97,17 @@ export class Spool {
         };
         yield { kind: 'batch', batch };
       }
-    } finally {
-      await fh.close();
     }
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    live.delete(this.path);
-    await rm(this.path, { force: true });
+    await this.fh.close().catch(() => undefined);
+    if (this.named) {
+      live.delete(this.path);
+      await rm(this.path, { force: true });
+    }
   }
 
   /** Not part of a plan's JSON form. */
@@ -126,6 +132,7 @@ export class SpoolWriter {
   private constructor(
     private readonly fh: FileHandle,
     readonly path: string,
+    private readonly named: boolean,
     private readonly limit: number,
   ) {}
 
@@ -136,9 +143,15 @@ export class SpoolWriter {
     try {
       const fs = await statfs(dir);
       const limit = Math.min(maxBytes, Math.floor((fs.bavail * fs.bsize) / 2));
-      const fh = await open(path, 'wx', 0o600);
-      track(path);
-      return new SpoolWriter(fh, path, limit);
+      const fh = await open(path, 'wx+', 0o600);
+      let named = true;
+      try {
+        await unlink(path);
+        named = false;
+      } catch {
+        track(path);
+      }
+      return new SpoolWriter(fh, path, named, limit);
     } catch {
       return undefined;
     }
@@ -191,19 +204,15 @@ export class SpoolWriter {
     if (this.abandoned) return;
     this.abandoned = true;
     await this.fh.close().catch(() => undefined);
-    live.delete(this.path);
-    await rm(this.path, { force: true }).catch(() => undefined);
+    if (this.named) {
+      live.delete(this.path);
+      await rm(this.path, { force: true }).catch(() => undefined);
+    }
   }
 
-  /** Closes the file: the finished spool, or undefined when it was abandoned. */
-  async finish(source: { size: number; mtimeMs: number }): Promise<Spool | undefined> {
+  /** The finished spool (the same open file, now read), or undefined when it was abandoned. */
+  finish(source: { size: number; mtimeMs: number }): Spool | undefined {
     if (this.abandoned) return undefined;
-    try {
-      await this.fh.close();
-    } catch {
-      await this.abandon();
-      return undefined;
-    }
-    return new Spool(this.path, source, this.written);
+    return new Spool(this.fh, this.path, this.named, source, this.written);
   }
 }
