@@ -3,7 +3,7 @@
 // process timed from outside by bench/peers/timed.py (wall clock; user + system CPU and peak RSS as the operating
 // system accounted them when the process was reaped): start-up included, for ours and for Python alike.
 //
-//   npx tsx bench/peers.bench.ts [--quick] [--runs=N] [--only=upsert,upsert-requests,delete,create] [--rows=N] [--create-rows=N]
+//   npm run bench -- peers [--quick …], or npx tsx bench/peers.bench.ts [--quick] [--runs=N] [--only=upsert,upsert-requests,delete,create] [--rows=N] [--create-rows=N]
 //
 // --quick: 100k rows (default 1M). --runs: pairs per comparison (default 5). The table gives medians, and the median
 // of the per-pair ratios (pairing keeps a ratio meaningful while the machine's speed drifts). The create comparison
@@ -55,6 +55,10 @@ async function startEmu(): Promise<{ domain: string; id: string; stop: () => voi
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 
 async function main(): Promise<void> {
+  if (spawnSync(python, ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.log(`peers: skipped, ${python} was not found (set PYTHON to a Python 3 interpreter)`);
+    return;
+  }
   const file = join(dataDir, `csv-${rows}.csv`);
   await generate(file, rows);
   const sizeMB = statSync(file).size / 1e6;
