@@ -4,8 +4,8 @@
 //   convert.ts  createConverter (the rules);            check.ts  createChecker (validation, allocation-free);
 //   json.ts     JSON text straight from the cell (the publish encoder); infer.ts  type inference.
 export { columnTypeOf, type ColumnConverter, type ColumnType, type ConvertOptions, type ConvertResult, type JsonValue } from './catalog';
-export { formatFixed, formatFloating, isEmail, parseBoolean, parseDate, parseIsoDate, parseNumber, parsePoint, parseSlashDate, parseUrl, type DateParts } from './parse';
+export { parseDate, parseNumber, parsePoint, parseUrl } from './parse';
 export { createConverter } from './convert';
 export { CHECK_INVALID, CHECK_NULL, CHECK_VALUE, createChecker, type CheckResult } from './check';
-export { jsonFastPath, jsonText, NEEDS_ESCAPE, type JsonFastPath } from './json';
+export { jsonFastPath, jsonText, type JsonFastPath } from './json';
 export { inferColumns, TypeInferrer, type InferredColumn } from './infer';

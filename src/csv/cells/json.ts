@@ -11,7 +11,7 @@ export type JsonFastPath = (raw: string) => string | undefined;
 
 /** Characters JSON.stringify would escape (plus every surrogate, so lone ones are escaped by the slow path). */
 // eslint-disable-next-line no-control-regex -- the control characters are exactly what must be found
-export const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 function quote(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
