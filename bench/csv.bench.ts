@@ -1,7 +1,7 @@
 // CSV benchmark: csv-parse alone vs our reader vs full validation, and the head preview.
 // Default: a 1M-row, 10-column file (~130 MB). `--quick`: 100k rows. `--full`: also a ~1.3 GB file (10M rows).
 // `--runs=N` (default 3): each task runs N times, the table shows the median wall and CPU time and the largest RSS.
-// Files are generated once under bench/data (git-ignored) and reused. Each measurement runs in its own process, on
+// Files are generated once in the OS temp folder (bench/lib.ts) and reused. Each measurement runs in its own process, on
 // the child script bundled to plain JavaScript with esbuild first, so that neither the TypeScript loader's time nor
 // its memory (about 80 MB of RSS) is counted against the code under test.
 import { execFileSync } from 'node:child_process';

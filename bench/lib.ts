@@ -2,10 +2,11 @@
 // (the CSV and publish benchmarks measure the same files).
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const dataDir = join(__dirname, 'data');
+/** Generated files live in the OS temp folder, never in the repository (override with BENCH_DATA_DIR). */
+export const dataDir = process.env.BENCH_DATA_DIR ?? join(tmpdir(), 'socrata-publisher-bench');
 
 /** `--quick` (100k rows), `--full` (also the ~1.3 GB file), `--runs=N` (default 3). */
 export function benchArgs(argv: readonly string[] = process.argv): { quick: boolean; full: boolean; runs: number } {

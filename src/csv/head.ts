@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { createDecoder, InvalidBytesError } from './decode';
 import { checkHeader, normaliseFieldName, type HeaderProblem } from './fieldnames';
 import { DEFAULT_MAX_FIELD_SIZE, detectFormat, encodingError, createRecordParser, type CsvFormat, type CsvReadOptions, type CsvRecord } from './reader';
-import { inferColumns, type ConvertOptions, type InferredColumn } from './types';
+import { inferColumns, type ConvertOptions, type InferredColumn } from './cells';
 
 export interface HeadOptions extends CsvReadOptions, ConvertOptions {
   /** Data rows to return (default 200). */

@@ -78,6 +78,37 @@ export class IdHashLog {
     }
   }
 
+  /**
+   * Hashes added more than once: how many additions repeated an earlier hash (`extra`), and those hashes, sorted and
+   * distinct (`suspects`). Sorts the log in place; call once, at the end (instead of `suspects()`).
+   */
+  repeats(): { extra: number; suspects: Float64Array } {
+    const runs = [...this.chunks, this.current.subarray(0, this.fill)].filter((r) => r.length > 0);
+    for (const r of runs) r.sort();
+    const out: number[] = [];
+    let extra = 0;
+    const heads = runs.map(() => 0);
+    let prev = -1;
+    for (;;) {
+      let best = -1;
+      let min = Infinity;
+      for (let k = 0; k < runs.length; k++) {
+        const at = heads[k];
+        if (at < runs[k].length && runs[k][at] < min) {
+          min = runs[k][at];
+          best = k;
+        }
+      }
+      if (best < 0) break;
+      heads[best]++;
+      if (min === prev) {
+        extra++;
+        if (out[out.length - 1] !== min) out.push(min);
+      } else prev = min;
+    }
+    return { extra, suspects: Float64Array.from(out) };
+  }
+
   /** Sorted distinct hashes that were added more than once. Sorts the log in place; call once, at the end. */
   suspects(): Float64Array {
     const runs = [...this.chunks, this.current.subarray(0, this.fill)].filter((r) => r.length > 0);

@@ -25,10 +25,10 @@ export { detectBom, firstInvalidUtf8 } from './decode';
 export { DEFAULT_MAX_FIELD_SIZE, detectFormat, openCsv, CsvReader, type CsvFormat, type CsvReadOptions, type CsvRecord } from './reader';
 export { readHead, type CsvHead, type HeadOptions, type RaggedRow } from './head';
 export {
-  CHECK_INVALID, CHECK_NULL, CHECK_VALUE, columnTypeOf, createChecker, createConverter, inferColumns, parseDate, parseNumber, parsePoint, parseUrl,
-  TypeInferrer,
-  type CheckResult, type ColumnConverter, type ColumnType, type ConvertOptions, type ConvertResult, type InferredColumn, type JsonValue,
-} from './types';
+  CHECK_INVALID, CHECK_NULL, CHECK_VALUE, columnTypeOf, createChecker, createConverter, inferColumns, jsonFastPath, jsonText, parseDate, parseNumber,
+  parsePoint, parseUrl, TypeInferrer,
+  type CheckResult, type ColumnConverter, type ColumnType, type ConvertOptions, type ConvertResult, type InferredColumn, type JsonFastPath, type JsonValue,
+} from './cells';
 export { checkHeader, editDistance, matchHeaders, normaliseFieldName, type DatasetColumnRef, type HeaderMatch, type HeaderProblem } from './fieldnames';
 export {
   schemaFromView, validateFile,

@@ -6,7 +6,7 @@ import { location, truncate } from './errors';
 import type { RaggedRow } from './head';
 import { hashId, IdHashLog } from './idtable';
 import type { CsvRecord } from './reader';
-import { CHECK_INVALID, CHECK_NULL, createChecker, createConverter, TypeInferrer, type ColumnConverter, type ColumnType } from './types';
+import { CHECK_INVALID, CHECK_NULL, createChecker, createConverter, TypeInferrer, type ColumnConverter, type ColumnType } from './cells';
 
 export interface CellProblem {
   /** 1-based physical line of the record. */

@@ -23,7 +23,7 @@ import { checkHeader, matchHeaders, type HeaderProblem } from './fieldnames';
 import { readHead, type RaggedRow } from './head';
 import { hashId, IdHashLog, sortedHas } from './idtable';
 import { openCsv, openCsvUpTo, type CsvFormat, type CsvReadOptions, type CsvReader } from './reader';
-import { columnTypeOf, TypeInferrer, type ColumnType, type ConvertOptions } from './types';
+import { columnTypeOf, TypeInferrer, type ColumnType, type ConvertOptions } from './cells';
 import { cellProblem, mergeParts, PartValidator, type InferenceMode, type PartConfig, type PartResult, type ProblemSummary } from './validate-part';
 import { findSplit, validatePartInWorker } from './worker';
 

@@ -17,11 +17,14 @@ import { openCsv, type ColumnType as CsvColumnType, normaliseFieldName } from '.
 import { isSodaError, normaliseUpsertResult, type SodaClient, SodaError } from '../soda';
 import { type ColumnPlan, type ColumnType as RevisionColumnType, RevisionError, type RevisionProgress, RevisionRunner, RevisionsClient, transportFromHttp } from '../soda/revisions';
 import { applyPatch, MetadataClient, patchBody } from '../soda/metadata';
+import { statSync } from 'node:fs';
+import { type Batch, BatchBuilder, BufferPool } from './batches';
 import { RowEncoder } from './encode';
 import { ErrorRowsWriter } from './errorRows';
 import { isPublishError, PublishError } from './errors';
 import { addRange, formatRanges, inRanges, Journal, removeRange } from './journal';
-import { planPublish, rowHash } from './plan';
+import { disposePlan, planPublish, rowHash } from './plan';
+import type { Spool } from './spool';
 import type { LineRange, PublishPlan, PublishProgress, PublishRequest, PublishResult, PublishStage, RowError } from './types';
 
 export interface ExecuteOptions {
@@ -214,29 +217,17 @@ async function executeRevision(client: SodaClient, plan: PublishPlan, options: E
   return result;
 }
 
-interface Batch {
-  /** The request body being built: `[row,row,…]` as UTF-8 bytes (from a small pool of reused buffers). */
-  buf: Buffer;
-  len: number;
-  count: number;
-  /** CSV line of each row in the body, for per-row errors the server reports by position. */
-  lines: number[];
-  first: number;
-  last: number;
-  bytesMark: number;
-  pooled: boolean;
-  /** Rows not yet written to `buf` (with their separating commas): written in pieces of ~16k characters. */
-  text: string;
-  /** Upper bound of `text`'s UTF-8 bytes (3 per UTF-16 unit). */
-  textMax: number;
-}
-
-/** Writes the batch's pending row text into its buffer. */
-function flushText(b: Batch): void {
-  if (b.text.length === 0) return;
-  b.len += b.buf.write(b.text, b.len);
-  b.text = '';
-  b.textMax = 0;
+/** The plan's spool, when it can stand for the file: unchanged since the plan, and no earlier run to resume. */
+function usableSpool(plan: PublishPlan, skip: LineRange[]): Spool | undefined {
+  const spool = plan.spool;
+  if (spool === undefined || skip.length > 0) return undefined;
+  try {
+    const st = statSync(plan.file.path);
+    if (st.size !== spool.source.size || st.mtimeMs !== spool.source.mtimeMs) return undefined;
+  } catch {
+    return undefined;
+  }
+  return spool;
 }
 
 async function executeResource(client: SodaClient, plan: PublishPlan, options: ExecuteOptions, started: number): Promise<PublishResult> {
@@ -349,104 +340,89 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
     return true;
   };
 
-  // Request bodies are built straight into reused buffers: row texts are joined into pieces of ~16k characters,
-  // each written once (one native write per piece rather than per row), no array of row strings, no string → bytes
-  // copy when sending. Byte limits stay exact: the pending text is written out before its upper bound could cross one.
-  const capacity = plan.batchBytes + 64 * 1024;
-  const pool: Buffer[] = [];
-  const release = (b: Batch): void => {
-    if (b.pooled && pool.length <= plan.concurrency) pool.push(b.buf);
-  };
-  const newBatch = (): Batch => {
-    const buf = pool.pop() ?? Buffer.allocUnsafe(capacity);
-    buf[0] = 0x5b; // [
-    return { buf, len: 1, count: 0, lines: [], first: 0, last: 0, bytesMark: 0, pooled: true, text: '', textMax: 0 };
-  };
-  let lastFields: string[] = [];
-  const close = (b: Batch, mark: number): Batch => {
-    flushText(b);
-    b.buf[b.len++] = 0x5d; // ]
-    b.bytesMark = mark;
-    // A quoted field may span lines: the range ends at the last physical line of the batch's last record.
-    for (const f of lastFields) for (let at = f.indexOf(lineBreak); at !== -1; at = f.indexOf(lineBreak, at + 1)) b.last++;
-    return b;
-  };
-  let batch = newBatch();
+  const pool = new BufferPool(plan.batchBytes + 64 * 1024, plan.concurrency);
+  const release = (b: Batch): void => pool.release(b);
   let skippedRows = 0;
   let unchangedRows = 0;
   const remoteHashes = plan.mode === 'sync' ? plan.remoteHashes : undefined;
-  const reader = await openCsv(plan.file.path, { batchSize: 2000 });
-  const lineBreak = reader.format.lineBreak;
-  try {
-    outer: for await (const records of reader.batches()) {
-      if (signal?.aborted) {
-        cancelled = true;
-        break;
+  const badRow = async (line: number, fields: readonly string[], message: string): Promise<void> => {
+    totals.errors++;
+    meter.rowsDone++;
+    await writer.write(fields, message);
+    if (rowErrors.length < MAX_ROW_ERRORS) rowErrors.push({ line, message });
+  };
+  const spool = usableSpool(plan, skip);
+  if (spool !== undefined) {
+    // One pass: the plan's scan already checked and encoded every row; its batches are sent as they are.
+    if (plan.mode === 'sync') unchangedRows = plan.counts.unchanged ?? 0;
+    meter.rowsDone += unchangedRows;
+    const records = spool.records(pool);
+    try {
+      for await (const r of records) {
+        if (signal?.aborted) {
+          cancelled = true;
+          if (r.kind === 'batch') release(r.batch);
+          break;
+        }
+        if (failure !== undefined) {
+          if (r.kind === 'batch') release(r.batch);
+          break;
+        }
+        if (r.kind === 'bad') await badRow(r.row.line, r.row.fields, r.row.message);
+        else if (!(await dispatch(r.batch))) {
+          release(r.batch);
+          break;
+        }
       }
-      if (failure !== undefined) break;
-      for (const rec of records) {
-        if (skip.length > 0 && inRanges(skip, rec.line)) {
-          // Applied by an earlier run: done as far as progress goes.
-          skippedRows++;
-          meter.rowsDone++;
-          continue;
+    } finally {
+      await records.return(undefined);
+      await Promise.allSettled([...inflight]);
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    }
+  } else {
+    const reader = await openCsv(plan.file.path, { batchSize: 2000 });
+    const builder = new BatchBuilder(plan.batchSize, plan.batchBytes, reader.format.lineBreak, pool);
+    try {
+      outer: for await (const records of reader.batches()) {
+        if (signal?.aborted) {
+          cancelled = true;
+          break;
         }
-        const json = encoder.encodeText(rec.fields);
-        if (json === undefined) {
-          const message = encoder.lastError.message;
-          totals.errors++;
-          meter.rowsDone++;
-          await writer.write(rec.fields, message);
-          if (rowErrors.length < MAX_ROW_ERRORS) rowErrors.push({ line: rec.line, message });
-          continue;
-        }
-        const id = encoder.lastId;
-        if (remoteHashes !== undefined && id !== undefined && remoteHashes.get(id) === rowHash(json)) {
-          unchangedRows++;
-          meter.rowsDone++;
-          continue;
-        }
-        // Worst case 3 bytes per UTF-16 unit, plus "," and "]".
-        const worst = json.length * 3 + 2;
-        if (batch.len + batch.textMax + worst > capacity) flushText(batch);
-        if (batch.len + worst > capacity) {
-          if (batch.count > 0) {
-            const full = close(batch, reader.bytesRead);
-            batch = newBatch();
-            if (!(await dispatch(full))) break outer;
-          }
-          if (worst + 1 > capacity) {
-            // One row larger than a batch: its own request.
-            const own = Buffer.from(`[${json}]`);
-            lastFields = rec.fields;
-            const single: Batch = { buf: own, len: own.length - 1, count: 1, lines: [rec.line], first: rec.line, last: rec.line, bytesMark: 0, pooled: false, text: '', textMax: 0 };
-            if (!(await dispatch(close(single, reader.bytesRead)))) break outer;
+        if (failure !== undefined) break;
+        for (const rec of records) {
+          if (skip.length > 0 && inRanges(skip, rec.line)) {
+            // Applied by an earlier run: done as far as progress goes.
+            skippedRows++;
+            meter.rowsDone++;
             continue;
           }
-        }
-        if (batch.count === 0) batch.first = rec.line;
-        batch.text = batch.count === 0 ? json : batch.text.length === 0 ? `,${json}` : `${batch.text},${json}`;
-        batch.textMax += worst;
-        if (batch.text.length >= 16384 || batch.len + batch.textMax >= plan.batchBytes) flushText(batch);
-        batch.count++;
-        batch.lines.push(rec.line);
-        batch.last = rec.line;
-        lastFields = rec.fields;
-        if (batch.count >= plan.batchSize || batch.len >= plan.batchBytes) {
-          const full = close(batch, reader.bytesRead);
-          batch = newBatch();
-          if (!(await dispatch(full))) break outer;
+          const json = encoder.encodeText(rec.fields);
+          if (json === undefined) {
+            await badRow(rec.line, rec.fields, encoder.lastError.message);
+            continue;
+          }
+          const id = encoder.lastId;
+          if (remoteHashes !== undefined && id !== undefined && remoteHashes.get(id) === rowHash(json)) {
+            unchangedRows++;
+            meter.rowsDone++;
+            continue;
+          }
+          const closed = builder.add(json, rec.line, rec.fields, reader.bytesRead);
+          if (closed) for (const full of closed) if (!(await dispatch(full))) break outer;
         }
       }
+      if (failure === undefined && !cancelled) {
+        const last = builder.finish(plan.file.size);
+        if (last) {
+          if (signal?.aborted) cancelled = true;
+          else await dispatch(last);
+        }
+      }
+    } finally {
+      await reader.close().catch(() => undefined);
+      await Promise.allSettled([...inflight]);
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
     }
-    if (batch.count > 0 && failure === undefined && !cancelled) {
-      if (signal?.aborted) cancelled = true;
-      else await dispatch(close(batch, plan.file.size));
-    }
-  } finally {
-    await reader.close().catch(() => undefined);
-    await Promise.allSettled([...inflight]);
-    while (inflight.size > 0) await Promise.allSettled([...inflight]);
   }
 
   // Sync: delete the remote rows absent from the file, once every upsert is applied.
@@ -525,6 +501,14 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
 
 /** Executes a plan (made by `planPublish`). Never throws for server failures: they are in the result. */
 export async function executePublish(client: SodaClient, plan: PublishPlan, options: ExecuteOptions = {}): Promise<PublishResult> {
+  try {
+    return await executePlan(client, plan, options);
+  } finally {
+    await disposePlan(plan);
+  }
+}
+
+async function executePlan(client: SodaClient, plan: PublishPlan, options: ExecuteOptions): Promise<PublishResult> {
   const started = Date.now();
   if (plan.blocked) {
     const result = emptyResult(plan, started);
@@ -559,7 +543,8 @@ export async function publish(client: SodaClient, request: PublishRequest, optio
   let plan: PublishPlan;
   try {
     options.onProgress?.({ stage: 'planning', rowsDone: 0, rowsTotal: undefined, bytesDone: 0, bytesTotal: 0, rowsPerSecond: 0, etaSeconds: undefined, lastRequestId: undefined });
-    plan = await planPublish(client, request, { signal: options.signal });
+    // One pass: the plan's scan spools the request bodies it builds, sent below without reading the CSV again.
+    plan = await planPublish(client, request, { signal: options.signal, spool: !options.dryRun });
   } catch (e) {
     if (isPublishError(e) || (isSodaError(e) && (e.kind === 'auth' || e.kind === 'not-found' || e.kind === 'invalid-input'))) {
       const r = emptyResult(undefined, started);
@@ -576,6 +561,7 @@ export async function publish(client: SodaClient, request: PublishRequest, optio
     throw e;
   }
   if (options.dryRun) {
+    await disposePlan(plan);
     const r = emptyResult(plan, started);
     r.status = 'dry-run';
     r.message = `Dry run: nothing was sent. ${plan.explanation}`;

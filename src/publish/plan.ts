@@ -10,7 +10,10 @@ import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { checkHeader, columnTypeOf, CsvError, matchHeaders, normaliseFieldName, openCsv, readHead, type ColumnType } from '../csv';
 import { canWrite, draftRef, isSodaError, isValid4x4, type SodaClient, type ViewMetadata } from '../soda';
+import { hashId, IdHashLog, sortedHas } from '../csv/idtable';
+import { type Batch, BatchBuilder, BufferPool } from './batches';
 import { RowEncoder } from './encode';
+import { type Spool, SpoolWriter } from './spool';
 import { PublishError } from './errors';
 import { PUBLISH_MODES, type ColumnMappingEntry, type PlanProblem, type PublishPlan, type PublishRequest, type PublishRoute } from './types';
 
@@ -25,6 +28,19 @@ export interface PlanOptions {
   signal?: AbortSignal;
   /** Rows scanned so far (planning progress). */
   onScan?: (rows: number, bytes: number, fileSize: number) => void;
+  /**
+   * One-pass publish (/resource route with a full scan): the scan also writes the request bodies of the good rows
+   * to a temporary spool file (`plan.spool`), which `executePublish` sends without reading the CSV again, then
+   * deletes. Whoever plans with this and does not execute must call `disposePlan(plan)`. `maxBytes` bounds the
+   * spool (default: half the temp folder's free space); past it the spool is given up and the execution reads the
+   * file again.
+   */
+  spool?: boolean | { maxBytes: number };
+}
+
+/** Deletes what a plan holds on disk (its spool). Safe to call more than once. */
+export async function disposePlan(plan: PublishPlan): Promise<void> {
+  await plan.spool?.dispose();
 }
 
 /** sha256 of the first 64 KiB (journal identity of the file together with size and mtime). */
@@ -339,6 +355,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
   let problemCount = problems.length;
   let syncDeletes: string[] | undefined;
   let remoteHashes: Map<string, string> | undefined;
+  let planSpool: Spool | undefined;
 
   const fullScan = req.fullScan ?? true;
   if (fullScan) {
@@ -356,14 +373,25 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
       }
     }
     const encoder = new RowEncoder(columns, dateOrders, header.length, rid, req.mode === 'delete');
-    const fileNew = new Set<string>();
+    // Row ids of the file are counted as 52-bit hashes (8 bytes each, no string kept): `newIds` for ids not in the
+    // dataset, `hitIds` for listed ids of a delete that are. Repeats are confirmed exactly below.
+    const newIds = new IdHashLog();
+    const hitIds = new IdHashLog();
     const seenRemote = remote !== undefined && req.mode === 'sync' ? new Set<string>() : undefined;
     let total = 0;
     let bad = 0;
-    let created = 0;
     let updated = 0;
     let unchanged = 0;
+    const skipBad = req.skipBadRows ?? false;
+    let spool = route === 'resource' && options.spool ? await SpoolWriter.create(typeof options.spool === 'object' ? options.spool.maxBytes : undefined) : undefined;
+    const batchSize = req.batchSize ?? DEFAULT_BATCH_SIZE;
+    const batchBytes = req.batchBytes ?? DEFAULT_BATCH_BYTES;
     const reader = await openCsv(req.file, { signal: options.signal }).catch(unreadable);
+    let builder = spool ? new BatchBuilder(batchSize, batchBytes, reader.format.lineBreak, new BufferPool(batchBytes + 64 * 1024, 1)) : undefined;
+    const spoolBatch = async (b: Batch): Promise<void> => {
+      await spool?.batch(b);
+      builder?.pool.release(b);
+    };
     try {
       for await (const batch of reader.batches()) {
         for (const rec of batch) {
@@ -374,32 +402,64 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
             problemCount++;
             const { message, column } = encoder.lastError;
             if (problems.length < MAX_PROBLEMS) problems.push({ line: rec.line, column, message: `${req.file}:${rec.line}${column !== undefined ? `:${column}` : ''}: ${message}` });
+            if (spool) {
+              // Without --skip-bad-rows nothing will be sent: stop spooling.
+              if (skipBad) await spool.bad({ line: rec.line, fields: [...rec.fields], message });
+              else {
+                await spool.abandon();
+                spool = undefined;
+                builder = undefined;
+              }
+            }
             continue;
           }
           const id = encoder.lastId;
+          let send = true;
           if (remote !== undefined && id !== undefined) {
-            if (req.mode === 'delete') {
-              // A listed id deletes a row once; a repeated or unknown id is a not-found error on the server.
-              if (remote.has(id) && !fileNew.has(id)) updated++;
-              else created++;
-              fileNew.add(id);
-            } else if (remote.has(id)) {
-              seenRemote?.add(id);
-              // Sync sends only the rows that differ from the remote row.
-              if (remoteHashes !== undefined && remoteHashes.get(id) === rowHash(json)) unchanged++;
-              else updated++;
-            } else if (fileNew.has(id)) updated++;
-            else {
-              created++;
-              fileNew.add(id);
-            }
+            if (remote.has(id)) {
+              if (req.mode === 'delete') hitIds.add(hashId(id));
+              else {
+                seenRemote?.add(id);
+                // Sync sends only the rows that differ from the remote row.
+                if (remoteHashes !== undefined && remoteHashes.get(id) === rowHash(json)) {
+                  unchanged++;
+                  send = false;
+                } else updated++;
+              }
+            } else newIds.add(hashId(id));
+          }
+          if (send && builder) {
+            const closed = builder.add(json, rec.line, rec.fields, reader.bytesRead);
+            if (closed) for (const b of closed) await spoolBatch(b);
           }
         }
         options.onScan?.(total, reader.bytesRead, reader.format.fileSize);
+        if (spool && !spool.active) {
+          spool = undefined;
+          builder = undefined;
+        }
       }
+      if (builder && spool) {
+        const last = builder.finish(st.size);
+        if (last) await spoolBatch(last);
+      }
+      planSpool = spool ? spool.finish({ size: st.size, mtimeMs: st.mtimeMs }) : undefined;
+      spool = undefined;
     } catch (e) {
       unreadable(e);
+    } finally {
+      await spool?.abandon();
     }
+    // A delete counts each listed id once (a repeated or unknown id is a not-found error on the server); an upsert
+    // counts an id new to the dataset as created once, its repeats as updates.
+    const known = remote;
+    const distinctNew = known !== undefined && req.mode !== 'delete' ? await distinctIds(newIds, (id) => !known.has(id), req.file, encoder, options.signal) : 0;
+    const distinctHit = known !== undefined && req.mode === 'delete' ? await distinctIds(hitIds, (id) => known.has(id), req.file, encoder, options.signal) : 0;
+    let created = distinctNew;
+    if (req.mode === 'delete') {
+      created = newIds.size + hitIds.size - distinctHit;
+      updated = distinctHit;
+    } else updated += newIds.size - distinctNew;
     rows = total;
     badRows = bad;
     if (total === 0) {
@@ -439,8 +499,11 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
     warnings.push('Only the head of the file was read: row counts are unknown until the rows are sent, and rows with problems are found while sending.');
   }
 
-  const skipBad = req.skipBadRows ?? false;
-  const blocked = !skipBad && problemCount > 0;
+  const blocked = !(req.skipBadRows ?? false) && problemCount > 0;
+  if (blocked) {
+    await planSpool?.dispose();
+    planSpool = undefined;
+  }
   if (rid !== undefined && req.mode === 'delete' && counts.notFound) {
     warnings.push(`${counts.notFound} row id(s) listed in the file are not in the dataset; the server counts them as errors.`);
   }
@@ -468,5 +531,34 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
     batchSize: req.batchSize ?? DEFAULT_BATCH_SIZE,
     batchBytes: req.batchBytes ?? DEFAULT_BATCH_BYTES,
     concurrency: req.concurrency ?? DEFAULT_CONCURRENCY,
+    spool: planSpool,
   };
+}
+
+/**
+ * The number of distinct ids among those logged. Equal hashes only make ids suspected; when there are any, the file
+ * is read again and the ids of just the suspected rows are compared as strings, so the count is exact. Only a file
+ * with repeated ids (or, about once in 10 000 files of 1M ids, two ids sharing a 52-bit hash) pays for that read.
+ */
+async function distinctIds(log: IdHashLog, logged: (id: string) => boolean, file: string, encoder: RowEncoder, signal: AbortSignal | undefined): Promise<number> {
+  const size = log.size;
+  const { extra, suspects } = log.repeats();
+  if (extra === 0) return size;
+  let suspectRows = 0;
+  const ids = new Set<string>();
+  const reader = await openCsv(file, { signal }).catch(unreadable);
+  try {
+    for await (const batch of reader.batches()) {
+      for (const rec of batch) {
+        if (encoder.encodeText(rec.fields) === undefined || encoder.lastId === undefined) continue;
+        const id = encoder.lastId;
+        if (!sortedHas(suspects, hashId(id)) || !logged(id)) continue;
+        suspectRows++;
+        ids.add(id);
+      }
+    }
+  } catch (e) {
+    unreadable(e);
+  }
+  return size - suspectRows + ids.size;
 }

@@ -1,6 +1,7 @@
 // Shapes shared by the publish planner, executor, journal, spec loader and CLI. Plain Node, no vscode.
 import type { ColumnType } from '../csv';
 import type { MetadataPatch } from '../soda/metadata';
+import type { Spool } from './spool';
 
 export const PUBLISH_MODES = ['upsert', 'append', 'replace', 'delete', 'create', 'sync'] as const;
 export type PublishMode = (typeof PUBLISH_MODES)[number];
@@ -127,6 +128,11 @@ export interface PublishPlan {
   batchSize: number;
   batchBytes: number;
   concurrency: number;
+  /**
+   * One-pass publish: the request bodies the plan's scan built, on disk (`PlanOptions.spool`). Sent by
+   * `executePublish`, which then deletes them; `disposePlan` deletes them unsent.
+   */
+  spool?: Spool;
 }
 
 export type PublishStage = 'planning' | 'reading' | 'sending' | 'deleting' | 'uploading' | 'processing' | 'applying' | 'done';

@@ -4,7 +4,7 @@
 // same file again resumes.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { executePublish, isPublishError, planPublish, type PublishPlan, type PublishProgress, type PublishRequest, type PublishResult } from '../publish';
+import { disposePlan, executePublish, isPublishError, planPublish, type PublishPlan, type PublishProgress, type PublishRequest, type PublishResult } from '../publish';
 import type { SodaClient } from '../soda/client';
 import { parseDomain } from '../soda/domain';
 import type { PublishStatus } from './status';
@@ -178,8 +178,9 @@ export class PublishRunner implements vscode.Disposable {
     const abort = new AbortController();
     this.current = { abort, label };
     void vscode.commands.executeCommand('setContext', PUBLISHING_CONTEXT, true);
+    let plan: PublishPlan | undefined;
     try {
-      const plan = await this.planWithProgress(job, abort, label);
+      plan = await this.planWithProgress(job, abort, label);
       if (plan === undefined) return this.report(this.cancelledResult(), domain, job.request, job.dryRun);
       if (job.dryRun) {
         const r = this.emptyResult(plan);
@@ -194,6 +195,8 @@ export class PublishRunner implements vscode.Disposable {
       const result = await this.executeWithProgress(job, plan, abort, label);
       return this.report(result, domain, job.request, false);
     } finally {
+      // A plan not executed (dry run, declined, failed) still holds its spooled request bodies on disk.
+      if (plan !== undefined) await disposePlan(plan);
       this.current = undefined;
       this.status.hide();
       void vscode.commands.executeCommand('setContext', PUBLISHING_CONTEXT, false);
@@ -210,6 +213,8 @@ export class PublishRunner implements vscode.Disposable {
         try {
           return await planPublish(job.client, job.request, {
             signal: abort.signal,
+            // One pass: the scan spools the request bodies it builds; the execution sends them without a second read.
+            spool: !job.dryRun,
             onScan: (rows, bytes, size) => {
               const pct = size > 0 ? (bytes / size) * 100 : 0;
               progress.report({ message: `${formatCount(rows)} rows read`, increment: pct - last });
