@@ -1,0 +1,102 @@
+// Duplicate row ids whatever order their hashes sort in. The duplicate check sorts 52-bit hashes and compares
+// neighbours: a loop that stops one short misses a duplicate exactly when its hash is the largest, so these tests put
+// the duplicated hash last on purpose (directly, and by repeating each id of a small set in turn through validateFile).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { validateFile, type DatasetSchema } from '../../src/csv';
+import { hashId, IdHashLog } from '../../src/csv/idtable';
+
+const tmp = mkdtempSync(join(tmpdir(), 'mutation-ids-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7'];
+const byHash = [...IDS].sort((a, b) => hashId(a) - hashId(b));
+const largest = byHash[byHash.length - 1];
+const smallest = byHash[0];
+
+describe('row id hashes: the duplicated hash sorts last', () => {
+  it('one run: the largest hash added twice is a suspect', () => {
+    const log = new IdHashLog();
+    for (const id of IDS) log.add(hashId(id));
+    log.add(hashId(largest));
+    assert.deepEqual([...log.suspects()], [hashId(largest)]);
+  });
+
+  it('one run: plain numbers, the largest value repeated last, and the smallest repeated first', () => {
+    const last = new IdHashLog();
+    for (const h of [5, 1, 9, 3, 9]) last.add(h);
+    assert.deepEqual([...last.suspects()], [9]);
+    const first = new IdHashLog();
+    for (const h of [1, 1, 5, 3, 9]) first.add(h);
+    assert.deepEqual([...first.suspects()], [1]);
+    const none = new IdHashLog();
+    for (const h of [4, 2, 8, 6]) none.add(h);
+    assert.deepEqual([...none.suspects()], []);
+  });
+
+  it('one run: a hash added three times is one suspect; two repeated hashes are both found, sorted', () => {
+    const log = new IdHashLog();
+    for (const h of [7, 2, 7, 4, 7, 2]) log.add(h);
+    assert.deepEqual([...log.suspects()], [2, 7]);
+  });
+
+  it('several runs (hashes from two parts of a file): the largest hash repeated across runs, and within the last run', () => {
+    const across = new IdHashLog();
+    across.addRuns([Float64Array.from([3, 9, 1])]);
+    for (const h of [4, 9]) across.add(h);
+    assert.deepEqual([...across.suspects()], [9]);
+
+    const within = new IdHashLog();
+    within.addRuns([Float64Array.from([2, 1])]);
+    for (const h of [8, 5, 8]) within.add(h);
+    assert.deepEqual([...within.suspects()], [8]);
+
+    const many = new IdHashLog();
+    many.addRuns([Float64Array.from([6, 1]), Float64Array.from([6, 3])]);
+    for (const h of [6, 9, 1]) many.add(h);
+    assert.deepEqual([...many.suspects()], [1, 6]);
+  });
+});
+
+describe('validateFile: each id of a small set repeated in turn', () => {
+  const schema: DatasetSchema = {
+    rowIdentifier: 'permit_id',
+    columns: [
+      { fieldName: 'permit_id', name: 'Permit ID', dataTypeName: 'text' },
+      { fieldName: 'valuation', name: 'Valuation', dataTypeName: 'number' },
+    ],
+  };
+
+  it('the set has a largest and a smallest hash (so both ends are covered)', () => {
+    assert.notEqual(largest, smallest);
+    assert.ok(IDS.includes(largest) && IDS.includes(smallest));
+  });
+
+  for (const threads of [1, 2]) {
+    it(`finds exactly one duplicate whichever id is repeated (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+      for (const repeated of IDS) {
+        const ids = [...IDS, repeated];
+        const p = join(tmp, `repeat-${repeated}-${threads}.csv`);
+        writeFileSync(p, `permit_id,valuation\n${ids.map((id, i) => `${id},${i}`).join('\n')}\n`);
+        const r = await validateFile(p, schema, { threads, parallelMinBytes: 0 });
+        assert.equal(r.rowIdentifier?.duplicateCheck, 'complete', repeated);
+        assert.equal(r.rowIdentifier?.duplicates.count, 1, `${repeated} repeated once: ${JSON.stringify(r.rowIdentifier?.duplicates)}`);
+        const example = r.rowIdentifier?.duplicates.examples[0];
+        assert.equal(example?.line, ids.length + 1, 'the second occurrence is on the last line');
+        assert.match(example?.text ?? '', new RegExp(`row identifier "${repeated}" appears more than once`));
+        assert.equal(r.problemCount, 1);
+      }
+    });
+  }
+
+  it('the file P1, P2, P3, P3 reports its one duplicate', async () => {
+    const p = join(tmp, 'p3.csv');
+    writeFileSync(p, 'permit_id,valuation\nP1,1\nP2,2\nP3,3\nP3,4\n');
+    const r = await validateFile(p, schema, { threads: 1 });
+    assert.equal(r.rowIdentifier?.duplicates.count, 1);
+    assert.equal(r.rowIdentifier?.duplicates.examples[0]?.line, 5);
+  });
+});
