@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'dist-vsix/**', 'node_modules/**', '.test-cache/**', 'test-artifacts/**', '**/*.js', '**/*.mjs'],
+    ignores: ['dist/**', 'dist-vsix/**', 'node_modules/**', '.test-cache/**', 'test-artifacts/**', '.stryker-tmp/**', 'reports/**', '**/*.js', '**/*.mjs'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
