@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { validateFile, type DatasetSchema } from '../../src/csv';
-import { hashId, IdHashLog } from '../../src/csv/idtable';
+import { hashId, IdHashLog, sortedHas } from '../../src/csv/idtable';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mutation-ids-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -98,5 +98,54 @@ describe('validateFile: each id of a small set repeated in turn', () => {
     const r = await validateFile(p, schema, { threads: 1 });
     assert.equal(r.rowIdentifier?.duplicates.count, 1);
     assert.equal(r.rowIdentifier?.duplicates.examples[0]?.line, 5);
+  });
+});
+
+describe('row id hashes: the log and the search', () => {
+  it('sortedHas finds every member of sorted arrays of 0 to 9 values, and nothing between, before or after them', () => {
+    for (let n = 0; n < 10; n++) {
+      const sorted = Float64Array.from({ length: n }, (_, i) => 10 * (i + 1));
+      for (let v = 0; v <= 10 * (n + 1) + 5; v += 5) assert.equal(sortedHas(sorted, v), v > 0 && v % 10 === 0 && v <= 10 * n, `n=${n}, v=${v}`);
+    }
+  });
+
+  it('keeps every hash while it grows past its first buffer, and counts them', () => {
+    const log = new IdHashLog();
+    const start = log.bytes;
+    for (let i = 0; i < 5000; i++) log.add(i * 3);
+    assert.equal(log.size, 5000);
+    assert.ok(log.bytes > start && log.bytes >= 5000 * 8, `bytes ${log.bytes}`);
+    log.add(0);
+    log.add(4999 * 3);
+    assert.deepEqual([...log.suspects()], [0, 4999 * 3], 'the first and the last hash survived every growth');
+  });
+
+  it('takeRuns hands over every hash and empties the log; addRuns skips empty runs and counts the rest', () => {
+    const a = new IdHashLog();
+    for (const h of [5, 3, 8]) a.add(h);
+    const runs = a.takeRuns();
+    assert.deepEqual(runs.map((r) => [...r]), [[5, 3, 8]]);
+    assert.equal(a.bytes, 0);
+    const b = new IdHashLog();
+    b.addRuns([new Float64Array(0), ...runs, new Float64Array(0)]);
+    assert.equal(b.size, 3);
+    b.add(3);
+    assert.equal(b.size, 4);
+    assert.deepEqual([...b.suspects()], [3]);
+  });
+
+  it('hashId: exact integers below 2^52, different for 200 000 different ids, sensitive to order and to every character', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 200_000; i++) {
+      const h = hashId(`ID-${i}`);
+      assert.ok(Number.isSafeInteger(h) && h >= 0 && h < 2 ** 52);
+      seen.add(h);
+    }
+    assert.equal(seen.size, 200_000);
+    assert.notEqual(hashId('ab'), hashId('ba'));
+    assert.notEqual(hashId(''), hashId('\0'));
+    assert.notEqual(hashId('a'), hashId('a '));
+    assert.notEqual(hashId('x'.repeat(64)), hashId(`${'x'.repeat(63)}y`));
+    assert.equal(hashId('P3'), hashId(['P', '3'].join('')));
   });
 });
