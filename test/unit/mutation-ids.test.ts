@@ -149,3 +149,29 @@ describe('row id hashes: the log and the search', () => {
     assert.equal(hashId('P3'), hashId(['P', '3'].join('')));
   });
 });
+
+describe('row id hashes: memory', () => {
+  it('a small log stays small: 5 000 hashes take 8 192 slots, not a 1M chunk', () => {
+    const log = new IdHashLog();
+    for (let i = 0; i < 5000; i++) log.add(i);
+    assert.equal(log.bytes, 8192 * 8);
+    assert.deepEqual(log.takeRuns().map((r) => r.length), [5000]);
+  });
+
+  it('past 1M hashes a new chunk starts (nothing is copied to grow), and bytes counts every chunk', () => {
+    const chunk = 1 << 20;
+    const log = new IdHashLog();
+    for (let i = 0; i < chunk + 5; i++) log.add(i);
+    assert.equal(log.size, chunk + 5);
+    assert.equal(log.bytes, 2 * chunk * 8);
+    const runs = log.takeRuns();
+    assert.deepEqual(runs.map((r) => r.length), [chunk, 5]);
+    assert.deepEqual([runs[0]?.[0], runs[0]?.[chunk - 1], runs[1]?.[0], runs[1]?.[4]], [0, chunk - 1, chunk, chunk + 4]);
+  });
+
+  it('addRuns keeps no empty run', () => {
+    const log = new IdHashLog();
+    log.addRuns([new Float64Array(0), Float64Array.from([1, 2]), new Float64Array(0)]);
+    assert.deepEqual(log.takeRuns().map((r) => [...r]), [[1, 2], []]);
+  });
+});
