@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { checkHeader, columnTypeOf, CsvError, matchHeaders, normaliseFieldName, openCsv, readHead, type ColumnType } from '../csv';
+import { columnTypeOf, CsvError, matchHeaders, normaliseFieldName, openCsv, readHead, type ColumnType } from '../csv';
 import { canWrite, draftRef, isSodaError, isValid4x4, type SodaClient, type ViewMetadata } from '../soda';
 import { hashId, IdHashLog, sortedHas } from '../csv/idtable';
 import { type Batch, BatchBuilder, BufferPool } from './batches';
@@ -334,7 +334,6 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
   const columns = mapping.columns;
   const warnings = [...(ownerWarning !== undefined ? [ownerWarning] : []), ...mapping.warnings];
   const problems: PlanProblem[] = head.headerProblems.map((p) => ({ message: `${req.file}: header: ${p.message}` }));
-  if (view === undefined) checkHeader(header);
   if (rid !== undefined && !columns.some((c) => c.fieldName === rid)) {
     throw new PublishError(
       'refused',
