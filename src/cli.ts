@@ -7,6 +7,7 @@ import { readHead, schemaFromView, validateFile, type DatasetSchema } from './cs
 import { loadSpec, PUBLISH_MODES, publish, type PublishMode, type PublishProgress, type PublishRequest, type PublishResult } from './publish';
 import { cmdMetadata, METADATA_HELP } from './publish/metadataCli';
 import { draftRef, isSodaError, isValid4x4, parseDomain, SodaClient, type SodaAuth } from './soda';
+import { caFilesFromEnv } from './soda/network';
 
 const HELP = `socrata-publish — publish CSV files to Socrata
 
@@ -36,6 +37,11 @@ Options:
 Credentials (environment only, never flags or spec files):
   SOCRATA_KEY_ID + SOCRATA_KEY_SECRET, or SOCRATA_USERNAME + SOCRATA_PASSWORD, or SOCRATA_OAUTH_TOKEN;
   SOCRATA_APP_TOKEN optionally.
+
+Network (environment):
+  HTTPS_PROXY / HTTP_PROXY (http://user:password@proxy:port), NO_PROXY;
+  SOCRATA_CA_FILE  PEM file(s) of extra certificate authorities (separated by ":" or ";" on Windows);
+  NODE_EXTRA_CA_CERTS and the operating system's certificate store are trusted too.
 `;
 
 class UsageError extends Error {}
@@ -67,7 +73,7 @@ function makeClient(domain: string, env: NodeJS.ProcessEnv): SodaClient {
   } catch (e) {
     usage(`--domain: ${(e as Error).message}`);
   }
-  return new SodaClient({ domain, auth: authFromEnv(env), ...(env.SOCRATA_APP_TOKEN ? { appToken: env.SOCRATA_APP_TOKEN } : {}), product: 'cli' });
+  return new SodaClient({ domain, auth: authFromEnv(env), ...(env.SOCRATA_APP_TOKEN ? { appToken: env.SOCRATA_APP_TOKEN } : {}), product: 'cli', tls: { caFiles: caFilesFromEnv(env) } });
 }
 
 function check4x4(value: string): void {
