@@ -17,7 +17,7 @@ import { type Dispatcher, request as undiciRequest } from 'undici';
 import { version as packageVersion } from '../../package.json';
 import { parseDomain, type SodaDomain } from './domain';
 import { errorFromResponse, failedBeforeSending, networkError, outcomeText, SodaError, type SodaOutcome, snippet } from './errors';
-import { createNetwork, explainNetworkError, type ProxySettings, type TlsSettings } from './network';
+import { createNetwork, explainNetworkError, isPermanentNetworkError, type ProxySettings, type TlsSettings } from './network';
 import { backoffDelay, type Clock, parseRetryAfter, resolvePolicy, type RetryPolicy, systemClock } from './retry';
 
 /** How requests authenticate. API keys and email/password both travel as HTTP Basic. */
@@ -568,7 +568,7 @@ export class SodaHttp {
           ? networkError(Object.assign(new Error('timeout'), { code: 'SODA_TIMEOUT' }), this.domain.host, { requestId: operationId, timeoutMs: limitMs })
           : explainNetworkError(networkError(e, this.domain.host, { requestId: operationId }), this.product, this.domain.host);
         failure = outcome ? base.with({ outcome, message: `${base.message} ${outcomeText(outcome)}` }) : base;
-        retryable = safe || neverSent;
+        retryable = (safe || neverSent) && !isPermanentNetworkError(e);
       } finally {
         if (!streaming) cleanup();
       }

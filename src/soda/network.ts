@@ -129,6 +129,16 @@ export function explainNetworkError(error: SodaError, product: Product, host: st
   return error;
 }
 
+/**
+ * Failures that trying again cannot fix (an untrusted or wrong certificate, proxy credentials refused): the
+ * gateway does not retry them.
+ */
+export function isPermanentNetworkError(e: unknown): boolean {
+  const code = codeOf(e);
+  if (code !== undefined && code in CERT_PROBLEMS) return true;
+  return /Proxy response \((401|407)\)|Proxy Authentication Required/.test(messagesOf(e));
+}
+
 /** A proxy URL without its credentials, for messages. */
 export function showProxy(url: string): string {
   try {

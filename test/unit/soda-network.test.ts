@@ -95,6 +95,14 @@ describe('corporate network: TLS with a private CA, through an authenticating pr
     }
   });
 
+  it('a certificate failure is not retried (trying again cannot fix it)', async () => {
+    const { http } = gateway({ proxy: { url: proxyUrl }, retry: { maxAttempts: 4, baseDelayMs: 1 } });
+    const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/api/users/current.json' }));
+    await http.close();
+    assert.match(e.message, /Certificate problem/);
+    assert.equal(e.attempts, 1);
+  });
+
   it('with wrong or missing proxy credentials: says the proxy wants them and where they go, without echoing them', async () => {
     for (const [url, status] of [[`http://127.0.0.1:${proxy.port}`, '407'], [`http://${USER}:wrong-${PASSWORD}@127.0.0.1:${proxy.port}`, '401']]) {
       const { http, logs } = gateway({ product: 'vscode-extension', proxy: { url }, tls: { caFiles: [pki.caFile] } });

@@ -4,6 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect as netConnect, createServer as createNetServer, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 
@@ -23,8 +24,16 @@ export interface Pki {
   certFile: string;
 }
 
-/** Makes a CA and a server certificate for 127.0.0.1 / localhost signed by it, in `dir`. */
-export function makePki(dir: string, name = 'Test Inspecting Proxy CA'): Pki {
+/**
+ * This machine's first non-loopback IPv4 address, or undefined. The extension treats a loopback host without a
+ * scheme as plain http (a local emulator), so a portal over https is served on this address instead.
+ */
+export function lanAddress(): string | undefined {
+  return Object.values(networkInterfaces()).flat().find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+}
+
+/** Makes a CA and a server certificate for 127.0.0.1, localhost and `ips`, signed by it, in `dir`. */
+export function makePki(dir: string, ips: readonly string[] = [], name = 'Test Inspecting Proxy CA'): Pki {
   const ssl = OPENSSL as string;
   const p = (f: string): string => join(dir, f);
   const run = (args: string[]): void => {
@@ -33,7 +42,7 @@ export function makePki(dir: string, name = 'Test Inspecting Proxy CA'): Pki {
   run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', `/CN=${name}`,
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', p('server.key'), '-out', p('server.csr'), '-subj', '/CN=127.0.0.1']);
-  writeFileSync(p('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  writeFileSync(p('server.ext'), `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...ips.map((ip) => `IP:${ip}`)].join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
   run(['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('server.pem'), '-days', '2', '-extfile', p('server.ext')]);
   return { caFile: p('ca.pem'), keyFile: p('server.key'), certFile: p('server.pem') };
 }
@@ -43,8 +52,8 @@ export interface TlsFront {
   close(): Promise<void>;
 }
 
-/** Serves 127.0.0.1:`targetPort` (plain HTTP) over TLS with `pki`'s server certificate, on a free port. */
-export async function startTlsFront(targetPort: number, pki: Pki): Promise<TlsFront> {
+/** Serves 127.0.0.1:`targetPort` (plain HTTP) over TLS with `pki`'s server certificate, on a free port of `host`. */
+export async function startTlsFront(targetPort: number, pki: Pki, host = '127.0.0.1'): Promise<TlsFront> {
   const sockets = new Set<Socket>();
   const server = createTlsServer({ key: readFileSync(pki.keyFile), cert: readFileSync(pki.certFile) }, (client) => {
     const upstream = netConnect(targetPort, '127.0.0.1');
@@ -60,7 +69,7 @@ export async function startTlsFront(targetPort: number, pki: Pki): Promise<TlsFr
   });
   // A client that refuses our certificate aborts the handshake; that is expected here.
   server.on('tlsClientError', () => undefined);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.address() as AddressInfo).port;
   return {
     port,
@@ -83,8 +92,8 @@ async function freePort(): Promise<number> {
 export interface Proxy {
   port: number;
   log: string;
-  /** How many CONNECT tunnels tinyproxy logged to 127.0.0.1:`port`. */
-  tunnels(port: number): number;
+  /** How many CONNECT tunnels tinyproxy logged to `host`:`port` (host default 127.0.0.1). */
+  tunnels(port: number, host?: string): number;
   close(): void;
 }
 
@@ -109,7 +118,7 @@ export async function startTinyproxy(dir: string, auth?: { user: string; passwor
   return {
     port,
     log,
-    tunnels: (target) => text().split('\n').filter((l) => l.includes(`CONNECT 127.0.0.1:${target}`)).length,
+    tunnels: (target, host = '127.0.0.1') => text().split('\n').filter((l) => l.includes(`CONNECT ${host}:${target}`)).length,
     close: () => {
       if (child.exitCode === null) child.kill('SIGTERM');
     },
