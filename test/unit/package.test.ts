@@ -96,13 +96,13 @@ describe('npm run package on a fresh copy of the repository', { skip: files === 
   it('ships the runtime files and nothing else', () => {
     const names = entries.map((e) => e.name).sort();
     for (const required of [
-      'extension.vsixmanifest', '[Content_Types].xml', 'extension/package.json', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt',
+      'extension.vsixmanifest', '[Content_Types].xml', 'extension/package.json', 'extension/package.nls.json', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt',
       'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/worker-entry.js', 'extension/dist/webview/preview.js', 'extension/dist/webview/grid.js',
       'extension/schemas/publish-spec.schema.json', 'extension/media/socrata.svg',
     ]) {
       assert.ok(names.includes(required), `${required} is in the package`);
     }
-    const allowed = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|cli|worker-entry)\.js|dist\/webview\/.+|media\/.+|schemas\/.+\.json))$/;
+    const allowed = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|package\.nls\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|cli|worker-entry)\.js|dist\/webview\/.+|media\/.+|schemas\/.+\.json))$/;
     assert.deepEqual(names.filter((n) => !allowed.test(n)), [], 'no other files (sources, tests, maps, docs, node_modules)');
     assert.deepEqual(names.filter((n) => n.endsWith('.map')), []);
     const manifest = JSON.parse(entries.find((e) => e.name === 'extension/package.json')?.data().toString('utf8') ?? '{}') as { main: string; bin: Record<string, string> };
