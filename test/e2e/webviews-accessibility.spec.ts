@@ -1,7 +1,7 @@
-// Named to run after the other specs that sign in and out (the specs share one workbench, in file-name order).
 // The preview and the query grid for people who use a keyboard or a screen reader: axe-core finds no serious or
 // critical violation in either webview (light and dark themes), every control is reached with Tab in reading order and has a name, and the
 // grid's table has headers and a caption.
+// Named to run after the other specs that sign in and out (the specs share one workbench, in file-name order).
 import * as assert from 'node:assert/strict';
 import type { Frame } from 'playwright-core';
 import { axeViolations, serious, webviewFrame } from './lib/axe';
