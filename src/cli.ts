@@ -1,20 +1,24 @@
 // socrata-publish — the headless publisher (same engine as the extension: src/publish).
-// Credentials come from the environment only; progress goes to stderr, the result to stdout.
-// Exit codes: 0 success, 1 failure (refused, failed, cancelled, rows not published), 2 bad usage.
+// Credentials come from the environment only. As shells expect: the result goes to stdout; errors, warnings and
+// progress go to stderr (a bar only when stderr is a terminal, else a line about every 10 s; none with --quiet);
+// with --json, stdout holds only JSON, errors included; a failed run ends with the failure.
+// Exit codes: 0 success, 1 failure (refused, failed, cancelled, rows not published, invalid file), 2 bad usage.
+import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readHead, schemaFromView, validateFile, type DatasetSchema } from './csv';
 import { loadSpec, PUBLISH_MODES, publish, type PublishMode, type PublishProgress, type PublishRequest, type PublishResult } from './publish';
 import { cmdMetadata, METADATA_HELP } from './publish/metadataCli';
 import { draftRef, isSodaError, isValid4x4, parseDomain, SodaClient, type SodaAuth } from './soda';
+import { caFilesFromEnv } from './soda/network';
 
 const HELP = `socrata-publish — publish CSV files to Socrata
 
 Usage:
   socrata-publish publish <csv> --domain <host[:port]> (--dataset <4x4> | --new-name <name>) --mode <mode> [options]
   socrata-publish publish --spec <socrata.publish.json> [options]
-  socrata-publish validate <csv> [--domain <host> --dataset <4x4>] [--json]
-  socrata-publish query --domain <host> --dataset <4x4> [--soql "<SoQL>"] [--json]
+  socrata-publish validate <csv> [--domain <host> --dataset <4x4>] [--json] [--quiet]
+  socrata-publish query --domain <host> --dataset <4x4> [--soql "<SoQL>"] [--json] [--quiet]
 ${METADATA_HELP}
 
 Modes: ${PUBLISH_MODES.join(', ')}
@@ -22,7 +26,8 @@ Modes: ${PUBLISH_MODES.join(', ')}
 Options:
   --spec <file>          read domain, dataset, csv, mode, mapping… from a publish spec (flags override it)
   --dry-run              plan and validate only; nothing is written
-  --json                 print the result as JSON on stdout
+  --json                 print only JSON on stdout (the result, or {"ok": false, "error": …})
+  --quiet                no progress on stderr (errors are still printed)
   --batch-size <n>       rows per request (default 10000)
   --concurrency <n>      requests in flight (default 3, at most 8)
   --skip-bad-rows        send the good rows; bad rows go to the error-rows CSV
@@ -36,6 +41,11 @@ Options:
 Credentials (environment only, never flags or spec files):
   SOCRATA_KEY_ID + SOCRATA_KEY_SECRET, or SOCRATA_USERNAME + SOCRATA_PASSWORD, or SOCRATA_OAUTH_TOKEN;
   SOCRATA_APP_TOKEN optionally.
+
+Network (environment):
+  HTTPS_PROXY / HTTP_PROXY (http://user:password@proxy:port), NO_PROXY;
+  SOCRATA_CA_FILE  PEM file(s) of extra certificate authorities (separated by ":" or ";" on Windows);
+  NODE_EXTRA_CA_CERTS and the operating system's certificate store are trusted too.
 `;
 
 class UsageError extends Error {}
@@ -67,7 +77,7 @@ function makeClient(domain: string, env: NodeJS.ProcessEnv): SodaClient {
   } catch (e) {
     usage(`--domain: ${(e as Error).message}`);
   }
-  return new SodaClient({ domain, auth: authFromEnv(env), ...(env.SOCRATA_APP_TOKEN ? { appToken: env.SOCRATA_APP_TOKEN } : {}), product: 'cli' });
+  return new SodaClient({ domain, auth: authFromEnv(env), ...(env.SOCRATA_APP_TOKEN ? { appToken: env.SOCRATA_APP_TOKEN } : {}), product: 'cli', tls: { caFiles: caFilesFromEnv(env) } });
 }
 
 function check4x4(value: string): void {
@@ -89,14 +99,21 @@ function formatDuration(s: number | undefined): string {
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
 }
 
-function progressPrinter(stderr: NodeJS.WriteStream): { onProgress: (p: PublishProgress) => void; done: () => void } {
-  const tty = stderr.isTTY;
-  let lastLine = 0;
-  let lastStage = '';
+/** Seconds between progress lines when stderr is not a terminal. */
+export const PROGRESS_LINE_INTERVAL_MS = 10_000;
+
+/**
+ * Progress on stderr: a bar redrawn in place when stderr is a terminal; otherwise a line about every 10 s (the
+ * first one 10 s after the start, so a short run prints none); nothing with `quiet`.
+ */
+export function progressPrinter(stderr: NodeJS.WritableStream & { isTTY?: boolean }, options: { quiet?: boolean; now?: () => number } = {}): { onProgress: (p: PublishProgress) => void; done: () => void } {
+  const tty = stderr.isTTY === true;
+  const now = options.now ?? Date.now;
+  let lastLine = now();
   let drawn = false;
   return {
     onProgress: (p) => {
-      const now = Date.now();
+      if (options.quiet) return;
       const pct = p.rowsTotal ? Math.min(100, Math.floor((p.rowsDone / p.rowsTotal) * 100)) : p.bytesTotal ? Math.min(100, Math.floor((p.bytesDone / p.bytesTotal) * 100)) : 0;
       const text = `${p.stage} ${p.rowsDone}${p.rowsTotal !== undefined ? `/${p.rowsTotal}` : ''} rows, ${p.rowsPerSecond} rows/s, ETA ${formatDuration(p.etaSeconds)}${p.lastRequestId ? `, request ${p.lastRequestId}` : ''}`;
       if (tty) {
@@ -104,25 +121,30 @@ function progressPrinter(stderr: NodeJS.WriteStream): { onProgress: (p: PublishP
         const filled = Math.round((pct / 100) * width);
         stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${text}\u001b[K`);
         drawn = true;
-      } else if (p.stage !== lastStage || now - lastLine >= 2000 || p.stage === 'done') {
+      } else if (now() - lastLine >= PROGRESS_LINE_INTERVAL_MS) {
         stderr.write(`${text}\n`);
-        lastLine = now;
+        lastLine = now();
       }
-      lastStage = p.stage;
     },
     done: () => {
       if (tty && drawn) stderr.write('\n');
+      drawn = false;
     },
   };
 }
 
-function printResult(result: PublishResult, json: boolean, out: NodeJS.WritableStream): void {
+const SUCCESS: readonly PublishResult['status'][] = ['success', 'dry-run', 'approval-submitted'];
+
+/** The result on stdout; a failure (its message) last, on stderr. */
+function printResult(result: PublishResult, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): void {
+  const failed = !SUCCESS.includes(result.status);
   if (json) {
     const plan = result.plan ? { ...result.plan, syncDeletes: result.plan.syncDeletes?.length, remoteHashes: result.plan.remoteHashes?.size } : undefined;
-    out.write(`${JSON.stringify({ ...result, plan }, null, 2)}\n`);
+    out.write(`${JSON.stringify({ ok: !failed, ...result, plan }, null, 2)}\n`);
+    if (failed) err.write(`socrata-publish: ${result.message}\n`);
     return;
   }
-  const lines = [result.message];
+  const lines = failed ? [] : [result.message];
   if (result.plan) {
     const p = result.plan;
     lines.push(`Plan: ${p.explanation}`);
@@ -139,18 +161,20 @@ function printResult(result: PublishResult, json: boolean, out: NodeJS.WritableS
     for (const w of p.warnings) lines.push(`Note: ${w}`);
     for (const pr of p.problems.slice(0, 10)) lines.push(`Problem: ${pr.message}`);
   }
-  if (result.status !== 'dry-run' && result.status !== 'refused') {
+  const didSomething = result.created + result.updated + result.deleted + result.errors > 0;
+  if (result.status !== 'dry-run' && result.status !== 'refused' && (!failed || didSomething)) {
     lines.push(`Created ${result.created}, updated ${result.updated}, deleted ${result.deleted}, errors ${result.errors} (${(result.elapsedMs / 1000).toFixed(1)} s).`);
   }
   if (result.resume) lines.push(result.resume.reason);
   for (const e of result.rowErrors.slice(0, 10)) lines.push(`Line ${e.line}: ${e.message}`);
   if (result.errorRowsFile) lines.push(`Rows not published: ${result.errorRowsFile}`);
-  out.write(`${lines.join('\n')}\n`);
+  if (lines.length) out.write(`${lines.join('\n')}\n`);
+  if (failed) err.write(`socrata-publish: ${result.message}\n`);
 }
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WriteStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
 }
@@ -163,7 +187,7 @@ async function cmdPublish(args: string[], io: CliIo): Promise<number> {
       domain: { type: 'string' }, dataset: { type: 'string' }, 'new-name': { type: 'string' }, mode: { type: 'string' },
       spec: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'batch-size': { type: 'string' },
       concurrency: { type: 'string' }, 'skip-bad-rows': { type: 'boolean' }, 'row-identifier': { type: 'string' }, route: { type: 'string' },
-      'journal-dir': { type: 'string' }, 'errors-file': { type: 'string' }, uncertain: { type: 'string' },
+      'journal-dir': { type: 'string' }, 'errors-file': { type: 'string' }, uncertain: { type: 'string' }, quiet: { type: 'boolean', short: 'q' },
     },
   });
   if (positionals.length > 1) usage(`publish takes one CSV file, got ${positionals.length}: ${positionals.join(' ')}`);
@@ -209,7 +233,7 @@ async function cmdPublish(args: string[], io: CliIo): Promise<number> {
   if (uncertain !== undefined && uncertain !== 'stop' && uncertain !== 'skip' && uncertain !== 'resend') usage('--uncertain: must be stop, skip or resend.');
   journalDir ??= join(dirname(request.file), '.socrata');
   const client = makeClient(domain, io.env);
-  const progress = progressPrinter(io.stderr);
+  const progress = progressPrinter(io.stderr, { quiet: values.quiet ?? false });
   try {
     const result = await publish(client, request as PublishRequest, {
       dryRun: values['dry-run'] ?? false,
@@ -220,54 +244,97 @@ async function cmdPublish(args: string[], io: CliIo): Promise<number> {
       ...(io.signal ? { signal: io.signal } : {}),
     });
     progress.done();
-    printResult(result, values.json ?? false, io.stdout);
-    return result.status === 'success' || result.status === 'dry-run' || result.status === 'approval-submitted' ? 0 : 1;
+    printResult(result, values.json ?? false, io.stdout, io.stderr);
+    return SUCCESS.includes(result.status) ? 0 : 1;
   } finally {
+    progress.done();
     await client.close();
   }
 }
 
+/**
+ * Problems that make a CSV unusable before any row is read, as `file:line:column: message` (line and column
+ * 1-based): no bytes, no header, a blank header name, two headers that become the same field name.
+ */
+async function structuralProblems(file: string): Promise<{ problems: string[]; fatal: boolean }> {
+  const size = (await stat(file).catch((e: NodeJS.ErrnoException) => {
+    throw new Error(`${file}: cannot read the file (${e.code === 'ENOENT' ? 'it does not exist' : e.code === 'EACCES' ? 'permission denied' : e.message}).`);
+  })).size;
+  if (size === 0) return { problems: [`${file}:1:1: the file is empty (0 bytes); a CSV starts with a header line naming the columns.`], fatal: true };
+  const head = await readHead(file, { rows: 0 });
+  const line = head.headerLine;
+  if (head.header.length === 0 || head.header.every((h) => h.trim() === '')) {
+    return { problems: [`${file}:${line}:1: no header: the file has no line naming the columns.`], fatal: true };
+  }
+  if (head.header.every((h) => h.trim() !== '' && Number.isFinite(Number(h.trim())))) {
+    return { problems: [`${file}:${line}:1: no header: the first line holds values (${head.header.slice(0, 3).map((h) => `"${h}"`).join(', ')}), not column names; add a header line naming the columns.`], fatal: true };
+  }
+  const problems: string[] = [];
+  for (const p of head.headerProblems) {
+    if (p.kind === 'empty') {
+      const c = p.columns[0] ?? 0;
+      const name = head.header[c] ?? '';
+      problems.push(`${file}:${line}:${c + 1}: header: column ${c + 1} ${name.trim() === '' ? 'has a blank name' : `("${name}") has no letters or digits to make a field name`}.`);
+    } else {
+      const [first, ...others] = p.columns;
+      for (const c of others) {
+        problems.push(`${file}:${line}:${c + 1}: header: column ${c + 1} ("${head.header[c]}") becomes the field name "${head.fieldNames[c] ?? ''}", like column ${(first ?? 0) + 1} ("${head.header[first ?? 0]}"); rename one of them.`);
+      }
+    }
+  }
+  return { problems, fatal: false };
+}
+
 async function cmdValidate(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { domain: { type: 'string' }, dataset: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { domain: { type: 'string' }, dataset: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } });
   if (positionals.length !== 1) usage('validate takes one CSV file.');
   const file = resolve(positionals[0]);
-  let schema: DatasetSchema;
   if (values.dataset !== undefined || values.domain !== undefined) {
     if (values.dataset === undefined || values.domain === undefined) usage('validate against a dataset needs both --domain and --dataset.');
     check4x4(values.dataset);
-    const client = makeClient(values.domain, io.env);
-    try {
-      const view = await client.view(values.dataset);
-      schema = schemaFromView(view.raw);
-    } finally {
-      await client.close();
+  }
+  const structure = await structuralProblems(file);
+  const report = async (): Promise<{ rows: number; problemCount: number; problems: string[]; unknownColumns: string[]; missingColumns: string[] }> => {
+    if (structure.fatal) return { rows: 0, problemCount: structure.problems.length, problems: structure.problems, unknownColumns: [], missingColumns: [] };
+    let schema: DatasetSchema;
+    if (values.dataset !== undefined && values.domain !== undefined) {
+      const client = makeClient(values.domain, io.env);
+      try {
+        const view = await client.view(values.dataset);
+        schema = schemaFromView(view.raw);
+      } finally {
+        await client.close();
+      }
+    } else {
+      const head = await readHead(file, { rows: 0 });
+      schema = { columns: head.header.map((h, i) => ({ fieldName: head.fieldNames[i] ?? h, name: h, dataTypeName: head.columns[i]?.type ?? 'text' })) };
     }
-  } else {
-    const head = await readHead(file, { rows: 0 });
-    schema = { columns: head.header.map((h, i) => ({ fieldName: head.fieldNames[i] ?? h, name: h, dataTypeName: head.columns[i]?.type ?? 'text' })) };
-  }
-  const report = await validateFile(file, schema);
-  const problems = [
-    ...report.headerProblems.map((p) => `${file}: header: ${p.message}`),
-    ...report.columns.flatMap((c) => c.invalid.examples.map((e) => e.text)),
-    ...report.ragged.examples.map((e) => e.text),
-    ...(report.rowIdentifier ? [...report.rowIdentifier.empty.examples, ...report.rowIdentifier.duplicates.examples].map((e) => e.text) : []),
-    ...(report.rowIdentifier && !report.rowIdentifier.inCsv ? [`${file}: the row identifier column ${report.rowIdentifier.fieldName} is missing`] : []),
-    ...report.typeDisagreements.map((d) => `${file}: ${d.message}`),
-  ];
-  const ok = report.problemCount === 0 && report.typeDisagreements.length === 0;
+    const r = await validateFile(file, schema);
+    const problems = [
+      ...structure.problems,
+      ...r.columns.flatMap((c) => c.invalid.examples.map((e) => e.text)),
+      ...r.ragged.examples.map((e) => e.text),
+      ...(r.rowIdentifier ? [...r.rowIdentifier.empty.examples, ...r.rowIdentifier.duplicates.examples].map((e) => e.text) : []),
+      ...(r.rowIdentifier && !r.rowIdentifier.inCsv ? [`${file}: the row identifier column ${r.rowIdentifier.fieldName} is missing`] : []),
+      ...r.typeDisagreements.map((d) => `${file}: ${d.message}`),
+    ];
+    return { rows: r.rows, problemCount: r.problemCount + structure.problems.length + r.typeDisagreements.length, problems, unknownColumns: r.unknownColumns, missingColumns: r.missingColumns };
+  };
+  const r = await report();
+  const ok = r.problemCount === 0;
   if (values.json) {
-    io.stdout.write(`${JSON.stringify({ ok, file, rows: report.rows, problemCount: report.problemCount, problems, unknownColumns: report.unknownColumns, missingColumns: report.missingColumns }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ ok, file, rows: r.rows, problemCount: r.problemCount, problems: r.problems, unknownColumns: r.unknownColumns, missingColumns: r.missingColumns }, null, 2)}\n`);
   } else {
-    io.stdout.write(`${file}: ${report.rows} rows, ${report.problemCount} problem(s).\n`);
-    for (const p of problems) io.stdout.write(`${p}\n`);
-    if (report.unknownColumns.length) io.stdout.write(`Columns not in the dataset: ${report.unknownColumns.join(', ')}\n`);
+    io.stdout.write(`${file}: ${r.rows} rows, ${r.problemCount} problem(s).\n`);
+    for (const p of r.problems) io.stdout.write(`${p}\n`);
+    if (r.unknownColumns.length) io.stdout.write(`Columns not in the dataset: ${r.unknownColumns.join(', ')}\n`);
   }
+  if (!ok && !values.quiet) io.stderr.write(`socrata-publish: ${file} has ${r.problemCount} problem(s).\n`);
   return ok ? 0 : 1;
 }
 
 async function cmdQuery(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { domain: { type: 'string' }, dataset: { type: 'string' }, soql: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { domain: { type: 'string' }, dataset: { type: 'string' }, soql: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } });
   if (positionals.length > 0) usage(`query takes no positional arguments (got ${positionals.join(' ')}).`);
   if (values.domain === undefined || values.dataset === undefined) usage('query needs --domain and --dataset.');
   check4x4(values.dataset);
@@ -282,9 +349,24 @@ async function cmdQuery(args: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** The error as `--json` prints it on stdout. */
+function errorJson(e: unknown, message: string, exitCode: number): string {
+  const error: Record<string, unknown> = { message, exitCode };
+  if (exitCode === 2) error.kind = 'usage';
+  else if (isSodaError(e)) {
+    error.kind = e.kind;
+    if (e.status !== undefined) error.status = e.status;
+    if (e.code !== undefined) error.code = e.code;
+    if (e.requestId !== undefined) error.requestId = e.requestId;
+    if (e.field !== undefined) error.field = e.field;
+  } else error.kind = 'error';
+  return `${JSON.stringify({ ok: false, error }, null, 2)}\n`;
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
+  const json = rest.includes('--json');
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
       (command === undefined ? io.stderr : io.stdout).write(HELP);
@@ -307,16 +389,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         usage(`unknown command "${command}" (publish, validate, query, metadata).`);
     }
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      io.stderr.write(`socrata-publish: ${e.message}\nRun socrata-publish --help for usage.\n`);
-      return 2;
-    }
-    if (isSodaError(e)) {
-      io.stderr.write(`socrata-publish: ${e.message}${e.requestId ? ` (request id ${e.requestId})` : ''}\n`);
-      return 1;
-    }
-    io.stderr.write(`socrata-publish: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    const isUsage = e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
+    const message = e instanceof Error ? e.message : String(e);
+    const code = isUsage ? 2 : 1;
+    if (isUsage) io.stderr.write(`socrata-publish: ${message}\nRun socrata-publish --help for usage.\n`);
+    else if (isSodaError(e)) io.stderr.write(`socrata-publish: ${message}${e.requestId ? ` (request id ${e.requestId})` : ''}\n`);
+    else io.stderr.write(`socrata-publish: ${message}\n`);
+    if (json) io.stdout.write(errorJson(e, message, code));
+    return code;
   }
 }
 

@@ -55,6 +55,15 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
     void client.close?.().catch(() => undefined);
   }
 
+  /**
+   * Forgets the cached clients (after a proxy or certificate setting changed), so that the next request gets a
+   * client built with the new settings. They are not closed: an operation in progress keeps its client, whose idle
+   * connections close by themselves.
+   */
+  forgetClients(): void {
+    this.clients.clear();
+  }
+
   /** Every stored account (including those that need signing in again), sorted by domain then label. */
   async list(): Promise<AccountDescription[]> {
     const accounts = await this.provider.accounts();

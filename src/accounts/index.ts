@@ -1,8 +1,10 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { commandBoundary } from '../ui/boundary';
 import { authBoundaryOptions, AuthCommandHandlers, registerAuthCommands } from './commands';
 import { SocrataAccounts } from './accounts';
-import { SodaClient } from '../soda/client';
+import { SodaClient, type SodaClientOptions } from '../soda/client';
 import type { HttpLogEvent } from '../soda/http';
 import { type ClientFactory, type IdentityClient } from './client';
 import { SocrataUriHandler } from './oauthFlow';
@@ -40,28 +42,31 @@ export function registerAuth(
     vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, provider, { supportsMultipleAccounts: true }),
     vscode.window.registerUriHandler(uriHandler),
     ...registerAuthCommands(handlers, commandBoundary(log, authBoundaryOptions)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('http') || e.affectsConfiguration('socrata.http')) accounts.forgetClients();
+    }),
   );
   return accounts;
 }
 
 /**
- * Builds the extension's SODA clients for accounts: VS Code's `http.proxy` / `http.noProxy` settings are passed
- * to the client (without them the environment's HTTPS_PROXY/NO_PROXY apply), and every request is recorded in
- * the Socrata log through the gateway's hook, which only ever sees redacted headers and URLs. The same hook tells
- * the accounts when a request finally failed with 401, or with the 403 "You must be logged in" some portals answer
- * instead (`onUnauthorized`).
+ * Builds the extension's SODA clients for accounts: VS Code's `http.proxy` (credentials allowed in the URL),
+ * `http.proxyAuthorization`, `http.noProxy`, `http.proxyStrictSSL` and `http.systemCertificates` settings and
+ * `socrata.http.caCertificates` are passed to the client (without `http.proxy` the environment's
+ * HTTPS_PROXY/NO_PROXY apply), and every request is recorded in the Socrata log through the gateway's hook, which
+ * only ever sees redacted headers and URLs (proxy credentials never reach it). The same hook tells the accounts
+ * when a request finally failed with 401, or with the 403 "You must be logged in" some portals answer instead
+ * (`onUnauthorized`).
  */
 export function createSodaClientFactory(log: vscode.LogOutputChannel): ClientFactory<SodaClient> {
   return (options) => {
-    const http = vscode.workspace.getConfiguration('http');
-    const proxyUrl = http.get<string>('proxy')?.trim();
-    const noProxy = http.get<string[]>('noProxy') ?? [];
+    const network = networkSettings();
     return new SodaClient({
       domain: options.domain,
       auth: options.auth,
       appToken: options.appToken,
       product: 'vscode-extension',
-      ...(proxyUrl ? { proxy: { url: proxyUrl, noProxy: noProxy.join(',') } } : {}),
+      ...network,
       onLog: (event) => {
         logHttp(log, event);
         // A 401, or the 403 "You must be logged in" some portals answer instead (the gateway recognises both).
@@ -89,4 +94,20 @@ export function logHttp(log: vscode.LogOutputChannel, event: HttpLogEvent): void
       log.error(`${target} → ${event.error ?? event.status ?? 'failed'} ${id}`);
       break;
   }
+}
+
+/** The proxy and certificate settings, as the gateway takes them (see src/soda/network.ts). */
+export function networkSettings(): Pick<SodaClientOptions, 'proxy' | 'tls'> {
+  const http = vscode.workspace.getConfiguration('http');
+  const proxyUrl = http.get<string>('proxy')?.trim();
+  const noProxy = http.get<string[]>('noProxy') ?? [];
+  const authorization = http.get<string | null>('proxyAuthorization')?.trim();
+  const strictSSL = http.get<boolean>('proxyStrictSSL') ?? true;
+  const caFiles = (vscode.workspace.getConfiguration('socrata.http').get<string[]>('caCertificates') ?? [])
+    .filter((f): f is string => typeof f === 'string' && f.trim() !== '')
+    .map((f) => (f.trim().startsWith('~/') ? join(homedir(), f.trim().slice(2)) : f.trim()));
+  return {
+    ...(proxyUrl ? { proxy: { url: proxyUrl, noProxy: noProxy.join(','), strictSSL, ...(authorization ? { authorization } : {}) } } : {}),
+    tls: { caFiles, systemCertificates: http.get<boolean>('systemCertificates') ?? true },
+  };
 }

@@ -12,7 +12,7 @@ import { planPublish, type PublishPlan, type PublishRequest } from '../publish';
 import type { SodaClient } from '../soda/client';
 import { parseDomain } from '../soda/domain';
 import type { ViewMetadata } from '../soda/types';
-import { type FileProblem, problemsOf } from './diagnostics';
+import { type FileProblem, problemsOf, withCellSpans } from './diagnostics';
 import {
   type ColumnTarget, type ColumnView, type FieldOption, type Mode, NEW_COLUMN, type PlanView, type PreviewColumnType,
   type PreviewModel, type PreviewRestoreState, type TargetView,
@@ -317,7 +317,12 @@ export class PreviewSession implements vscode.Disposable {
     if (signal.aborted) return;
     this.report = report;
     this.rowsExact = report.rows;
-    this.problemsEmitter.fire(problemsOf(report));
+    const problems = problemsOf(report);
+    this.problemsEmitter.fire(problems);
+    // Then again with each cell problem pointing at its field (reads the file up to the last problem's line).
+    void withCellSpans(problems, report, signal).then((located) => {
+      if (!signal.aborted && located.some((p) => p.span)) this.problemsEmitter.fire(located);
+    });
     this.plan = { ...this.plan, problemCount: report.problemCount, blocked: report.problemCount > 0, scannedRows: report.rows };
     this.fire();
     const req = this.request();

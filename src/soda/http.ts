@@ -13,10 +13,11 @@
 //   URLs with `$$app_token` removed.
 import { randomBytes } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
-import { type Dispatcher, EnvHttpProxyAgent, request as undiciRequest } from 'undici';
+import { type Dispatcher, request as undiciRequest } from 'undici';
 import { version as packageVersion } from '../../package.json';
 import { parseDomain, type SodaDomain } from './domain';
 import { errorFromResponse, failedBeforeSending, networkError, outcomeText, SodaError, type SodaOutcome, snippet } from './errors';
+import { createNetwork, explainNetworkError, isPermanentNetworkError, type ProxySettings, type TlsSettings } from './network';
 import { backoffDelay, type Clock, parseRetryAfter, resolvePolicy, type RetryPolicy, systemClock } from './retry';
 
 /** How requests authenticate. API keys and email/password both travel as HTTP Basic. */
@@ -81,9 +82,11 @@ export interface GatewayOptions {
   /**
    * An explicit proxy (e.g. VS Code's `http.proxy`), used for http and https; `noProxy` lists hosts that
    * bypass it (comma separated, NO_PROXY syntax; default none). Without it, HTTPS_PROXY / HTTP_PROXY /
-   * NO_PROXY (either case) from the environment apply.
+   * NO_PROXY (either case) from the environment apply. See network.ts.
    */
-  proxy?: { url: string; noProxy?: string };
+  proxy?: ProxySettings;
+  /** Extra certificate authorities (files, the OS store); NODE_EXTRA_CA_CERTS always applies. See network.ts. */
+  tls?: TlsSettings;
   /** Use this undici dispatcher instead of creating one (the gateway will not close it). */
   dispatcher?: Dispatcher;
   timeouts?: Partial<Timeouts>;
@@ -299,7 +302,8 @@ export class SodaHttp {
   private readonly clock: Clock;
   private readonly random: () => number;
   /** The credential values (and their Basic encoding) scrubbed from anything a server echoes into an error. */
-  private readonly secrets: string[];
+  private secrets: string[];
+  private readonly product: 'vscode-extension' | 'cli';
 
   constructor(options: GatewayOptions) {
     // Re-validate even a pre-parsed domain: this is the last line before credentials go on the wire.
@@ -308,6 +312,7 @@ export class SodaHttp {
     if (options.appToken !== undefined && options.appToken !== '') checkHeaderValue(options.appToken, 'app token');
     this.appToken = options.appToken || undefined;
     this.secrets = secretValues(options.auth, this.authHeader, this.appToken);
+    this.product = options.product ?? 'cli';
     const version = options.version ?? packageVersion;
     this.userAgent = `socrata-publisher/${version} (${options.product ?? 'cli'})`;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
@@ -320,30 +325,11 @@ export class SodaHttp {
       this.dispatcher = options.dispatcher;
       this.ownsDispatcher = false;
     } else {
-      const common = { connect: { timeout: this.timeouts.connectMs }, keepAliveTimeout: 30_000 };
-      if (options.proxy) {
-        const proxyUrl = SodaHttp.checkProxyUrl(options.proxy.url);
-        this.dispatcher = new EnvHttpProxyAgent({ ...common, httpProxy: proxyUrl, httpsProxy: proxyUrl, noProxy: options.proxy.noProxy ?? '' });
-      } else {
-        // Reads http_proxy/HTTP_PROXY, https_proxy/HTTPS_PROXY and no_proxy/NO_PROXY; a plain keep-alive
-        // agent when none is set.
-        this.dispatcher = new EnvHttpProxyAgent(common);
-      }
+      const network = createNetwork({ connectTimeoutMs: this.timeouts.connectMs, ...(options.proxy ? { proxy: options.proxy } : {}), ...(options.tls ? { tls: options.tls } : {}) }, this.product);
+      this.dispatcher = network.dispatcher;
+      this.secrets = [...new Set([...this.secrets, ...network.secrets])].sort((a, b) => b.length - a.length);
       this.ownsDispatcher = true;
     }
-  }
-
-  private static checkProxyUrl(url: string): string {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      throw new SodaError({ kind: 'invalid-input', message: `The proxy address "${snippet(url, 60)}" is not a URL (expected e.g. http://proxy.example:3128).`, field: 'proxy' });
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      throw new SodaError({ kind: 'invalid-input', message: `The proxy address must start with http:// or https:// (got ${u.protocol}).`, field: 'proxy' });
-    }
-    return u.toString();
   }
 
   /** Closes the connection pool (only if this gateway created it). */
@@ -580,9 +566,9 @@ export class SodaHttp {
         const outcome: SodaOutcome | undefined = isWrite(method) ? (neverSent ? 'not-applied' : 'unknown') : undefined;
         const base = timedOut
           ? networkError(Object.assign(new Error('timeout'), { code: 'SODA_TIMEOUT' }), this.domain.host, { requestId: operationId, timeoutMs: limitMs })
-          : networkError(e, this.domain.host, { requestId: operationId });
+          : explainNetworkError(networkError(e, this.domain.host, { requestId: operationId }), this.product, this.domain.host);
         failure = outcome ? base.with({ outcome, message: `${base.message} ${outcomeText(outcome)}` }) : base;
-        retryable = safe || neverSent;
+        retryable = (safe || neverSent) && !isPermanentNetworkError(e);
       } finally {
         if (!streaming) cleanup();
       }

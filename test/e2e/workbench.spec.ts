@@ -13,8 +13,13 @@ interface Manifest {
 }
 
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as Manifest;
+/** The manifest's %key% strings, as VS Code shows them (English, from package.nls.json). */
+const nls = JSON.parse(readFileSync(join(repoRoot, 'package.nls.json'), 'utf8')) as Record<string, string>;
+const shown = (text: string): string => (/^%[^%\s]+%$/.test(text) ? (nls[text.slice(1, -1)] ?? text) : text);
 /** Activity-bar containers that hold at least one view (VS Code hides empty ones). */
-const containers = (manifest.contributes?.viewsContainers?.activitybar ?? []).filter((c) => (manifest.contributes?.views?.[c.id]?.length ?? 0) > 0);
+const containers = (manifest.contributes?.viewsContainers?.activitybar ?? [])
+  .filter((c) => (manifest.contributes?.views?.[c.id]?.length ?? 0) > 0)
+  .map((c) => ({ ...c, title: shown(c.title) }));
 
 describe('workbench', () => {
   it('shows the workbench with the sample workspace', async () => {

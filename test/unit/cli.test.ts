@@ -75,7 +75,7 @@ describe('socrata-publish CLI', () => {
     assert.equal(out.created, 2);
     assert.equal(out.plan.counts.toCreate, 2);
     assert.equal(out.requestIds.length, 2);
-    assert.match(r.stderr, /done 2\/2 rows/, 'plain progress lines on a non-TTY stderr');
+    assert.equal(r.stderr, '', 'a short run prints no progress on a stderr that is not a terminal');
     assert.ok(emu.store.findRow('bdgt-priv', 'CLI-2'));
     assert.doesNotMatch(r.stdout + r.stderr, /demo_key_secret/);
   });
@@ -84,13 +84,13 @@ describe('socrata-publish CLI', () => {
     const csv = file('cli-b.csv', 'line_item,department,amount\nX,Y,1\n');
     const unknown = await cli(['publish', csv, '--domain', emu.domain, '--dataset', 'zzzz-9999', '--mode', 'upsert'], KEY_ENV);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stdout, /Dataset zzzz-9999 was not found/);
+    assert.match(unknown.stderr, /Dataset zzzz-9999 was not found/);
     const missing = await cli(['publish', join(dir, 'nope.csv'), '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert'], KEY_ENV);
     assert.equal(missing.code, 1);
-    assert.match(missing.stdout, /nope\.csv: cannot read the file \(it does not exist\)/);
+    assert.match(missing.stderr, /nope\.csv: cannot read the file \(it does not exist\)/);
     const wrong = await cli(['publish', csv, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert'], { SOCRATA_KEY_ID: 'demo_key_id', SOCRATA_KEY_SECRET: 'wrong' });
     assert.equal(wrong.code, 1);
-    assert.match(wrong.stdout, /refused the credentials/);
+    assert.match(wrong.stderr, /refused the credentials/);
     assert.doesNotMatch(wrong.stdout + wrong.stderr, /Basic [A-Za-z0-9+/=]{8,}/, 'no credentials in the output');
   });
 
@@ -121,19 +121,22 @@ describe('socrata-publish CLI', () => {
     try {
       const args = [bundle, 'publish', csv, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert', '--batch-size', '50', '--concurrency', '1'];
       const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOCRATA_')));
+      const writes = (): number => emu.store.appliedWrites.filter((w) => w.dataset === 'bdgt-priv').length;
+      const before = writes();
       const child = spawn(process.execPath, args, { env: { ...clean, ...KEY_ENV } });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      const code = await new Promise<number>((resolve) => {
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-          if (/sending \d+\/2000 rows/.test(stderr) && !child.killed) child.kill('SIGINT');
-        });
-        child.on('close', (c) => resolve(c ?? -1));
-      });
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // Interrupted once a few batches were applied (a non-terminal stderr gets no progress line this early).
+      const poll = setInterval(() => {
+        if (writes() >= before + 3 && !child.killed) child.kill('SIGINT');
+      }, 10);
+      const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+      clearInterval(poll);
       assert.equal(code, 1, stderr);
-      assert.match(stdout, /Cancelled after the requests in flight finished\. Applied: lines 2–\d+ of/);
+      assert.match(stderr, /Cancelled after the requests in flight finished\. Applied: lines 2–\d+ of/);
+      assert.match(stderr.trimEnd().split('\n').at(-1) ?? '', /^socrata-publish: Cancelled after/, 'the run ends with the failure');
       assert.ok(existsSync(join(dir, '.socrata')) && readdirSync(join(dir, '.socrata')).length === 1, 'the journal is next to the CSV');
       emu.setFaults(undefined);
       const again = await cli(['publish', csv, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert', '--batch-size', '500'], KEY_ENV);
@@ -159,5 +162,76 @@ describe('socrata-publish CLI', () => {
     const q = await cli(['query', '--domain', emu.domain, '--dataset', 'bdgt-priv', '--soql', "SELECT line_item WHERE line_item = 'CLI-1'", '--json'], KEY_ENV);
     assert.equal(q.code, 0, q.stderr);
     assert.deepEqual(JSON.parse(q.stdout), [{ line_item: 'CLI-1' }]);
+  });
+
+  it('a failed run: nothing on stdout, the failure last on stderr (no "Created 0…" after it)', async () => {
+    const r = await cli(['publish', join(dir, 'absent.csv'), '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert'], KEY_ENV);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.doesNotMatch(r.stderr, /Created \d/);
+    assert.match(r.stderr.trimEnd().split('\n').at(-1) ?? '', /^socrata-publish: .*absent\.csv: cannot read the file \(it does not exist\)/);
+  });
+
+  it('--json: only JSON on stdout, errors included (usage, a failed run, a portal error)', async () => {
+    const usageErr = await cli(['publish', '--json', '--mode', 'merge']);
+    assert.equal(usageErr.code, 2);
+    assert.deepEqual(JSON.parse(usageErr.stdout), { ok: false, error: { message: 'publish needs a CSV file (or --spec with "csv").', exitCode: 2, kind: 'usage' } });
+    assert.match(usageErr.stderr, /publish needs a CSV file/);
+
+    const failed = await cli(['publish', join(dir, 'absent.csv'), '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert', '--json'], KEY_ENV);
+    assert.equal(failed.code, 1);
+    const result = JSON.parse(failed.stdout) as { ok: boolean; status: string; message: string };
+    assert.equal(result.ok, false);
+    assert.equal(result.status, 'refused');
+    assert.match(result.message, /cannot read the file/);
+
+    const portal = await cli(['query', '--domain', emu.domain, '--dataset', 'zzzz-9999', '--json'], KEY_ENV);
+    assert.equal(portal.code, 1);
+    const err = JSON.parse(portal.stdout) as { ok: boolean; error: { kind: string; status: number; message: string; exitCode: number } };
+    assert.equal(err.ok, false);
+    assert.equal(err.error.status, 404);
+    assert.equal(err.error.exitCode, 1);
+    assert.match(portal.stderr, /^socrata-publish: /);
+
+    const unreadable = await cli(['validate', join(dir, 'absent.csv'), '--json']);
+    assert.equal(unreadable.code, 1);
+    assert.match((JSON.parse(unreadable.stdout) as { error: { message: string } }).error.message, /absent\.csv: cannot read the file \(it does not exist\)/);
+  });
+
+  it('--quiet: no progress, the result still on stdout', async () => {
+    const csv = file('cli-quiet.csv', 'line_item,department,amount\nQ-1,Parks,1\n');
+    const r = await cli(['publish', csv, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert', '--quiet'], KEY_ENV);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /Created 1, updated 0, deleted 0, errors 0/);
+  });
+
+  describe('validate: a file that cannot be a dataset is an error (exit 1) naming the line and column', () => {
+    const cases: [name: string, text: string, expected: RegExp][] = [
+      ['empty.csv', '', /empty\.csv:1:1: the file is empty \(0 bytes\)/],
+      ['only-blank-lines.csv', '\n\n', /only-blank-lines\.csv:1:1: no header: the file has no line naming the columns/],
+      ['no-header.csv', '1,2.5,3\n4,5,6\n', /no-header\.csv:1:1: no header: the first line holds values \("1", "2\.5", "3"\), not column names/],
+      ['blank-name.csv', 'permit_id,,amount\n1,2,3\n', /blank-name\.csv:1:2: header: column 2 has a blank name/],
+      ['same-field.csv', 'Permit ID,amount,permit_id\n1,2,3\n', /same-field\.csv:1:3: header: column 3 \("permit_id"\) becomes the field name "permit_id", like column 1 \("Permit ID"\)/],
+    ];
+    for (const [name, text, expected] of cases) {
+      it(name, async () => {
+        const path = file(name, text);
+        const r = await cli(['validate', path]);
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        assert.match(r.stdout, expected);
+        assert.match(r.stdout, /[1-9]\d* problem\(s\)/);
+        const j = await cli(['validate', path, '--json']);
+        assert.equal(j.code, 1);
+        const out = JSON.parse(j.stdout) as { ok: boolean; problems: string[] };
+        assert.equal(out.ok, false);
+        assert.match(out.problems.join('\n'), expected);
+      });
+    }
+    it('a good file: exit 0', async () => {
+      const r = await cli(['validate', file('good.csv', 'permit_id,amount\n1,2\n')]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /1 rows, 0 problem\(s\)/);
+    });
   });
 });

@@ -212,6 +212,12 @@ describe('publish flow against the emulator', function () {
     assert.ok(diags.some((d) => d.range.start.line === 9 && /field/.test(d.message)), 'the short row on line 10');
     assert.ok(diags.some((d) => d.range.start.line === 7), 'the duplicate permit id on line 8');
 
+    // Each cell problem points at its field: the line and the column of the cell, not column 1.
+    const located = await waitForCellRange(file, 2);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    assert.ok(located.range.start.character > 0, 'not column 1');
+    assert.match(doc.getText(located.range), /twelve thousand/i, 'the range covers the bad valuation cell');
+
     // Publishing the bad file is refused with the problems named; nothing is sent.
     const before = await rowCount(url);
     const refused = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', run: 'publish' });
@@ -299,3 +305,14 @@ describe('publish flow against the emulator', function () {
     }
   });
 });
+
+/** The first diagnostic of `file` on 0-based `line` whose range starts past column 1 (they are refined after the scan). */
+async function waitForCellRange(file: string, line: number): Promise<vscode.Diagnostic> {
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const d = vscode.languages.getDiagnostics(vscode.Uri.file(file)).find((x) => x.range.start.line === line && x.range.start.character > 0);
+    if (d) return d;
+    if (Date.now() > end) throw new Error(`no diagnostic on line ${line + 1} pointing at a cell`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -21,13 +21,22 @@ function button(label: string, message: GridToHost, enabled: boolean): HTMLButto
   return b;
 }
 
+/** The page's range, announced by screen readers when it changes (a polite live region). */
+function status(text: string): HTMLSpanElement {
+  const s = el('span', text, 'status');
+  s.setAttribute('role', 'status');
+  return s;
+}
+
 function render(message: HostToGrid): void {
   const root = document.getElementById('root');
   if (!root) return;
   root.replaceChildren();
   root.setAttribute('aria-busy', message.type === 'busy' ? 'true' : 'false');
   if (message.type === 'busy') {
-    root.append(el('p', message.message, 'status'));
+    const p = el('p', message.message, 'status');
+    p.setAttribute('role', 'status');
+    root.append(p);
     return;
   }
   if (message.type === 'error') {
@@ -46,15 +55,23 @@ function render(message: HostToGrid): void {
   bar.append(
     button('Previous', { type: 'previous' }, message.hasPrevious),
     button('Next', { type: 'next' }, message.hasNext),
-    el('span', `${range} · ${message.subtitle}`, 'status'),
+    status(`${range} · ${message.subtitle}`),
   );
   if (message.canSave) bar.append(button('Save as CSV…', { type: 'saveCsv' }, true));
   root.append(bar);
+  // The scrolling region takes focus so that keyboard users can scroll it; it is named after the table.
   const wrap = el('div', undefined, 'grid');
+  wrap.tabIndex = 0;
+  wrap.setAttribute('role', 'region');
+  wrap.setAttribute('aria-label', `${message.title}: rows`);
   const table = el('table');
+  table.append(el('caption', `${message.title} — ${range}`, 'visually-hidden'));
   const head = el('thead');
   const hr = el('tr');
-  hr.append(el('th', '#', 'num'));
+  const numHead = el('th', '#', 'num');
+  numHead.scope = 'col';
+  numHead.setAttribute('aria-label', 'Row number');
+  hr.append(numHead);
   for (const c of message.columns) {
     const th = el('th');
     th.scope = 'col';
