@@ -301,6 +301,11 @@ export class SodaHttp {
   /** The credential values (and their Basic encoding) scrubbed from anything a server echoes into an error. */
   private readonly secrets: string[];
 
+  /** Whether requests carry credentials or an application token (SODA3 refuses requests with neither). */
+  get identified(): boolean {
+    return this.authHeader !== undefined || this.appToken !== undefined;
+  }
+
   constructor(options: GatewayOptions) {
     // Re-validate even a pre-parsed domain: this is the last line before credentials go on the wire.
     this.domain = parseDomain(typeof options.domain === 'string' ? options.domain : options.domain.origin);

@@ -12,6 +12,7 @@ import { FaultInjector, parseFaultSpec, type FaultDecision } from './faults';
 import { scanJson } from './jsonscan';
 import { applyChange, decorateView, handleDomainMetadata, MetadataInvalid, parseChange } from './metadata';
 import { handleOAuth } from './oauth';
+import { handleSoda3, SODA3_PATH } from './soda3';
 import { runQuery, type QueryParams } from './soql';
 import { isFourByFour, type Dataset, type EmulatorStore, type Row, type UpsertResult, type User } from './store';
 import { displayTypeOf, soqlTypeOf, toCsvText } from './types';
@@ -27,6 +28,8 @@ export interface ServerOptions {
    * answer some auth failures.
    */
   authFailures?: AuthFailureStyle;
+  /** 3 (default) serves SODA3 (`/api/v3/views/…`); 2 answers those paths 404, as a portal without v3. */
+  soda?: 2 | 3;
 }
 
 export type AuthFailureStyle = 'code' | 'login';
@@ -319,6 +322,8 @@ export class EmulatorServer {
     if (handleDomainMetadata(ctx)) return;
     if (p === '/api/users/current.json' || p === '/api/users/current') return this.currentUser(ctx);
     if (p === '/api/catalog/v1' || p === '/api/catalog/v1/') return this.catalog(ctx);
+    const v3 = this.opts.soda === 2 ? null : SODA3_PATH.exec(p);
+    if (v3?.[1] && v3[2]) return handleSoda3(ctx, v3[1], v3[2] as 'query.json' | 'export.csv', (id) => this.readable(ctx, id));
     let m = /^\/api\/views\/([^/]+?)(?:\.json)?$/.exec(p);
     if (m?.[1]) return this.view(ctx, m[1]);
     m = /^\/(?:resource|api\/id)\/([^/]+?)\.(json|csv)$/.exec(p) ?? /^\/(?:resource|api\/id)\/([^/.]+)()$/.exec(p);
