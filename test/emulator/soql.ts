@@ -1012,6 +1012,8 @@ function execute(columns: ColumnDef[], rows: Iterable<Row>, params: QueryParams)
     for (const it of items) wrap('select', () => checkGrouped(it.expr, groupKeys, aliases));
     for (const o of q.order) wrap('order', () => checkGrouped(o.expr, groupKeys, aliases));
   }
+  // SODA3 imposes an order when paging, so that the pages are a consistent set of rows.
+  if (params.window && q.order.length === 0 && !grouped) q.order = [{ expr: { k: 'col', name: ':id', pos: 0 }, desc: false }];
   const havingC = q.having ? wrap('having', () => aggC.compile(q.having as Expr)) : undefined;
   const orderC = q.order.map((o) => ({ c: wrap('order', () => aggC.compile(o.expr)), desc: o.desc }));
 
