@@ -52,6 +52,8 @@ export interface RunningEmulator {
   faultLog(): FaultLogEntry[];
   /** Switches how bad credentials are refused at runtime. */
   setAuthFailures(style: AuthFailureStyle): void;
+  /** Serves SODA3 (3) or not (2, its paths answer 404) from now on; also `POST /__emulator/soda {"soda": 2}`. */
+  setSoda(version: 2 | 3): void;
   stop(): Promise<void>;
 }
 
@@ -84,6 +86,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     setFaults: (spec) => srv.setFaults(spec),
     faultLog: () => srv.faultLog(),
     setAuthFailures: (style) => srv.setAuthFailures(style),
+    setSoda: (version) => {
+      srv.soda = version;
+    },
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
         srv.server.close(() => {

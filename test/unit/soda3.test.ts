@@ -152,6 +152,24 @@ describe('emulator: SODA3 export.csv', () => {
   });
 });
 
+describe('emulator: switching SODA3 off and on at runtime (loopback test control)', () => {
+  it('POST /__emulator/soda {"soda": 2} makes the v3 paths 404 until {"soda": 3}; bad bodies get 400', async () => {
+    const emu = await startEmulator({ port: 0, seed: 'sample' });
+    try {
+      const query = (): Promise<{ status: number }> => call(emu.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT permit_id LIMIT 1' } });
+      assert.equal((await query()).status, 200);
+      assert.deepEqual((await call(emu.url, '/__emulator/soda', { method: 'POST', json: { soda: 2 } })).body, { soda: 2 });
+      assert.equal((await query()).status, 404);
+      assert.deepEqual((await call(emu.url, '/__emulator/soda')).body, { soda: 2 });
+      assert.equal((await call(emu.url, '/__emulator/soda', { method: 'POST', json: { soda: 4 } })).status, 400);
+      emu.setSoda(3);
+      assert.equal((await query()).status, 200);
+    } finally {
+      await emu.stop();
+    }
+  });
+});
+
 describe('engine: runQuery and exportCsv', () => {
   it('pages through SODA3 (POST query.json with page) and says whether a next page may exist', async () => {
     const c = client(v3);
