@@ -6,7 +6,9 @@
 // - A portal without SODA3 answers 404, 405 or a "not supported" error. Then the query is sent to
 //   `/resource`, the domain is remembered (for this process) and the caller's `onNotice` hears it once.
 //   A 404 counts only when `/resource` then finds the dataset: a missing dataset is not a missing API.
-import type { Readable } from 'node:stream';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { SodaClient, CallOptions } from './client';
 import { assert4x4 } from './domain';
 import { SodaError, isSodaError } from './errors';
@@ -27,6 +29,8 @@ export interface QueryAnswer<T = Row> extends RowsResult<T> {
   api: QueryApi;
   /** With `page`: whether a next page may exist. */
   hasNext: boolean;
+  /** The statement sent (on SODA 2.1 with the paging clauses added). */
+  statement: string;
 }
 
 /** Domains (origins) known to have no SODA3, with the reason. */
@@ -166,17 +170,17 @@ export async function runQuery<T = Row>(client: SodaClient, id: string, statemen
       throw new SodaError({ kind: 'protocol', message: `Unexpected answer to a SODA3 query on ${id}: not a JSON array.`, data: res.body, requestId: res.serverRequestId ?? res.operationId });
     }
     const rows = res.body as T[];
-    return { rows, fields: jsonHeader(res.headers, 'x-soda2-fields'), types: jsonHeader(res.headers, 'x-soda2-types'), headers: res.headers, api: 'soda3', hasNext: page !== undefined && rows.length === page.pageSize };
+    return { rows, fields: jsonHeader(res.headers, 'x-soda2-fields'), types: jsonHeader(res.headers, 'x-soda2-types'), headers: res.headers, api: 'soda3', hasNext: page !== undefined && rows.length === page.pageSize, statement };
   };
   const soda2 = async (): Promise<QueryAnswer<T>> => {
     let text = statement;
     let paged = false;
     if (page) {
       ({ statement: text, paged } = pagedStatement(statement, page.pageSize, (page.pageNumber - 1) * page.pageSize));
-      if (!paged && page.pageNumber > 1) return { rows: [], fields: undefined, types: undefined, headers: {}, api: 'soda2.1', hasNext: false };
+      if (!paged && page.pageNumber > 1) return { rows: [], fields: undefined, types: undefined, headers: {}, api: 'soda2.1', hasNext: false, statement: text };
     }
     const res = await client.rows<T>(id, { query: text }, call(opts));
-    return { ...res, api: 'soda2.1', hasNext: page !== undefined && paged && res.rows.length === page.pageSize };
+    return { ...res, api: 'soda2.1', hasNext: page !== undefined && paged && res.rows.length === page.pageSize, statement: text };
   };
   return withFallback(client, 'query', opts, soda3, soda2);
 }
@@ -228,3 +232,76 @@ export class CsvRecordCounter {
     return this.records + (this.pending ? 1 : 0);
   }
 }
+
+/** The cells of a CSV header line (quotes removed, `""` unescaped). */
+export function csvHeaderCells(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charAt(i);
+    if (quoted) {
+      if (c === '"' && line.charAt(i + 1) === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      cells.push(cell);
+      cell = '';
+    } else if (c !== '\r') cell += c;
+  }
+  cells.push(cell);
+  return cells;
+}
+
+export interface SaveCsvOptions extends QueryOptions {
+  /** Called as data arrives with the number of rows written so far. */
+  onProgress?: (rows: number) => void;
+}
+
+/**
+ * Writes every row of a SoQL statement to `out` as the portal's CSV (see {@link exportCsv}), streamed so memory
+ * stays bounded. Does not end `out`. Returns the number of rows and the header's field names. Cancelled through
+ * `signal` (kind 'cancelled').
+ */
+export async function saveQueryCsv(client: SodaClient, id: string, statement: string, out: Writable, opts: SaveCsvOptions = {}): Promise<{ rows: number; columns: string[]; api: QueryApi }> {
+  const cancelled = (): SodaError => new SodaError({ kind: 'cancelled', message: 'The export was cancelled.' });
+  if (opts.signal?.aborted) throw cancelled();
+  const { api, body } = await exportCsv(client, id, statement, opts);
+  const counter = new CsvRecordCounter();
+  let head = '';
+  let columns: string[] | undefined;
+  const onAbort = (): void => {
+    body.destroy(cancelled());
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const decoder = new StringDecoder('utf8');
+    const write = async (chunk: string): Promise<void> => {
+      if (columns === undefined) {
+        head += chunk;
+        const end = head.indexOf('\n');
+        if (end >= 0) columns = csvHeaderCells(head.slice(0, end));
+      }
+      counter.push(chunk);
+      if (!out.write(chunk)) await once(out, 'drain');
+      opts.onProgress?.(Math.max(0, counter.records - 1));
+    };
+    for await (const raw of body as AsyncIterable<Buffer | string>) {
+      await write(typeof raw === 'string' ? raw : decoder.write(raw));
+    }
+    const rest = decoder.end();
+    if (rest !== '') await write(rest);
+  } catch (e) {
+    if (opts.signal?.aborted) throw cancelled();
+    throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  if (opts.signal?.aborted) throw cancelled();
+  const total = counter.total();
+  return { rows: Math.max(0, total - 1), columns: columns ?? (head.trim() === '' ? [] : csvHeaderCells(head)), api };
+}
+

@@ -5,7 +5,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { SodaClient } from '../../src/soda/client';
 import { SodaError } from '../../src/soda/errors';
-import { exportCsv, forgetQueryApis, queryApiOf, runQuery, CsvRecordCounter } from '../../src/soda/query';
+import { PassThrough } from 'node:stream';
+import { exportCsv, forgetQueryApis, queryApiOf, runQuery, CsvRecordCounter, saveQueryCsv, csvHeaderCells } from '../../src/soda/query';
 import { type RunningEmulator, SAMPLE, startEmulator } from '../emulator/index';
 import { call, KEY_AUTH } from '../emulator/testing';
 
@@ -246,5 +247,43 @@ describe('engine: runQuery and exportCsv', () => {
     const counter = new CsvRecordCounter();
     for (let i = 0; i < ta.length; i += 1000) counter.push(ta.slice(i, i + 1000));
     assert.equal(counter.total(), rows.length + 1);
+  });
+
+  it('saveQueryCsv writes the portal\'s CSV to a stream with progress, on SODA3 and on SODA 2.1', async () => {
+    for (const emu of [v3, v2]) {
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (c: Buffer) => chunks.push(c));
+      const progress: number[] = [];
+      const r = await saveQueryCsv(client(emu), 'crsh-larg', 'SELECT crash_id, crash_date', out, { onProgress: (n) => progress.push(n) });
+      out.end();
+      const records = parse<Record<string, string>>(Buffer.concat(chunks).toString('utf8'), { columns: true });
+      assert.equal(r.api, emu === v3 ? 'soda3' : 'soda2.1');
+      assert.equal(r.rows, records.length);
+      assert.ok(r.rows > 1000);
+      assert.deepEqual(r.columns, ['crash_id', 'crash_date']);
+      assert.ok(progress.length > 1, 'progress reported as data arrives');
+      assert.ok((progress.at(-1) ?? 0) >= r.rows - 1);
+    }
+  });
+
+  it('counts CSV records with quoted line breaks right, and reads header cells', () => {
+    assert.deepEqual(csvHeaderCells('"a","b ""x""",c\r'), ['a', 'b "x"', 'c']);
+    const counter = new CsvRecordCounter();
+    counter.push('"a","b"\n"1","line\nbreak"\n"2","x"');
+    assert.equal(counter.total(), 3);
+  });
+
+  it('saveQueryCsv stops when cancelled (kind cancelled)', async () => {
+    const abort = new AbortController();
+    const out = new PassThrough();
+    out.resume();
+    let seen = 0;
+    const onProgress = (n: number): void => {
+      seen = n;
+      if (n >= 1000) abort.abort();
+    };
+    await assert.rejects(saveQueryCsv(client(v3), 'crsh-larg', 'SELECT *', out, { signal: abort.signal, onProgress }), (e: unknown) => e instanceof SodaError && e.kind === 'cancelled');
+    assert.ok(seen >= 1000);
   });
 });
