@@ -125,6 +125,8 @@ export interface RequestOptions {
   acceptStatus?: readonly number[];
   /** Reuse an operation id (X-Socrata-RequestId) across several calls of one logical operation. */
   operationId?: string;
+  /** A read sent with POST (SODA3 query and export): a 202 is waited out and asked again, as for GET. */
+  read?: boolean;
 }
 
 export interface SodaResponse<T> {
@@ -463,7 +465,7 @@ export class SodaHttp {
         const serverRequestId = resHeaders['x-socrata-requestid'];
         log({ phase: 'response', status, durationMs: this.clock.now() - attemptStart });
 
-        if (status === 202 && !isWrite(method) && !(options.acceptStatus?.includes(202) ?? false)) {
+        if (status === 202 && (!isWrite(method) || options.read === true) && !(options.acceptStatus?.includes(202) ?? false)) {
           // SODA's "202 Request Processing": retry, and when it is complete the answer is a 200 (dev.socrata.com's
           // response codes). The 202 body is never the answer: wait (Retry-After, else a growing pause) and ask again.
           await res.body.dump({ limit: ERROR_BODY_CAP }).catch(() => undefined);

@@ -165,7 +165,7 @@ export async function runQuery<T = Row>(client: SodaClient, id: string, statemen
   const soda3 = async (): Promise<QueryAnswer<T>> => {
     const body: Record<string, unknown> = { query: statement, includeSynthetic: opts.includeSynthetic ?? false };
     if (page) body.page = page;
-    const res = await client.request({ method: 'POST', path: `/api/v3/views/${id}/query.json`, json: body, safeToRepeat: true, ...call(opts) });
+    const res = await client.request({ method: 'POST', path: `/api/v3/views/${id}/query.json`, json: body, safeToRepeat: true, read: true, ...call(opts) });
     if (!Array.isArray(res.body)) {
       throw new SodaError({ kind: 'protocol', message: `Unexpected answer to a SODA3 query on ${id}: not a JSON array.`, data: res.body, requestId: res.serverRequestId ?? res.operationId });
     }
@@ -197,7 +197,7 @@ export async function exportCsv(client: SodaClient, id: string, statement: strin
   assert4x4(id);
   const common = { expect: 'stream' as const, headers: { accept: 'text/csv' }, safeToRepeat: true, maxBodyBytes: opts.maxBytes, ...call(opts) };
   const soda3 = async (): Promise<{ api: QueryApi; body: Readable }> => {
-    const res = await client.request<Readable>({ method: 'POST', path: `/api/v3/views/${id}/export.csv`, json: { query: statement, includeSynthetic: opts.includeSynthetic ?? false }, ...common });
+    const res = await client.request<Readable>({ method: 'POST', path: `/api/v3/views/${id}/export.csv`, json: { query: statement, includeSynthetic: opts.includeSynthetic ?? false }, read: true, ...common });
     return { api: 'soda3', body: res.body };
   };
   const soda2 = async (): Promise<{ api: QueryApi; body: Readable }> => {
