@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { readHead, schemaFromView, validateFile, type DatasetSchema } from './csv';
 import { loadSpec, PUBLISH_MODES, publish, type PublishMode, type PublishProgress, type PublishRequest, type PublishResult } from './publish';
 import { cmdMetadata, METADATA_HELP } from './publish/metadataCli';
-import { draftRef, isSodaError, isValid4x4, parseDomain, SodaClient, type SodaAuth } from './soda';
+import { draftRef, isSodaError, isValid4x4, parseDomain, runQuery, SodaClient, type SodaAuth } from './soda';
 import { caFilesFromEnv } from './soda/network';
 
 const HELP = `socrata-publish — publish CSV files to Socrata
@@ -40,7 +40,8 @@ Options:
 
 Credentials (environment only, never flags or spec files):
   SOCRATA_KEY_ID + SOCRATA_KEY_SECRET, or SOCRATA_USERNAME + SOCRATA_PASSWORD, or SOCRATA_OAUTH_TOKEN;
-  SOCRATA_APP_TOKEN optionally.
+  SOCRATA_APP_TOKEN optionally. query goes through SODA3, which needs credentials or SOCRATA_APP_TOKEN
+  (a portal without SODA3 is queried through SODA 2.1 /resource instead).
 
 Network (environment):
   HTTPS_PROXY / HTTP_PROXY (http://user:password@proxy:port), NO_PROXY;
@@ -340,7 +341,8 @@ async function cmdQuery(args: string[], io: CliIo): Promise<number> {
   check4x4(values.dataset);
   const client = makeClient(values.domain, io.env);
   try {
-    const res = await client.rows(values.dataset, values.soql !== undefined ? { query: values.soql } : { limit: 100 });
+    const statement = values.soql ?? 'SELECT * LIMIT 100';
+    const res = await runQuery(client, values.dataset, statement, { ...(io.signal ? { signal: io.signal } : {}), onNotice: (m) => io.stderr.write(`socrata-publish: ${m}\n`) });
     if (values.json) io.stdout.write(`${JSON.stringify(res.rows, null, 2)}\n`);
     else for (const row of res.rows) io.stdout.write(`${JSON.stringify(row)}\n`);
     return 0;

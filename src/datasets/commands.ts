@@ -79,6 +79,11 @@ function field(arg: unknown, name: string): unknown {
 export class DatasetCommandHandlers {
   constructor(private readonly deps: DatasetCommandDeps) {}
 
+  /** The engine's one-time notice that a portal has no SODA3 and is queried through SODA 2.1. */
+  private readonly notice = (message: string): void => {
+    this.deps.log.info(message);
+  };
+
   /** The dataset a command is about: its node or argument, otherwise picked. Cancel ends the command. */
   private async target(arg: unknown, title: string, options: { writableOnly?: boolean } = {}): Promise<DatasetTarget> {
     const given = targetOf(arg);
@@ -199,7 +204,7 @@ export class DatasetCommandHandlers {
         title,
         subtitle: `${target.domain} · ${statement}`,
         pageSize,
-        load: (index, signal) => queryPage(client, target.id, statement, pageSize, index, signal),
+        load: (index, signal) => queryPage(client, target.id, statement, pageSize, index, { signal, onNotice: this.notice }),
         saveCsv: async () => {
           await this.saveCsv({ domain: target.domain, id: target.id, accountId: target.accountId, query: statement });
         },
@@ -294,6 +299,7 @@ export class DatasetCommandHandlers {
         try {
           const result = await exportQueryCsv(client, target.id, statement, stream, {
             signal: abort.signal,
+            onNotice: this.notice,
             onProgress: (n) => progress.report({ message: `${n.toLocaleString('en-US')} rows written` }),
           });
           stream.end();

@@ -2,6 +2,10 @@
 // parsing, SoQL statement paging, cell formatting and CSV output. Unit-tested in plain Node.
 import { assert4x4, isValid4x4, parseDomain, type SodaDomain } from '../soda/domain';
 import { SodaError } from '../soda/errors';
+import { statementShape } from '../soda/query';
+
+// The statement shape and the SODA 2.1 page statement belong to the engine's queries; re-exported for the grid.
+export { pagedStatement, statementShape, type StatementShape } from '../soda/query';
 
 /**
  * Capability tokens of tree items. A `contextValue` is the node kind followed by its tokens, each ended by
@@ -103,28 +107,6 @@ export function apiEndpoint(domain: SodaDomain, id: string): string {
 
 // ------------------------------------------------------------------ SoQL statements
 
-/** Replaces string literals and back-quoted names with blanks so that keywords inside them are not seen. */
-function blankLiterals(stmt: string): string {
-  return stmt.replace(/'(?:[^']|'')*'|`[^`]*`/g, (m) => ' '.repeat(m.length));
-}
-
-export interface StatementShape {
-  hasLimit: boolean;
-  hasOffset: boolean;
-  hasOrder: boolean;
-  hasGroup: boolean;
-}
-
-export function statementShape(stmt: string): StatementShape {
-  const bare = blankLiterals(stmt);
-  return {
-    hasLimit: /\blimit\b/i.test(bare),
-    hasOffset: /\boffset\b/i.test(bare),
-    hasOrder: /\border\s+by\b/i.test(bare),
-    hasGroup: /\bgroup\s+by\b/i.test(bare),
-  };
-}
-
 /** 0-based position of a string literal that is never closed (`''` inside a literal is an escaped quote). */
 function unclosedLiteral(text: string): number | undefined {
   let start: number | undefined;
@@ -150,19 +132,6 @@ export function checkStatement(stmt: string): string | undefined {
   const shape = statementShape(text);
   if (shape.hasOffset && !shape.hasLimit) return 'OFFSET needs a LIMIT; or leave both out and page with Next/Previous.';
   return undefined;
-}
-
-/**
- * The statement for one page. A statement with its own LIMIT is run as written (one page). Otherwise
- * LIMIT/OFFSET are appended, with `ORDER BY :id` first when no order is given and nothing is grouped, because
- * offset paging is only correct over a stable order.
- */
-export function pagedStatement(stmt: string, limit: number, offset: number): { statement: string; paged: boolean } {
-  const text = stmt.trim().replace(/;\s*$/, '');
-  const shape = statementShape(text);
-  if (shape.hasLimit) return { statement: text, paged: false };
-  const order = shape.hasOrder || shape.hasGroup ? '' : ' ORDER BY :id';
-  return { statement: `${text}${order} LIMIT ${limit} OFFSET ${offset}`, paged: true };
 }
 
 // ------------------------------------------------------------------ values
@@ -193,16 +162,6 @@ export function formatCell(value: unknown): string {
     }
   }
   return JSON.stringify(value);
-}
-
-/** One CSV cell: every non-empty value quoted, inner quotes doubled (as SODA's CSV export does). */
-export function csvCell(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  return `"${formatCell(value).replace(/"/g, '""')}"`;
-}
-
-export function csvLine(cells: readonly unknown[]): string {
-  return `${cells.map(csvCell).join(',')}\n`;
 }
 
 /** The columns of a result: the server's X-SODA2-Fields when sent, otherwise the keys seen in the rows. */

@@ -1,18 +1,19 @@
-// Running SoQL statements page by page and exporting every page as CSV. No `vscode` import: the commands
-// call these with a SodaClient, and the unit tests call them against the emulator.
-import { once } from 'node:events';
+// The grid's pages of a SoQL statement and Save as CSV, on the engine's SODA3 queries (src/soda/query.ts), which
+// fall back to SODA 2.1 on portals without SODA3. No `vscode` import: the commands call these with a SodaClient,
+// and the unit tests call them against the emulator.
 import type { Writable } from 'node:stream';
 import type { GridColumn } from './grid/protocol';
 import type { SodaClient } from '../soda/client';
 import { SodaError } from '../soda/errors';
-import { checkStatement, csvLine, formatCell, pagedStatement, resultColumns } from './model';
+import { runQuery, saveQueryCsv } from '../soda/query';
+import { checkStatement, formatCell, resultColumns, soqlTypeName } from './model';
 
 export interface QueryPage {
   readonly columns: GridColumn[];
   /** Display text per cell; null = no value. */
   readonly rows: (string | null)[][];
   readonly hasNext: boolean;
-  /** The statement actually sent (with the paging clauses). */
+  /** The statement actually sent (on SODA 2.1 with the paging clauses). */
   readonly statement: string;
 }
 
@@ -21,60 +22,62 @@ function invalidStatement(stmt: string): SodaError | undefined {
   return problem === undefined ? undefined : new SodaError({ kind: 'invalid-input', message: problem, field: 'query' });
 }
 
-/** Page `index` (0-based) of `stmt` on dataset `id`. A statement with its own LIMIT has one page only. */
-export async function queryPage(client: Pick<SodaClient, 'rows'>, id: string, stmt: string, pageSize: number, index: number, signal?: AbortSignal): Promise<QueryPage> {
-  const bad = invalidStatement(stmt);
-  if (bad) throw bad;
-  const { statement, paged } = pagedStatement(stmt, pageSize, index * pageSize);
-  if (!paged && index > 0) return { columns: [], rows: [], hasNext: false, statement };
-  const result = await client.rows(id, { query: statement }, signal ? { signal } : {});
-  const columns = resultColumns(result.rows, result.fields, result.types);
-  const rows = result.rows.map((row) => columns.map((c) => (row[c.name] === undefined || row[c.name] === null ? null : formatCell(row[c.name]))));
-  return { columns, rows, hasNext: paged && result.rows.length === pageSize, statement };
+/** Field name → SoQL type of a dataset's columns, fetched once per client and dataset. */
+const datasetTypes = new WeakMap<SodaClient, Map<string, Promise<Map<string, string>>>>();
+
+function typesOf(client: SodaClient, id: string, signal?: AbortSignal): Promise<Map<string, string>> {
+  let byId = datasetTypes.get(client);
+  if (!byId) datasetTypes.set(client, (byId = new Map<string, Promise<Map<string, string>>>()));
+  let types = byId.get(id);
+  if (!types) {
+    const cache = byId;
+    types = client.view(id, signal ? { signal } : {}).then(
+      (view) => new Map(view.columns.map((c) => [c.fieldName, soqlTypeName(c.dataTypeName)] as const)),
+      () => {
+        cache.delete(id);
+        return new Map<string, string>();
+      },
+    );
+    byId.set(id, types);
+  }
+  return types;
 }
 
-export interface ExportOptions {
-  pageSize?: number;
+export interface QueryCallOptions {
   signal?: AbortSignal;
-  /** Called after each page with the number of rows written so far. */
-  onProgress?: (rows: number) => void;
-}
-
-async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
+  /** Told once per domain when it falls back to SODA 2.1. */
+  onNotice?: (message: string) => void;
 }
 
 /**
- * Writes every row of `stmt` to `out` as CSV (header = the result's field names), one page at a time, so
- * memory stays bounded whatever the size. Does not end `out`. Returns the number of rows written.
+ * Page `index` (0-based) of `stmt` on dataset `id`: SODA3's `page` (page `index + 1` of `pageSize` rows). Columns are
+ * typed from X-SODA2-Types when the answer has them, otherwise from the dataset's columns.
  */
-export async function exportQueryCsv(client: Pick<SodaClient, 'rows'>, id: string, stmt: string, out: Writable, options: ExportOptions = {}): Promise<{ rows: number; columns: string[] }> {
+export async function queryPage(client: SodaClient, id: string, stmt: string, pageSize: number, index: number, options: QueryCallOptions = {}): Promise<QueryPage> {
   const bad = invalidStatement(stmt);
   if (bad) throw bad;
-  const pageSize = options.pageSize ?? 5000;
-  let columns: string[] | undefined;
-  let written = 0;
-  for (let index = 0; ; index++) {
-    if (options.signal?.aborted) throw new SodaError({ kind: 'cancelled', message: 'The export was cancelled.' });
-    const { statement, paged } = pagedStatement(stmt, pageSize, index * pageSize);
-    const result = await client.rows(id, { query: statement }, options.signal ? { signal: options.signal } : {});
-    if (columns === undefined) {
-      columns = resultColumns(result.rows, result.fields, result.types).map((c) => c.name);
-      await write(out, csvLine(columns));
-    }
-    const names = columns;
-    let chunk = '';
-    for (const row of result.rows) {
-      chunk += csvLine(names.map((n) => row[n]));
-      if (chunk.length > 64 * 1024) {
-        await write(out, chunk);
-        chunk = '';
-      }
-    }
-    if (chunk !== '') await write(out, chunk);
-    written += result.rows.length;
-    options.onProgress?.(written);
-    if (!paged || result.rows.length < pageSize) break;
+  const result = await runQuery(client, id, stmt, { page: { pageNumber: index + 1, pageSize }, ...options });
+  let columns: GridColumn[] = resultColumns(result.rows, result.fields, result.types);
+  if (result.types === undefined) {
+    const types = await typesOf(client, id, options.signal);
+    columns = columns.map((c) => ({ name: c.name, type: c.type ?? types.get(c.name) }));
   }
-  return { rows: written, columns: columns ?? [] };
+  const rows = result.rows.map((row) => columns.map((c) => (row[c.name] === undefined || row[c.name] === null ? null : formatCell(row[c.name]))));
+  return { columns, rows, hasNext: result.hasNext, statement: result.statement };
+}
+
+export interface ExportOptions extends QueryCallOptions {
+  /** Called as rows arrive with the number of rows written so far. */
+  onProgress?: (rows: number) => void;
+}
+
+/**
+ * Writes every row of `stmt` to `out` as the portal's CSV export (header = the result's field names), streamed, so
+ * memory stays bounded whatever the size. Does not end `out`. Returns the number of rows written.
+ */
+export async function exportQueryCsv(client: SodaClient, id: string, stmt: string, out: Writable, options: ExportOptions = {}): Promise<{ rows: number; columns: string[] }> {
+  const bad = invalidStatement(stmt);
+  if (bad) throw bad;
+  const { rows, columns } = await saveQueryCsv(client, id, stmt, out, options);
+  return { rows, columns };
 }

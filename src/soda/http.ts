@@ -128,6 +128,8 @@ export interface RequestOptions {
   acceptStatus?: readonly number[];
   /** Reuse an operation id (X-Socrata-RequestId) across several calls of one logical operation. */
   operationId?: string;
+  /** A read sent with POST (SODA3 query and export): a 202 is waited out and asked again, as for GET. */
+  read?: boolean;
 }
 
 export interface SodaResponse<T> {
@@ -305,6 +307,11 @@ export class SodaHttp {
   private secrets: string[];
   private readonly product: 'vscode-extension' | 'cli';
 
+  /** Whether requests carry credentials or an application token (SODA3 refuses requests with neither). */
+  get identified(): boolean {
+    return this.authHeader !== undefined || this.appToken !== undefined;
+  }
+
   constructor(options: GatewayOptions) {
     // Re-validate even a pre-parsed domain: this is the last line before credentials go on the wire.
     this.domain = parseDomain(typeof options.domain === 'string' ? options.domain : options.domain.origin);
@@ -444,7 +451,7 @@ export class SodaHttp {
         const serverRequestId = resHeaders['x-socrata-requestid'];
         log({ phase: 'response', status, durationMs: this.clock.now() - attemptStart });
 
-        if (status === 202 && !isWrite(method) && !(options.acceptStatus?.includes(202) ?? false)) {
+        if (status === 202 && (!isWrite(method) || options.read === true) && !(options.acceptStatus?.includes(202) ?? false)) {
           // SODA's "202 Request Processing": retry, and when it is complete the answer is a 200 (dev.socrata.com's
           // response codes). The 202 body is never the answer: wait (Retry-After, else a growing pause) and ask again.
           await res.body.dump({ limit: ERROR_BODY_CAP }).catch(() => undefined);

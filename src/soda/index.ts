@@ -28,6 +28,7 @@ export {
 export { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, systemClock, type Clock, type RetryPolicy } from './retry';
 export { normaliseUpsertResult, rowIdentifierField } from './results';
 export { canWrite, type WriteKind } from './view';
+export { CsvRecordCounter, csvHeaderCells, exportCsv, forgetQueryApis, saveQueryCsv, type SaveCsvOptions, pagedStatement, queryApiOf, runQuery, statementShape, type QueryAnswer, type QueryApi, type QueryOptions, type StatementShape } from './query';
 export { SodaClient, type CallOptions, type CsvBody, type RowsBody, type SodaClientOptions, type WriteOptions } from './client';
 export * from './types';
 export {

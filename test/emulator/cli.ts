@@ -1,12 +1,12 @@
 /**
- * `npm run emulator -- --port <p> [--data <dir>] [--faults <spec>] [--seed sample|none] [--sink]`
+ * `npm run emulator -- --port <p> [--data <dir>] [--faults <spec>] [--seed sample|none] [--sink] [--soda 2|3]`
  * Prints `SODA emulator listening on http://127.0.0.1:<p>` and runs until SIGINT/SIGTERM.
  */
 import { parseFaultSpec } from './faults';
 import { startEmulator, type EmulatorOptions } from './index';
 
 function usage(problem: string): never {
-  process.stderr.write(`emulator: ${problem}\nusage: emulator --port <p> [--data <dir>] [--faults <spec>] [--seed sample|none] [--sink]\n`);
+  process.stderr.write(`emulator: ${problem}\nusage: emulator --port <p> [--data <dir>] [--faults <spec>] [--seed sample|none] [--sink] [--soda 2|3]\n`);
   process.exit(2);
 }
 
@@ -55,6 +55,12 @@ function parseArgs(argv: string[]): EmulatorOptions {
       case '--sink':
         opts.sink = true;
         break;
+      case '--soda': {
+        const v = value();
+        if (v !== '2' && v !== '3') usage(`--soda: expected 2 (no SODA3 endpoints) or 3, got "${v}"`);
+        opts.soda = v === '2' ? 2 : 3;
+        break;
+      }
       default:
         usage(`unknown argument "${a}"`);
     }

@@ -140,6 +140,9 @@ function draw(seed: number, n: number, salt: number): number {
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** SODA3 query and export: reads, even when sent with POST. */
+const SODA3_READ = /^\/api\/v3\/views\/[^/]+\/(?:query\.json|export\.csv)$/;
+const isRead = (method: string, path: string): boolean => !WRITE_METHODS.has(method) || SODA3_READ.test(path);
 
 export class FaultInjector {
   private n = 0;
@@ -172,7 +175,7 @@ export class FaultInjector {
       d = { kind: 'reset', latencyMs };
     } else if (s.error > 0 && draw(s.seed, n, 5) < s.error) {
       d = { kind: 'error', latencyMs, status: s.errorStatus };
-    } else if (s.accepted > 0 && !WRITE_METHODS.has(method) && draw(s.seed, n, 7) < s.accepted) {
+    } else if (s.accepted > 0 && isRead(method, path) && draw(s.seed, n, 7) < s.accepted) {
       d = { kind: 'accepted', latencyMs, retryAfter: s.acceptedRetryAfter === 'none' ? undefined : s.acceptedRetryAfter };
     } else if (s.resetAfterApply > 0 && draw(s.seed, n, 6) < s.resetAfterApply) {
       d = { kind: 'resetAfterApply', latencyMs };

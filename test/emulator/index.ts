@@ -35,6 +35,8 @@ export interface EmulatorOptions {
   bodyLimit?: number;
   /** `login`: bad credentials get 403 "You must be logged in…" without a `code` (default `code`: 401). */
   authFailures?: AuthFailureStyle;
+  /** 3 (default) serves SODA3 (`/api/v3/views/{4x4}/query.json|export.csv`); 2 starts without it (404). */
+  soda?: 2 | 3;
 }
 
 export interface RunningEmulator {
@@ -50,6 +52,8 @@ export interface RunningEmulator {
   faultLog(): FaultLogEntry[];
   /** Switches how bad credentials are refused at runtime. */
   setAuthFailures(style: AuthFailureStyle): void;
+  /** Serves SODA3 (3) or not (2, its paths answer 404) from now on; also `POST /__emulator/soda {"soda": 2}`. */
+  setSoda(version: 2 | 3): void;
   stop(): Promise<void>;
 }
 
@@ -60,7 +64,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   if ((opts.seed ?? 'sample') === 'sample') seedDraft(store);
   let srv: EmulatorServer;
   try {
-    srv = new EmulatorServer({ store, sink: opts.sink ?? false, faults: opts.faults, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, ...(opts.authFailures ? { authFailures: opts.authFailures } : {}) });
+    srv = new EmulatorServer({ store, sink: opts.sink ?? false, faults: opts.faults, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, soda: opts.soda ?? 3, ...(opts.authFailures ? { authFailures: opts.authFailures } : {}) });
   } catch (e) {
     store.close();
     throw e;
@@ -82,6 +86,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     setFaults: (spec) => srv.setFaults(spec),
     faultLog: () => srv.faultLog(),
     setAuthFailures: (style) => srv.setAuthFailures(style),
+    setSoda: (version) => {
+      srv.soda = version;
+    },
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
         srv.server.close(() => {

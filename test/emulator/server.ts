@@ -12,6 +12,7 @@ import { FaultInjector, parseFaultSpec, type FaultDecision } from './faults';
 import { scanJson } from './jsonscan';
 import { applyChange, decorateView, handleDomainMetadata, MetadataInvalid, parseChange } from './metadata';
 import { handleOAuth } from './oauth';
+import { handleSoda3, SODA3_PATH } from './soda3';
 import { runQuery, type QueryParams } from './soql';
 import { isFourByFour, type Dataset, type EmulatorStore, type Row, type UpsertResult, type User } from './store';
 import { displayTypeOf, soqlTypeOf, toCsvText } from './types';
@@ -27,6 +28,8 @@ export interface ServerOptions {
    * answer some auth failures.
    */
   authFailures?: AuthFailureStyle;
+  /** 3 (default) serves SODA3 (`/api/v3/views/…`); 2 answers those paths 404, as a portal without v3. */
+  soda?: 2 | 3;
 }
 
 export type AuthFailureStyle = 'code' | 'login';
@@ -49,6 +52,13 @@ interface RequestState {
  */
 export const REJECTED_CREDENTIALS_PATH = '/__emulator/rejected-credentials';
 
+/**
+ * Test control (loopback callers only, never subject to faults): which SODA the emulator serves. `GET` answers
+ * `{"soda": 3}`; `POST {"soda": 2}` turns SODA3 off (its paths answer 404, as on a portal without it), `{"soda": 3}`
+ * turns it back on.
+ */
+export const SODA_VERSION_PATH = '/__emulator/soda';
+
 const OWNER_RIGHTS = ['read', 'write', 'add', 'delete', 'grant', 'add_column', 'remove_column', 'update_column', 'update_view', 'delete_view'];
 
 export class EmulatorServer {
@@ -57,8 +67,11 @@ export class EmulatorServer {
   /** Lower-cased Basic user names refused with 401 (set through {@link REJECTED_CREDENTIALS_PATH}). */
   private readonly rejectedUsers = new Set<string>();
   private authFailures: AuthFailureStyle;
+  /** 3 = SODA3 served; 2 = its paths answer 404 (see {@link SODA_VERSION_PATH}). */
+  soda: 2 | 3;
 
   constructor(private readonly opts: ServerOptions) {
+    this.soda = opts.soda ?? 3;
     this.setFaults(opts.faults);
     this.authFailures = opts.authFailures ?? 'code';
     this.server = createServer((req, res) => {
@@ -102,6 +115,10 @@ export class EmulatorServer {
 
     if (url.pathname === REJECTED_CREDENTIALS_PATH) {
       await this.rejectedCredentials(req, res, method);
+      return;
+    }
+    if (url.pathname === SODA_VERSION_PATH) {
+      await this.sodaVersion(req, res, method);
       return;
     }
 
@@ -278,6 +295,34 @@ export class EmulatorServer {
     answer();
   }
 
+  /** The test-control endpoint {@link SODA_VERSION_PATH}. */
+  private async sodaVersion(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    const remote = req.socket.remoteAddress ?? '';
+    if (!(remote === '::1' || remote.startsWith('127.') || remote.startsWith('::ffff:127.'))) {
+      req.resume();
+      writeJson(res, 403, { code: 'forbidden', error: true, message: 'The control endpoint answers loopback callers only' }, {});
+      return;
+    }
+    if (method === 'POST') {
+      let soda: unknown;
+      try {
+        soda = (JSON.parse((await readBody(req, 64 * 1024, () => undefined)).toString('utf8')) as { soda?: unknown } | null)?.soda;
+      } catch {
+        soda = undefined;
+      }
+      if (soda !== 2 && soda !== 3) {
+        if (!res.headersSent) writeJson(res, 400, { code: 'bad-request', error: true, message: 'Send {"soda": 2} or {"soda": 3} (at most 64 KiB)' }, { Connection: 'close' });
+        return;
+      }
+      this.soda = soda;
+    } else if (method !== 'GET') {
+      req.resume();
+      writeJson(res, 405, { code: 'method-not-allowed', error: true, message: `Method ${method} is not allowed here`, data: { allowed: ['GET', 'POST'] } }, {});
+      return;
+    } else req.resume();
+    writeJson(res, 200, { soda: this.soda }, {});
+  }
+
   /** Resolves the caller from `Authorization` and validates the app token. Throws 401/403 errors. */
   private authenticate(req: IncomingMessage, url: URL): { user: User | undefined; appToken: string | undefined } {
     const store = this.opts.store;
@@ -319,6 +364,8 @@ export class EmulatorServer {
     if (handleDomainMetadata(ctx)) return;
     if (p === '/api/users/current.json' || p === '/api/users/current') return this.currentUser(ctx);
     if (p === '/api/catalog/v1' || p === '/api/catalog/v1/') return this.catalog(ctx);
+    const v3 = this.soda === 2 ? null : SODA3_PATH.exec(p);
+    if (v3?.[1] && v3[2]) return handleSoda3(ctx, v3[1], v3[2] as 'query.json' | 'export.csv', (id) => this.readable(ctx, id));
     let m = /^\/api\/views\/([^/]+?)(?:\.json)?$/.exec(p);
     if (m?.[1]) return this.view(ctx, m[1]);
     m = /^\/(?:resource|api\/id)\/([^/]+?)\.(json|csv)$/.exec(p) ?? /^\/(?:resource|api\/id)\/([^/.]+)()$/.exec(p);

@@ -391,6 +391,12 @@ export interface QueryParams {
   query?: string;
   /** `field=value` simple filters. */
   filters: [string, string][];
+  /** Row limit when the query sets none (SODA 2.1: 1000; SODA3: none). */
+  defaultLimit?: number;
+  /** A page cut from the query's result, after its own LIMIT and OFFSET (SODA3 `page`). */
+  window?: { offset: number; limit: number };
+  /** `*` also brings the system fields `:id`, `:created_at`, `:updated_at` (SODA3 `includeSynthetic`). */
+  synthetic?: boolean;
 }
 
 interface ParsedQuery {
@@ -429,23 +435,24 @@ function parsePart<T>(param: Param, text: string, f: (p: Parser) => T): T {
 }
 
 function parseQuery(params: QueryParams): ParsedQuery {
-  if (params.query !== undefined) return parseFullQuery(params.query);
+  const defaultLimit = params.defaultLimit ?? 1000;
+  if (params.query !== undefined) return parseFullQuery(params.query, defaultLimit);
   const out: ParsedQuery = {
     select: params.select !== undefined ? parsePart('select', params.select, (p) => p.selectList()) : [{ expr: 'star', alias: undefined, pos: 0 }],
     where: params.where !== undefined ? parsePart('where', params.where, (p) => p.expr()) : undefined,
     group: params.group !== undefined ? parsePart('group', params.group, (p) => p.exprList()) : undefined,
     having: params.having !== undefined ? parsePart('having', params.having, (p) => p.expr()) : undefined,
     order: params.order !== undefined ? parsePart('order', params.order, (p) => p.orderList()) : [],
-    limit: params.limit !== undefined ? parsePart('limit', params.limit, (p) => p.integer()) : 1000,
+    limit: params.limit !== undefined ? parsePart('limit', params.limit, (p) => p.integer()) : defaultLimit,
     offset: params.offset !== undefined ? parsePart('offset', params.offset, (p) => p.integer()) : 0,
     search: params.q,
   };
   return out;
 }
 
-function parseFullQuery(text: string): ParsedQuery {
+function parseFullQuery(text: string, defaultLimit: number): ParsedQuery {
   return parsePart('query', text, (p) => {
-    const q: ParsedQuery = { select: [{ expr: 'star', alias: undefined, pos: 0 }], where: undefined, group: undefined, having: undefined, order: [], limit: 1000, offset: 0, search: undefined };
+    const q: ParsedQuery = { select: [{ expr: 'star', alias: undefined, pos: 0 }], where: undefined, group: undefined, having: undefined, order: [], limit: defaultLimit, offset: 0, search: undefined };
     if (p.acceptKw('select')) {
       q.select = p.selectList();
     }
@@ -968,7 +975,9 @@ function execute(columns: ColumnDef[], rows: Iterable<Row>, params: QueryParams)
 
   // Expand the select list and collect aliases.
   const items: { name: string; expr: Expr; pos: number }[] = [];
+  const sysstar = q.select.some((it) => it.expr === 'sysstar');
   for (const it of q.select) {
+    if (it.expr === 'star' && params.synthetic && !sysstar) for (const s of Object.keys(SYSTEM)) items.push({ name: s, expr: { k: 'col', name: s, pos: it.pos }, pos: it.pos });
     if (it.expr === 'star') for (const c of columns) items.push({ name: c.fieldName, expr: { k: 'col', name: c.fieldName, pos: it.pos }, pos: it.pos });
     else if (it.expr === 'sysstar') for (const s of Object.keys(SYSTEM)) items.push({ name: s, expr: { k: 'col', name: s, pos: it.pos }, pos: it.pos });
     else items.push({ name: it.alias ?? defaultName(it.expr), expr: it.expr, pos: it.pos });
@@ -1003,6 +1012,8 @@ function execute(columns: ColumnDef[], rows: Iterable<Row>, params: QueryParams)
     for (const it of items) wrap('select', () => checkGrouped(it.expr, groupKeys, aliases));
     for (const o of q.order) wrap('order', () => checkGrouped(o.expr, groupKeys, aliases));
   }
+  // SODA3 imposes an order when paging, so that the pages are a consistent set of rows.
+  if (params.window && q.order.length === 0 && !grouped) q.order = [{ expr: { k: 'col', name: ':id', pos: 0 }, desc: false }];
   const havingC = q.having ? wrap('having', () => aggC.compile(q.having as Expr)) : undefined;
   const orderC = q.order.map((o) => ({ c: wrap('order', () => aggC.compile(o.expr)), desc: o.desc }));
 
@@ -1034,7 +1045,7 @@ function execute(columns: ColumnDef[], rows: Iterable<Row>, params: QueryParams)
     if (havingC) units = units.filter((u) => havingC.fn(u) === true);
   } else if (orderC.length === 0) {
     // No ordering: stop as soon as the page is full.
-    const need = q.offset + q.limit;
+    const need = q.offset + Math.min(q.limit, params.window ? params.window.offset + params.window.limit : Infinity);
     for (const row of rows) {
       if (units.length >= need) break;
       if (matches(row)) units.push({ row, group: undefined });
@@ -1062,7 +1073,8 @@ function execute(columns: ColumnDef[], rows: Iterable<Row>, params: QueryParams)
     units = keyed.map((k) => k.u);
   }
 
-  const page = units.slice(q.offset, q.offset + q.limit);
+  let page = units.slice(q.offset, q.offset + q.limit);
+  if (params.window) page = page.slice(params.window.offset, params.window.offset + params.window.limit);
   const out: Record<string, unknown>[] = new Array<Record<string, unknown>>(page.length);
   for (let i = 0; i < page.length; i++) {
     const ctx = page[i];

@@ -162,6 +162,26 @@ describe('socrata-publish CLI', () => {
     const q = await cli(['query', '--domain', emu.domain, '--dataset', 'bdgt-priv', '--soql', "SELECT line_item WHERE line_item = 'CLI-1'", '--json'], KEY_ENV);
     assert.equal(q.code, 0, q.stderr);
     assert.deepEqual(JSON.parse(q.stdout), [{ line_item: 'CLI-1' }]);
+    assert.equal(q.stderr, '', 'SODA3 answered: no fallback notice');
+  });
+
+  it('query: SODA3 needs credentials or an app token (said before sending); a portal without SODA3 is queried through SODA 2.1', async () => {
+    const stmt = 'SELECT permit_id ORDER BY permit_id LIMIT 3';
+    const anonymous = await cli(['query', '--domain', emu.domain, '--dataset', 'bldg-prmt', '--soql', stmt]);
+    assert.equal(anonymous.code, 1);
+    assert.match(anonymous.stderr, /SODA3 queries only to a signed-in account or an application token.*SOCRATA_APP_TOKEN/);
+    const withToken = await cli(['query', '--domain', emu.domain, '--dataset', 'bldg-prmt', '--soql', stmt, '--json'], { SOCRATA_APP_TOKEN: 'demo-app-token' });
+    assert.equal(withToken.code, 0, withToken.stderr);
+    const v2 = await startEmulator({ port: 0, seed: 'sample', soda: 2 });
+    try {
+      const old = await cli(['query', '--domain', v2.domain, '--dataset', 'bldg-prmt', '--soql', stmt, '--json'], KEY_ENV);
+      assert.equal(old.code, 0, old.stderr);
+      assert.deepEqual(JSON.parse(old.stdout), JSON.parse(withToken.stdout));
+      assert.equal(old.stderr.match(/has no SODA3 query API/g)?.length, 1, old.stderr);
+      assert.match(old.stderr, /SODA3 query answered 404.*SODA 2\.1 \/resource/);
+    } finally {
+      await v2.stop();
+    }
   });
 
   it('a failed run: nothing on stdout, the failure last on stderr (no "Created 0…" after it)', async () => {

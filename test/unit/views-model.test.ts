@@ -6,7 +6,6 @@ import {
   apiEndpoint,
   checkStatement,
   contextValue,
-  csvLine,
   formatCell,
   inlineCode,
   pagedStatement,
@@ -96,11 +95,6 @@ describe('views: values and CSV', () => {
     assert.equal(formatCell({ url: 'https://x.org/a' }), 'https://x.org/a');
     assert.equal(formatCell({ url: 'https://x.org/a', description: 'Site' }), 'Site (https://x.org/a)');
     assert.equal(formatCell({ latitude: '1' }), '{"latitude":"1"}');
-  });
-
-  it('quotes every non-null cell, doubles quotes and leaves nulls empty', () => {
-    assert.equal(csvLine(['a', null, 'say "hi"', undefined, 3]), '"a",,"say ""hi""",,"3"\n');
-    assert.equal(csvLine(['line\nbreak']), '"line\nbreak"\n');
   });
 
   it('takes columns from X-SODA2-Fields/Types, else from the rows in order of appearance', () => {

@@ -1,4 +1,6 @@
 // Helpers for host tests (they run inside the extension host, with the real `vscode` API).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { HostTestConfig } from '../../lib/protocol';
 import type { RunnerApi } from '../../runner-extension/src/extension';
@@ -73,3 +75,37 @@ export function note(line: string): void {
   const g = globalThis as { __socrataHostTestNotes?: string[] };
   (g.__socrataHostTestNotes ??= []).push(line);
 }
+
+/** Every file under `dir` (recursively), skipping files of 50 MiB or more. */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    const st = statSync(full);
+    if (st.isDirectory()) out.push(...filesUnder(full));
+    else if (st.size < 50 * 1024 * 1024) out.push(full);
+  }
+  return out;
+}
+
+/** What the Socrata output channel has written to its log file(s) so far (<user data>/logs/…/Socrata.log). */
+export function socrataLog(): string {
+  const userData = join(runner().context.globalStorageUri.fsPath, '..', '..', '..');
+  return filesUnder(join(userData, 'logs'))
+    .filter((f) => /Socrata\.log$/.test(f))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+}
+
+/** Polls every 100 ms (at most `timeoutMs`) until the Socrata log holds what `ready` looks for; VS Code writes logs asynchronously. */
+export async function socrataLogWhen(what: string, ready: (text: string) => boolean, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = socrataLog();
+    if (ready(text)) return text;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} in the Socrata log after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
