@@ -1,0 +1,175 @@
+// The everyday workflow as a new user meets it, against the emulator: the dataset page "Open in Browser" opens,
+// SELECT count(*) in the query grid, an error naming the query that was sent, a create whose preview, spec and
+// Publish Again then target the new dataset (no duplicates), Delete Dataset, and the tree refreshed after a create.
+import * as assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { config, emulator, extension, signOutAll } from './lib/host';
+
+interface QueryResult {
+  columns: { name: string }[];
+  rows: (string | null)[][];
+  hasNext: boolean;
+  error: string | undefined;
+}
+
+interface FlowResult {
+  file: string;
+  preview: { target: { domain: string; id?: string; newName?: string } | undefined; mode: string; error: string | undefined };
+  outcome: { status: string; dataset: string | undefined; created: number; message: string } | undefined;
+}
+
+interface TreeNode {
+  kind: string;
+  datasetId?: string;
+  account?: { domain: string };
+}
+
+interface Api {
+  datasets: { provider: { getChildren(node?: TreeNode): Promise<TreeNode[]> } };
+}
+
+function api(): Api {
+  return extension().exports as Api;
+}
+
+function ws(name: string): string {
+  return join(config().workspaceFolder, name);
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const AUTH = `Basic ${Buffer.from('demo_key_id:demo_key_secret').toString('base64')}`;
+
+/** The publisher's datasets named `name`, from the catalog (what the server holds, not the tree). */
+async function ownedNamed(url: string, name: string): Promise<string[]> {
+  const u = new URL('/api/catalog/v1', url);
+  u.searchParams.set('for_user', 'publisher');
+  u.searchParams.set('limit', '1000');
+  const res = await fetch(u, { headers: { Authorization: AUTH } });
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as { results: { resource: { id: string; name: string } }[] };
+  return body.results.filter((r) => r.resource.name === name).map((r) => r.resource.id);
+}
+
+async function treeIds(domain: string): Promise<string[]> {
+  const roots = await api().datasets.provider.getChildren();
+  const account = roots.find((n) => n.kind === 'domain' && n.account?.domain === domain);
+  if (!account) return [];
+  return (await api().datasets.provider.getChildren(account)).flatMap((n) => (n.kind === 'dataset' && n.datasetId ? [n.datasetId] : []));
+}
+
+describe('day one: the everyday workflow', function () {
+  this.timeout(120_000);
+  let domain = '';
+  let url = '';
+  const created: string[] = [];
+
+  before(async function () {
+    const emu = emulator();
+    if (!emu) this.skip();
+    domain = emu.domain;
+    url = emu.url;
+    await extension().activate();
+    await signOutAll();
+    const r = await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+    assert.equal(r?.domain, domain);
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    for (const id of created) await fetch(new URL(`/api/views/${id}.json`, url), { method: 'DELETE', headers: { Authorization: AUTH } }).catch(() => undefined);
+    rmSync(ws('permits-good.socrata.json'), { force: true });
+    if (domain !== '') await signOutAll();
+  });
+
+  it('Open Dataset in Browser lands on a dataset page, and the portal has a home page', async () => {
+    const link = await vscode.commands.executeCommand<string>('socrata.dataset.openInBrowser', { domain, id: 'bldg-prmt', dryRun: true });
+    assert.equal(link, `${url}/d/bldg-prmt`);
+    const res = await fetch(link);
+    assert.equal(res.status, 200, 'the permalink answers');
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+    const html = await res.text();
+    assert.match(html, /<h1>Building Permits<\/h1>/);
+    assert.match(html, /permit_id/);
+    const home = await fetch(new URL('/', url));
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), /href="\/d\/bldg-prmt"/);
+  });
+
+  it('SELECT count(*) runs in the query grid (no ORDER BY :id added to an aggregate)', async () => {
+    const result = await vscode.commands.executeCommand<QueryResult>('socrata.dataset.runQuery', { domain, id: 'bldg-prmt', query: 'SELECT count(*)' });
+    assert.equal(result.error, undefined, result.error);
+    assert.deepEqual(result.columns.map((c) => c.name), ['count']);
+    assert.equal(result.rows.length, 1);
+    assert.match(result.rows[0]?.[0] ?? '', /^\d+$/);
+    assert.equal(result.hasNext, false);
+    const grouped = await vscode.commands.executeCommand<QueryResult>('socrata.dataset.runQuery', { domain, id: 'bldg-prmt', query: 'SELECT is_residential, count(*) GROUP BY is_residential' });
+    assert.equal(grouped.error, undefined, grouped.error);
+    assert.equal(grouped.rows.length, 2);
+  });
+
+  it('a failed query shows the statement that was actually sent', async () => {
+    const result = await vscode.commands.executeCommand<QueryResult>('socrata.dataset.runQuery', { domain, id: 'bldg-prmt', query: 'SELECT no_such_column' });
+    assert.ok(result.error, 'the query failed');
+    assert.match(result.error, /no_such_column/);
+    assert.match(result.error, /Query sent: SELECT no_such_column ORDER BY :id LIMIT 100 OFFSET 0/);
+  });
+
+  it('after a create, the preview targets the new dataset: publishing again updates it instead of creating a duplicate; the tree lists it', async () => {
+    const name = `Day One Permits ${Date.now()}`;
+    const file = ws('permits-good.csv');
+    const first = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, newDataset: { name }, run: 'publish', confirmed: true });
+    assert.equal(first.outcome?.status, 'success', first.outcome?.message);
+    const id = first.outcome.dataset;
+    assert.ok(id && /^[a-z0-9]{4}-[a-z0-9]{4}$/.test(id), `the new dataset's 4x4 (${id})`);
+    created.push(id);
+    assert.deepEqual(first.preview.target, { domain, id }, 'the preview now targets the new dataset');
+    assert.equal(first.preview.mode, 'replace', 'no row identifier was chosen: replace');
+
+    // The tree lists the new dataset without a manual Refresh.
+    await until(`${id} in the tree`, 15_000, async () => (await treeIds(domain)).includes(id));
+
+    // Publish in the same preview again: the same dataset, no second one.
+    const again = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { run: 'publish', confirmed: true });
+    assert.equal(again.outcome?.status, 'success', again.outcome?.message);
+    assert.equal(again.outcome.dataset, id);
+    assert.deepEqual(await ownedNamed(url, name), [id], 'one dataset with that name');
+
+    // Palette Publish Again (the last publish) targets it too.
+    const palette = vscode.commands.executeCommand<{ status: string; dataset: string | undefined; message: string }>('socrata.publishAgain', { run: 'publish', confirmed: true });
+    await new Promise((r) => setTimeout(r, 1500));
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    const outcome = await palette;
+    assert.equal(outcome.status, 'success', outcome.message);
+    assert.equal(outcome.dataset, id);
+    assert.deepEqual(await ownedNamed(url, name), [id], 'still one dataset with that name');
+  });
+
+  it('Delete Dataset refuses a name that does not match, deletes through the platform on the right one, and the tree drops it', async () => {
+    const name = `Day One Delete ${Date.now()}`;
+    const res = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(ws('permits-good.csv')), { domain, newDataset: { name }, run: 'publish', confirmed: true });
+    const id = res.outcome?.dataset;
+    assert.ok(id, res.outcome?.message);
+    created.push(id);
+    await until(`${id} in the tree`, 15_000, async () => (await treeIds(domain)).includes(id));
+
+    const refused = await vscode.commands.executeCommand<unknown>('socrata.dataset.delete', { domain, id, typedName: 'something else' });
+    assert.equal(refused, undefined, 'a name that does not match is refused (the boundary shows why)');
+    assert.equal((await fetch(new URL(`/api/views/${id}.json`, url), { headers: { Authorization: AUTH } })).status, 200, 'a wrong name deletes nothing');
+
+    const deleted = await vscode.commands.executeCommand<{ domain: string; id: string } | undefined>('socrata.dataset.delete', { domain, id, typedName: name });
+    assert.deepEqual(deleted, { domain, id });
+    assert.equal((await fetch(new URL(`/api/views/${id}.json`, url), { headers: { Authorization: AUTH } })).status, 404, 'the dataset is gone from the portal');
+    await until(`${id} gone from the tree`, 15_000, async () => !(await treeIds(domain)).includes(id));
+  });
+});
