@@ -27,10 +27,19 @@ export async function queryPage(client: Pick<SodaClient, 'rows'>, id: string, st
   if (bad) throw bad;
   const { statement, paged } = pagedStatement(stmt, pageSize, index * pageSize);
   if (!paged && index > 0) return { columns: [], rows: [], hasNext: false, statement };
-  const result = await client.rows(id, { query: statement }, signal ? { signal } : {});
+  const result = await client.rows(id, { query: statement }, signal ? { signal } : {}).catch((error: unknown) => {
+    throw withStatement(error, statement);
+  });
   const columns = resultColumns(result.rows, result.fields, result.types);
   const rows = result.rows.map((row) => columns.map((c) => (row[c.name] === undefined || row[c.name] === null ? null : formatCell(row[c.name]))));
   return { columns, rows, hasNext: paged && result.rows.length === pageSize, statement };
+}
+
+/** The error with the statement actually sent (paging clauses included) appended to its message. */
+function withStatement(error: unknown, statement: string): unknown {
+  if (!(error instanceof SodaError) || error.kind === 'cancelled') return error;
+  const message = `${error.message.replace(/\.?\s*$/, '.')} Query sent: ${statement}`;
+  return Object.assign(Object.create(Object.getPrototypeOf(error) as object) as SodaError, error, { message });
 }
 
 export interface ExportOptions {

@@ -4,7 +4,7 @@
 // the preview or the runner. Every command also takes an argument object, so keybindings, other extensions and the
 // tests can run it without dialogs.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { findWritableConnection, type SocrataAccounts } from '../accounts';
@@ -123,7 +123,8 @@ export class PublishFlow {
   private async publishFile(a0: unknown, a1: unknown, pickTarget: boolean): Promise<FlowResult> {
     const args = checkArgs(isArgs(a0) ? a0 : isArgs(a1) ? a1 : {});
     const file = a0 instanceof vscode.Uri ? a0.fsPath : (args.file ?? (await this.askFile()));
-    let target = this.targetFromArgs(args);
+    // An open preview of the file keeps its target (after a create: the created dataset).
+    let target = this.targetFromArgs(args) ?? this.panels.get(resolve(file))?.session.currentTarget;
     let initial: Partial<{ mode: Mode; mapping: Record<string, ColumnTarget>; types: Record<string, PreviewColumnType> }> = {};
     if (!target) {
       const spec = await this.specFor(file);
@@ -187,7 +188,7 @@ export class PublishFlow {
     if (existing) {
       panel = existing;
       panel.reveal();
-      if (target) await panel.session.setTarget(target);
+      if (target && JSON.stringify(target) !== JSON.stringify(panel.session.currentTarget)) await panel.session.setTarget(target);
       if (initial.mode) panel.session.setMode(initial.mode);
     } else {
       const session = new PreviewSession({ accounts: this.deps.accounts, log: this.deps.log, settings: readPublishSettings }, full, { target, ...initial });
@@ -241,16 +242,65 @@ export class PublishFlow {
     const request = session.request();
     const client = session.currentClient;
     if (!request || !client) throw new ExpectedError('Choose the dataset to publish to first (or create a new one).');
+    if (action === 'publish' && request.newDataset && !confirmed) await this.confirmSameName(client, request.newDataset.name);
     session.beginAction(action === 'dryRun' ? 'Dry run…' : 'Publishing…');
     try {
       const view = session.currentView;
       const isPublic = view?.isPublic;
       const outcome = await this.deps.runner.run({ client, request, dryRun: action === 'dryRun', isPublic, confirmed });
       session.recordResult(outcome.message);
-      if (action === 'publish' && outcome.status !== 'declined') await this.remember({ kind: 'request', domain: client.domain.host, request });
+      let remembered = request;
+      if (action === 'publish' && request.newDataset && outcome.dataset && (outcome.status === 'success' || outcome.status === 'partial')) {
+        // The dataset exists now: the preview, the spec and Publish Again target it (no second create).
+        await session.adoptCreated({ domain: client.domain.host, id: outcome.dataset });
+        remembered = session.request() ?? { ...request, dataset: outcome.dataset, newDataset: undefined, mode: 'replace' };
+        await this.retargetSpec(session.file, outcome.dataset, remembered.mode);
+      }
+      if (action === 'publish' && outcome.status !== 'declined') await this.remember({ kind: 'request', domain: client.domain.host, request: remembered });
       return outcome;
     } finally {
       session.endAction();
+    }
+  }
+
+  /** Creating a dataset with the name of one the person already owns there asks first. */
+  private async confirmSameName(client: SodaClient, name: string): Promise<void> {
+    let same: string[] = [];
+    try {
+      const me = await client.currentUser();
+      for await (const page of client.catalog({ forUser: me.id, q: name, pageSize: 100 })) {
+        same = page.results.filter((r) => r.name.trim().toLowerCase() === name.trim().toLowerCase()).map((r) => r.id);
+        break;
+      }
+    } catch (e) {
+      this.deps.log.warn(`Could not check for datasets named "${name}" before creating one: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    if (same.length === 0) return;
+    const create = 'Create Another';
+    const choice = await vscode.window.showWarningMessage(
+      `You already own ${same.length === 1 ? 'a dataset' : `${same.length} datasets`} named "${name}" on ${client.domain.host} (${same.join(', ')}). Create another one?`,
+      { modal: true, detail: 'To update the existing dataset instead, choose it as the target ("Choose Dataset…").' },
+      create,
+    );
+    if (choice !== create) throw new UserCancelledError();
+  }
+
+  /** A workspace spec for this file that says "new" now names the created dataset (and the mode to use). */
+  private async retargetSpec(file: string, id: string, mode: Mode): Promise<void> {
+    const found = await this.specFor(file);
+    if (!found || found.loaded.spec.dataset !== 'new') return;
+    try {
+      const raw = JSON.parse(await readFile(found.path, 'utf8')) as Record<string, unknown>;
+      raw.dataset = id;
+      delete raw.new;
+      delete raw.rowIdentifier;
+      raw.mode = mode;
+      parseSpec(raw, found.path);
+      await writeFile(found.path, `${JSON.stringify(raw, null, 2)}\n`, 'utf8');
+      this.deps.log.info(`The publish spec ${vscode.workspace.asRelativePath(found.path)} now targets the created dataset ${id} (${mode}).`);
+    } catch (e) {
+      this.deps.log.warn(`Could not point the publish spec ${found.path} at ${id}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 

@@ -157,6 +157,21 @@ export class PreviewSession implements vscode.Disposable {
     this.restartScan();
   }
 
+  /**
+   * After a create: the new dataset becomes the target, so publishing again updates it instead of creating another.
+   * The mode becomes upsert when it has a row identifier, replace otherwise; the types chosen are kept.
+   */
+  async adoptCreated(target: SessionTarget & { id: string }): Promise<void> {
+    this.target = target;
+    for (const k of Object.keys(this.mapping)) delete this.mapping[k];
+    this.chosenRowId = undefined;
+    this.error = undefined;
+    this.mode = 'create';
+    await this.loadTarget();
+    if (this.view) this.mode = this.view.rowIdentifier ? 'upsert' : 'replace';
+    this.restartScan();
+  }
+
   setMode(mode: Mode): void {
     if (mode === 'create' && !(this.target && 'newName' in this.target)) return;
     if (mode !== 'create' && this.target && 'newName' in this.target) return;

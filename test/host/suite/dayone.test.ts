@@ -53,7 +53,7 @@ const AUTH = `Basic ${Buffer.from('demo_key_id:demo_key_secret').toString('base6
 /** The publisher's datasets named `name`, from the catalog (what the server holds, not the tree). */
 async function ownedNamed(url: string, name: string): Promise<string[]> {
   const u = new URL('/api/catalog/v1', url);
-  u.searchParams.set('for_user', 'publisher');
+  u.searchParams.set('for_user', 'pub1-usr1');
   u.searchParams.set('limit', '1000');
   const res = await fetch(u, { headers: { Authorization: AUTH } });
   assert.equal(res.status, 200);
