@@ -36,7 +36,9 @@ async function signIn(): Promise<void> {
 /** The tree row of a dataset in the Socrata view (shown first). */
 async function datasetRow(name: string) {
   const { ui, page } = e2e();
-  await ui.activityBarItem('Socrata').first().click();
+  // Clicking the activity-bar item of the view already shown would hide the sidebar.
+  const shown = await page.locator(SIDEBAR).locator('.composite.title', { hasText: /Socrata/i }).first().isVisible().catch(() => false);
+  if (!shown) await ui.activityBarItem('Socrata').first().click();
   const row = page.locator(SIDEBAR).locator('.monaco-list-row', { hasText: name }).first();
   await row.waitFor({ timeout: 30_000 });
   return row;
@@ -126,6 +128,42 @@ describe('day one: the everyday workflow', function () {
     await view.locator('#columns tr').first().waitFor({ timeout: 15_000 });
     assert.ok((await view.locator('#columns tr').count()) > 1, 'the columns are back after the tab switch');
     await ui.screenshot('dayone-preview-after-tab-switch');
+  });
+
+  it('creating a dataset with a name the user already owns asks first; after a create the preview targets the new dataset and the tree lists it', async () => {
+    const { ui, page, emulator } = e2e();
+    assert.ok(emulator);
+    await closeAllEditors();
+    await ui.explorerContextMenu('permits-good.csv', 'Preview as Socrata Import');
+    const view = await ui.webview();
+    const useNew = async (name: string): Promise<void> => {
+      if (!(await view.locator('#new-name').isVisible())) await view.locator('details.new-dataset summary').click();
+      await view.locator('#new-name').fill(name);
+      await view.getByRole('button', { name: 'Use New Dataset' }).click();
+      await view.locator('#target-dataset', { hasText: name }).waitFor({ timeout: 20_000 });
+      await view.locator('#publish:not([disabled])').waitFor({ timeout: 30_000 });
+    };
+    await useNew('Building Permits');
+    await view.locator('#publish').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 20_000 });
+    assert.match((await dialog.textContent()) ?? '', /already own a dataset named "Building Permits".*bldg-prmt/);
+    await ui.screenshot('dayone-create-same-name-asks');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+
+    const name = `Day One Create ${Date.now()}`;
+    await useNew(name);
+    await view.locator('#publish').click();
+    // The created dataset is the target now (its name and 4x4, not "New dataset").
+    const target = view.locator('#target-dataset', { hasText: name });
+    await target.filter({ hasNotText: 'New dataset' }).waitFor({ timeout: 60_000 });
+    const id = /[a-z0-9]{4}-[a-z0-9]{4}/.exec((await target.textContent()) ?? '')?.[0];
+    assert.ok(id, `the target names the new 4x4: ${await target.textContent()}`);
+    assert.notEqual(await view.locator('#mode').inputValue(), 'create');
+    await datasetRow(name);
+    await ui.screenshot('dayone-after-create');
+    await fetch(`${emulator.url}/api/views/${id}.json`, { method: 'DELETE', headers: { Authorization: AUTH } });
   });
 
   it('Delete Dataset from the tree asks for the typed name, deletes through the platform and drops it from the tree', async () => {
