@@ -2,7 +2,7 @@
 // SELECT count(*) in the query grid, an error naming the query that was sent, a create whose preview, spec and
 // Publish Again then target the new dataset (no duplicates), Delete Dataset, and the tree refreshed after a create.
 import * as assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { config, emulator, extension, signOutAll } from './lib/host';
@@ -20,6 +20,17 @@ interface FlowResult {
   outcome: { status: string; dataset: string | undefined; created: number; message: string } | undefined;
 }
 
+interface PreviewSummary {
+  rows: number | undefined;
+  problems: number | undefined;
+  columns: { header: string; inferredType: string; problems: number }[];
+}
+
+interface PreviewLike {
+  session: { file: string; summary(): PreviewSummary; whenScanned(): Promise<void> };
+  receive(message: unknown): void;
+}
+
 interface TreeNode {
   kind: string;
   datasetId?: string;
@@ -28,6 +39,13 @@ interface TreeNode {
 
 interface Api {
   datasets: { provider: { getChildren(node?: TreeNode): Promise<TreeNode[]> } };
+  preview: { flow: { openPreviews: readonly PreviewLike[] } };
+}
+
+const HEADER = 'permit_id,address,valuation,issued_date,is_residential,info_url,location';
+
+function permitLine(id: string, valuation: string): string {
+  return `${id},1 Main St,${valuation},2024-03-01T00:00:00,true,https://permits.example.org/permit/${id},POINT (-122.4 37.75)`;
 }
 
 function api(): Api {
@@ -153,6 +171,62 @@ describe('day one: the everyday workflow', function () {
     assert.equal(outcome.status, 'success', outcome.message);
     assert.equal(outcome.dataset, id);
     assert.deepEqual(await ownedNamed(url, name), [id], 'still one dataset with that name');
+  });
+
+  it('the preview follows the file on disk: fixed rows re-plan, the counts and the inferred types follow, and Refresh re-reads it', async () => {
+    const file = ws('dayone-stale.csv');
+    writeFileSync(file, `${[HEADER, permitLine('STALE-1', '100'), permitLine('STALE-2', 'n/a'), permitLine('STALE-3', '300')].join('\n')}\n`);
+    try {
+      await vscode.commands.executeCommand('socrata.csv.preview', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt' });
+      const panel = api().preview.flow.openPreviews.find((p) => p.session.file === file);
+      assert.ok(panel, 'the preview is open');
+      await panel.session.whenScanned();
+      const before = panel.session.summary();
+      assert.equal(before.rows, 3);
+      assert.ok((before.problems ?? 0) >= 1, 'n/a is not a number');
+      assert.equal(before.columns.find((c) => c.header === 'valuation')?.inferredType, 'text');
+
+      // Fixed on disk (as an editor or another program would): the preview catches up by itself.
+      writeFileSync(file, `${[HEADER, permitLine('STALE-1', '100'), permitLine('STALE-2', '200'), permitLine('STALE-3', '300'), permitLine('STALE-4', '400')].join('\n')}\n`);
+      const after = await until('the preview to follow the file', 20_000, async () => {
+        await panel.session.whenScanned();
+        const s = panel.session.summary();
+        return s.rows === 4 && s.problems === 0 ? s : undefined;
+      });
+      assert.equal(after.columns.find((c) => c.header === 'valuation')?.inferredType, 'number', 'the Inferred column is inferred again');
+
+      // The webview's Refresh button re-reads the file too.
+      writeFileSync(file, `${[HEADER, permitLine('STALE-1', 'x')].join('\n')}\n`);
+      panel.receive({ type: 'refresh' });
+      await until('Refresh to re-read the file', 20_000, async () => {
+        await panel.session.whenScanned();
+        const s = panel.session.summary();
+        return s.rows === 1 && (s.problems ?? 0) >= 1 ? s : undefined;
+      });
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('a delete names the ids the dataset does not have "not in the dataset", not errors', async () => {
+    const up = await fetch(new URL('/resource/bldg-prmt.json', url), {
+      method: 'POST',
+      headers: { Authorization: AUTH, 'Content-Type': 'application/json' },
+      body: JSON.stringify([{ permit_id: 'GONE-1' }, { permit_id: 'GONE-2' }]),
+    });
+    assert.equal(up.status, 200);
+    const file = ws('dayone-delete.csv');
+    writeFileSync(file, 'permit_id\nGONE-1\nGONE-2\nNEVER-THERE-1\n');
+    try {
+      const result = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', mode: 'delete', run: 'publish', confirmed: true });
+      assert.equal(result.outcome?.status, 'success', result.outcome?.message);
+      assert.match(result.outcome.message, /2 deleted, 1 not in the dataset/);
+      assert.doesNotMatch(result.outcome.message, /error/i);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(file, { force: true });
+    }
   });
 
   it('Delete Dataset refuses a name that does not match, deletes through the platform on the right one, and the tree drops it', async () => {
