@@ -454,7 +454,10 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
   result.created = totals.created;
   result.updated = totals.updated;
   result.deleted = totals.deleted;
-  result.errors = totals.errors;
+  // A delete of an id the dataset does not have comes back as an error in the server's report; it is not one.
+  const notInDataset = plan.mode === 'delete' ? Math.max(0, totals.errors - rowErrors.length) : 0;
+  result.errors = totals.errors - notInDataset;
+  if (notInDataset > 0) result.notInDataset = notInDataset;
   result.rowErrors = rowErrors.sort((a, b) => a.line - b.line);
   result.appliedRanges = applied;
   result.uncertainRanges = uncertainRanges;
@@ -487,8 +490,8 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
     result.status = 'cancelled';
     result.message = `Cancelled after the requests in flight finished. Applied: ${applied.length ? formatRanges(applied) : 'nothing'} of ${where}.${journal ? ' Publishing the same file again resumes from there.' : ''}`;
   } else {
-    result.status = totals.errors > 0 ? 'partial' : 'success';
-    result.message = `Published ${plan.mode === 'delete' ? 'deletions' : 'rows'} to ${dataset}: ${totals.created} created, ${totals.updated} updated, ${totals.deleted} deleted${totals.errors ? `, ${totals.errors} error(s)` : ''}${unchangedRows ? `; ${unchangedRows} unchanged row(s) not sent` : ''}.`;
+    result.status = result.errors > 0 ? 'partial' : 'success';
+    result.message = `Published ${plan.mode === 'delete' ? 'deletions' : 'rows'} to ${dataset}: ${totals.created} created, ${totals.updated} updated, ${totals.deleted} deleted${notInDataset ? `, ${notInDataset} not in the dataset` : ''}${result.errors ? `, ${result.errors} error(s)` : ''}${unchangedRows ? `; ${unchangedRows} unchanged row(s) not sent` : ''}.`;
     if (result.errorRowsFile) result.message += ` Rows not published are in ${result.errorRowsFile} (fix them and publish that file again).`;
     if (journal) await journal.remove();
     if (plan.request.metadata && dataset) await applyMetadataAfterRows(client, dataset, plan.request.metadata, result, options.signal);

@@ -505,7 +505,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
     planSpool = undefined;
   }
   if (rid !== undefined && req.mode === 'delete' && counts.notFound) {
-    warnings.push(`${counts.notFound} row id(s) listed in the file are not in the dataset; the server counts them as errors.`);
+    warnings.push(`${counts.notFound} row id(s) listed in the file are not in the dataset: nothing to delete for them.`);
   }
   return {
     request: req,
