@@ -232,11 +232,14 @@ export class PreviewSession implements vscode.Disposable {
   private typeOf(index: number, target: ColumnTarget): { type: ColumnType; changed: boolean } {
     const h = this.head?.header[index] ?? '';
     const chosen = this.types[h];
+    const f = target !== null && target !== NEW_COLUMN ? this.fieldOptions().find((o) => o.fieldName === target) : undefined;
+    const own = f ? columnTypeOf(f.type) : undefined;
+    // An existing field's cells are checked as the server checks them: by its own type, whatever is chosen (the
+    // plan refuses a choice the server would refuse). Any type fits a text field; number and double are both numbers.
+    const numeric = (t: string): string => (t === 'double' ? 'number' : t);
+    if (chosen && own !== undefined && own !== 'text' && own !== 'unsupported' && numeric(chosen) !== numeric(own)) return { type: own, changed: true };
     if (chosen) return { type: chosen, changed: true };
-    if (target !== null && target !== NEW_COLUMN) {
-      const f = this.fieldOptions().find((o) => o.fieldName === target);
-      if (f) return { type: columnTypeOf(f.type), changed: false };
-    }
+    if (own !== undefined) return { type: own, changed: false };
     return { type: this.head?.columns[index]?.type ?? 'text', changed: false };
   }
 

@@ -24,6 +24,7 @@ interface PreviewSummary {
   rows: number | undefined;
   problems: number | undefined;
   columns: { header: string; inferredType: string; problems: number }[];
+  plan: { state: string; message: string | undefined };
 }
 
 interface PreviewLike {
@@ -203,6 +204,24 @@ describe('day one: the everyday workflow', function () {
         const s = panel.session.summary();
         return s.rows === 1 && (s.problems ?? 0) >= 1 ? s : undefined;
       });
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('for an existing dataset, cells are checked against the field\'s type whatever type is chosen, and a choice the server would refuse is refused in the preview', async () => {
+    const file = ws('dayone-types.csv');
+    writeFileSync(file, `${[HEADER, permitLine('TYPE-1', '100'), permitLine('TYPE-2', 'n/a')].join('\n')}\n`);
+    try {
+      await vscode.commands.executeCommand('socrata.csv.preview', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', types: { valuation: 'text' } });
+      const panel = api().preview.flow.openPreviews.find((p) => p.session.file === file);
+      assert.ok(panel, 'the preview is open');
+      await panel.session.whenScanned();
+      const s = panel.session.summary();
+      assert.ok((s.columns.find((c) => c.header === 'valuation')?.problems ?? 0) >= 1, '"n/a" is still a problem of the number field valuation');
+      assert.equal(s.plan.state, 'error');
+      assert.match(s.plan.message ?? '', /types\.valuation: the field valuation of bldg-prmt is number/);
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       rmSync(file, { force: true });
