@@ -230,6 +230,19 @@ function usableSpool(plan: PublishPlan, skip: LineRange[]): Spool | undefined {
   return spool;
 }
 
+/**
+ * A refusal of a whole batch that points at one row by its position in the body (`data.index`, and "(row N)" in
+ * the message) names that row's line in the file instead: the position means nothing to the person.
+ */
+function atFileLine(e: unknown, b: Batch, file: string): unknown {
+  if (!(e instanceof SodaError) || typeof e.data !== 'object' || e.data === null) return e;
+  const index = (e.data as { index?: unknown }).index;
+  const line = typeof index === 'number' && Number.isInteger(index) ? b.lines[index] : undefined;
+  if (line === undefined) return e;
+  const message = `Line ${line} of ${basename(file)}: ${e.message.replace(/\s*\(row \d+\)/, '')}`;
+  return Object.assign(Object.create(Object.getPrototypeOf(e) as object) as SodaError, e, { message });
+}
+
 async function executeResource(client: SodaClient, plan: PublishPlan, options: ExecuteOptions, started: number): Promise<PublishResult> {
   const result = emptyResult(plan, started);
   const dataset = plan.dataset as string;
@@ -314,7 +327,7 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
       meter.bytesDone = Math.max(meter.bytesDone, batch.bytesMark);
       meter.report();
     } catch (e) {
-      failure ??= e;
+      failure ??= atFileLine(e, batch, plan.file.path);
       const unknown = isSodaError(e) ? e.outcome === 'unknown' || (safe && e.kind !== 'client' && e.kind !== 'auth' && e.kind !== 'not-found') : true;
       if (!safe && unknown) uncertainRanges = addRange(uncertainRanges, range);
       else if (journal && !safe) {
