@@ -16,15 +16,16 @@ interface QueryResult {
 
 interface FlowResult {
   file: string;
-  preview: { target: { domain: string; id?: string; newName?: string } | undefined; mode: string; error: string | undefined };
-  outcome: { status: string; dataset: string | undefined; created: number; message: string } | undefined;
+  preview: { target: { domain: string; id?: string; newName?: string } | undefined; mode: string; error: string | undefined; problems: number | undefined };
+  outcome: { status: string; dataset: string | undefined; created: number; message: string; errorRowsFile: string | undefined } | undefined;
 }
 
 interface PreviewSummary {
   rows: number | undefined;
   problems: number | undefined;
   columns: { header: string; inferredType: string; problems: number }[];
-  plan: { state: string; message: string | undefined };
+  plan: { state: string; message: string | undefined; blocked: boolean; problemCount: number | undefined };
+  target: { domain: string; id?: string } | undefined;
 }
 
 interface PreviewLike {
@@ -39,7 +40,7 @@ interface TreeNode {
 }
 
 interface Api {
-  datasets: { provider: { getChildren(node?: TreeNode): Promise<TreeNode[]> } };
+  datasets: { provider: { getChildren(node?: TreeNode): Promise<TreeNode[]> }; grids: readonly { panel: { title: string } }[] };
   preview: { flow: { openPreviews: readonly PreviewLike[] } };
 }
 
@@ -246,6 +247,56 @@ describe('day one: the everyday workflow', function () {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       rmSync(file, { force: true });
     }
+  });
+
+  it('the bad file: the preview and the dry run count the same problems and say what they count, paths are workspace-relative, and skipping bad rows is a choice in the preview', async () => {
+    const file = ws('permits-bad.csv');
+    const dry = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', run: 'dryRun' });
+    assert.equal(dry.outcome?.status, 'dry-run', dry.outcome?.message);
+    const problems = dry.preview.problems ?? 0;
+    assert.ok(problems >= 8, `the planted problems (${problems})`);
+    const said = /(\d+) problems? in (\d+) rows?/.exec(dry.outcome.message);
+    assert.ok(said, `the dry run says what it counts: ${dry.outcome.message}`);
+    assert.equal(Number(said[1]), problems, 'the dry run counts the problems the preview shows');
+
+    const refused = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { run: 'publish' });
+    assert.equal(refused.outcome?.status, 'refused');
+    assert.ok(!refused.outcome.message.includes(config().workspaceFolder), `no absolute workspace path in: ${refused.outcome.message}`);
+    assert.match(refused.outcome.message, /permits-bad\.csv/);
+
+    // The refusal offers skipping the bad rows, and the preview has that choice, with the count.
+    const panel = api().preview.flow.openPreviews.find((p) => p.session.file === file);
+    assert.ok(panel);
+    assert.match(refused.outcome.message, /skip/i);
+    panel.receive({ type: 'setSkipBadRows', skip: true });
+    await until('the plan to allow skipping', 20_000, async () => {
+      await panel.session.whenScanned();
+      const s = panel.session.summary();
+      return s.plan.state === 'ready' && !s.plan.blocked ? s : undefined;
+    });
+    const skipped = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { run: 'dryRun' });
+    assert.equal(skipped.outcome?.status, 'dry-run', skipped.outcome?.message);
+    assert.match(skipped.outcome.message, /rows? with problems (?:are|is) skipped/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('a re-opened preview remembers the file\'s last target', async () => {
+    const file = ws('permits-good.csv');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('socrata.csv.preview', vscode.Uri.file(file), { domain, dataset: 'tree-cnsu' });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await until('the preview to close', 10_000, () => !api().preview.flow.openPreviews.some((p) => p.session.file === file));
+    const again = await vscode.commands.executeCommand<FlowResult>('socrata.csv.preview', vscode.Uri.file(file));
+    assert.deepEqual(again.preview.target, { domain, id: 'tree-cnsu' });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('a query tab is titled by its query', async () => {
+    await vscode.commands.executeCommand('socrata.dataset.runQuery', { domain, id: 'bldg-prmt', query: 'SELECT permit_id WHERE valuation > 1000' });
+    const grid = api().datasets.grids[api().datasets.grids.length - 1];
+    assert.ok(grid);
+    assert.match(grid.panel.title, /^SELECT permit_id WHERE valuation > 1000/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('Delete Dataset refuses a name that does not match, deletes through the platform on the right one, and the tree drops it', async () => {
