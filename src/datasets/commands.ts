@@ -215,7 +215,9 @@ export class DatasetCommandHandlers {
     const statement = str(field(arg, 'query')) ?? (await this.askQuery(target));
     const problem = checkStatement(statement);
     if (problem !== undefined) throw new SodaError({ kind: 'invalid-input', message: problem, field: 'query' });
-    return this.openGrid(target, statement, `Query: ${target.name ?? target.id}`);
+    // The tab is titled by its query (shortened), then the dataset.
+    const short = statement.replace(/\s+/g, ' ').trim();
+    return this.openGrid(target, statement, `${short.length > 60 ? `${short.slice(0, 59)}…` : short} · ${target.name ?? target.id}`);
   }
 
   private async openGrid(target: DatasetTarget, statement: string, title: string): Promise<QueryResult> {

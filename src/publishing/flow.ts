@@ -35,6 +35,7 @@ export const PublishCommands = {
 } as const;
 
 const LAST_PUBLISH_KEY = 'socrata.lastPublish';
+const PREVIEW_TARGETS_KEY = 'socrata.previewTargets';
 const SPEC_GLOB = '**/{socrata.publish.json,*.socrata.json}';
 
 /** The argument object every flow command accepts (all optional). */
@@ -134,6 +135,7 @@ export class PublishFlow {
         initial = { mode: spec.loaded.spec.mode, mapping: spec.loaded.spec.mapping ?? {}, types: (spec.loaded.spec.types ?? {}) as Record<string, PreviewColumnType> };
       }
     }
+    target ??= this.rememberedTarget(resolve(file));
     if (!target && pickTarget) {
       target = await this.pickTarget();
       if (!target) throw new UserCancelledError();
@@ -205,10 +207,43 @@ export class PublishFlow {
   }
 
   private track(panel: PreviewPanel): void {
-    this.panels.set(panel.session.file, panel);
+    const file = panel.session.file;
+    this.panels.set(file, panel);
+    // The preview follows the file on disk: a change (saved here or written by another program) reads it again.
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(file)), basename(file)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const reload = (): void => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (existsSync(file)) void panel.session.load();
+      }, 300);
+    };
+    const subs = [watcher, watcher.onDidChange(reload), watcher.onDidCreate(reload)];
+    const targetSub = panel.session.onDidChange(() => void this.rememberTarget(file, panel.session.currentTarget));
     panel.onDidDispose(() => {
-      if (this.panels.get(panel.session.file) === panel) this.panels.delete(panel.session.file);
+      if (timer) clearTimeout(timer);
+      for (const d of subs) d.dispose();
+      targetSub.dispose();
+      if (this.panels.get(file) === panel) this.panels.delete(file);
     });
+  }
+
+  /** The last target of each previewed file, so a re-opened preview starts from it. */
+  private async rememberTarget(file: string, target: SessionTarget | undefined): Promise<void> {
+    if (!target || !('id' in target)) return;
+    const all = this.deps.context.workspaceState.get<Record<string, SessionTarget>>(PREVIEW_TARGETS_KEY) ?? {};
+    if (JSON.stringify(all[file]) === JSON.stringify(target)) return;
+    const next = { ...all, [file]: target };
+    // Bounded: the 200 most recent files.
+    const keys = Object.keys(next);
+    for (const k of keys.slice(0, Math.max(0, keys.length - 200))) delete next[k];
+    await this.deps.context.workspaceState.update(PREVIEW_TARGETS_KEY, next);
+  }
+
+  private rememberedTarget(file: string): SessionTarget | undefined {
+    const t = this.deps.context.workspaceState.get<Record<string, SessionTarget>>(PREVIEW_TARGETS_KEY)?.[file];
+    return t && typeof t === 'object' && typeof t.domain === 'string' && 'id' in t && typeof t.id === 'string' ? t : undefined;
   }
 
   private async revive(webviewPanel: vscode.WebviewPanel, state: unknown): Promise<void> {
@@ -247,7 +282,7 @@ export class PublishFlow {
     try {
       const view = session.currentView;
       const isPublic = view?.isPublic;
-      const outcome = await this.deps.runner.run({ client, request, dryRun: action === 'dryRun', isPublic, confirmed });
+      const outcome = await this.deps.runner.run({ client, request, dryRun: action === 'dryRun', isPublic, confirmed, problems: session.summary().problems });
       session.recordResult(outcome.message);
       let remembered = request;
       if (action === 'publish' && request.newDataset && outcome.dataset && (outcome.status === 'success' || outcome.status === 'partial')) {

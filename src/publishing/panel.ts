@@ -122,6 +122,12 @@ export class PreviewPanel implements vscode.Disposable {
       case 'setRowIdentifier':
         this.session.setRowIdentifier(m.field ?? undefined);
         return;
+      case 'setSkipBadRows':
+        this.session.setSkipBadRows(m.skip);
+        return;
+      case 'refresh':
+        await this.session.load();
+        return;
       case 'pickDataset': {
         const target = await this.actions.pickDataset();
         if (target) await this.session.setTarget(target);

@@ -77,6 +77,10 @@ export interface PlanView {
   toUpdate: number | undefined;
   toDelete: number | undefined;
   problemCount: number | undefined;
+  /** Rows with at least one problem (what "skip bad rows" leaves out), once the plan has counted them. */
+  badRows: number | undefined;
+  /** The person chose to publish the good rows and leave the bad ones out (to the error-rows CSV). */
+  skipBadRows: boolean;
   blocked: boolean;
   warnings: string[];
   message: string | undefined;
@@ -134,6 +138,8 @@ export type WebviewToHost =
   | { type: 'newDataset'; name: string; description: string }
   | { type: 'setRowIdentifier'; field: string | null }
   | { type: 'openLine'; line: number; column: number }
+  | { type: 'refresh' }
+  | { type: 'setSkipBadRows'; skip: boolean }
   | { type: 'action'; action: PreviewAction };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -167,7 +173,10 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
   switch (m.type) {
     case 'ready':
     case 'pickDataset':
+    case 'refresh':
       return Object.keys(m).length === 1;
+    case 'setSkipBadRows':
+      return typeof m.skip === 'boolean';
     case 'setType':
       return isIndex(m.column) && isColumnType(m.columnType);
     case 'setTarget':

@@ -35,7 +35,7 @@ export interface SessionDeps {
 }
 
 function emptyPlan(): PlanView {
-  return { state: 'idle', scannedRows: 0, scannedBytes: 0, explanation: undefined, toCreate: undefined, toUpdate: undefined, toDelete: undefined, problemCount: undefined, blocked: false, warnings: [], message: undefined };
+  return { state: 'idle', scannedRows: 0, scannedBytes: 0, explanation: undefined, toCreate: undefined, toUpdate: undefined, toDelete: undefined, problemCount: undefined, badRows: undefined, skipBadRows: false, blocked: false, warnings: [], message: undefined };
 }
 
 function errorText(e: unknown): string {
@@ -68,6 +68,7 @@ export class PreviewSession implements vscode.Disposable {
   /** Chosen type per CSV header. */
   private readonly types: Record<string, PreviewColumnType>;
   private chosenRowId: string | undefined;
+  private skipBadRows = false;
   private plan: PlanView = emptyPlan();
   private report: ValidationReport | undefined;
   private rowsExact: number | undefined;
@@ -194,6 +195,12 @@ export class PreviewSession implements vscode.Disposable {
     this.restartScan();
   }
 
+  /** Publish the good rows and leave the rows with problems out (they go to the error-rows CSV). */
+  setSkipBadRows(skip: boolean): void {
+    this.skipBadRows = skip;
+    this.restartScan();
+  }
+
   setRowIdentifier(field: string | undefined): void {
     this.chosenRowId = field;
     this.restartScan();
@@ -272,6 +279,7 @@ export class PreviewSession implements vscode.Disposable {
     if (Object.keys(types).length > 0) req.types = types;
     const rid = this.rowIdentifier();
     if (rid !== undefined && 'newName' in t) req.rowIdentifier = rid;
+    if (this.skipBadRows) req.skipBadRows = true;
     return req;
   }
 
@@ -298,7 +306,7 @@ export class PreviewSession implements vscode.Disposable {
     }
     const abort = new AbortController();
     this.scan = abort;
-    this.plan = { ...emptyPlan(), state: 'running' };
+    this.plan = { ...emptyPlan(), skipBadRows: this.skipBadRows, state: 'running' };
     this.fire();
     this.scanDone = this.runScan(abort.signal).catch((e: unknown) => {
       if (abort.signal.aborted || isAbort(e)) return;
@@ -336,7 +344,7 @@ export class PreviewSession implements vscode.Disposable {
     this.report = report;
     this.rowsExact = report.rows;
     this.problemsEmitter.fire(problemsOf(report));
-    this.plan = { ...this.plan, problemCount: report.problemCount, blocked: report.problemCount > 0, scannedRows: report.rows };
+    this.plan = { ...this.plan, problemCount: report.problemCount, blocked: report.problemCount > 0 && !this.skipBadRows, scannedRows: report.rows };
     this.fire();
     const req = this.request();
     if (!req || !this.client) {
@@ -355,6 +363,7 @@ export class PreviewSession implements vscode.Disposable {
       toUpdate: plan.counts.toUpdate,
       toDelete: plan.counts.toDelete,
       problemCount: Math.max(plan.problemCount, report.problemCount),
+      badRows: plan.badRows,
       blocked: plan.blocked,
       warnings: plan.warnings,
       message: undefined,

@@ -80,7 +80,14 @@ function fileSection(m: PreviewModel): HTMLElement {
     'section',
     { class: 'file', 'aria-label': 'File' },
     h('h1', {}, icon('file'), ' ', f.name),
-    h('p', { class: 'facts', id: 'file-facts' }, `${bytes(f.size)} · ${f.encoding.toUpperCase()} · ${delimiterName(f.delimiter)}-separated · `, h('span', { id: 'row-count' }, rows)),
+    h(
+      'p',
+      { class: 'facts', id: 'file-facts' },
+      `${bytes(f.size)} · ${f.encoding.toUpperCase()} · ${delimiterName(f.delimiter)}-separated · `,
+      h('span', { id: 'row-count' }, rows),
+      ' ',
+      button('Refresh', 'refresh', () => post({ type: 'refresh' }), { id: 'refresh', title: 'Read the file again (the preview also follows changes on disk)' }),
+    ),
   );
 }
 
@@ -162,6 +169,12 @@ function planSection(m: PreviewModel): HTMLElement {
     ),
   );
   for (const w of p.warnings.slice(0, 5)) section.append(h('p', { class: 'warning' }, icon('warning'), ` ${w}`));
+  if ((p.problemCount ?? 0) > 0 || p.skipBadRows) {
+    const box = h('input', { type: 'checkbox', id: 'skip-bad-rows', checked: p.skipBadRows });
+    box.addEventListener('change', () => post({ type: 'setSkipBadRows', skip: box.checked }));
+    const count = p.badRows !== undefined ? `the ${fmt(p.badRows)} row${p.badRows === 1 ? '' : 's'}` : 'the rows';
+    section.append(h('label', { class: 'row skip', for: 'skip-bad-rows' }, box, ` Skip ${count} with problems and publish the others (the skipped rows go to an error-rows CSV)`));
+  }
   const busy = m.busy !== undefined;
   const noTarget = m.target.kind === 'none';
   section.append(
