@@ -2,6 +2,7 @@
 // grid, result tabs that keep their content when you switch tabs and back, and Delete Dataset from the tree with the
 // typed-name confirmation. Screenshots of each state go to test-artifacts/e2e/dayone-*.png.
 import * as assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { artifactsDir } from '../host/lib/paths';
@@ -101,6 +102,57 @@ describe('day one: the everyday workflow', function () {
     assert.match((await grid.locator('thead').textContent()) ?? '', /count/);
     assert.match((await grid.locator('table tbody tr td').last().textContent()) ?? '', /^\s*\d+\s*$/);
     await ui.screenshot('dayone-query-count');
+  });
+
+  it('a failed query shows the query that was sent', async () => {
+    const { ui, page } = e2e();
+    await closeAllEditors();
+    const permits = await datasetRow('Building Permits');
+    await permits.click({ button: 'right' });
+    await ui.pickMenuItem('Run SoQL Query…');
+    const widget = await ui.quickInput();
+    await widget.locator('input.input').fill('SELECT no_such_column');
+    await page.keyboard.press('Enter');
+    const grid = await ui.webview();
+    const error = grid.locator('.error').first();
+    await error.waitFor({ timeout: 30_000 });
+    assert.match((await error.textContent()) ?? '', /Query sent: SELECT no_such_column ORDER BY :id LIMIT 100 OFFSET 0/);
+    await ui.screenshot('dayone-query-error');
+  });
+
+  it('the preview follows the file on disk, and offers to skip the rows with problems', async () => {
+    const { ui, page, workspace } = e2e();
+    await closeAllEditors();
+    const header = 'permit_id,address,valuation,issued_date,is_residential,info_url,location';
+    const line = (id: string, valuation: string): string => `${id},1 Main St,${valuation},2024-03-01T00:00:00,true,https://permits.example.org/permit/${id},POINT (-122.4 37.75)`;
+    const file = join(workspace, 'dayone-follow.csv');
+    writeFileSync(file, `${[header, line('FOLLOW-1', '100'), line('FOLLOW-2', 'n/a'), line('FOLLOW-3', 'unknown')].join('\n')}\n`);
+    try {
+      await ui.explorerContextMenu('dayone-follow.csv', 'Publish to Socrata…');
+      await ui.waitForQuickPickItem('Building Permits', 60_000);
+      await ui.pick('Building Permits');
+      const view = await ui.webview();
+      const skip = view.locator('label[for="skip-bad-rows"]');
+      await skip.filter({ hasText: 'Skip the 2 rows with problems' }).waitFor({ timeout: 30_000 });
+      assert.equal(((await view.locator('#plan-problems .value').textContent()) ?? '').trim(), '2');
+      await view.locator('#skip-bad-rows').check();
+      await view.locator('#plan-state', { hasText: /upserted/ }).waitFor({ timeout: 30_000 });
+      await ui.screenshot('dayone-preview-skip-bad-rows');
+
+      // Fixed on disk: the preview catches up (counts, problems, the Inferred column).
+      writeFileSync(file, `${[header, line('FOLLOW-1', '100'), line('FOLLOW-2', '200'), line('FOLLOW-3', '300'), line('FOLLOW-4', '400')].join('\n')}\n`);
+      await view.locator('#row-count', { hasText: '4 rows' }).waitFor({ timeout: 30_000 });
+      await view.locator('#plan-problems .value', { hasText: /^\s*0\s*$/ }).waitFor({ timeout: 30_000 });
+      const valuation = view.locator('#columns tr', { has: view.locator('th', { hasText: /^valuation/ }) });
+      assert.equal(((await valuation.locator('td.inferred').textContent()) ?? '').trim(), 'number');
+      assert.ok(await view.locator('#refresh').isVisible(), 'a Refresh button');
+      assert.equal(await view.locator('#skip-bad-rows').count(), 0, 'nothing to skip any more');
+      await ui.screenshot('dayone-preview-followed-file');
+      await page.keyboard.press('Escape');
+    } finally {
+      await closeAllEditors();
+      rmSync(file, { force: true });
+    }
   });
 
   it('Preview Rows keeps its rows after switching to another tab and back', async () => {

@@ -169,11 +169,11 @@ function planSection(m: PreviewModel): HTMLElement {
     ),
   );
   for (const w of p.warnings.slice(0, 5)) section.append(h('p', { class: 'warning' }, icon('warning'), ` ${w}`));
-  if ((p.problemCount ?? 0) > 0 || p.skipBadRows) {
+  if ((p.problemCount ?? 0) > 0) {
     const box = h('input', { type: 'checkbox', id: 'skip-bad-rows', checked: p.skipBadRows });
     box.addEventListener('change', () => post({ type: 'setSkipBadRows', skip: box.checked }));
     const count = p.badRows !== undefined ? `the ${fmt(p.badRows)} row${p.badRows === 1 ? '' : 's'}` : 'the rows';
-    section.append(h('label', { class: 'row skip', for: 'skip-bad-rows' }, box, ` Skip ${count} with problems and publish the others (the skipped rows go to an error-rows CSV)`));
+    section.append(h('p', { class: 'skip' }, h('label', { for: 'skip-bad-rows' }, box, ` Skip ${count} with problems and publish the others (the skipped rows go to an error-rows CSV)`)));
   }
   const busy = m.busy !== undefined;
   const noTarget = m.target.kind === 'none';
