@@ -316,4 +316,17 @@ describe('day one: the everyday workflow', function () {
     assert.equal((await fetch(new URL(`/api/views/${id}.json`, url), { headers: { Authorization: AUTH } })).status, 404, 'the dataset is gone from the portal');
     await until(`${id} gone from the tree`, 15_000, async () => !(await treeIds(domain)).includes(id));
   });
+
+  it('Sign Out sits on the account node and signs that account out', async () => {
+    const menus = (extension().packageJSON as { contributes: { menus: Record<string, { command: string; when?: string }[]> } }).contributes.menus['view/item/context'] ?? [];
+    const item = menus.find((m) => m.command === 'socrata.auth.signOut');
+    assert.ok(item, 'Sign Out is in the tree\'s item menu');
+    assert.match(item.when ?? '', /viewItem =~ \/\^domain;\//);
+    const roots = await api().datasets.provider.getChildren();
+    const account = roots.find((n) => n.kind === 'domain' && n.account?.domain === domain);
+    assert.ok(account);
+    const out = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signOut', account);
+    assert.ok(out, 'signed out without asking which account');
+    await until('the account to leave the tree', 10_000, async () => !(await api().datasets.provider.getChildren()).some((n) => n.kind === 'domain' && n.account?.domain === domain));
+  });
 });
