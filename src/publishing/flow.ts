@@ -44,7 +44,7 @@ export interface PublishCommandArgs {
   domain?: string;
   dataset?: string;
   accountId?: string;
-  newDataset?: { name: string; description?: string };
+  newDataset?: { name: string; description?: string; permission?: 'public' | 'private' };
   mode?: Mode;
   mapping?: Record<string, ColumnTarget>;
   types?: Record<string, PreviewColumnType>;
@@ -90,6 +90,7 @@ function checkArgs(a: PublishCommandArgs): PublishCommandArgs {
   if (a.dataset !== undefined && (typeof a.dataset !== 'string' || !isValid4x4(a.dataset))) bad('dataset', 'must be a 4x4 id such as abcd-1234');
   if (a.mode !== undefined && !isMode(a.mode)) bad('mode', 'must be one of upsert, append, replace, delete, sync, create');
   if (a.newDataset !== undefined && (typeof a.newDataset !== 'object' || typeof a.newDataset.name !== 'string' || a.newDataset.name.trim() === '')) bad('newDataset.name', 'is required');
+  if (a.newDataset?.permission !== undefined && a.newDataset.permission !== 'public' && a.newDataset.permission !== 'private') bad('newDataset.permission', 'must be public or private');
   if (a.mapping !== undefined && !Object.values(a.mapping).every(isColumnTarget)) bad('mapping', 'values must be field names or null');
   if (a.types !== undefined && !Object.values(a.types).every(isColumnType)) bad('types', 'values must be column types such as text or number');
   if (a.run !== undefined && a.run !== 'dryRun' && a.run !== 'publish') bad('run', 'must be dryRun or publish');
@@ -135,7 +136,7 @@ export class PublishFlow {
         initial = { mode: spec.loaded.spec.mode, mapping: spec.loaded.spec.mapping ?? {}, types: (spec.loaded.spec.types ?? {}) as Record<string, PreviewColumnType> };
       }
     }
-    target ??= this.rememberedTarget(resolve(file));
+    target ??= await this.rememberedTarget(resolve(file));
     if (!target && pickTarget) {
       target = await this.pickTarget();
       if (!target) throw new UserCancelledError();
@@ -241,9 +242,12 @@ export class PublishFlow {
     await this.deps.context.workspaceState.update(PREVIEW_TARGETS_KEY, next);
   }
 
-  private rememberedTarget(file: string): SessionTarget | undefined {
+  /** The file's last target, when an account of its portal is still signed in (otherwise nothing: no sign-in prompt). */
+  private async rememberedTarget(file: string): Promise<SessionTarget | undefined> {
     const t = this.deps.context.workspaceState.get<Record<string, SessionTarget>>(PREVIEW_TARGETS_KEY)?.[file];
-    return t && typeof t === 'object' && typeof t.domain === 'string' && 'id' in t && typeof t.id === 'string' ? t : undefined;
+    if (!t || typeof t !== 'object' || typeof t.domain !== 'string' || !('id' in t) || typeof t.id !== 'string') return undefined;
+    const accounts = await this.deps.accounts.list();
+    return accounts.some((a) => a.domain === t.domain && a.invalid !== true) ? t : undefined;
   }
 
   private async revive(webviewPanel: vscode.WebviewPanel, state: unknown): Promise<void> {
@@ -349,7 +353,7 @@ export class PublishFlow {
         const loaded = await loadSpec(uri.fsPath);
         if (resolve(loaded.request.file) !== full) continue;
         const s = loaded.spec;
-        const target: SessionTarget = s.dataset === 'new' ? { domain: loaded.domain, newName: s.new?.name ?? basename(file), description: s.new?.description ?? '' } : { domain: parseDomain(loaded.domain).host, id: s.dataset };
+        const target: SessionTarget = s.dataset === 'new' ? { domain: loaded.domain, newName: s.new?.name ?? basename(file), description: s.new?.description ?? '', ...(s.new?.permission ? { permission: s.new.permission } : {}) } : { domain: parseDomain(loaded.domain).host, id: s.dataset };
         return { path: uri.fsPath, loaded, target };
       } catch (e) {
         this.deps.log.warn(`Skipping the publish spec ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
@@ -373,7 +377,7 @@ export class PublishFlow {
     const spec: PublishSpec = {
       domain: parseDomain(target.domain).host,
       dataset: 'id' in target ? target.id : 'new',
-      ...('newName' in target ? { new: { name: target.newName, ...(target.description ? { description: target.description } : {}) } } : {}),
+      ...('newName' in target ? { new: { name: target.newName, ...(target.description ? { description: target.description } : {}), ...(target.permission ? { permission: target.permission } : {}) } } : {}),
       csv: rel.startsWith('.') ? rel : `./${rel}`,
       mode: request.mode,
       ...(request.mapping ? { mapping: request.mapping } : {}),
@@ -416,7 +420,7 @@ export class PublishFlow {
     if (a.domain === undefined) return undefined;
     const domain = parseDomain(a.domain).host;
     if (a.dataset !== undefined) return { domain, id: a.dataset, ...(a.accountId ? { accountId: a.accountId } : {}) };
-    if (a.newDataset) return { domain, newName: a.newDataset.name.trim(), description: a.newDataset.description ?? '' };
+    if (a.newDataset) return { domain, newName: a.newDataset.name.trim(), description: a.newDataset.description ?? '', ...(a.newDataset.permission ? { permission: a.newDataset.permission } : {}) };
     return undefined;
   }
 

@@ -137,7 +137,7 @@ export class PreviewPanel implements vscode.Disposable {
         const current = this.session.currentTarget;
         const domain = current?.domain ?? (await this.actions.domainForNew());
         if (!domain) return;
-        await this.session.setTarget({ domain, newName: m.name.trim(), description: m.description });
+        await this.session.setTarget({ domain, newName: m.name.trim(), description: m.description, ...(m.permission ? { permission: m.permission } : {}) });
         return;
       }
       case 'openLine': {

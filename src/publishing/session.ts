@@ -274,7 +274,7 @@ export class PreviewSession implements vscode.Disposable {
     });
     const req: PublishRequest = { file: this.file, mode: this.mode, batchSize: s.batchSize, concurrency: s.concurrency };
     if ('id' in t) req.dataset = t.id;
-    else req.newDataset = { name: t.newName, ...(t.description ? { description: t.description } : {}) };
+    else req.newDataset = { name: t.newName, ...(t.description ? { description: t.description } : {}), permission: t.permission ?? 'private' };
     if (Object.keys(mapping).length > 0) req.mapping = mapping;
     if (Object.keys(types).length > 0) req.types = types;
     const rid = this.rowIdentifier();
@@ -374,7 +374,7 @@ export class PreviewSession implements vscode.Disposable {
   private targetView(): TargetView {
     const t = this.target;
     if (!t) return { kind: 'none' };
-    if ('newName' in t) return { kind: 'new', domain: t.domain, name: t.newName, description: t.description };
+    if ('newName' in t) return { kind: 'new', domain: t.domain, name: t.newName, description: t.description, permission: t.permission ?? 'private' };
     const view = this.view;
     let url = '';
     try {

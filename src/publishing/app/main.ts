@@ -115,10 +115,15 @@ function targetSection(m: PreviewModel): HTMLElement {
   section.append(actions);
   const name = h('input', { type: 'text', id: 'new-name', placeholder: 'Name of a new dataset', 'aria-label': 'New dataset name', value: t.kind === 'new' ? t.name : '' });
   const desc = h('input', { type: 'text', id: 'new-description', placeholder: 'Description (optional)', 'aria-label': 'New dataset description', value: t.kind === 'new' ? t.description : '' });
+  const visibility = h('select', { id: 'new-permission', 'aria-label': 'Visibility of the new dataset' });
+  for (const v of ['private', 'public'] as const) visibility.append(h('option', { value: v, selected: (t.kind === 'new' ? t.permission : 'private') === v }, v === 'public' ? 'Public (anyone can see it)' : 'Private (only you and those you share with)'));
   const create = button('Use New Dataset', 'add', () => {
-    if (name.value.trim() !== '') post({ type: 'newDataset', name: name.value.trim(), description: desc.value });
+    if (name.value.trim() !== '') post({ type: 'newDataset', name: name.value.trim(), description: desc.value, permission: visibility.value === 'public' ? 'public' : 'private' });
   });
-  section.append(h('details', { class: 'new-dataset', open: t.kind === 'new' }, h('summary', {}, 'Create a new dataset instead'), h('div', { class: 'row' }, name, desc, create)));
+  visibility.addEventListener('change', () => {
+    if (t.kind === 'new') post({ type: 'newDataset', name: t.name, description: t.description, permission: visibility.value === 'public' ? 'public' : 'private' });
+  });
+  section.append(h('details', { class: 'new-dataset', open: t.kind === 'new' }, h('summary', {}, 'Create a new dataset instead'), h('div', { class: 'row' }, name, desc, visibility, create)));
 
   const modeSelect = h('select', { id: 'mode', 'aria-label': 'Mode' });
   const allowed = MODES.filter((mode) => (t.kind === 'new' ? mode === 'create' : mode !== 'create'));

@@ -281,7 +281,8 @@ describe('day one: the everyday workflow', function () {
   });
 
   it('a re-opened preview remembers the file\'s last target', async () => {
-    const file = ws('permits-good.csv');
+    const file = ws('dayone-remember.csv');
+    writeFileSync(file, `${HEADER}\n${permitLine('REMEMBER-1', '1')}\n`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.commands.executeCommand('socrata.csv.preview', vscode.Uri.file(file), { domain, dataset: 'tree-cnsu' });
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -289,6 +290,7 @@ describe('day one: the everyday workflow', function () {
     const again = await vscode.commands.executeCommand<FlowResult>('socrata.csv.preview', vscode.Uri.file(file));
     assert.deepEqual(again.preview.target, { domain, id: 'tree-cnsu' });
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    rmSync(file, { force: true });
   });
 
   it('a query tab is titled by its query', async () => {
@@ -296,6 +298,16 @@ describe('day one: the everyday workflow', function () {
     const grid = api().datasets.grids[api().datasets.grids.length - 1];
     assert.ok(grid);
     assert.match(grid.panel.title, /^SELECT permit_id WHERE valuation > 1000/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('a new dataset is public or private as chosen', async () => {
+    const name = `Day One Public ${Date.now()}`;
+    const res = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(ws('permits-good.csv')), { domain, newDataset: { name, permission: 'public' }, run: 'publish', confirmed: true });
+    const id = res.outcome?.dataset;
+    assert.ok(id, res.outcome?.message);
+    created.push(id);
+    assert.equal((await fetch(new URL(`/api/views/${id}.json`, url))).status, 200, 'anyone can read the public dataset');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
