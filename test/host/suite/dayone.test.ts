@@ -311,6 +311,45 @@ describe('day one: the everyday workflow', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('after a cancel, the result says what was applied, and Resume (the last publish again) publishes the rest', async () => {
+    const file = ws('dayone-resume.csv');
+    const rows = 20_000;
+    const lines = [HEADER];
+    for (let i = 1; i <= rows; i++) lines.push(permitLine(`RSUM-${String(i).padStart(6, '0')}`, String(i)));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const settings = vscode.workspace.getConfiguration('socrata');
+    await settings.update('publish.batchSize', 100, vscode.ConfigurationTarget.Global);
+    await settings.update('publish.concurrency', 1, vscode.ConfigurationTarget.Global);
+    const count = async (): Promise<number> => {
+      const u = new URL('/resource/bldg-prmt.json', url);
+      u.searchParams.set('$select', 'count(*)');
+      u.searchParams.set('$where', "starts_with(permit_id, 'RSUM-')");
+      const body = (await (await fetch(u)).json()) as Record<string, string>[];
+      return Number(Object.values(body[0] ?? {})[0]);
+    };
+    try {
+      const running = vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', run: 'publish' });
+      await until('rows to arrive', 60_000, async () => (await count()) > 0);
+      assert.equal(await vscode.commands.executeCommand<boolean>('socrata.publish.cancel'), true);
+      const cancelled = await running;
+      assert.equal(cancelled.outcome?.status, 'cancelled');
+      assert.match(cancelled.outcome.message, /Applied: lines 2–\d+ of dayone-resume\.csv\. Publishing the same file again resumes/);
+      const resumed = await vscode.commands.executeCommand<{ status: string; message: string; resume: { status: string } | undefined }>('socrata.publishAgain', { last: true, run: 'publish', confirmed: true });
+      assert.equal(resumed.status, 'success', resumed.message);
+      assert.equal(resumed.resume?.status, 'resumed');
+      assert.equal(await count(), rows);
+    } finally {
+      await settings.update('publish.batchSize', undefined, vscode.ConfigurationTarget.Global);
+      await settings.update('publish.concurrency', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const ids = lines.slice(1).map((l) => l.split(',')[0]);
+      for (let i = 0; i < ids.length; i += 5000) {
+        await fetch(new URL('/resource/bldg-prmt.json', url), { method: 'POST', headers: { Authorization: AUTH, 'Content-Type': 'application/json' }, body: JSON.stringify(ids.slice(i, i + 5000).map((permit_id) => ({ permit_id, ':deleted': true }))) });
+      }
+      rmSync(file, { force: true });
+    }
+  });
+
   it('Delete Dataset refuses a name that does not match, deletes through the platform on the right one, and the tree drops it', async () => {
     const name = `Day One Delete ${Date.now()}`;
     const res = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(ws('permits-good.csv')), { domain, newDataset: { name }, run: 'publish', confirmed: true });
