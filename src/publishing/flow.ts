@@ -54,6 +54,8 @@ export interface PublishCommandArgs {
   confirmed?: boolean;
   /** Publish Again: the spec file to run. */
   spec?: string;
+  /** Publish Again: the last publish, without asking (what "Resume" after a cancel runs). */
+  last?: boolean;
 }
 
 export interface FlowResult {
@@ -94,6 +96,7 @@ function checkArgs(a: PublishCommandArgs): PublishCommandArgs {
   if (a.mapping !== undefined && !Object.values(a.mapping).every(isColumnTarget)) bad('mapping', 'values must be field names or null');
   if (a.types !== undefined && !Object.values(a.types).every(isColumnType)) bad('types', 'values must be column types such as text or number');
   if (a.run !== undefined && a.run !== 'dryRun' && a.run !== 'publish') bad('run', 'must be dryRun or publish');
+  if (a.last !== undefined && typeof a.last !== 'boolean') bad('last', 'must be true or false');
   return a;
 }
 
@@ -159,7 +162,10 @@ export class PublishFlow {
     const args = isArgs(a0) ? checkArgs(a0) : {};
     let last: LastPublish | undefined;
     if (args.spec !== undefined) last = { kind: 'spec', path: resolve(args.spec) };
-    else last = await this.chooseAgain();
+    else if (args.last === true) {
+      last = this.deps.context.workspaceState.get<LastPublish>(LAST_PUBLISH_KEY);
+      if (!last) throw new ExpectedError('Nothing to publish again: no earlier publish in this workspace.');
+    } else last = await this.chooseAgain();
     if (!last) throw new UserCancelledError();
     let domain: string;
     let request: PublishRequest;
@@ -178,7 +184,7 @@ export class PublishFlow {
     const writable = request.dataset !== undefined ? await findWritableConnection(this.deps.accounts, host, request.dataset, { append: request.mode === 'append', log: this.deps.log }) : undefined;
     const client = writable?.connection.client ?? (await this.client(domain));
     await this.remember(last);
-    return this.deps.runner.run({ client, request, dryRun: args.run === 'dryRun', confirmed: args.confirmed === true });
+    return this.deps.runner.run({ client, request, dryRun: args.run === 'dryRun', confirmed: args.confirmed === true, resume: () => this.resumeLast() });
   }
 
   // ---- the preview -------------------------------------------------------------------------------------------
@@ -286,7 +292,7 @@ export class PublishFlow {
     try {
       const view = session.currentView;
       const isPublic = view?.isPublic;
-      const outcome = await this.deps.runner.run({ client, request, dryRun: action === 'dryRun', isPublic, confirmed, problems: session.summary().problems });
+      const outcome = await this.deps.runner.run({ client, request, dryRun: action === 'dryRun', isPublic, confirmed, problems: session.summary().problems, resume: () => this.resumeLast() });
       session.recordResult(outcome.message);
       let remembered = request;
       if (action === 'publish' && request.newDataset && outcome.dataset && (outcome.status === 'success' || outcome.status === 'partial')) {
@@ -341,6 +347,11 @@ export class PublishFlow {
     } catch (e) {
       this.deps.log.warn(`Could not point the publish spec ${found.path} at ${id}: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /** "Resume" after a cancel: the last publish again (its journal skips what was applied). */
+  private resumeLast(): void {
+    void vscode.commands.executeCommand(PublishCommands.publishAgain, { last: true });
   }
 
   // ---- specs -------------------------------------------------------------------------------------------------

@@ -79,6 +79,8 @@ export interface PublishJob {
   readonly confirmed?: boolean;
   /** The problems the preview shows (cells, short rows, ids), so the dry run counts the same ones. */
   readonly problems?: number | undefined;
+  /** Offered as "Resume" after a cancel (publishing the same file again skips what was applied). */
+  readonly resume?: (() => void) | undefined;
 }
 
 /** What the commands return: the result without the plan's bulky parts. */
@@ -220,7 +222,7 @@ export class PublishRunner implements vscode.Disposable {
         return { ...outcomeOf(this.emptyResult(plan), domain, job.request), status: 'declined', message: 'Nothing was sent: the publish was not confirmed.' };
       }
       const result = await this.executeWithProgress(job, plan, abort, label);
-      return this.report(result, domain, job.request, false);
+      return this.report(result, domain, job.request, false, job.resume);
     } finally {
       // A plan not executed (dry run, declined, failed) still holds its spooled request bodies on disk.
       if (plan !== undefined) await disposePlan(plan);
@@ -328,7 +330,7 @@ export class PublishRunner implements vscode.Disposable {
     return parts.length ? `${parts.join(', ')}.` : '';
   }
 
-  private report(result: PublishResult, domain: string, request: PublishRequest, dryRun: boolean): PublishOutcome {
+  private report(result: PublishResult, domain: string, request: PublishRequest, dryRun: boolean, resume?: () => void): PublishOutcome {
     const outcome = outcomeOf(result, domain, request);
     outcome.message = workspaceRelative(result.message);
     const where = `${domain}/${outcome.dataset ?? 'new'}`;
@@ -340,12 +342,15 @@ export class PublishRunner implements vscode.Disposable {
     if (dryRun) void vscode.commands.executeCommand('setContext', 'socrata.didDryRun', true);
     else if (result.status === 'success' || result.status === 'partial') void vscode.commands.executeCommand('setContext', 'socrata.didPublish', true);
     this.finished.fire(outcome);
-    void this.notify(result, outcome, domain);
+    void this.notify(result, outcome, domain, resume);
     return outcome;
   }
 
-  private async notify(result: PublishResult, outcome: PublishOutcome, domain: string): Promise<void> {
+  private async notify(result: PublishResult, outcome: PublishOutcome, domain: string, resume: (() => void) | undefined): Promise<void> {
     const buttons: string[] = [];
+    const resumeButton = 'Resume';
+    // A cancel kept a journal of what was applied: publishing again resumes after it.
+    if (result.status === 'cancelled' && resume && /resumes/.test(result.message)) buttons.push(resumeButton);
     const open = 'Open Dataset';
     const errors = 'Show Error Rows';
     const showLog = 'Show Log';
@@ -355,7 +360,9 @@ export class PublishRunner implements vscode.Disposable {
     const text = result.status === 'cancelled' ? `Socrata: publish cancelled. ${outcome.message}` : `Socrata: ${outcome.message}`;
     const show = result.status === 'failed' || result.status === 'refused' ? vscode.window.showErrorMessage : result.status === 'partial' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     const choice = await show(text, ...buttons);
-    if (choice === open && outcome.dataset) {
+    if (choice === resumeButton && resume) {
+      resume();
+    } else if (choice === open && outcome.dataset) {
       await vscode.env.openExternal(vscode.Uri.parse(new URL(`/d/${outcome.dataset}`, parseDomain(domain).origin).toString()));
     } else if (choice === errors && result.errorRowsFile) {
       await vscode.window.showTextDocument(vscode.Uri.file(result.errorRowsFile));
