@@ -75,7 +75,8 @@ async function ownedNamed(url: string, name: string): Promise<string[]> {
   const u = new URL('/api/catalog/v1', url);
   u.searchParams.set('for_user', 'pub1-usr1');
   u.searchParams.set('limit', '1000');
-  const res = await fetch(u, { headers: { Authorization: AUTH } });
+  // Private assets are listed only to a signed-in caller that names the site (X-Socrata-Host), as the platform does.
+  const res = await fetch(u, { headers: { Authorization: AUTH, 'X-Socrata-Host': new URL(url).host } });
   assert.equal(res.status, 200);
   const body = (await res.json()) as { results: { resource: { id: string; name: string } }[] };
   return body.results.filter((r) => r.resource.name === name).map((r) => r.resource.id);
