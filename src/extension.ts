@@ -24,6 +24,12 @@ export function activate(context: vscode.ExtensionContext): SocrataExtensionApi 
       for (const grid of datasets.grids) void grid.show(grid.state.pageIndex);
     }),
   );
+  // A publish or create changes the portal: the tree shows the new dataset and fresh "updated" dates.
+  context.subscriptions.push(
+    preview.runner.onDidFinish((outcome) => {
+      if (outcome.status === 'success' || outcome.status === 'partial' || outcome.status === 'cancelled') datasets.provider.refreshAll();
+    }),
+  );
   return { accounts, datasets, preview, metadata };
 }
 

@@ -203,8 +203,11 @@ export class AuthCommandHandlers {
   private async pickAccount(arg: unknown, placeHolder: string): Promise<AccountDescription> {
     const a = obj<AccountArgs>(arg);
     const all = await this.accounts.list();
-    if (str(a.accountId) !== undefined) {
-      const found = all.find((x) => x.id === a.accountId);
+    // The tree's account node carries its account.
+    const fromNode = (arg as { account?: { id?: unknown } } | undefined)?.account?.id;
+    const id = str(a.accountId) ?? str(fromNode);
+    if (id !== undefined) {
+      const found = all.find((x) => x.id === id);
       if (found === undefined) throw new Error('That Socrata account is no longer signed in.');
       return found;
     }

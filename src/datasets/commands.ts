@@ -30,6 +30,7 @@ export const DatasetCommands = {
   previewRows: TreeCommands.previewRows,
   runQuery: 'socrata.dataset.runQuery',
   saveCsv: 'socrata.query.saveCsv',
+  deleteDataset: 'socrata.dataset.delete',
 } as const;
 
 /** Declared by the publishing feature; the dataset context menu keeps group "2_publish" for it. */
@@ -167,6 +168,33 @@ export class DatasetCommandHandlers {
     return url;
   }
 
+  /**
+   * Deletes a dataset through the platform's delete, after the person types its name (argument `typedName` for
+   * automation that has asked already). A name that does not match deletes nothing.
+   */
+  async deleteDataset(arg: unknown): Promise<{ domain: string; id: string }> {
+    const target = await this.target(arg, 'Delete Dataset', { writableOnly: true });
+    const client = await this.client(target);
+    const view = await client.view(target.id);
+    const name = view.name;
+    const typed =
+      str(field(arg, 'typedName')) ??
+      (await vscode.window.showInputBox({
+        title: `Delete Dataset "${name}" (${target.id})`,
+        prompt: `This deletes the dataset and all its rows on ${target.domain}, for everyone, and cannot be undone. To confirm, type the name of the dataset: ${name}`,
+        placeHolder: name,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v === name ? undefined : 'Type the dataset\'s name exactly to delete it.'),
+      }));
+    if (typed === undefined) throw new UserCancelledError();
+    if (typed !== name) throw new ExpectedError(`Nothing was deleted: "${typed}" is not the name of ${target.id} ("${name}").`);
+    await client.deleteDataset(target.id);
+    this.deps.log.info(`Deleted the dataset ${target.id} ("${name}") on ${target.domain}.`);
+    this.deps.provider.refreshAll();
+    void vscode.window.showInformationMessage(`Socrata: deleted the dataset "${name}" (${target.id}).`);
+    return { domain: target.domain, id: target.id };
+  }
+
   async copyId(arg: unknown): Promise<string> {
     const target = await this.target(arg, 'Copy Dataset 4x4');
     await vscode.env.clipboard.writeText(target.id);
@@ -192,7 +220,9 @@ export class DatasetCommandHandlers {
     const statement = str(field(arg, 'query')) ?? (await this.askQuery(target));
     const problem = checkStatement(statement);
     if (problem !== undefined) throw new SodaError({ kind: 'invalid-input', message: problem, field: 'query' });
-    return this.openGrid(target, statement, `Query: ${target.name ?? target.id}`);
+    // The tab is titled by its query (shortened), then the dataset.
+    const short = statement.replace(/\s+/g, ' ').trim();
+    return this.openGrid(target, statement, `${short.length > 60 ? `${short.slice(0, 59)}…` : short} · ${target.name ?? target.id}`);
   }
 
   private async openGrid(target: DatasetTarget, statement: string, title: string): Promise<QueryResult> {
@@ -336,6 +366,7 @@ export class DatasetCommandHandlers {
       b.register(DatasetCommands.clearFilter, () => this.clearFilter()),
       b.register(DatasetCommands.goTo, (arg) => this.goTo(arg)),
       b.register(DatasetCommands.openInBrowser, (arg) => this.openInBrowser(arg)),
+      b.register(DatasetCommands.deleteDataset, (arg) => this.deleteDataset(arg)),
       b.register(DatasetCommands.copyId, (arg) => this.copyId(arg)),
       b.register(DatasetCommands.copyApiEndpoint, (arg) => this.copyApiEndpoint(arg)),
       b.register(DatasetCommands.previewRows, (arg) => this.previewRows(arg)),

@@ -56,7 +56,9 @@ export interface QueryCallOptions {
 export async function queryPage(client: SodaClient, id: string, stmt: string, pageSize: number, index: number, options: QueryCallOptions = {}): Promise<QueryPage> {
   const bad = invalidStatement(stmt);
   if (bad) throw bad;
-  const result = await runQuery(client, id, stmt, { page: { pageNumber: index + 1, pageSize }, ...options });
+  const result = await runQuery(client, id, stmt, { page: { pageNumber: index + 1, pageSize }, ...options }).catch((error: unknown) => {
+    throw withStatement(error, stmt);
+  });
   let columns: GridColumn[] = resultColumns(result.rows, result.fields, result.types);
   if (result.types === undefined) {
     const types = await typesOf(client, id, options.signal);
@@ -64,6 +66,13 @@ export async function queryPage(client: SodaClient, id: string, stmt: string, pa
   }
   const rows = result.rows.map((row) => columns.map((c) => (row[c.name] === undefined || row[c.name] === null ? null : formatCell(row[c.name]))));
   return { columns, rows, hasNext: result.hasNext, statement: result.statement };
+}
+
+/** The error with the statement sent appended to its message. */
+function withStatement(error: unknown, statement: string): unknown {
+  if (!(error instanceof SodaError) || error.kind === 'cancelled') return error;
+  const message = `${error.message.replace(/\.?\s*$/, '.')} Query sent: ${statement}`;
+  return Object.assign(Object.create(Object.getPrototypeOf(error) as object) as SodaError, error, { message });
 }
 
 export interface ExportOptions extends QueryCallOptions {

@@ -230,6 +230,19 @@ function usableSpool(plan: PublishPlan, skip: LineRange[]): Spool | undefined {
   return spool;
 }
 
+/**
+ * A refusal of a whole batch that points at one row by its position in the body (`data.index`, and "(row N)" in
+ * the message) names that row's line in the file instead: the position means nothing to the person.
+ */
+function atFileLine(e: unknown, b: Batch, file: string): unknown {
+  if (!(e instanceof SodaError) || typeof e.data !== 'object' || e.data === null) return e;
+  const index = (e.data as { index?: unknown }).index;
+  const line = typeof index === 'number' && Number.isInteger(index) ? b.lines[index] : undefined;
+  if (line === undefined) return e;
+  const message = `Line ${line} of ${basename(file)}: ${e.message.replace(/\s*\(row \d+\)/, '')}`;
+  return Object.assign(Object.create(Object.getPrototypeOf(e) as object) as SodaError, e, { message });
+}
+
 async function executeResource(client: SodaClient, plan: PublishPlan, options: ExecuteOptions, started: number): Promise<PublishResult> {
   const result = emptyResult(plan, started);
   const dataset = plan.dataset as string;
@@ -314,7 +327,7 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
       meter.bytesDone = Math.max(meter.bytesDone, batch.bytesMark);
       meter.report();
     } catch (e) {
-      failure ??= e;
+      failure ??= atFileLine(e, batch, plan.file.path);
       const unknown = isSodaError(e) ? e.outcome === 'unknown' || (safe && e.kind !== 'client' && e.kind !== 'auth' && e.kind !== 'not-found') : true;
       if (!safe && unknown) uncertainRanges = addRange(uncertainRanges, range);
       else if (journal && !safe) {
@@ -454,7 +467,10 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
   result.created = totals.created;
   result.updated = totals.updated;
   result.deleted = totals.deleted;
-  result.errors = totals.errors;
+  // A delete of an id the dataset does not have comes back as an error in the server's report; it is not one.
+  const notInDataset = plan.mode === 'delete' ? Math.max(0, totals.errors - rowErrors.length) : 0;
+  result.errors = totals.errors - notInDataset;
+  if (notInDataset > 0) result.notInDataset = notInDataset;
   result.rowErrors = rowErrors.sort((a, b) => a.line - b.line);
   result.appliedRanges = applied;
   result.uncertainRanges = uncertainRanges;
@@ -487,8 +503,8 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
     result.status = 'cancelled';
     result.message = `Cancelled after the requests in flight finished. Applied: ${applied.length ? formatRanges(applied) : 'nothing'} of ${where}.${journal ? ' Publishing the same file again resumes from there.' : ''}`;
   } else {
-    result.status = totals.errors > 0 ? 'partial' : 'success';
-    result.message = `Published ${plan.mode === 'delete' ? 'deletions' : 'rows'} to ${dataset}: ${totals.created} created, ${totals.updated} updated, ${totals.deleted} deleted${totals.errors ? `, ${totals.errors} error(s)` : ''}${unchangedRows ? `; ${unchangedRows} unchanged row(s) not sent` : ''}.`;
+    result.status = result.errors > 0 ? 'partial' : 'success';
+    result.message = `Published ${plan.mode === 'delete' ? 'deletions' : 'rows'} to ${dataset}: ${totals.created} created, ${totals.updated} updated, ${totals.deleted} deleted${notInDataset ? `, ${notInDataset} not in the dataset` : ''}${result.errors ? `, ${result.errors} error(s)` : ''}${unchangedRows ? `; ${unchangedRows} unchanged row(s) not sent` : ''}.`;
     if (result.errorRowsFile) result.message += ` Rows not published are in ${result.errorRowsFile} (fix them and publish that file again).`;
     if (journal) await journal.remove();
     if (plan.request.metadata && dataset) await applyMetadataAfterRows(client, dataset, plan.request.metadata, result, options.signal);

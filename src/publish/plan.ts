@@ -189,7 +189,19 @@ function buildMapping(header: string[], req: PublishRequest, view: ViewMetadata 
       if (h !== 'error') unmatched.push(h);
       return { csvIndex: i, csvHeader: h, fieldName: undefined, type: undefined, note: 'no matching field' };
     }
-    const type = types[col.fieldName] ?? columnTypeOf(col.dataTypeName);
+    const own = columnTypeOf(col.dataTypeName);
+    const chosen = types[col.fieldName];
+    // The server checks every cell against the field's own type, whatever is chosen here: a choice it would refuse
+    // (text for a number field lets "n/a" through to a refused batch) is refused now. Any type fits a text field.
+    const numeric = (t: string): string => (t === 'double' ? 'number' : t);
+    if (chosen !== undefined && numeric(chosen) !== numeric(own) && own !== 'text' && own !== 'unsupported') {
+      throw new PublishError(
+        'invalid-input',
+        `types.${col.fieldName}: the field ${col.fieldName} of ${view.id} is ${own}, and the server checks its cells as ${own} whatever type is chosen here; "${chosen}" would let through values it refuses. Keep ${own} (and fix the cells it finds), or change the field's type on the portal.`,
+        `types.${col.fieldName}`,
+      );
+    }
+    const type = chosen ?? own;
     if (type === 'unsupported') throw new PublishError('invalid-input', `${h}: the field ${col.fieldName} has the type ${col.dataTypeName}, which cannot be written from a CSV.`, `mapping.${h}`);
     return { csvIndex: i, csvHeader: h, fieldName: col.fieldName, type };
   });
@@ -504,7 +516,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
     planSpool = undefined;
   }
   if (rid !== undefined && req.mode === 'delete' && counts.notFound) {
-    warnings.push(`${counts.notFound} row id(s) listed in the file are not in the dataset; the server counts them as errors.`);
+    warnings.push(`${counts.notFound} row id(s) listed in the file are not in the dataset: nothing to delete for them.`);
   }
   return {
     request: req,

@@ -170,6 +170,8 @@ export interface PublishResult {
   deleted: number;
   /** Row errors reported by the server plus rows left out locally. */
   errors: number;
+  /** Delete mode: ids listed in the file that the dataset did not have (the server reports them as errors; they are not). */
+  notInDataset?: number;
   rowErrors: RowError[];
   /** Line ranges certainly applied (sorted, merged). */
   appliedRanges: LineRange[];

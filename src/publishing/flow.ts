@@ -4,7 +4,7 @@
 // the preview or the runner. Every command also takes an argument object, so keybindings, other extensions and the
 // tests can run it without dialogs.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { findWritableConnection, type SocrataAccounts } from '../accounts';
@@ -35,6 +35,7 @@ export const PublishCommands = {
 } as const;
 
 const LAST_PUBLISH_KEY = 'socrata.lastPublish';
+const PREVIEW_TARGETS_KEY = 'socrata.previewTargets';
 const SPEC_GLOB = '**/{socrata.publish.json,*.socrata.json}';
 
 /** The argument object every flow command accepts (all optional). */
@@ -43,7 +44,7 @@ export interface PublishCommandArgs {
   domain?: string;
   dataset?: string;
   accountId?: string;
-  newDataset?: { name: string; description?: string };
+  newDataset?: { name: string; description?: string; permission?: 'public' | 'private' };
   mode?: Mode;
   mapping?: Record<string, ColumnTarget>;
   types?: Record<string, PreviewColumnType>;
@@ -53,6 +54,8 @@ export interface PublishCommandArgs {
   confirmed?: boolean;
   /** Publish Again: the spec file to run. */
   spec?: string;
+  /** Publish Again: the last publish, without asking (what "Resume" after a cancel runs). */
+  last?: boolean;
 }
 
 export interface FlowResult {
@@ -89,9 +92,11 @@ function checkArgs(a: PublishCommandArgs): PublishCommandArgs {
   if (a.dataset !== undefined && (typeof a.dataset !== 'string' || !isValid4x4(a.dataset))) bad('dataset', 'must be a 4x4 id such as abcd-1234');
   if (a.mode !== undefined && !isMode(a.mode)) bad('mode', 'must be one of upsert, append, replace, delete, sync, create');
   if (a.newDataset !== undefined && (typeof a.newDataset !== 'object' || typeof a.newDataset.name !== 'string' || a.newDataset.name.trim() === '')) bad('newDataset.name', 'is required');
+  if (a.newDataset?.permission !== undefined && a.newDataset.permission !== 'public' && a.newDataset.permission !== 'private') bad('newDataset.permission', 'must be public or private');
   if (a.mapping !== undefined && !Object.values(a.mapping).every(isColumnTarget)) bad('mapping', 'values must be field names or null');
   if (a.types !== undefined && !Object.values(a.types).every(isColumnType)) bad('types', 'values must be column types such as text or number');
   if (a.run !== undefined && a.run !== 'dryRun' && a.run !== 'publish') bad('run', 'must be dryRun or publish');
+  if (a.last !== undefined && typeof a.last !== 'boolean') bad('last', 'must be true or false');
   return a;
 }
 
@@ -123,7 +128,8 @@ export class PublishFlow {
   private async publishFile(a0: unknown, a1: unknown, pickTarget: boolean): Promise<FlowResult> {
     const args = checkArgs(isArgs(a0) ? a0 : isArgs(a1) ? a1 : {});
     const file = a0 instanceof vscode.Uri ? a0.fsPath : (args.file ?? (await this.askFile()));
-    let target = this.targetFromArgs(args);
+    // An open preview of the file keeps its target (after a create: the created dataset).
+    let target = this.targetFromArgs(args) ?? this.panels.get(resolve(file))?.session.currentTarget;
     let initial: Partial<{ mode: Mode; mapping: Record<string, ColumnTarget>; types: Record<string, PreviewColumnType> }> = {};
     if (!target) {
       const spec = await this.specFor(file);
@@ -133,6 +139,7 @@ export class PublishFlow {
         initial = { mode: spec.loaded.spec.mode, mapping: spec.loaded.spec.mapping ?? {}, types: (spec.loaded.spec.types ?? {}) as Record<string, PreviewColumnType> };
       }
     }
+    target ??= await this.rememberedTarget(resolve(file));
     if (!target && pickTarget) {
       target = await this.pickTarget();
       if (!target) throw new UserCancelledError();
@@ -155,7 +162,10 @@ export class PublishFlow {
     const args = isArgs(a0) ? checkArgs(a0) : {};
     let last: LastPublish | undefined;
     if (args.spec !== undefined) last = { kind: 'spec', path: resolve(args.spec) };
-    else last = await this.chooseAgain();
+    else if (args.last === true) {
+      last = this.deps.context.workspaceState.get<LastPublish>(LAST_PUBLISH_KEY);
+      if (!last) throw new ExpectedError('Nothing to publish again: no earlier publish in this workspace.');
+    } else last = await this.chooseAgain();
     if (!last) throw new UserCancelledError();
     let domain: string;
     let request: PublishRequest;
@@ -174,7 +184,7 @@ export class PublishFlow {
     const writable = request.dataset !== undefined ? await findWritableConnection(this.deps.accounts, host, request.dataset, { append: request.mode === 'append', log: this.deps.log }) : undefined;
     const client = writable?.connection.client ?? (await this.client(domain));
     await this.remember(last);
-    return this.deps.runner.run({ client, request, dryRun: args.run === 'dryRun', confirmed: args.confirmed === true });
+    return this.deps.runner.run({ client, request, dryRun: args.run === 'dryRun', confirmed: args.confirmed === true, resume: () => this.resumeLast() });
   }
 
   // ---- the preview -------------------------------------------------------------------------------------------
@@ -187,7 +197,7 @@ export class PublishFlow {
     if (existing) {
       panel = existing;
       panel.reveal();
-      if (target) await panel.session.setTarget(target);
+      if (target && JSON.stringify(target) !== JSON.stringify(panel.session.currentTarget)) await panel.session.setTarget(target);
       if (initial.mode) panel.session.setMode(initial.mode);
     } else {
       const session = new PreviewSession({ accounts: this.deps.accounts, log: this.deps.log, settings: readPublishSettings }, full, { target, ...initial });
@@ -204,10 +214,46 @@ export class PublishFlow {
   }
 
   private track(panel: PreviewPanel): void {
-    this.panels.set(panel.session.file, panel);
+    const file = panel.session.file;
+    this.panels.set(file, panel);
+    // The preview follows the file on disk: a change (saved here or written by another program) reads it again.
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(file)), basename(file)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const reload = (): void => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (existsSync(file)) void panel.session.load();
+      }, 300);
+    };
+    const subs = [watcher, watcher.onDidChange(reload), watcher.onDidCreate(reload)];
+    const targetSub = panel.session.onDidChange(() => void this.rememberTarget(file, panel.session.currentTarget));
     panel.onDidDispose(() => {
-      if (this.panels.get(panel.session.file) === panel) this.panels.delete(panel.session.file);
+      if (timer) clearTimeout(timer);
+      for (const d of subs) d.dispose();
+      targetSub.dispose();
+      if (this.panels.get(file) === panel) this.panels.delete(file);
     });
+  }
+
+  /** The last target of each previewed file, so a re-opened preview starts from it. */
+  private async rememberTarget(file: string, target: SessionTarget | undefined): Promise<void> {
+    if (!target || !('id' in target)) return;
+    const all = this.deps.context.workspaceState.get<Record<string, SessionTarget>>(PREVIEW_TARGETS_KEY) ?? {};
+    if (JSON.stringify(all[file]) === JSON.stringify(target)) return;
+    const next = { ...all, [file]: target };
+    // Bounded: the 200 most recent files.
+    const keys = Object.keys(next);
+    for (const k of keys.slice(0, Math.max(0, keys.length - 200))) delete next[k];
+    await this.deps.context.workspaceState.update(PREVIEW_TARGETS_KEY, next);
+  }
+
+  /** The file's last target, when an account of its portal is still signed in (otherwise nothing: no sign-in prompt). */
+  private async rememberedTarget(file: string): Promise<SessionTarget | undefined> {
+    const t = this.deps.context.workspaceState.get<Record<string, SessionTarget>>(PREVIEW_TARGETS_KEY)?.[file];
+    if (!t || typeof t !== 'object' || typeof t.domain !== 'string' || !('id' in t) || typeof t.id !== 'string') return undefined;
+    const accounts = await this.deps.accounts.list();
+    return accounts.some((a) => a.domain === t.domain && a.invalid !== true) ? t : undefined;
   }
 
   private async revive(webviewPanel: vscode.WebviewPanel, state: unknown): Promise<void> {
@@ -241,17 +287,71 @@ export class PublishFlow {
     const request = session.request();
     const client = session.currentClient;
     if (!request || !client) throw new ExpectedError('Choose the dataset to publish to first (or create a new one).');
+    if (action === 'publish' && request.newDataset && !confirmed) await this.confirmSameName(client, request.newDataset.name);
     session.beginAction(action === 'dryRun' ? 'Dry run…' : 'Publishing…');
     try {
       const view = session.currentView;
       const isPublic = view?.isPublic;
-      const outcome = await this.deps.runner.run({ client, request, dryRun: action === 'dryRun', isPublic, confirmed });
+      const outcome = await this.deps.runner.run({ client, request, dryRun: action === 'dryRun', isPublic, confirmed, problems: session.summary().problems, resume: () => this.resumeLast() });
       session.recordResult(outcome.message);
-      if (action === 'publish' && outcome.status !== 'declined') await this.remember({ kind: 'request', domain: client.domain.host, request });
+      let remembered = request;
+      if (action === 'publish' && request.newDataset && outcome.dataset && (outcome.status === 'success' || outcome.status === 'partial')) {
+        // The dataset exists now: the preview, the spec and Publish Again target it (no second create).
+        await session.adoptCreated({ domain: client.domain.host, id: outcome.dataset });
+        remembered = session.request() ?? { ...request, dataset: outcome.dataset, newDataset: undefined, mode: 'replace' };
+        await this.retargetSpec(session.file, outcome.dataset, remembered.mode);
+      }
+      if (action === 'publish' && outcome.status !== 'declined') await this.remember({ kind: 'request', domain: client.domain.host, request: remembered });
       return outcome;
     } finally {
       session.endAction();
     }
+  }
+
+  /** Creating a dataset with the name of one the person already owns there asks first. */
+  private async confirmSameName(client: SodaClient, name: string): Promise<void> {
+    let same: string[] = [];
+    try {
+      const me = await client.currentUser();
+      for await (const page of client.catalog({ forUser: me.id, q: name, pageSize: 100 })) {
+        same = page.results.filter((r) => r.name.trim().toLowerCase() === name.trim().toLowerCase()).map((r) => r.id);
+        break;
+      }
+    } catch (e) {
+      this.deps.log.warn(`Could not check for datasets named "${name}" before creating one: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    if (same.length === 0) return;
+    const create = 'Create Another';
+    const choice = await vscode.window.showWarningMessage(
+      `You already own ${same.length === 1 ? 'a dataset' : `${same.length} datasets`} named "${name}" on ${client.domain.host} (${same.join(', ')}). Create another one?`,
+      { modal: true, detail: 'To update the existing dataset instead, choose it as the target ("Choose Dataset…").' },
+      create,
+    );
+    if (choice !== create) throw new UserCancelledError();
+  }
+
+  /** A workspace spec for this file that says "new" now names the created dataset (and the mode to use). */
+  private async retargetSpec(file: string, id: string, mode: Mode): Promise<void> {
+    const found = await this.specFor(file);
+    if (!found || found.loaded.spec.dataset !== 'new') return;
+    try {
+      const raw = JSON.parse(await readFile(found.path, 'utf8')) as Record<string, unknown>;
+      raw.dataset = id;
+      delete raw.new;
+      delete raw.rowIdentifier;
+      raw.mode = mode;
+      parseSpec(raw, found.path);
+      await writeFile(found.path, `${JSON.stringify(raw, null, 2)}\n`, 'utf8');
+      this.deps.log.info(`The publish spec ${vscode.workspace.asRelativePath(found.path)} now targets the created dataset ${id} (${mode}).`);
+    } catch (e) {
+      this.deps.log.warn(`Could not point the publish spec ${found.path} at ${id}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** "Resume" after a cancel: the last publish again (its journal skips what was applied). */
+  private resumeLast(): void {
+    void vscode.commands.executeCommand(PublishCommands.publishAgain, { last: true });
   }
 
   // ---- specs -------------------------------------------------------------------------------------------------
@@ -264,7 +364,7 @@ export class PublishFlow {
         const loaded = await loadSpec(uri.fsPath);
         if (resolve(loaded.request.file) !== full) continue;
         const s = loaded.spec;
-        const target: SessionTarget = s.dataset === 'new' ? { domain: loaded.domain, newName: s.new?.name ?? basename(file), description: s.new?.description ?? '' } : { domain: parseDomain(loaded.domain).host, id: s.dataset };
+        const target: SessionTarget = s.dataset === 'new' ? { domain: loaded.domain, newName: s.new?.name ?? basename(file), description: s.new?.description ?? '', ...(s.new?.permission ? { permission: s.new.permission } : {}) } : { domain: parseDomain(loaded.domain).host, id: s.dataset };
         return { path: uri.fsPath, loaded, target };
       } catch (e) {
         this.deps.log.warn(`Skipping the publish spec ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
@@ -288,7 +388,7 @@ export class PublishFlow {
     const spec: PublishSpec = {
       domain: parseDomain(target.domain).host,
       dataset: 'id' in target ? target.id : 'new',
-      ...('newName' in target ? { new: { name: target.newName, ...(target.description ? { description: target.description } : {}) } } : {}),
+      ...('newName' in target ? { new: { name: target.newName, ...(target.description ? { description: target.description } : {}), ...(target.permission ? { permission: target.permission } : {}) } } : {}),
       csv: rel.startsWith('.') ? rel : `./${rel}`,
       mode: request.mode,
       ...(request.mapping ? { mapping: request.mapping } : {}),
@@ -331,7 +431,7 @@ export class PublishFlow {
     if (a.domain === undefined) return undefined;
     const domain = parseDomain(a.domain).host;
     if (a.dataset !== undefined) return { domain, id: a.dataset, ...(a.accountId ? { accountId: a.accountId } : {}) };
-    if (a.newDataset) return { domain, newName: a.newDataset.name.trim(), description: a.newDataset.description ?? '' };
+    if (a.newDataset) return { domain, newName: a.newDataset.name.trim(), description: a.newDataset.description ?? '', ...(a.newDataset.permission ? { permission: a.newDataset.permission } : {}) };
     return undefined;
   }
 

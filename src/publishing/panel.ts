@@ -122,6 +122,12 @@ export class PreviewPanel implements vscode.Disposable {
       case 'setRowIdentifier':
         this.session.setRowIdentifier(m.field ?? undefined);
         return;
+      case 'setSkipBadRows':
+        this.session.setSkipBadRows(m.skip);
+        return;
+      case 'refresh':
+        await this.session.load();
+        return;
       case 'pickDataset': {
         const target = await this.actions.pickDataset();
         if (target) await this.session.setTarget(target);
@@ -131,7 +137,7 @@ export class PreviewPanel implements vscode.Disposable {
         const current = this.session.currentTarget;
         const domain = current?.domain ?? (await this.actions.domainForNew());
         if (!domain) return;
-        await this.session.setTarget({ domain, newName: m.name.trim(), description: m.description });
+        await this.session.setTarget({ domain, newName: m.name.trim(), description: m.description, ...(m.permission ? { permission: m.permission } : {}) });
         return;
       }
       case 'openLine': {

@@ -65,7 +65,7 @@ export interface FieldOption {
 export type TargetView =
   | { kind: 'none' }
   | { kind: 'existing'; domain: string; id: string; name: string; isPublic: boolean | undefined; rowIdentifier: string | undefined; fields: FieldOption[]; url: string }
-  | { kind: 'new'; domain: string; name: string; description: string };
+  | { kind: 'new'; domain: string; name: string; description: string; permission: 'public' | 'private' };
 
 export interface PlanView {
   state: 'idle' | 'running' | 'ready' | 'error';
@@ -77,6 +77,10 @@ export interface PlanView {
   toUpdate: number | undefined;
   toDelete: number | undefined;
   problemCount: number | undefined;
+  /** Rows with at least one problem (what "skip bad rows" leaves out), once the plan has counted them. */
+  badRows: number | undefined;
+  /** The person chose to publish the good rows and leave the bad ones out (to the error-rows CSV). */
+  skipBadRows: boolean;
   blocked: boolean;
   warnings: string[];
   message: string | undefined;
@@ -108,7 +112,7 @@ export interface PreviewModel {
 export interface PreviewRestoreState {
   version: 1;
   file: string;
-  target: { domain: string; id: string; accountId?: string } | { domain: string; newName: string; description: string } | undefined;
+  target: { domain: string; id: string; accountId?: string } | { domain: string; newName: string; description: string; permission?: 'public' | 'private' } | undefined;
   mode: Mode;
   mapping: Record<string, ColumnTarget>;
   types: Record<string, PreviewColumnType>;
@@ -131,9 +135,11 @@ export type WebviewToHost =
   | { type: 'setTarget'; column: number; target: ColumnTarget }
   | { type: 'setMode'; mode: Mode }
   | { type: 'pickDataset' }
-  | { type: 'newDataset'; name: string; description: string }
+  | { type: 'newDataset'; name: string; description: string; permission?: 'public' | 'private' }
   | { type: 'setRowIdentifier'; field: string | null }
   | { type: 'openLine'; line: number; column: number }
+  | { type: 'refresh' }
+  | { type: 'setSkipBadRows'; skip: boolean }
   | { type: 'action'; action: PreviewAction };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -167,7 +173,10 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
   switch (m.type) {
     case 'ready':
     case 'pickDataset':
+    case 'refresh':
       return Object.keys(m).length === 1;
+    case 'setSkipBadRows':
+      return typeof m.skip === 'boolean';
     case 'setType':
       return isIndex(m.column) && isColumnType(m.columnType);
     case 'setTarget':
@@ -175,7 +184,7 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
     case 'setMode':
       return isMode(m.mode);
     case 'newDataset':
-      return isShortString(m.name, 255) && m.name.trim() !== '' && isShortString(m.description, 10_000);
+      return isShortString(m.name, 255) && m.name.trim() !== '' && isShortString(m.description, 10_000) && (m.permission === undefined || m.permission === 'public' || m.permission === 'private');
     case 'setRowIdentifier':
       return m.field === null || (typeof m.field === 'string' && /^[a-z_][a-z0-9_]{0,199}$/.test(m.field));
     case 'openLine':
@@ -204,5 +213,5 @@ export function isRestoreState(v: unknown): v is PreviewRestoreState {
   if (t === undefined || t === null) return true;
   if (!isRecord(t) || !isShortString(t.domain, 300)) return false;
   if (typeof t.id === 'string') return /^[a-z0-9]{4}-[a-z0-9]{4}$/.test(t.id) && (t.accountId === undefined || isShortString(t.accountId, 500));
-  return isShortString(t.newName, 255) && isShortString(t.description, 10_000);
+  return isShortString(t.newName, 255) && isShortString(t.description, 10_000) && (t.permission === undefined || t.permission === 'public' || t.permission === 'private');
 }

@@ -2,7 +2,7 @@
 // destructive mode touches a public dataset, execute with progress in rows, bytes/s and ETA, show the result with
 // its buttons, and log a summary. A cancel is not an error: the journal keeps what was applied, and publishing the
 // same file again resumes.
-import { basename } from 'node:path';
+import { basename, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { disposePlan, executePublish, isPublishError, planPublish, type PublishPlan, type PublishProgress, type PublishRequest, type PublishResult } from '../publish';
 import type { SodaClient } from '../soda/client';
@@ -77,6 +77,10 @@ export interface PublishJob {
   readonly isPublic?: boolean | undefined;
   /** Already confirmed by the caller (automation): no modal. */
   readonly confirmed?: boolean;
+  /** The problems the preview shows (cells, short rows, ids), so the dry run counts the same ones. */
+  readonly problems?: number | undefined;
+  /** Offered as "Resume" after a cancel (publishing the same file again skips what was applied). */
+  readonly resume?: (() => void) | undefined;
 }
 
 /** What the commands return: the result without the plan's bulky parts. */
@@ -145,6 +149,31 @@ export function confirmationText(plan: PublishPlan): { message: string; detail: 
   }
 }
 
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+/** "9 problems in 3 rows: …": what is counted is said, and the problems are the ones the preview shows. */
+export function problemsText(plan: PublishPlan, previewProblems: number | undefined): string {
+  const rows = plan.badRows ?? plan.problemCount;
+  if (rows === 0 && !previewProblems) return '';
+  const problems = Math.max(previewProblems ?? 0, plan.problemCount);
+  const what = `${plural(problems, 'problem')} in ${plural(rows, 'row')}`;
+  if (plan.blocked) return ` ${what}: a publish would be refused until they are fixed (or choose to skip the rows with problems).`;
+  return ` ${what}: the ${plural(rows, 'row with problems', 'rows with problems')} ${rows === 1 ? 'is' : 'are'} skipped.`;
+}
+
+/** Paths inside the workspace shown relative to it (the log keeps them whole). */
+export function workspaceRelative(text: string): string {
+  let out = text;
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    const prefix = `${folder.uri.fsPath}${sep}`;
+    const name = (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? `${folder.name}${sep}` : '';
+    out = out.split(prefix).join(name);
+  }
+  return out;
+}
+
 export class PublishRunner implements vscode.Disposable {
   private current: { abort: AbortController; label: string } | undefined;
   /** Fires after every finished publish or dry run (the preview shows the last result). */
@@ -185,7 +214,7 @@ export class PublishRunner implements vscode.Disposable {
       if (job.dryRun) {
         const r = this.emptyResult(plan);
         r.status = 'dry-run';
-        r.message = `Dry run: nothing was sent. ${plan.explanation} ${this.countsText(plan)}${plan.problemCount > 0 ? ` ${formatCount(plan.problemCount)} problem(s) found${plan.blocked ? ': a publish would be refused until they are fixed' : ''}.` : ''}`;
+        r.message = `Dry run: nothing was sent. ${plan.explanation} ${this.countsText(plan)}${problemsText(plan, job.problems)}`;
         return this.report(r, domain, job.request, true);
       }
       if (!(await this.confirm(job, plan))) {
@@ -193,7 +222,7 @@ export class PublishRunner implements vscode.Disposable {
         return { ...outcomeOf(this.emptyResult(plan), domain, job.request), status: 'declined', message: 'Nothing was sent: the publish was not confirmed.' };
       }
       const result = await this.executeWithProgress(job, plan, abort, label);
-      return this.report(result, domain, job.request, false);
+      return this.report(result, domain, job.request, false, job.resume);
     } finally {
       // A plan not executed (dry run, declined, failed) still holds its spooled request bodies on disk.
       if (plan !== undefined) await disposePlan(plan);
@@ -301,8 +330,9 @@ export class PublishRunner implements vscode.Disposable {
     return parts.length ? `${parts.join(', ')}.` : '';
   }
 
-  private report(result: PublishResult, domain: string, request: PublishRequest, dryRun: boolean): PublishOutcome {
+  private report(result: PublishResult, domain: string, request: PublishRequest, dryRun: boolean, resume?: () => void): PublishOutcome {
     const outcome = outcomeOf(result, domain, request);
+    outcome.message = workspaceRelative(result.message);
     const where = `${domain}/${outcome.dataset ?? 'new'}`;
     const counts = `created ${result.created}, updated ${result.updated}, deleted ${result.deleted}, errors ${result.errors}`;
     const line = `${dryRun ? 'Dry run' : 'Publish'} ${basename(request.file)} → ${where} (${request.mode}): ${result.status}; ${counts}; ${(result.elapsedMs / 1000).toFixed(1)} s${result.resume ? `; ${result.resume.status} (${result.resume.skippedRows} rows skipped: ${result.resume.reason})` : ''}${result.requestIds.length ? `; last request id ${result.requestIds[result.requestIds.length - 1] ?? ''}` : ''}`;
@@ -312,22 +342,27 @@ export class PublishRunner implements vscode.Disposable {
     if (dryRun) void vscode.commands.executeCommand('setContext', 'socrata.didDryRun', true);
     else if (result.status === 'success' || result.status === 'partial') void vscode.commands.executeCommand('setContext', 'socrata.didPublish', true);
     this.finished.fire(outcome);
-    void this.notify(result, outcome, domain);
+    void this.notify(result, outcome, domain, resume);
     return outcome;
   }
 
-  private async notify(result: PublishResult, outcome: PublishOutcome, domain: string): Promise<void> {
+  private async notify(result: PublishResult, outcome: PublishOutcome, domain: string, resume: (() => void) | undefined): Promise<void> {
     const buttons: string[] = [];
+    const resumeButton = 'Resume';
+    // A cancel kept a journal of what was applied: publishing again resumes after it.
+    if (result.status === 'cancelled' && resume && /resumes/.test(result.message)) buttons.push(resumeButton);
     const open = 'Open Dataset';
     const errors = 'Show Error Rows';
     const showLog = 'Show Log';
     if (outcome.dataset && result.status !== 'refused') buttons.push(open);
     if (result.errorRowsFile) buttons.push(errors);
     buttons.push(showLog);
-    const text = result.status === 'cancelled' ? `Socrata: publish cancelled. ${result.message}` : `Socrata: ${result.message}`;
+    const text = result.status === 'cancelled' ? `Socrata: publish cancelled. ${outcome.message}` : `Socrata: ${outcome.message}`;
     const show = result.status === 'failed' || result.status === 'refused' ? vscode.window.showErrorMessage : result.status === 'partial' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     const choice = await show(text, ...buttons);
-    if (choice === open && outcome.dataset) {
+    if (choice === resumeButton && resume) {
+      resume();
+    } else if (choice === open && outcome.dataset) {
       await vscode.env.openExternal(vscode.Uri.parse(new URL(`/d/${outcome.dataset}`, parseDomain(domain).origin).toString()));
     } else if (choice === errors && result.errorRowsFile) {
       await vscode.window.showTextDocument(vscode.Uri.file(result.errorRowsFile));

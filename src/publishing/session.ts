@@ -35,7 +35,7 @@ export interface SessionDeps {
 }
 
 function emptyPlan(): PlanView {
-  return { state: 'idle', scannedRows: 0, scannedBytes: 0, explanation: undefined, toCreate: undefined, toUpdate: undefined, toDelete: undefined, problemCount: undefined, blocked: false, warnings: [], message: undefined };
+  return { state: 'idle', scannedRows: 0, scannedBytes: 0, explanation: undefined, toCreate: undefined, toUpdate: undefined, toDelete: undefined, problemCount: undefined, badRows: undefined, skipBadRows: false, blocked: false, warnings: [], message: undefined };
 }
 
 function errorText(e: unknown): string {
@@ -68,6 +68,7 @@ export class PreviewSession implements vscode.Disposable {
   /** Chosen type per CSV header. */
   private readonly types: Record<string, PreviewColumnType>;
   private chosenRowId: string | undefined;
+  private skipBadRows = false;
   private plan: PlanView = emptyPlan();
   private report: ValidationReport | undefined;
   private rowsExact: number | undefined;
@@ -157,6 +158,21 @@ export class PreviewSession implements vscode.Disposable {
     this.restartScan();
   }
 
+  /**
+   * After a create: the new dataset becomes the target, so publishing again updates it instead of creating another.
+   * The mode becomes upsert when it has a row identifier, replace otherwise; the types chosen are kept.
+   */
+  async adoptCreated(target: SessionTarget & { id: string }): Promise<void> {
+    this.target = target;
+    for (const k of Object.keys(this.mapping)) delete this.mapping[k];
+    this.chosenRowId = undefined;
+    this.error = undefined;
+    this.mode = 'create';
+    await this.loadTarget();
+    if (this.view) this.mode = this.view.rowIdentifier ? 'upsert' : 'replace';
+    this.restartScan();
+  }
+
   setMode(mode: Mode): void {
     if (mode === 'create' && !(this.target && 'newName' in this.target)) return;
     if (mode !== 'create' && this.target && 'newName' in this.target) return;
@@ -176,6 +192,12 @@ export class PreviewSession implements vscode.Disposable {
     if (h === undefined) return;
     if (target !== null && target !== NEW_COLUMN && !this.fieldOptions().some((f) => f.fieldName === target)) return;
     this.mapping[h] = target;
+    this.restartScan();
+  }
+
+  /** Publish the good rows and leave the rows with problems out (they go to the error-rows CSV). */
+  setSkipBadRows(skip: boolean): void {
+    this.skipBadRows = skip;
     this.restartScan();
   }
 
@@ -217,11 +239,14 @@ export class PreviewSession implements vscode.Disposable {
   private typeOf(index: number, target: ColumnTarget): { type: ColumnType; changed: boolean } {
     const h = this.head?.header[index] ?? '';
     const chosen = this.types[h];
+    const f = target !== null && target !== NEW_COLUMN ? this.fieldOptions().find((o) => o.fieldName === target) : undefined;
+    const own = f ? columnTypeOf(f.type) : undefined;
+    // An existing field's cells are checked as the server checks them: by its own type, whatever is chosen (the
+    // plan refuses a choice the server would refuse). Any type fits a text field; number and double are both numbers.
+    const numeric = (t: string): string => (t === 'double' ? 'number' : t);
+    if (chosen && own !== undefined && own !== 'text' && own !== 'unsupported' && numeric(chosen) !== numeric(own)) return { type: own, changed: true };
     if (chosen) return { type: chosen, changed: true };
-    if (target !== null && target !== NEW_COLUMN) {
-      const f = this.fieldOptions().find((o) => o.fieldName === target);
-      if (f) return { type: columnTypeOf(f.type), changed: false };
-    }
+    if (own !== undefined) return { type: own, changed: false };
     return { type: this.head?.columns[index]?.type ?? 'text', changed: false };
   }
 
@@ -249,11 +274,12 @@ export class PreviewSession implements vscode.Disposable {
     });
     const req: PublishRequest = { file: this.file, mode: this.mode, batchSize: s.batchSize, concurrency: s.concurrency };
     if ('id' in t) req.dataset = t.id;
-    else req.newDataset = { name: t.newName, ...(t.description ? { description: t.description } : {}) };
+    else req.newDataset = { name: t.newName, ...(t.description ? { description: t.description } : {}), permission: t.permission ?? 'private' };
     if (Object.keys(mapping).length > 0) req.mapping = mapping;
     if (Object.keys(types).length > 0) req.types = types;
     const rid = this.rowIdentifier();
     if (rid !== undefined && 'newName' in t) req.rowIdentifier = rid;
+    if (this.skipBadRows) req.skipBadRows = true;
     return req;
   }
 
@@ -280,7 +306,7 @@ export class PreviewSession implements vscode.Disposable {
     }
     const abort = new AbortController();
     this.scan = abort;
-    this.plan = { ...emptyPlan(), state: 'running' };
+    this.plan = { ...emptyPlan(), skipBadRows: this.skipBadRows, state: 'running' };
     this.fire();
     this.scanDone = this.runScan(abort.signal).catch((e: unknown) => {
       if (abort.signal.aborted || isAbort(e)) return;
@@ -323,7 +349,7 @@ export class PreviewSession implements vscode.Disposable {
     void withCellSpans(problems, report, signal).then((located) => {
       if (!signal.aborted && located.some((p) => p.span)) this.problemsEmitter.fire(located);
     });
-    this.plan = { ...this.plan, problemCount: report.problemCount, blocked: report.problemCount > 0, scannedRows: report.rows };
+    this.plan = { ...this.plan, problemCount: report.problemCount, blocked: report.problemCount > 0 && !this.skipBadRows, scannedRows: report.rows };
     this.fire();
     const req = this.request();
     if (!req || !this.client) {
@@ -342,6 +368,7 @@ export class PreviewSession implements vscode.Disposable {
       toUpdate: plan.counts.toUpdate,
       toDelete: plan.counts.toDelete,
       problemCount: Math.max(plan.problemCount, report.problemCount),
+      badRows: plan.badRows,
       blocked: plan.blocked,
       warnings: plan.warnings,
       message: undefined,
@@ -352,7 +379,7 @@ export class PreviewSession implements vscode.Disposable {
   private targetView(): TargetView {
     const t = this.target;
     if (!t) return { kind: 'none' };
-    if ('newName' in t) return { kind: 'new', domain: t.domain, name: t.newName, description: t.description };
+    if ('newName' in t) return { kind: 'new', domain: t.domain, name: t.newName, description: t.description, permission: t.permission ?? 'private' };
     const view = this.view;
     let url = '';
     try {

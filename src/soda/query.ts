@@ -58,28 +58,41 @@ export interface StatementShape {
   hasOffset: boolean;
   hasOrder: boolean;
   hasGroup: boolean;
+  /** The SELECT list calls an aggregate function (count, sum, avg, min, max, stddev…). */
+  hasAggregate: boolean;
+  /** SELECT DISTINCT. */
+  hasDistinct: boolean;
 }
+
+/** SoQL's aggregate functions: a statement selecting one is grouped (implicitly, into one row, without GROUP BY). */
+const AGGREGATE = /\b(?:count|sum|avg|min|max|stddev_pop|stddev_samp|median|percentile_cont|percentile_disc|regr_[a-z]+)\s*\(/i;
 
 export function statementShape(stmt: string): StatementShape {
   const bare = blankLiterals(stmt);
+  const select = /^\s*select\b([\s\S]*?)(?=\b(?:where|group\s+by|having|order\s+by|limit|offset|search)\b|$)/i.exec(bare)?.[1] ?? '';
   return {
     hasLimit: /\blimit\b/i.test(bare),
     hasOffset: /\boffset\b/i.test(bare),
     hasOrder: /\border\s+by\b/i.test(bare),
     hasGroup: /\bgroup\s+by\b/i.test(bare),
+    hasAggregate: AGGREGATE.test(select),
+    hasDistinct: /^\s*distinct\b/i.test(select),
   };
 }
 
 /**
- * The statement for one page on SODA 2.1. A statement with its own LIMIT is run as written (one page).
- * Otherwise LIMIT/OFFSET are appended, with `ORDER BY :id` first when no order is given and nothing is
- * grouped, because offset paging is only correct over a stable order.
+ * The statement for one page on SODA 2.1. A statement with its own LIMIT is run as written (one page), and so is an
+ * aggregate without GROUP BY (`SELECT count(*)`: one row). Otherwise LIMIT/OFFSET are appended, with `ORDER BY :id`
+ * first only for a plain row query without an order: offset paging is only correct over a stable order, and the
+ * server refuses `:id` in a grouped, aggregated or DISTINCT query (it is not one of the groups). Those are paged by
+ * their own ORDER BY when they have one, and as the server returns the groups otherwise.
  */
 export function pagedStatement(stmt: string, limit: number, offset: number): { statement: string; paged: boolean } {
   const text = stmt.trim().replace(/;\s*$/, '');
   const shape = statementShape(text);
   if (shape.hasLimit) return { statement: text, paged: false };
-  const order = shape.hasOrder || shape.hasGroup ? '' : ' ORDER BY :id';
+  if (shape.hasAggregate && !shape.hasGroup) return { statement: text, paged: false };
+  const order = shape.hasOrder || shape.hasGroup || shape.hasAggregate || shape.hasDistinct ? '' : ' ORDER BY :id';
   return { statement: `${text}${order} LIMIT ${limit} OFFSET ${offset}`, paged: true };
 }
 

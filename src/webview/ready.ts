@@ -3,11 +3,12 @@ import type * as vscode from 'vscode';
 
 /**
  * Holds a webview's outgoing messages until `ready()`. `hold: 'latest'` keeps the newest message and sends it on
- * ready (only the latest state matters); `hold: 'none'` drops them (the host sends the whole state on ready).
+ * every ready: the first one, and each reload after the tab was hidden (VS Code tears a hidden webview's document
+ * down, and the app comes back empty). `hold: 'none'` drops them (the host sends the whole state on ready).
  */
 export class ReadyQueue<M> {
   private isReadyNow = false;
-  private pending: M | undefined;
+  private latest: M | undefined;
 
   constructor(
     private readonly webview: Pick<vscode.Webview, 'postMessage'>,
@@ -19,21 +20,18 @@ export class ReadyQueue<M> {
   }
 
   post(message: M): void {
+    if (this.hold === 'latest') this.latest = message;
     if (this.isReadyNow) void this.webview.postMessage(message);
-    else if (this.hold === 'latest') this.pending = message;
   }
 
-  /** The app is ready: the held message (if any) goes out. */
+  /** The app is ready (first load or a reload): the latest message (if held) goes out. */
   ready(): void {
     this.isReadyNow = true;
-    const pending = this.pending;
-    this.pending = undefined;
-    if (pending !== undefined) void this.webview.postMessage(pending);
+    if (this.latest !== undefined) void this.webview.postMessage(this.latest);
   }
 
-  /** The HTML was rewritten: wait for the app's `ready` again. */
+  /** The HTML was rewritten: wait for the app's `ready` again (which gets the latest message). */
   reset(): void {
     this.isReadyNow = false;
-    this.pending = undefined;
   }
 }

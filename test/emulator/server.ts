@@ -12,6 +12,7 @@ import { FaultInjector, parseFaultSpec, type FaultDecision } from './faults';
 import { scanJson } from './jsonscan';
 import { applyChange, decorateView, handleDomainMetadata, MetadataInvalid, parseChange } from './metadata';
 import { handleOAuth } from './oauth';
+import { servePage } from './pages';
 import { handleSoda3, SODA3_PATH } from './soda3';
 import { runQuery, type QueryParams } from './soql';
 import { isFourByFour, type Dataset, type EmulatorStore, type Row, type UpsertResult, type User } from './store';
@@ -372,6 +373,7 @@ export class EmulatorServer {
     if (m?.[1]) return this.resource(ctx, m[1], m[2] === 'csv' ? 'csv' : 'json');
     m = /^\/(?:resource|api\/id)\/([^/]+)\/([^/]+?)(?:\.json)?$/.exec(p);
     if (m?.[1] && m[2]) return this.singleRow(ctx, m[1], decodeURIComponent(m[2]));
+    if (servePage(ctx)) return;
     ctx.sendCoreError(404, 'not-found', `Path not found: ${p}`, { path: p });
   }
 

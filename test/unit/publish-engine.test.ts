@@ -134,6 +134,21 @@ second line",${i}`);
     });
   });
 
+  it('a batch the server refuses for one row names that row\'s line in the file, not its position in the batch', async () => {
+    await withEmulator(async (_emu, client) => {
+      const header = 'permit_id,address,valuation';
+      const csv = file('maltyped.csv', `${header}\nLINE-1,1 Main St,100\nLINE-2,2 Main St,200\n"LINE-3","3 Main\nSt",n/a\n`);
+      const plan = await planPublish(client, { file: csv, dataset: 'bldg-prmt', mode: 'upsert' });
+      assert.equal(plan.blocked, true, 'the client finds "n/a" itself');
+      // As if the client had let it through (a value only the server refuses): the server names row 3 of the batch.
+      const loose: typeof plan = { ...plan, blocked: false, problemCount: 0, columns: plan.columns.map((c) => (c.fieldName === 'valuation' ? { ...c, type: 'text' as const } : c)) };
+      const result = await executePublish(client, loose);
+      assert.equal(result.status, 'failed', result.message);
+      assert.match(result.message, /Line 4 of maltyped\.csv: .*got 'n\/a'/);
+      assert.doesNotMatch(result.message, /\(row \d+\)/);
+    });
+  });
+
   it('delete removes exactly the listed rows; plan counts found and not found', async () => {
     await withEmulator(async (_emu, client) => {
       const before = await allRows(client, 'bldg-prmt', 'permit_id');
@@ -144,7 +159,11 @@ second line",${i}`);
       assert.equal(plan.counts.notFound, 1);
       const result = await executePublish(client, plan);
       assert.equal(result.deleted, 3, result.message);
-      assert.equal(result.errors, 1);
+      // The id the dataset lacks is not an error (the server's report counts it as one).
+      assert.equal(result.errors, 0);
+      assert.equal(result.notInDataset, 1);
+      assert.equal(result.status, 'success');
+      assert.match(result.message, /3 deleted, 1 not in the dataset\./);
       const after = await allRows(client, 'bldg-prmt', 'permit_id');
       assert.deepEqual(after.map((r) => r.permit_id), before.map((r) => r.permit_id).filter((id) => !ids.includes(String(id))));
     });

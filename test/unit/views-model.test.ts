@@ -65,7 +65,7 @@ describe('views: Go to Dataset input', () => {
 
 describe('views: SoQL statements', () => {
   it('ignores keywords inside string literals and back-quoted names', () => {
-    assert.deepEqual(statementShape("SELECT * WHERE address = 'limit 5 order by x'"), { hasLimit: false, hasOffset: false, hasOrder: false, hasGroup: false });
+    assert.deepEqual(statementShape("SELECT * WHERE address = 'limit 5 order by x'"), { hasLimit: false, hasOffset: false, hasOrder: false, hasGroup: false, hasAggregate: false, hasDistinct: false });
     assert.equal(statementShape('SELECT `limit` ORDER BY a').hasLimit, false);
     assert.equal(statementShape('select species, count(*) group by species').hasGroup, true);
   });
@@ -75,6 +75,16 @@ describe('views: SoQL statements', () => {
     assert.deepEqual(pagedStatement('SELECT * ORDER BY valuation DESC;', 10, 0), { statement: 'SELECT * ORDER BY valuation DESC LIMIT 10 OFFSET 0', paged: true });
     assert.deepEqual(pagedStatement('SELECT species, count(*) GROUP BY species', 10, 10), { statement: 'SELECT species, count(*) GROUP BY species LIMIT 10 OFFSET 10', paged: true });
     assert.deepEqual(pagedStatement('SELECT * LIMIT 5', 100, 0), { statement: 'SELECT * LIMIT 5', paged: false });
+  });
+
+  it('adds no ORDER BY :id to an aggregate or DISTINCT query: one row as written, or paged by its own order', () => {
+    assert.deepEqual(pagedStatement('SELECT count(*)', 100, 0), { statement: 'SELECT count(*)', paged: false });
+    assert.deepEqual(pagedStatement('select SUM(valuation) as total where is_residential = true', 100, 0), { statement: 'select SUM(valuation) as total where is_residential = true', paged: false });
+    assert.deepEqual(pagedStatement('SELECT DISTINCT species', 10, 0), { statement: 'SELECT DISTINCT species LIMIT 10 OFFSET 0', paged: true });
+    assert.deepEqual(pagedStatement('SELECT species, count(*) AS n GROUP BY species ORDER BY n DESC', 10, 20), { statement: 'SELECT species, count(*) AS n GROUP BY species ORDER BY n DESC LIMIT 10 OFFSET 20', paged: true });
+    // A function name inside a literal or the WHERE clause is not an aggregate.
+    assert.equal(statementShape("SELECT * WHERE address = 'count(1)'").hasAggregate, false);
+    assert.equal(statementShape('SELECT permit_id WHERE valuation > 5').hasAggregate, false);
   });
 
   it('explains what is wrong with a statement before it is sent', () => {

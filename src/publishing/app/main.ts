@@ -80,7 +80,14 @@ function fileSection(m: PreviewModel): HTMLElement {
     'section',
     { class: 'file', 'aria-label': 'File' },
     h('h1', {}, icon('file'), ' ', f.name),
-    h('p', { class: 'facts', id: 'file-facts' }, `${bytes(f.size)} · ${f.encoding.toUpperCase()} · ${delimiterName(f.delimiter)}-separated · `, h('span', { id: 'row-count' }, rows)),
+    h(
+      'p',
+      { class: 'facts', id: 'file-facts' },
+      `${bytes(f.size)} · ${f.encoding.toUpperCase()} · ${delimiterName(f.delimiter)}-separated · `,
+      h('span', { id: 'row-count' }, rows),
+      ' ',
+      button('Refresh', 'refresh', () => post({ type: 'refresh' }), { id: 'refresh', title: 'Read the file again (the preview also follows changes on disk)' }),
+    ),
   );
 }
 
@@ -108,10 +115,15 @@ function targetSection(m: PreviewModel): HTMLElement {
   section.append(actions);
   const name = h('input', { type: 'text', id: 'new-name', placeholder: 'Name of a new dataset', 'aria-label': 'New dataset name', value: t.kind === 'new' ? t.name : '' });
   const desc = h('input', { type: 'text', id: 'new-description', placeholder: 'Description (optional)', 'aria-label': 'New dataset description', value: t.kind === 'new' ? t.description : '' });
+  const visibility = h('select', { id: 'new-permission', 'aria-label': 'Visibility of the new dataset' });
+  for (const v of ['private', 'public'] as const) visibility.append(h('option', { value: v, selected: (t.kind === 'new' ? t.permission : 'private') === v }, v === 'public' ? 'Public (anyone can see it)' : 'Private (only you and those you share with)'));
   const create = button('Use New Dataset', 'add', () => {
-    if (name.value.trim() !== '') post({ type: 'newDataset', name: name.value.trim(), description: desc.value });
+    if (name.value.trim() !== '') post({ type: 'newDataset', name: name.value.trim(), description: desc.value, permission: visibility.value === 'public' ? 'public' : 'private' });
   });
-  section.append(h('details', { class: 'new-dataset', open: t.kind === 'new' }, h('summary', {}, 'Create a new dataset instead'), h('div', { class: 'row' }, name, desc, create)));
+  visibility.addEventListener('change', () => {
+    if (t.kind === 'new') post({ type: 'newDataset', name: t.name, description: t.description, permission: visibility.value === 'public' ? 'public' : 'private' });
+  });
+  section.append(h('details', { class: 'new-dataset', open: t.kind === 'new' }, h('summary', {}, 'Create a new dataset instead'), h('div', { class: 'row' }, name, desc, visibility, create)));
 
   const modeSelect = h('select', { id: 'mode', 'aria-label': 'Mode' });
   const allowed = MODES.filter((mode) => (t.kind === 'new' ? mode === 'create' : mode !== 'create'));
@@ -162,6 +174,12 @@ function planSection(m: PreviewModel): HTMLElement {
     ),
   );
   for (const w of p.warnings.slice(0, 5)) section.append(h('p', { class: 'warning' }, icon('warning'), ` ${w}`));
+  if ((p.problemCount ?? 0) > 0) {
+    const box = h('input', { type: 'checkbox', id: 'skip-bad-rows', checked: p.skipBadRows });
+    box.addEventListener('change', () => post({ type: 'setSkipBadRows', skip: box.checked }));
+    const count = p.badRows !== undefined ? `the ${fmt(p.badRows)} row${p.badRows === 1 ? '' : 's'}` : 'the rows';
+    section.append(h('p', { class: 'skip' }, h('label', { for: 'skip-bad-rows' }, box, ` Skip ${count} with problems and publish the others (the skipped rows go to an error-rows CSV)`)));
+  }
   const busy = m.busy !== undefined;
   const noTarget = m.target.kind === 'none';
   section.append(
