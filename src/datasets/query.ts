@@ -57,7 +57,7 @@ export async function queryPage(client: SodaClient, id: string, stmt: string, pa
   const bad = invalidStatement(stmt);
   if (bad) throw bad;
   const result = await runQuery(client, id, stmt, { page: { pageNumber: index + 1, pageSize }, ...options }).catch((error: unknown) => {
-    throw withStatement(error, stmt);
+    throw withStatement(error, `${stmt.trim()} (page ${index + 1}, ${pageSize} rows a page)`);
   });
   let columns: GridColumn[] = resultColumns(result.rows, result.fields, result.types);
   if (result.types === undefined) {

@@ -116,7 +116,7 @@ describe('day one: the everyday workflow', function () {
     const grid = await ui.webview();
     const error = grid.locator('.error').first();
     await error.waitFor({ timeout: 30_000 });
-    assert.match((await error.textContent()) ?? '', /Query sent: SELECT no_such_column ORDER BY :id LIMIT 100 OFFSET 0/);
+    assert.match((await error.textContent()) ?? '', /Query sent: SELECT no_such_column \(page 1, 100 rows a page\)/);
     await ui.screenshot('dayone-query-error');
   });
 
