@@ -1,7 +1,7 @@
 // DSMAPI flows: runs a revision end to end (create/update/metadata-only) with progress, cancellation and
 // time-outs, on top of the one-request-per-endpoint `RevisionsClient`.
 import { open } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_RETRY_POLICY, sleep } from '../retry';
 import type { RevisionsClient } from './client';
 import { assertFourfour, paths } from './paths';
 import { type ColumnPlan, type CreateDatasetOptions, type DatasetMetadata, describe, type Envelope, errorStatus, type FlowOptions, type InputSchema, isAbort, isApproval, isObject, isTransient, jobCounts, type Links, num, type OutputColumn, type OutputSchema, type OutputSchemaRef, type Permission, type PollOptions, type Revision, type RevisionAction, RevisionError, type RevisionErrorKind, type RevisionOutcome, type RevisionStage, type Source, type TaskSet, TYPE_FUNCTIONS, type UpdateDatasetOptions } from './types';
@@ -10,7 +10,10 @@ import { type ColumnPlan, type CreateDatasetOptions, type DatasetMetadata, descr
 // High-level flows
 // ---------------------------------------------------------------------------------------------------------
 
-/** Poll with backoff until `done`, honouring the signal and the deadline. Transient errors are retried 5×. */
+/**
+ * Poll with a growing interval until `done`, honouring the signal and the deadline. Transient errors are retried
+ * as often as the shared retry policy allows (`DEFAULT_RETRY_POLICY.maxAttempts` attempts in a row).
+ */
 async function pollUntil<T>(
   fetch: () => Promise<T>,
   done: (t: T) => boolean,
@@ -24,13 +27,13 @@ async function pollUntil<T>(
       value = await fetch();
       failures = 0;
     } catch (e) {
-      if (isAbort(e) || ctx.signal?.aborted || !isTransient(e) || ++failures > 5) throw e;
+      if (isAbort(e) || ctx.signal?.aborted || !isTransient(e) || ++failures >= DEFAULT_RETRY_POLICY.maxAttempts) throw e;
     }
     if (value !== undefined && done(value)) return value;
     if (Date.now() + delay > ctx.deadline) {
       throw new RevisionError(`timed out waiting for ${ctx.what}`, 'timeout', ctx.stage);
     }
-    await sleep(delay, undefined, ctx.signal ? { signal: ctx.signal } : undefined);
+    await sleep(delay, ctx.signal);
     delay = Math.min(ctx.maxDelayMs, Math.round(delay * 1.5));
   }
 }

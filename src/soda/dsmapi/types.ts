@@ -293,7 +293,7 @@ export interface FlowOptions extends PollOptions {
   uploadMode?: 'auto' | 'single' | 'chunked';
   /** Retries per chunk after the first attempt (default 5). */
   chunkRetries?: number;
-  /** Base backoff between chunk attempts (ms, default 500): attempt² × base. */
+  /** Backoff base between chunk attempts (ms, default 500), under the shared retry policy (full jitter, src/soda/retry.ts). */
   chunkBackoffMs?: number;
   /**
    * Called when the output schema reports rows that will not import. Return 'abort' to discard the revision

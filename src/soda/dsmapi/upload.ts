@@ -1,6 +1,6 @@
 // Chunked upload of a file to a DSMAPI source: initiate, chunks in parallel (retried: they are idempotent), commit.
 import { open } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, resolvePolicy, sleep } from '../retry';
 import { followLink, paths } from './paths';
 import { type DsmapiRequest, type DsmapiTransport, type Envelope, type Source, describe, isAbort, isObject, isTransient, num, RevisionError } from './types';
 
@@ -42,8 +42,8 @@ export async function uploadFileChunked(transport: DsmapiTransport, source: Enve
     const count = Math.max(1, Math.ceil(total / chunkSize));
     let next = 0;
     let sent = 0;
-    const retries = opts.retries ?? 5;
-    const backoff = opts.backoffMs ?? 500;
+    // Chunks are idempotent: retried on transient failures under the shared policy (full-jitter backoff).
+    const policy = resolvePolicy({ maxAttempts: (opts.retries ?? 5) + 1 }, opts.backoffMs === undefined ? undefined : { baseDelayMs: opts.backoffMs });
     const sendChunk = async (seq: number, into: Buffer): Promise<void> => {
       const offset = seq * chunkSize;
       const len = Math.min(chunkSize, total - offset);
@@ -55,15 +55,15 @@ export async function uploadFileChunked(transport: DsmapiTransport, source: Enve
         read += r.bytesRead;
       }
       const path = followLink(source.links, ['chunk'], { seq_num: seq, byte_offset: offset }, paths.chunk(sid, seq, offset));
-      for (let attempt = 0; ; attempt++) {
+      for (let attempt = 1; ; attempt++) {
         try {
           const req: DsmapiRequest = { method: 'POST', path, expect: 'json', retry: 'never', headers: { 'content-type': 'application/octet-stream' }, body: buf };
           if (signal) req.signal = signal;
           await transport.request(req);
           break;
         } catch (e) {
-          if (signal?.aborted || isAbort(e) || !isTransient(e) || attempt >= retries) throw e;
-          await sleep((attempt + 1) * (attempt + 1) * backoff, undefined, signal ? { signal } : undefined);
+          if (signal?.aborted || isAbort(e) || !isTransient(e) || attempt >= policy.maxAttempts) throw e;
+          await sleep(backoffDelay(attempt, policy), signal);
         }
       }
       sent += len;
