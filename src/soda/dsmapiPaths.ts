@@ -1,6 +1,6 @@
 // DSMAPI paths: the fallback URL of every endpoint, and `followLink` for the links the server sends back.
-import { isValid4x4 } from '../domain';
-import { type Links, RevisionError } from './types';
+import { isValid4x4 } from './ids';
+import { type Links, RevisionError } from './dsmapiTypes';
 
 // ---------------------------------------------------------------------------------------------------------
 // Paths and links

@@ -1,10 +1,10 @@
 // DSMAPI flows: runs a revision end to end (create/update/metadata-only) with progress, cancellation and
 // time-outs, on top of the one-request-per-endpoint `RevisionsClient`.
 import { open } from 'node:fs/promises';
-import { DEFAULT_RETRY_POLICY, sleep } from '../retry';
-import type { RevisionsClient } from './client';
-import { assertFourfour, paths } from './paths';
-import { type ColumnPlan, type CreateDatasetOptions, type DatasetMetadata, describe, type Envelope, errorStatus, type FlowOptions, type InputSchema, isAbort, isApproval, isObject, isTransient, jobCounts, type Links, num, type OutputColumn, type OutputSchema, type OutputSchemaRef, type Permission, type PollOptions, type Revision, type RevisionAction, RevisionError, type RevisionErrorKind, type RevisionOutcome, type RevisionStage, type Source, type TaskSet, TYPE_FUNCTIONS, type UpdateDatasetOptions } from './types';
+import { DEFAULT_RETRY_POLICY, sleep } from './retry';
+import type { RevisionsClient } from './dsmapiClient';
+import { assertFourfour, paths } from './dsmapiPaths';
+import { type ColumnPlan, type CreateDatasetOptions, type DatasetMetadata, describe, type Envelope, errorStatus, type FlowOptions, type InputSchema, isAbort, isApproval, isObject, isTransient, jobCounts, type Links, num, type OutputColumn, type OutputSchema, type OutputSchemaRef, type Permission, type PollOptions, type Revision, type RevisionAction, RevisionError, type RevisionErrorKind, type RevisionOutcome, type RevisionStage, type Source, type TaskSet, TYPE_FUNCTIONS, type UpdateDatasetOptions } from './dsmapiTypes';
 
 // ---------------------------------------------------------------------------------------------------------
 // High-level flows

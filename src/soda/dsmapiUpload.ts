@@ -1,8 +1,8 @@
 // Chunked upload of a file to a DSMAPI source: initiate, chunks in parallel (retried: they are idempotent), commit.
 import { open } from 'node:fs/promises';
-import { backoffDelay, resolvePolicy, sleep } from '../retry';
-import { followLink, paths } from './paths';
-import { type DsmapiRequest, type DsmapiTransport, type Envelope, type Source, describe, isAbort, isObject, isTransient, num, RevisionError } from './types';
+import { backoffDelay, resolvePolicy, sleep } from './retry';
+import { followLink, paths } from './dsmapiPaths';
+import { type DsmapiRequest, type DsmapiTransport, type Envelope, type Source, describe, isAbort, isObject, isTransient, num, RevisionError } from './dsmapiTypes';
 
 export interface ChunkedUploadOptions {
   contentType: string;

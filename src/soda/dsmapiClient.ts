@@ -1,14 +1,14 @@
 // DSMAPI client: one method per endpoint (revisions, sources, uploads, schemas, apply, jobs), each one request
 // through the `DsmapiTransport` seam; `transportFromHttp` adapts the HTTP gateway to that seam.
-import type { RequestOptions, SodaHttp } from '../http';
-import { isValid4x4 } from '../domain';
-import { assertFourfour, enc, followLink, paths } from './paths';
+import type { RequestOptions, SodaHttp } from './http';
+import { isValid4x4 } from './ids';
+import { assertFourfour, enc, followLink, paths } from './dsmapiPaths';
 import {
   type DatasetMetadata, type DsmapiRequest, type DsmapiResponse, type DsmapiTransport, type Envelope, type HttpMethod, type Links, type OutputColumn,
   type OutputSchema, type OutputSchemaRef, type ParseOptions, type Permission, type Revision, type RevisionAction, type RevisionStage, type SchemaErrorRow,
   type Source, type TaskSet, envelope, isObject, RevisionError,
-} from './types';
-import { type ChunkedUploadOptions, uploadFileChunked } from './upload';
+} from './dsmapiTypes';
+import { type ChunkedUploadOptions, uploadFileChunked } from './dsmapiUpload';
 
 // ---------------------------------------------------------------------------------------------------------
 // Low-level client
@@ -108,7 +108,7 @@ export class RevisionsClient {
     return this.call<Source>('upload', req);
   }
 
-  /** Chunked upload from disk (see `uploadFileChunked` in ./upload). */
+  /** Chunked upload from disk (see `uploadFileChunked` in ./dsmapiUpload). */
   async uploadFileChunked(source: Envelope<Source>, file: string, opts: ChunkedUploadOptions): Promise<void> {
     return uploadFileChunked(this.transport, source, file, opts);
   }
