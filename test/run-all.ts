@@ -1,4 +1,4 @@
-// `npm test`: type check, lint, build, then the unit, extension-host and end-to-end suites.
+// `npm test`: type check, lint, build, then the unit, integration, extension-host and end-to-end suites.
 // Each suite writes `{ "passed": n, "failed": n }` to the file named by SUITE_SUMMARY; the last line
 // printed is the total as `N passed, N failed`.
 import { spawnSync } from 'node:child_process';
@@ -25,10 +25,10 @@ function check(label: string, command: string, args: string[]): void {
   else failed += 1;
 }
 
-function suite(label: string, script: string): void {
+function suite(label: string, script: string, args: string[] = []): void {
   if (!existsSync(join(root, script))) return;
   const summaryFile = join(tmp, `${label}.json`);
-  const status = run(label, process.execPath, ['--import', 'tsx', script], { SUITE_SUMMARY: summaryFile });
+  const status = run(label, process.execPath, ['--import', 'tsx', script, ...args], { SUITE_SUMMARY: summaryFile });
   let summary: { passed: number; failed: number } | undefined;
   try {
     summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { passed: number; failed: number };
@@ -54,6 +54,7 @@ if (want('check')) {
 }
 check('build', process.execPath, ['esbuild.js']);
 if (want('unit')) suite('unit', 'test/run-unit.ts');
+if (want('integration')) suite('integration', 'test/run-unit.ts', ['--integration']);
 if (want('host')) suite('host', 'test/host/run.ts');
 if (want('e2e')) suite('e2e', 'test/e2e/run.ts');
 

@@ -1,4 +1,6 @@
-// Runs every test/unit/**/*.test.ts and test/conformance/**/*.test.ts in plain Node with node's test runner (TypeScript through tsx).
+// Runs the tests of one kind in plain Node with node's test runner (TypeScript through tsx):
+//   `tsx test/run-unit.ts`               fast pure unit tests, test/unit/**/*.test.ts (no server, no child process);
+//   `tsx test/run-unit.ts --integration` the emulator, CLI and real-socket tests, test/integration/** and test/conformance/**.
 // `npm run test:unit -- csv soda` runs only the files whose path contains one of the words.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,9 +19,12 @@ function findTests(dir: string): string[] {
   return out.sort();
 }
 
-const filter = process.argv.slice(2);
-const files = [...findTests(join(root, 'test', 'unit')), ...findTests(join(root, 'test', 'conformance'))].filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)));
-const tmp = mkdtempSync(join(tmpdir(), 'socrata-unit-'));
+const args = process.argv.slice(2);
+const integration = args.includes('--integration');
+const filter = args.filter((a) => a !== '--integration');
+const dirs = integration ? ['integration', 'conformance'] : ['unit'];
+const files = dirs.flatMap((d) => findTests(join(root, 'test', d))).filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)));
+const tmp = mkdtempSync(join(tmpdir(), integration ? 'socrata-integration-' : 'socrata-unit-'));
 const tap = join(tmp, 'results.tap');
 const result = spawnSync(
   process.execPath,

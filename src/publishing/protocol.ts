@@ -5,6 +5,8 @@
 // intents back. Every message from the webview is checked with `isWebviewToHost` before use: anything else is
 // ignored (and logged by the host).
 
+import { isValid4x4 } from '../soda/ids';
+
 export const PREVIEW_VIEW_TYPE = 'socrata.csvPreview';
 
 export const MODES = ['upsert', 'append', 'replace', 'delete', 'sync', 'create'] as const;
@@ -212,6 +214,6 @@ export function isRestoreState(v: unknown): v is PreviewRestoreState {
   const t = v.target;
   if (t === undefined || t === null) return true;
   if (!isRecord(t) || !isShortString(t.domain, 300)) return false;
-  if (typeof t.id === 'string') return /^[a-z0-9]{4}-[a-z0-9]{4}$/.test(t.id) && (t.accountId === undefined || isShortString(t.accountId, 500));
+  if (typeof t.id === 'string') return isValid4x4(t.id) && (t.accountId === undefined || isShortString(t.accountId, 500));
   return isShortString(t.newName, 255) && isShortString(t.description, 10_000) && (t.permission === undefined || t.permission === 'public' || t.permission === 'private');
 }

@@ -3,6 +3,9 @@
 // `SodaDomain` returned by `parseDomain()` and ids checked by `assert4x4()`.
 import { isIP } from 'node:net';
 import { SodaError } from './errors';
+import { isValid4x4 } from './ids';
+
+export { isValid4x4 } from './ids';
 
 /** A validated Socrata domain: where requests go and whether plain http is used. */
 export interface SodaDomain {
@@ -20,12 +23,6 @@ export interface SodaDomain {
   readonly loopback: boolean;
 }
 
-const FOUR_BY_FOUR = /^[a-z0-9]{4}-[a-z0-9]{4}$/;
-
-/** True when `id` is a Socrata 4x4 identifier (`abcd-1234`, lower case). */
-export function isValid4x4(id: unknown): id is string {
-  return typeof id === 'string' && FOUR_BY_FOUR.test(id);
-}
 
 /**
  * The dataset and revision of a draft or working copy id as the catalog lists it to owners (`abcd-1234:7`), or

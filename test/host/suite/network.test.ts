@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { lanAddress, makePki, missingTools, type Pki, type Proxy, startTinyproxy, startTlsFront, type TlsFront } from '../../unit/lib/netlab';
+import { lanAddress, makePki, missingTools, type Pki, type Proxy, startTinyproxy, startTlsFront, type TlsFront } from '../../lib/netlab';
 import { emulator, runner, signOutAll } from './lib/host';
 
 const USER = 'proxyuser';

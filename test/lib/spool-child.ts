@@ -1,7 +1,7 @@
-// Child process of test/unit/publish-onepass.test.ts: opens a spool, writes a batch into it, prints its path and
+// Child process of test/integration/publish-onepass.test.ts: opens a spool, writes a batch into it, prints its path and
 // waits to be killed.
-import { BatchBuilder, BufferPool } from '../../../src/publish/batches';
-import { SpoolWriter } from '../../../src/publish/spool';
+import { BatchBuilder, BufferPool } from '../../src/publish/batches';
+import { SpoolWriter } from '../../src/publish/spool';
 
 async function main(): Promise<void> {
   const spool = await SpoolWriter.create();

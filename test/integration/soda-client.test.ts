@@ -11,7 +11,7 @@ import { SodaClient } from '../../src/soda/client';
 import { type SodaAuth } from '../../src/soda/http';
 import { type Clock, systemClock } from '../../src/soda/retry';
 import { type Row } from '../../src/soda/types';
-import { rejectsWithSodaError } from './lib/helpers';
+import { rejectsWithSodaError } from '../lib/helpers';
 
 const publisher: SodaAuth = { type: 'basic', email: SAMPLE.users.publisher.email, password: SAMPLE.users.publisher.password };
 const viewer: SodaAuth = { type: 'basic', email: SAMPLE.users.viewer.email, password: SAMPLE.users.viewer.password };

@@ -13,7 +13,7 @@ import { inspect } from 'node:util';
 import { publish } from '../../src/publish';
 import { type HttpLogEvent, SodaClient, type SodaAuth } from '../../src/soda';
 import { startEmulator } from '../emulator/index';
-import { bundleCli } from './lib/helpers';
+import { bundleCli } from '../lib/helpers';
 
 let dir: string;
 let emu: Awaited<ReturnType<typeof startEmulator>>;

@@ -137,7 +137,7 @@ describe('publish: one pass (spooled batches)', () => {
   });
 
   it('a process killed with its spool open leaves no file behind', { skip: process.platform === 'win32' ? 'Windows keeps the name of an open file' : false }, async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'lib', 'spool-child.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'lib', 'spool-child.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
     const path = await new Promise<string>((resolve, reject) => {
       child.stdout.setEncoding('utf8');
       let out = '';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator } from '../emulator/index';
-import { bundleCli } from './lib/helpers';
+import { bundleCli } from '../lib/helpers';
 
 const root = join(__dirname, '..', '..');
 const KEY_ENV = { SOCRATA_KEY_ID: 'demo_key_id', SOCRATA_KEY_SECRET: 'demo_key_secret' };

@@ -14,7 +14,7 @@ import { CsvError, openCsv, readHead, validateFile, type DatasetSchema } from '.
 import { executePublish, planPublish, publish, type PublishRequest } from '../../src/publish';
 import { SodaClient } from '../../src/soda';
 import { startEmulator } from '../emulator/index';
-import { rejectsWithSodaError } from './lib/helpers';
+import { rejectsWithSodaError } from '../lib/helpers';
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 const PUBLISHER = { type: 'basic' as const, email: 'publisher@example.org', password: 'publish-me' };

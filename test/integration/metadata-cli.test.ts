@@ -10,7 +10,7 @@ import { startEmulator } from '../emulator/index';
 import { dsmapiState } from '../emulator/dsmapi/index';
 import { parseSpec } from '../../src/publish/spec';
 import { metadataJsonSchema, metadataPatchJsonSchema } from '../../src/soda/metadataSchema';
-import { bundleCli } from './lib/helpers';
+import { bundleCli } from '../lib/helpers';
 
 const root = join(__dirname, '..', '..');
 const KEY_ENV = { SOCRATA_KEY_ID: 'demo_key_id', SOCRATA_KEY_SECRET: 'demo_key_secret' };

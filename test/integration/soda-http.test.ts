@@ -10,7 +10,7 @@ import { type SodaDomain } from '../../src/soda/domain';
 import { SodaError } from '../../src/soda/errors';
 import { type HttpLogEvent, SodaHttp } from '../../src/soda/http';
 import { type Clock, systemClock } from '../../src/soda/retry';
-import { rejectsWithSodaError } from './lib/helpers';
+import { rejectsWithSodaError } from '../lib/helpers';
 
 interface Seen {
   method: string;

@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { SAMPLE, startEmulator } from '../emulator/index';
 import { type HttpLogEvent, SodaHttp } from '../../src/soda/http';
 import { LINUX_BUNDLES, systemCertificates } from '../../src/soda/network';
-import { bundleCli, rejectsWithSodaError } from './lib/helpers';
-import { makePki, missingTools, type Pki, type Proxy, startTinyproxy, startTlsFront, type TlsFront } from './lib/netlab';
+import { bundleCli, rejectsWithSodaError } from '../lib/helpers';
+import { makePki, missingTools, type Pki, type Proxy, startTinyproxy, startTlsFront, type TlsFront } from '../lib/netlab';
 
 const skip = missingTools() ?? false;
 if (skip) console.log(`# ${skip}; network tests skipped`);

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { SodaError } from '../../../src/soda/errors';
+import { SodaError } from '../../src/soda/errors';
 
-const root = join(__dirname, '..', '..', '..');
+const root = join(__dirname, '..', '..');
 
 /** Builds the CLI as it ships (bundled the way esbuild.js builds dist/cli.js) into `dir`; returns the script path. */
 export async function bundleCli(dir: string): Promise<string> {
