@@ -35,9 +35,9 @@ export const SAMPLE = {
     other: { id: 'oth1-usr1', email: 'other@example.org', password: 'other-pass', displayName: 'Olive Other', roleName: 'publisher' },
     department: { id: 'dpt1-usr1', email: 'department@example.org', password: 'dept-pass', displayName: 'Dana Department', roleName: 'publisher' },
   },
-  /** Sharing: `park-othr` with the publisher as editor (contributor), `insp-shrd` with the viewer as viewer. */
+  /** Sharing: `libr-shrd` with the publisher as editor (contributor), `insp-shrd` with the viewer as viewer. */
   grants: [
-    { dataset: 'park-othr', userId: 'pub1-usr1', type: 'contributor' },
+    { dataset: 'libr-shrd', userId: 'pub1-usr1', type: 'contributor' },
     { dataset: 'insp-shrd', userId: 'vwr1-usr1', type: 'viewer' },
   ],
   /** How many public datasets of `department@example.org` the sample catalog holds (metadata only, no rows). */
@@ -132,6 +132,18 @@ export const SAMPLE = {
       rowIdentifier: 'facility_id',
       rowCount: 150,
       columns: [col('facility_id', 'Facility ID', 'text'), col('name', 'Name', 'text'), col('open', 'Open', 'checkbox')],
+    },
+    libraryBranches: {
+      id: 'libr-shrd',
+      name: 'Library Branches',
+      description: 'Branches of the public library (private, shared with the publisher as editor).',
+      category: 'Education',
+      tags: ['libraries'],
+      owner: 'oth1-usr1',
+      isPublic: false,
+      rowIdentifier: 'branch_id',
+      rowCount: 30,
+      columns: [col('branch_id', 'Branch ID', 'text'), col('branch', 'Branch', 'text'), col('visits', 'Visits', 'number')],
     },
     inspections: {
       id: 'insp-shrd',
@@ -256,6 +268,11 @@ export function sampleRows(datasetId: string): Record<string, StoredValue>[] {
           name: `${FACILITIES[Math.floor(rand() * FACILITIES.length)] ?? 'Pool'} ${i}`,
           open: rand() < 0.8,
         });
+      }
+      break;
+    case 'libr-shrd':
+      for (let i = 1; i <= 30; i++) {
+        out.push({ branch_id: `LB-${pad(i, 2)}`, branch: `${STREETS[Math.floor(rand() * STREETS.length)] ?? 'Main St'} Branch`, visits: String(Math.floor(rand() * 5000)) });
       }
       break;
     case 'insp-shrd':

@@ -34,7 +34,7 @@ describe('emulator: sharing', () => {
     call<ViewBody>(emu.url, `/api/views/${id}.json`, auth ? { headers: { authorization: auth } } : {});
 
   it('shared_to lists the datasets shared with the caller, without the ones they own', async () => {
-    assert.deepEqual(ids((await catalog(`shared_to=${publisher.id}`, PUBLISHER_AUTH)).body), ['park-othr']);
+    assert.deepEqual(ids((await catalog(`shared_to=${publisher.id}`, PUBLISHER_AUTH)).body), ['libr-shrd']);
     assert.deepEqual(ids((await catalog(`shared_to=${viewer.id}`, VIEWER_AUTH)).body), ['insp-shrd']);
     assert.deepEqual(ids((await catalog(`shared_to=${other.id}`, OTHER_AUTH)).body), []);
   });
@@ -60,25 +60,24 @@ describe('emulator: sharing', () => {
   });
 
   it('answers the rights of the caller in /api/views/{4x4}, and lists the grants', async () => {
-    const asEditor = await view('park-othr', PUBLISHER_AUTH);
+    const asEditor = await view('libr-shrd', PUBLISHER_AUTH);
     assert.ok(asEditor.body.rights.includes('write') && asEditor.body.rights.includes('update_view'));
     assert.ok(!asEditor.body.rights.includes('delete_view') && !asEditor.body.rights.includes('grant'));
-    assert.ok((await view('park-othr', OTHER_AUTH)).body.rights.includes('delete_view'));
-    assert.deepEqual((await view('park-othr', VIEWER_AUTH)).body.rights, ['read']);
+    assert.ok((await view('libr-shrd', OTHER_AUTH)).body.rights.includes('delete_view'));
+    assert.equal((await view('libr-shrd', VIEWER_AUTH)).status, 404);
+    assert.deepEqual((await view('park-othr', PUBLISHER_AUTH)).body.rights, ['read']);
     assert.deepEqual((await view('park-othr')).body.rights, ['read']);
     assert.deepEqual((await view('insp-shrd', VIEWER_AUTH)).body.rights, ['read']);
     assert.deepEqual(
       asEditor.body.grants.map((g) => [g.type, g.userId ?? null, g.userEmail ?? null, g.flags]),
-      [
-        ['viewer', null, null, ['public']],
-        ['contributor', publisher.id, publisher.email, []],
-      ],
+      [['contributor', publisher.id, publisher.email, []]],
     );
   });
 
   it('writes follow the rights: an editor upserts, but neither deletes the dataset; a viewer is refused', async () => {
-    const upsert = (auth: string) => call(emu.url, '/resource/park-othr.json', { method: 'POST', headers: { authorization: auth }, json: [{ facility_id: 'PF-900', name: 'Kiosk', open: true }] });
-    assert.equal((await upsert(PUBLISHER_AUTH)).status, 200);
+    const upsert = (id: string, auth: string) => call(emu.url, `/resource/${id}.json`, { method: 'POST', headers: { authorization: auth }, json: [{ branch_id: 'LB-90', branch: 'Kiosk' }] });
+    assert.equal((await upsert('libr-shrd', PUBLISHER_AUTH)).status, 200);
+    assert.equal((await upsert('park-othr', PUBLISHER_AUTH)).status, 403);
     const refused = await call<{ code: string; message: string; data: { right: string } }>(emu.url, '/resource/insp-shrd.json', {
       method: 'POST',
       headers: { authorization: VIEWER_AUTH },
@@ -87,25 +86,25 @@ describe('emulator: sharing', () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.body.code, 'permission_denied');
     assert.equal(refused.body.data.right, 'write');
-    const del = await call<{ code: string; data: { right: string } }>(emu.url, '/api/views/park-othr.json', { method: 'DELETE', headers: { authorization: PUBLISHER_AUTH } });
+    const del = await call<{ code: string; data: { right: string } }>(emu.url, '/api/views/libr-shrd.json', { method: 'DELETE', headers: { authorization: PUBLISHER_AUTH } });
     assert.equal(del.status, 403);
     assert.equal(del.body.data.right, 'delete_view');
-    const meta = await call<{ name: string }>(emu.url, '/api/views/park-othr.json', { method: 'PUT', headers: { authorization: PUBLISHER_AUTH }, json: { description: 'Edited by an editor' } });
+    const meta = await call<{ name: string }>(emu.url, '/api/views/libr-shrd.json', { method: 'PUT', headers: { authorization: PUBLISHER_AUTH }, json: { description: 'Edited by an editor' } });
     assert.equal(meta.status, 200);
   });
 
   it('a grant taken away (store.setGrant) takes the rights with it', async () => {
-    emu.store.setGrant('park-othr', publisher.id, undefined);
+    emu.store.setGrant('libr-shrd', publisher.id, undefined);
     try {
-      assert.deepEqual((await view('park-othr', PUBLISHER_AUTH)).body.rights, ['read']);
+      assert.equal((await view('libr-shrd', PUBLISHER_AUTH)).status, 404);
       assert.deepEqual(ids((await catalog(`shared_to=${publisher.id}`, PUBLISHER_AUTH)).body), []);
     } finally {
-      emu.store.setGrant('park-othr', publisher.id, 'contributor');
+      emu.store.setGrant('libr-shrd', publisher.id, 'contributor');
     }
   });
 
   it('for_user lists what a user owns; the public catalog pages past 250 datasets', async () => {
-    assert.deepEqual(ids((await catalog(`for_user=${other.id}&order=name`, OTHER_AUTH)).body), ['park-othr', 'insp-shrd']);
+    assert.deepEqual(ids((await catalog(`for_user=${other.id}&order=name`, OTHER_AUTH)).body), ['libr-shrd', 'park-othr', 'insp-shrd']);
     const first = await catalog('only=dataset&limit=100&offset=0&order=name', VIEWER_AUTH);
     assert.ok(first.body.resultSetSize >= SAMPLE.catalogSize + 5, String(first.body.resultSetSize));
     const seen = new Set<string>();
@@ -129,7 +128,7 @@ describe('emulator: sharing', () => {
 
   it('visibility=open keeps public published datasets; internal the others the caller may see', async () => {
     const open = ids((await catalog('limit=400&visibility=open', PUBLISHER_AUTH)).body);
-    assert.ok(open.includes('bldg-prmt') && !open.includes('bdgt-priv'));
-    assert.deepEqual(ids((await catalog('limit=400&visibility=internal', PUBLISHER_AUTH)).body), ['bdgt-priv']);
+    assert.ok(open.includes('bldg-prmt') && !open.includes('bdgt-priv') && !open.includes('libr-shrd'));
+    assert.deepEqual(ids((await catalog('limit=400&visibility=internal', PUBLISHER_AUTH)).body), ['bdgt-priv', 'libr-shrd']);
   });
 });
