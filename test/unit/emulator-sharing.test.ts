@@ -27,8 +27,9 @@ describe('emulator: sharing', () => {
     await emu.stop();
   });
 
+  // Authenticated catalog calls name the portal in X-Socrata-Host, as the client does (private assets need it).
   const catalog = (query: string, auth?: string): Promise<{ status: number; body: CatalogBody }> =>
-    call<CatalogBody>(emu.url, `/api/catalog/v1?domains=${emu.domain}&${query}`, auth ? { headers: { authorization: auth } } : {});
+    call<CatalogBody>(emu.url, `/api/catalog/v1?domains=${emu.domain}&${query}`, auth ? { headers: { authorization: auth, 'x-socrata-host': emu.domain } } : {});
   const ids = (b: CatalogBody): string[] => b.results.map((r) => r.resource.id);
   const view = (id: string, auth?: string): Promise<{ status: number; body: ViewBody }> =>
     call<ViewBody>(emu.url, `/api/views/${id}.json`, auth ? { headers: { authorization: auth } } : {});
