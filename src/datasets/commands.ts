@@ -11,7 +11,7 @@ import type { SodaClient } from '../soda/client';
 import { parseDomain } from '../soda/domain';
 import { SodaError } from '../soda/errors';
 import { apiEndpoint, checkStatement, portalUrl, soqlTypeName } from './model';
-import { AccountNode, type DatasetNode, type DatasetsNode, TreeCommands } from './nodes';
+import { AccountNode, type CatalogSort, type DatasetNode, type DatasetsNode, TreeCommands } from './nodes';
 import { askDatasetRef, type DatasetTarget, pickDataset, resolveRef, targetOf } from './pick';
 import type { DatasetsProvider } from './provider';
 import { exportQueryCsv, queryPage } from './query';
@@ -31,6 +31,7 @@ export const DatasetCommands = {
   runQuery: 'socrata.dataset.runQuery',
   saveCsv: 'socrata.query.saveCsv',
   deleteDataset: 'socrata.dataset.delete',
+  sortAll: 'socrata.datasets.sortAll',
 } as const;
 
 /** Declared by the publishing feature; the dataset context menu keeps group "2_publish" for it. */
@@ -110,7 +111,26 @@ export class DatasetCommandHandlers {
   }
 
   async loadMore(node: unknown): Promise<void> {
-    if (isNode(node) && (node.kind === 'loadMore' || node.kind === 'domain')) await this.deps.provider.loadMore(node);
+    if (isNode(node) && (node.kind === 'loadMore' || node.kind === 'group' || node.kind === 'domain')) await this.deps.provider.loadMore(node);
+  }
+
+  /** Sorts "All datasets on <portal>" by name or by last update (`'name'` / `'updatedAt'`, or asked). */
+  async sortAll(arg: unknown): Promise<CatalogSort> {
+    let sort: CatalogSort | undefined = arg === 'name' || arg === 'updatedAt' ? arg : undefined;
+    if (sort === undefined) {
+      const current = this.deps.provider.sort;
+      const picked = await vscode.window.showQuickPick(
+        [
+          { label: 'Name', description: current === 'name' ? 'current' : undefined, sort: 'name' as const },
+          { label: 'Last update', description: current === 'updatedAt' ? 'current' : undefined, sort: 'updatedAt' as const },
+        ],
+        { title: 'Sort All Datasets By' },
+      );
+      if (picked === undefined) throw new UserCancelledError();
+      sort = picked.sort;
+    }
+    this.deps.provider.setSort(sort);
+    return sort;
   }
 
   async filter(arg: unknown): Promise<string | undefined> {
@@ -372,6 +392,7 @@ export class DatasetCommandHandlers {
       b.register(DatasetCommands.previewRows, (arg) => this.previewRows(arg)),
       b.register(DatasetCommands.runQuery, (arg) => this.runQuery(arg)),
       b.register(DatasetCommands.saveCsv, (arg) => this.saveCsv(arg)),
+      b.register(DatasetCommands.sortAll, (arg) => this.sortAll(arg)),
     ];
   }
 }
@@ -379,7 +400,7 @@ export class DatasetCommandHandlers {
 function isNode(value: unknown): value is DatasetsNode {
   if (value instanceof AccountNode) return true;
   const kind = typeof value === 'object' && value !== null ? (value as { kind?: unknown }).kind : undefined;
-  return kind === 'dataset' || kind === 'draft' || kind === 'column' || kind === 'loadMore' || kind === 'error' || kind === 'message' || kind === 'domain';
+  return kind === 'dataset' || kind === 'draft' || kind === 'group' || kind === 'column' || kind === 'loadMore' || kind === 'error' || kind === 'message' || kind === 'domain';
 }
 
 export function resultOf(target: DatasetTarget, statement: string, state: GridState): QueryResult {

@@ -19,9 +19,49 @@ export const Tokens = {
   private: 'private',
   rowId: 'rowId',
   invalid: 'invalid',
+  /** Rights on a dataset (from the view's `rights`): write rows, delete rows, change metadata, delete the dataset. */
+  canWrite: 'canWrite',
+  canDeleteRows: 'canDeleteRows',
+  canEditMetadata: 'canEditMetadata',
+  canDeleteDataset: 'canDeleteDataset',
+  readOnly: 'readOnly',
+  /** A dataset shared with the account (listed under "Shared with me"). */
+  shared: 'shared',
+  /** Group nodes: which one. */
+  mine: 'mine',
+  all: 'all',
 } as const;
 
-export type NodeKind = 'domain' | 'dataset' | 'draft' | 'column' | 'loadMore' | 'error' | 'message';
+/** The right (in a view's `rights`) each write action needs, and the token that offers the action. */
+export const WriteRights = {
+  publish: { right: 'write', token: Tokens.canWrite, action: 'write rows' },
+  deleteRows: { right: 'delete', token: Tokens.canDeleteRows, action: 'delete rows' },
+  editMetadata: { right: 'update_view', token: Tokens.canEditMetadata, action: 'change metadata' },
+  deleteDataset: { right: 'delete_view', token: Tokens.canDeleteDataset, action: 'delete the dataset' },
+} as const;
+
+export type GrantRole = 'owner' | 'contributor' | 'viewer';
+
+/** How the portal names a grant's role. */
+export function roleLabel(role: GrantRole): string {
+  return role === 'contributor' ? 'editor' : role === 'owner' ? 'co-owner' : 'viewer';
+}
+
+/** The caller's own role among a view's `grants` (`{type, userId}`), the strongest when several. */
+export function roleOf(grants: unknown, userId: string | undefined): GrantRole | undefined {
+  if (!Array.isArray(grants) || userId === undefined) return undefined;
+  const order: GrantRole[] = ['owner', 'contributor', 'viewer'];
+  let best: GrantRole | undefined;
+  for (const g of grants) {
+    if (typeof g !== 'object' || g === null) continue;
+    const { type, userId: uid } = g as { type?: unknown; userId?: unknown };
+    if (uid !== userId || typeof type !== 'string' || !order.includes(type as GrantRole)) continue;
+    if (best === undefined || order.indexOf(type as GrantRole) < order.indexOf(best)) best = type as GrantRole;
+  }
+  return best;
+}
+
+export type NodeKind = 'domain' | 'group' | 'dataset' | 'draft' | 'column' | 'loadMore' | 'error' | 'message';
 export type Token = (typeof Tokens)[keyof typeof Tokens];
 
 export function contextValue(kind: NodeKind, tokens: readonly (Token | false | undefined)[] = []): string {

@@ -1,13 +1,13 @@
 // The dataset browser's node types. One hierarchy with a `kind` discriminant, a parent link and a stable id:
-// account (one per signed-in domain/account) → datasets (paged, with a trailing "Load more…") → their open drafts,
-// then columns.
+// account (one per signed-in domain/account) → three groups (My datasets, Shared with me, All datasets on the
+// portal) → datasets (paged, with a trailing "Load more…") → their open drafts, then columns.
 // Errors and empty states are nodes too, so getChildren never shows a pop-up.
 import * as vscode from 'vscode';
 import type { AccountDescription } from '../accounts';
 import { parseDomain, type SodaDomain } from '../soda/domain';
 import { canWrite } from '../soda/view';
 import type { CatalogEntry, ViewColumn, ViewMetadata } from '../soda/types';
-import { contextValue, inlineCode, soqlTypeName, Tokens, updatedText } from './model';
+import { contextValue, type GrantRole, inlineCode, roleLabel, roleOf, soqlTypeName, Tokens, updatedText, WriteRights } from './model';
 
 export const VIEW_ID = 'socrata.datasets';
 
@@ -17,7 +17,7 @@ export const TreeCommands = {
   previewRows: 'socrata.dataset.previewRows',
 } as const;
 
-export type DatasetsNode = AccountNode | DatasetNode | DraftNode | ColumnNode | LoadMoreNode | ErrorNode | MessageNode;
+export type DatasetsNode = AccountNode | GroupNode | DatasetNode | DraftNode | ColumnNode | LoadMoreNode | ErrorNode | MessageNode;
 
 /** Where loading a list stands: nothing yet, loaded (with a cursor), or failed. */
 export interface PageState<T> {
@@ -30,16 +30,17 @@ export interface PageState<T> {
   loaded?: number;
 }
 
+export type GroupKind = 'mine' | 'shared' | 'all';
+export const GROUP_KINDS: readonly GroupKind[] = ['mine', 'shared', 'all'];
+/** How "All datasets" is sorted: the catalog's `order`. */
+export type CatalogSort = 'name' | 'updatedAt';
+
 export class AccountNode {
   readonly kind = 'domain';
   readonly parent = undefined;
   readonly domain: SodaDomain;
-  /** Loaded datasets and the catalog cursor; undefined until the first page is fetched. */
-  page: PageState<DatasetNode> | undefined;
-  /** Datasets opened with "Go to Dataset…" that are not in the user's own list. */
-  readonly extra: DatasetNode[] = [];
-  /** Drafts whose dataset is not in the list (a catalog search that matched the draft only). */
-  drafts: DraftNode[] = [];
+  /** My datasets, Shared with me, All datasets on the portal. */
+  readonly groups: Readonly<Record<GroupKind, GroupNode>>;
 
   constructor(
     readonly account: AccountDescription,
@@ -47,6 +48,17 @@ export class AccountNode {
     private readonly showUser: boolean,
   ) {
     this.domain = parseDomain(account.domain);
+    this.groups = { mine: new GroupNode(this, 'mine'), shared: new GroupNode(this, 'shared'), all: new GroupNode(this, 'all') };
+  }
+
+  /** The account's own datasets (the "My datasets" group's list). */
+  get page(): PageState<DatasetNode> | undefined {
+    return this.groups.mine.page;
+  }
+
+  /** Datasets opened with "Go to Dataset…" that are in no list (shown under My datasets). */
+  get extra(): DatasetNode[] {
+    return this.groups.mine.extra;
   }
 
   get id(): string {
@@ -74,6 +86,47 @@ export class AccountNode {
   }
 }
 
+export class GroupNode {
+  readonly kind = 'group';
+  /** Loaded datasets and the catalog cursor; undefined until the first page is fetched. */
+  page: PageState<DatasetNode> | undefined;
+  /** Datasets opened with "Go to Dataset…" that are not in any list (My datasets only). */
+  readonly extra: DatasetNode[] = [];
+  /** Drafts whose dataset is not in the list (a catalog search that matched the draft only). */
+  drafts: DraftNode[] = [];
+
+  constructor(
+    readonly parent: AccountNode,
+    readonly group: GroupKind,
+  ) {}
+
+  get id(): string {
+    return `${this.parent.id}:${this.group}`;
+  }
+
+  get account(): AccountDescription {
+    return this.parent.account;
+  }
+
+  get domain(): SodaDomain {
+    return this.parent.domain;
+  }
+
+  get label(): string {
+    return this.group === 'mine' ? 'My datasets' : this.group === 'shared' ? 'Shared with me' : `All datasets on ${this.parent.account.domain}`;
+  }
+
+  treeItem(sort: CatalogSort): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.label, this.group === 'all' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
+    item.id = this.id;
+    const count = this.page && this.page.error === undefined ? String(this.page.total) : undefined;
+    item.description = [count, this.group === 'all' ? (sort === 'name' ? 'by name' : 'by last update') : undefined].filter((s) => s !== undefined).join(' · ');
+    item.iconPath = new vscode.ThemeIcon(this.group === 'mine' ? 'account' : this.group === 'shared' ? 'organization' : 'library');
+    item.contextValue = contextValue('group', [this.group === 'mine' && Tokens.mine, this.group === 'shared' && Tokens.shared, this.group === 'all' && Tokens.all]);
+    return item;
+  }
+}
+
 export class DatasetNode {
   readonly kind = 'dataset';
   /** View metadata, loaded when the node is expanded (columns, row identifier, rights, visibility). */
@@ -83,12 +136,35 @@ export class DatasetNode {
   readonly drafts: DraftNode[] = [];
 
   constructor(
-    readonly parent: AccountNode,
+    readonly parent: GroupNode,
     readonly entry: CatalogEntry,
   ) {}
 
   get id(): string {
-    return `dataset:${this.parent.account.id}:${this.entry.id}`;
+    return `dataset:${this.parent.account.id}:${this.parent.group}:${this.entry.id}`;
+  }
+
+  /** The account's own grant on the dataset (from the view's `grants`), once loaded. */
+  get role(): GrantRole | undefined {
+    return roleOf(this.view?.raw.grants, this.parent.account.userId);
+  }
+
+  /** The account's rights on the dataset; undefined until the view is loaded (or when the server sends none). */
+  get rights(): readonly string[] | undefined {
+    return this.view?.rights;
+  }
+
+  private may(need: keyof typeof WriteRights): boolean {
+    const rights = this.rights;
+    return rights !== undefined ? rights.includes(WriteRights[need].right) : this.owned;
+  }
+
+  /** The write actions the account's rights leave out, each with the right it needs (`write rows (needs "write")`). */
+  notOffered(): string | undefined {
+    const rights = this.rights;
+    if (rights === undefined) return undefined;
+    const missing = Object.values(WriteRights).filter((w) => !rights.includes(w.right));
+    return missing.length === 0 ? undefined : missing.map((w) => `${w.action} (needs "${w.right}")`).join(', ');
   }
 
   get datasetId(): string {
@@ -134,6 +210,12 @@ export class DatasetNode {
     return contextValue('dataset', [
       this.owned && Tokens.owned,
       this.writable && Tokens.writable,
+      this.may('publish') && Tokens.canWrite,
+      this.may('deleteRows') && Tokens.canDeleteRows,
+      this.may('editMetadata') && Tokens.canEditMetadata,
+      this.may('deleteDataset') && Tokens.canDeleteDataset,
+      !this.may('publish') && Tokens.readOnly,
+      this.parent.group === 'shared' && Tokens.shared,
       this.rowIdentifier !== undefined && Tokens.hasRowId,
       pub === true && Tokens.public,
       pub === false && Tokens.private,
@@ -166,11 +248,12 @@ export class DatasetNode {
     item.id = this.id;
     const when = updatedText(this.entry.updatedAt);
     const drafts = this.drafts.length === 0 ? undefined : this.drafts.length === 1 ? 'draft open' : `${this.drafts.length} drafts open`;
-    item.description = [this.datasetId, drafts, when].filter((s) => s !== undefined).join(' · ');
+    const role = this.role;
+    item.description = [this.datasetId, role !== undefined ? roleLabel(role) : undefined, drafts, when].filter((s) => s !== undefined).join(' · ');
     item.iconPath = this.icon();
     item.contextValue = this.contextValue();
     item.tooltip = this.tooltip();
-    item.accessibilityInformation = { label: `${this.name}, dataset ${this.datasetId}${when ? `, ${when}` : ''}` };
+    item.accessibilityInformation = { label: `${this.name}, dataset ${this.datasetId}${role !== undefined ? `, shared with you as ${roleLabel(role)}` : ''}${when ? `, ${when}` : ''}` };
     return item;
   }
 
@@ -189,6 +272,9 @@ export class DatasetNode {
     }
     const lines: [string, string | undefined][] = [
       ['Owner', this.view?.owner?.displayName ?? this.entry.owner?.displayName],
+      ['Shared with you as', this.role !== undefined ? roleLabel(this.role) : undefined],
+      ['Your rights', this.rights !== undefined ? this.rights.join(', ') || 'none' : undefined],
+      ['Not offered', this.notOffered()],
       ['Type', this.view?.viewType ?? this.entry.type],
       ['Visibility', this.isPublic === undefined ? undefined : this.isPublic ? 'public' : 'private'],
       ['Updated', this.entry.updatedAt],
@@ -216,16 +302,17 @@ export class DraftNode {
   readonly kind = 'draft';
 
   constructor(
-    readonly parent: DatasetNode | AccountNode,
+    readonly parent: DatasetNode | GroupNode,
     readonly entry: CatalogEntry & { draftOf: { id: string; revision: number } },
   ) {}
 
   get account(): AccountNode {
-    return this.parent.kind === 'domain' ? this.parent : this.parent.parent;
+    return this.parent.kind === 'group' ? this.parent.parent : this.parent.parent.parent;
   }
 
   get id(): string {
-    return `draft:${this.account.account.id}:${this.entry.id}`;
+    const group = this.parent.kind === 'group' ? this.parent.group : this.parent.parent.group;
+    return `draft:${this.account.account.id}:${group}:${this.entry.id}`;
   }
 
   /** The dataset's 4x4 (commands that need a 4x4 use it). */
@@ -315,7 +402,7 @@ export class LoadMoreNode {
   readonly kind = 'loadMore';
 
   constructor(
-    readonly parent: AccountNode,
+    readonly parent: GroupNode,
     readonly loaded: number,
     readonly total: number,
   ) {}
@@ -339,7 +426,7 @@ export class ErrorNode {
   readonly kind = 'error';
 
   constructor(
-    readonly parent: AccountNode | DatasetNode,
+    readonly parent: AccountNode | GroupNode | DatasetNode,
     readonly message: string,
     /** A command to fix it other than retrying (e.g. sign in again). */
     readonly action?: vscode.Command,
@@ -365,7 +452,7 @@ export class MessageNode {
   readonly kind = 'message';
 
   constructor(
-    readonly parent: AccountNode | DatasetNode,
+    readonly parent: AccountNode | GroupNode | DatasetNode,
     readonly message: string,
   ) {}
 

@@ -6,7 +6,7 @@ import { accountLabel, type SocrataAccounts } from '../accounts';
 import type { SodaClient } from '../soda/client';
 import { isSodaError } from '../soda/errors';
 import type { CatalogEntry } from '../soda/types';
-import { AccountNode, ColumnNode, DatasetNode, type DatasetsNode, DraftNode, ErrorNode, LoadMoreNode, MessageNode } from './nodes';
+import { AccountNode, type CatalogSort, ColumnNode, DatasetNode, type DatasetsNode, DraftNode, ErrorNode, GROUP_KINDS, type GroupNode, LoadMoreNode, MessageNode } from './nodes';
 
 export type ViewState = 'loading' | 'signedOut' | 'empty' | 'unreachable' | 'ready';
 
@@ -58,8 +58,9 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
   private readonly disposables: vscode.Disposable[] = [this.changed, this.stateChanged];
   private nodes = new Map<string, AccountNode>();
   private debounce: NodeJS.Timeout | undefined;
-  private loadingMore = new Set<AccountNode>();
+  private loadingMore = new Set<GroupNode>();
   private _filter: string | undefined;
+  private _sort: CatalogSort = 'name';
   private _state: ViewState = 'loading';
 
   constructor(
@@ -99,8 +100,24 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     this.refreshAll();
   }
 
+  /** How "All datasets on <portal>" is sorted. */
+  get sort(): CatalogSort {
+    return this._sort;
+  }
+
+  /** Sorts every account's "All datasets" group by name or by last update (reloaded from the first page). */
+  setSort(sort: CatalogSort): void {
+    this._sort = sort;
+    for (const node of this.nodes.values()) {
+      node.groups.all.page = undefined;
+      this.changed.fire(node.groups.all);
+    }
+  }
+
   getTreeItem(node: DatasetsNode): vscode.TreeItem {
-    return node.kind === 'domain' ? node.treeItem(this._filter) : node.treeItem();
+    if (node.kind === 'domain') return node.treeItem(this._filter);
+    if (node.kind === 'group') return node.treeItem(this._sort);
+    return node.treeItem();
   }
 
   getParent(node: DatasetsNode): DatasetsNode | undefined {
@@ -112,7 +129,9 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
       if (node === undefined) return await this.roots();
       switch (node.kind) {
         case 'domain':
-          return await this.accountChildren(node);
+          return this.accountChildren(node);
+        case 'group':
+          return await this.groupChildren(node);
         case 'dataset':
           return await this.datasetChildren(node);
         default:
@@ -121,7 +140,7 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     } catch (error) {
       // Never a pop-up from here: an unexpected failure is logged and shown as a node.
       this.log.error('Datasets view: loading failed:', error instanceof Error ? (error.stack ?? error.message) : String(error));
-      return node !== undefined && (node.kind === 'domain' || node.kind === 'dataset') ? [new ErrorNode(node, errorText(error))] : [];
+      return node !== undefined && (node.kind === 'domain' || node.kind === 'group' || node.kind === 'dataset') ? [new ErrorNode(node, errorText(error))] : [];
     }
   }
 
@@ -148,14 +167,22 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
       await this.setState('signedOut');
       return [];
     }
-    await Promise.all(nodes.filter((n) => n.account.invalid !== true).map((n) => this.ensurePage(n)));
+    await Promise.all(nodes.filter((n) => n.account.invalid !== true).map((n) => this.ensurePage(n.groups.mine)));
     const usable = nodes.filter((n) => n.account.invalid !== true);
     const failed = usable.filter((n) => n.page?.error !== undefined);
     if (usable.length > 0 && failed.length === usable.length && failed.every((n) => isSodaError(n.page?.error, 'network'))) {
       await this.setState('unreachable');
       return [];
     }
-    const empty = nodes.every((n) => n.account.invalid !== true && n.page?.error === undefined && n.page?.items.length === 0 && n.extra.length === 0);
+    // Empty only when no group of any account lists anything (the portal's catalog included).
+    const loaded = usable.filter((n) => n.page?.error === undefined);
+    await Promise.all(loaded.flatMap((n) => [this.ensurePage(n.groups.shared), this.ensurePage(n.groups.all)]));
+    const empty = nodes.every(
+      (n) =>
+        n.account.invalid !== true &&
+        n.extra.length === 0 &&
+        GROUP_KINDS.every((g) => n.groups[g].page?.error === undefined && n.groups[g].page?.items.length === 0 && n.groups[g].drafts.length === 0),
+    );
     if (empty && this._filter === undefined) {
       await this.setState('empty');
       return [];
@@ -175,9 +202,16 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     return this.client(node);
   }
 
-  private async fetchPage(node: AccountNode, offset: number): Promise<{ results: CatalogEntry[]; total: number; nextOffset: number | undefined }> {
-    const client = await this.client(node);
-    const pages = client.catalog({ forUser: node.account.userId, q: this._filter, pageSize: this.pageSize(), offset, order: 'name', retry: TREE_RETRY });
+  private async fetchPage(node: GroupNode, offset: number): Promise<{ results: CatalogEntry[]; total: number; nextOffset: number | undefined }> {
+    const client = await this.client(node.parent);
+    const userId = node.account.userId;
+    const base = { q: this._filter, pageSize: this.pageSize(), offset, retry: TREE_RETRY };
+    const pages =
+      node.group === 'mine'
+        ? client.catalog({ ...base, forUser: userId, order: 'name' })
+        : node.group === 'shared'
+          ? client.catalog({ ...base, sharedTo: userId, order: 'name' })
+          : client.catalog({ ...base, order: this._sort === 'name' ? 'name' : 'updatedAt DESC' });
     try {
       const first = await pages.next();
       if (first.done === true) return { results: [], total: offset, nextOffset: undefined };
@@ -190,15 +224,22 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     }
   }
 
-  private async ensurePage(node: AccountNode): Promise<void> {
+  private async ensurePage(node: GroupNode): Promise<void> {
     if (node.page !== undefined) return;
+    if (node.group === 'shared' && node.account.userId === undefined) {
+      node.page = { items: [], nextOffset: undefined, total: 0, error: undefined };
+      return;
+    }
     try {
       const page = await this.fetchPage(node, 0);
       node.drafts = [];
-      node.page = { items: [], nextOffset: page.nextOffset, total: page.total, error: undefined, loaded: page.results.length };
-      this.place(node, page.results);
+      const fresh: NonNullable<GroupNode['page']> = { items: [], nextOffset: page.nextOffset, total: page.total, error: undefined, loaded: page.results.length };
+      const added = this.place(node, fresh.items, page.results);
+      // Shared datasets show the account's role: their views (few) are read now.
+      if (node.group === 'shared') await Promise.all(added.map((d) => this.ensureView(d, false)));
+      node.page = fresh;
     } catch (error) {
-      this.log.warn(`Datasets view: listing the datasets of ${accountLabel(node.account)} failed: ${errorText(error)}`);
+      this.log.warn(`Datasets view: listing ${node.label} of ${accountLabel(node.account)} failed: ${errorText(error)}`);
       node.page = { items: [], nextOffset: undefined, total: 0, error };
       await this.accounts.reportError(node.account, error);
     }
@@ -208,8 +249,8 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
    * Adds catalog entries to the account's list: datasets as dataset nodes; drafts (`abcd-1234:7`) under their
    * dataset when it is listed (the catalog lists a draft right after it), else under the account.
    */
-  private place(account: AccountNode, entries: CatalogEntry[]): void {
-    const items = account.page?.items ?? [];
+  private place(account: GroupNode, items: DatasetNode[], entries: CatalogEntry[]): DatasetNode[] {
+    const added: DatasetNode[] = [];
     const known = new Set(items.map((d) => d.datasetId));
     for (const entry of entries) {
       const draftOf = entry.draftOf;
@@ -219,12 +260,15 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
         if (!list.some((d) => d.entry.id === entry.id)) list.push(new DraftNode(base ?? account, { ...entry, draftOf }));
       } else if (!known.has(entry.id)) {
         known.add(entry.id);
-        items.push(new DatasetNode(account, entry));
+        const node = new DatasetNode(account, entry);
+        items.push(node);
+        added.push(node);
       }
     }
+    return added;
   }
 
-  private async accountChildren(node: AccountNode): Promise<DatasetsNode[]> {
+  private accountChildren(node: AccountNode): DatasetsNode[] {
     if (node.account.invalid === true) {
       return [
         new ErrorNode(node, `The portal no longer accepts the credentials of ${accountLabel(node.account)}.`, {
@@ -234,32 +278,46 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
         }),
       ];
     }
+    return GROUP_KINDS.map((g) => node.groups[g]);
+  }
+
+  private emptyText(node: GroupNode): string {
+    const f = this._filter;
+    switch (node.group) {
+      case 'mine':
+        return f !== undefined ? `No datasets of yours match "${f}"` : 'You own no datasets on this portal';
+      case 'shared':
+        return f !== undefined ? `No dataset shared with you matches "${f}"` : 'No datasets are shared with you';
+      case 'all':
+        return f !== undefined ? `No dataset on this portal matches "${f}"` : 'The portal lists no datasets';
+    }
+  }
+
+  private async groupChildren(node: GroupNode): Promise<DatasetsNode[]> {
     await this.ensurePage(node);
     const page = node.page;
     if (page === undefined) return [];
     if (page.error !== undefined) return [new ErrorNode(node, errorText(page.error))];
     const ids = new Set(page.items.map((d) => d.datasetId));
     const children: DatasetsNode[] = [...node.extra.filter((d) => !ids.has(d.datasetId)), ...page.items, ...node.drafts];
-    if (children.length === 0) {
-      children.push(new MessageNode(node, this._filter !== undefined ? `No datasets of yours match "${this._filter}"` : 'You own no datasets on this portal'));
-    }
+    if (children.length === 0) children.push(new MessageNode(node, this.emptyText(node)));
     if (page.nextOffset !== undefined) children.push(new LoadMoreNode(node, page.loaded ?? page.items.length, page.total));
     return children;
   }
 
   /** Loads the view metadata of a dataset (columns, row identifier, rights) once; errors are kept on the node. */
-  async ensureView(node: DatasetNode): Promise<void> {
+  async ensureView(node: DatasetNode, redraw = true): Promise<void> {
     if (node.view !== undefined || node.viewError !== undefined) return;
     const before = node.contextValue();
     try {
-      node.view = await (await this.client(node.parent)).view(node.datasetId);
+      node.view = await (await this.client(node.parent.parent)).view(node.datasetId);
     } catch (error) {
       this.log.warn(`Datasets view: reading the metadata of ${node.datasetId} failed: ${errorText(error)}`);
       node.viewError = error;
       await this.accounts.reportError(node.parent.account, error);
     }
     // Rights and the row identifier are now known: redraw the item if its menus change.
-    if (node.contextValue() !== before) this.changed.fire(node);
+    if (redraw && node.contextValue() !== before) this.changed.fire(node);
   }
 
   private async datasetChildren(node: DatasetNode): Promise<DatasetsNode[]> {
@@ -274,14 +332,15 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
   }
 
   /** Appends the next catalog page to the account's list (the pages already loaded are kept, not refetched). */
-  async loadMore(node: LoadMoreNode | AccountNode): Promise<void> {
-    const account = node.kind === 'loadMore' ? node.parent : node;
+  async loadMore(node: LoadMoreNode | GroupNode | AccountNode): Promise<void> {
+    const account = node.kind === 'loadMore' ? node.parent : node.kind === 'domain' ? node.groups.mine : node;
     const page = account.page;
     if (page?.nextOffset === undefined || this.loadingMore.has(account)) return;
     this.loadingMore.add(account);
     try {
       const next = await this.fetchPage(account, page.nextOffset);
-      this.place(account, next.results);
+      const added = this.place(account, page.items, next.results);
+      if (account.group === 'shared') await Promise.all(added.map((d) => this.ensureView(d, false)));
       page.loaded = (page.loaded ?? 0) + next.results.length;
       page.total = next.total;
       page.nextOffset = next.nextOffset;
@@ -296,6 +355,10 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     if (node === undefined) return this.refreshAll();
     switch (node.kind) {
       case 'domain':
+        for (const g of GROUP_KINDS) node.groups[g].page = undefined;
+        this.changed.fire(node);
+        return;
+      case 'group':
         node.page = undefined;
         this.changed.fire(node);
         return;
@@ -320,7 +383,7 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = undefined;
     for (const node of this.nodes.values()) {
-      node.page = undefined;
+      for (const g of GROUP_KINDS) node.groups[g].page = undefined;
     }
     this.changed.fire(undefined);
   }
@@ -333,8 +396,9 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
 
   /** The dataset node for `id` under the account, loaded or not: added to the account's list when missing. */
   async openDataset(account: AccountNode, id: string): Promise<DatasetNode> {
-    await this.ensurePage(account);
-    const existing = account.page?.items.find((d) => d.datasetId === id) ?? account.extra.find((d) => d.datasetId === id);
+    await this.ensurePage(account.groups.mine);
+    await this.ensurePage(account.groups.shared);
+    const existing = (['mine', 'shared'] as const).flatMap((g) => [...(account.groups[g].page?.items ?? []), ...account.groups[g].extra]).find((d) => d.datasetId === id);
     if (existing) return existing;
     const client = await this.client(account);
     const view = await client.view(id);
@@ -352,10 +416,10 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
       columns: [],
       raw: {},
     };
-    const node = new DatasetNode(account, entry);
+    const node = new DatasetNode(account.groups.mine, entry);
     node.view = view;
     account.extra.unshift(node);
-    this.changed.fire(account);
+    this.changed.fire(account.groups.mine);
     return node;
   }
 

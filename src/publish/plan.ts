@@ -102,7 +102,7 @@ export function checkWritable(view: ViewMetadata, mode: PublishRequest['mode']):
       const owner = view.owner?.displayName ?? view.owner?.id;
       throw new PublishError(
         'refused',
-        `You may read ${view.id} ("${view.name}") but not write to it (your rights: ${view.rights.join(', ') || 'none'}). Ask its owner${owner ? ` (${owner})` : ''} for write access, or sign in as a user who has it.`,
+        `You may read ${view.id} ("${view.name}") but not write to it: the "${mode === 'append' ? 'write" or "add' : 'write'}" right is missing (your rights: ${view.rights.join(', ') || 'none'}). Ask its owner${owner ? ` (${owner})` : ''} to share it with you as an editor, or sign in as a user who has it.`,
         'dataset',
       );
     }

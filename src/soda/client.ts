@@ -178,6 +178,7 @@ export class SodaClient {
       throw new SodaError({ kind: 'invalid-input', message: `The catalog page size must be between 1 and 1000 (got ${pageSize}).`, field: 'pageSize' });
     }
     if (query.forUser !== undefined) assert4x4(query.forUser, 'user id');
+    if (query.sharedTo !== undefined) assert4x4(query.sharedTo, 'user id');
     let offset = query.offset ?? 0;
     for (;;) {
       const limit = Math.min(pageSize, CATALOG_OFFSET_CAP - offset);
@@ -189,6 +190,7 @@ export class SodaClient {
           domains: query.domains ?? [this.domain.host],
           search_context: query.domains === undefined ? this.domain.host : undefined,
           for_user: query.forUser,
+          shared_to: query.sharedTo,
           only: query.only === null ? undefined : (query.only ?? 'dataset'),
           q: query.q,
           order: query.order,

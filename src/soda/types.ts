@@ -17,6 +17,8 @@ export interface CurrentUser {
 export interface CatalogQuery {
   /** Owner uid (e.g. from `currentUser().id`). */
   forUser?: string;
+  /** Only assets shared with this uid (the caller's own; the catalog leaves out the ones they own). */
+  sharedTo?: string;
   /** Domains to search; default: the client's own domain. */
   domains?: string[];
   /** Full-text search. */

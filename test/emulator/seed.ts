@@ -33,7 +33,15 @@ export const SAMPLE = {
     publisher: { id: 'pub1-usr1', email: 'publisher@example.org', password: 'publish-me', displayName: 'Pat Publisher', roleName: 'publisher' },
     viewer: { id: 'vwr1-usr1', email: 'viewer@example.org', password: 'view-only', displayName: 'Vic Viewer', roleName: 'viewer' },
     other: { id: 'oth1-usr1', email: 'other@example.org', password: 'other-pass', displayName: 'Olive Other', roleName: 'publisher' },
+    department: { id: 'dpt1-usr1', email: 'department@example.org', password: 'dept-pass', displayName: 'Dana Department', roleName: 'publisher' },
   },
+  /** Sharing: `libr-shrd` with the publisher as editor (contributor), `insp-shrd` with the viewer as viewer. */
+  grants: [
+    { dataset: 'libr-shrd', userId: 'pub1-usr1', type: 'contributor' },
+    { dataset: 'insp-shrd', userId: 'vwr1-usr1', type: 'viewer' },
+  ],
+  /** How many public datasets of `department@example.org` the sample catalog holds (metadata only, no rows). */
+  catalogSize: 250,
   /** API key of the publisher (HTTP Basic: key id as user name, secret as password). */
   apiKey: { keyId: 'demo_key_id', keySecret: 'demo_key_secret', userId: 'pub1-usr1' },
   appToken: 'demo-app-token',
@@ -125,10 +133,36 @@ export const SAMPLE = {
       rowCount: 150,
       columns: [col('facility_id', 'Facility ID', 'text'), col('name', 'Name', 'text'), col('open', 'Open', 'checkbox')],
     },
+    libraryBranches: {
+      id: 'libr-shrd',
+      name: 'Library Branches',
+      description: 'Branches of the public library (private, shared with the publisher as editor).',
+      category: 'Education',
+      tags: ['libraries'],
+      owner: 'oth1-usr1',
+      isPublic: false,
+      rowIdentifier: 'branch_id',
+      rowCount: 30,
+      columns: [col('branch_id', 'Branch ID', 'text'), col('branch', 'Branch', 'text'), col('visits', 'Visits', 'number')],
+    },
+    inspections: {
+      id: 'insp-shrd',
+      name: 'Restaurant Inspections',
+      description: 'Health inspections of restaurants (private, shared with the viewer).',
+      category: 'Health',
+      tags: ['inspections'],
+      owner: 'oth1-usr1',
+      isPublic: false,
+      rowIdentifier: 'inspection_id',
+      rowCount: 40,
+      columns: [col('inspection_id', 'Inspection ID', 'text'), col('restaurant', 'Restaurant', 'text'), col('score', 'Score', 'number')],
+    },
   },
 } as const satisfies {
   createdAt: number;
   users: Record<string, { id: string; email: string; password: string; displayName: string; roleName: 'publisher' | 'viewer' | 'administrator' }>;
+  grants: readonly { dataset: string; userId: string; type: 'owner' | 'contributor' | 'viewer' }[];
+  catalogSize: number;
   apiKey: { keyId: string; keySecret: string; userId: string };
   appToken: string;
   oauthClient: { clientId: string; clientSecret: string; callbackPrefix: string; loopback: boolean };
@@ -236,8 +270,56 @@ export function sampleRows(datasetId: string): Record<string, StoredValue>[] {
         });
       }
       break;
+    case 'libr-shrd':
+      for (let i = 1; i <= 30; i++) {
+        out.push({ branch_id: `LB-${pad(i, 2)}`, branch: `${STREETS[Math.floor(rand() * STREETS.length)] ?? 'Main St'} Branch`, visits: String(Math.floor(rand() * 5000)) });
+      }
+      break;
+    case 'insp-shrd':
+      for (let i = 1; i <= 40; i++) {
+        out.push({ inspection_id: `IN-${pad(i, 3)}`, restaurant: `${STREETS[Math.floor(rand() * STREETS.length)] ?? 'Main St'} Diner ${i}`, score: String(60 + Math.floor(rand() * 41)) });
+      }
+      break;
     default:
       break;
+  }
+  return out;
+}
+
+export interface CatalogSeedDataset {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly category: string;
+  readonly tags: readonly string[];
+  readonly owner: string;
+  /** Epoch seconds of creation and last update. */
+  readonly updatedAt: number;
+  readonly columns: readonly SampleColumn[];
+}
+
+const TOPICS = ['Library', 'Water', 'Transit', 'Housing', 'Energy', 'Parking', 'Recycling', 'Noise', 'Bridge', 'School'];
+const SUBJECTS = ['Visits', 'Complaints', 'Inspections', 'Budget', 'Permits', 'Counts', 'Outages', 'Requests', 'Assets', 'Contracts', 'Surveys', 'Events', 'Staffing', 'Usage', 'Repairs', 'Grants', 'Fees', 'Sensors', 'Routes', 'Audits', 'Claims', 'Licenses', 'Meters', 'Projects', 'Readings'];
+
+/**
+ * The sample catalog: `SAMPLE.catalogSize` public datasets of `department@example.org` (`pcat-0001` …), named
+ * "<topic> <subject>" and updated on different days (so ordering by name and by update differ). Metadata only.
+ */
+export function sampleCatalog(): CatalogSeedDataset[] {
+  const out: CatalogSeedDataset[] = [];
+  for (let i = 1; i <= SAMPLE.catalogSize; i++) {
+    const topic = TOPICS[(i - 1) % TOPICS.length] ?? 'City';
+    const subject = SUBJECTS[Math.floor((i - 1) / TOPICS.length) % SUBJECTS.length] ?? 'Data';
+    out.push({
+      id: `pcat-${pad(i, 4)}`,
+      name: `${topic} ${subject}`,
+      description: `${subject} of the ${topic.toLowerCase()} department.`,
+      category: topic,
+      tags: [topic.toLowerCase(), subject.toLowerCase()],
+      owner: SAMPLE.users.department.id,
+      updatedAt: SAMPLE.createdAt - ((i * 7919) % 730) * 86400,
+      columns: [col('record_id', 'Record ID', 'text'), col('value', 'Value', 'number')],
+    });
   }
   return out;
 }

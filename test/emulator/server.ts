@@ -15,6 +15,7 @@ import { handleOAuth } from './oauth';
 import { servePage } from './pages';
 import { handleSoda3, SODA3_PATH } from './soda3';
 import { runQuery, type QueryParams } from './soql';
+import { datasetRights, missingRightMessage } from './grants';
 import { isFourByFour, type Dataset, type EmulatorStore, type Row, type UpsertResult, type User } from './store';
 import { displayTypeOf, soqlTypeOf, toCsvText } from './types';
 
@@ -60,7 +61,6 @@ export const REJECTED_CREDENTIALS_PATH = '/__emulator/rejected-credentials';
  */
 export const SODA_VERSION_PATH = '/__emulator/soda';
 
-const OWNER_RIGHTS = ['read', 'write', 'add', 'delete', 'grant', 'add_column', 'remove_column', 'update_column', 'update_view', 'delete_view'];
 
 export class EmulatorServer {
   readonly server: Server;
@@ -380,7 +380,7 @@ export class EmulatorServer {
   // ------------------------------------------------------------------ permissions
 
   private canRead(ds: Dataset, user: User | undefined): boolean {
-    return ds.isPublic || (user !== undefined && (user.id === ds.owner || user.roleName === 'administrator'));
+    return datasetRights(ds, user).includes('read');
   }
 
   private readable(ctx: EmulatorContext, id: string): Dataset {
@@ -389,9 +389,9 @@ export class EmulatorServer {
     return ds;
   }
 
-  private writable(ctx: EmulatorContext, id: string): Dataset {
+  private writable(ctx: EmulatorContext, id: string, right = 'write'): Dataset {
     const ds = this.readable(ctx, id);
-    mustWrite(ctx, ds);
+    mustWrite(ctx, ds, right);
     return ds;
   }
 
@@ -441,6 +441,12 @@ export class EmulatorServer {
     }
     if (domains.length && !domains.some((d) => d === host || d === hostOnly)) list = [];
     if (forUser.length) list = list.filter(({ ds }) => forUser.includes(ds.owner));
+    list = this.catalogSharing(ctx, list, multi('shared_to'), domains.length > 0);
+    const visibility = sp.get('visibility');
+    if (visibility !== null) {
+      if (visibility !== 'open' && visibility !== 'internal') fail(`Invalid visibility: '${visibility}' (expected 'open' or 'internal')`);
+      list = list.filter(({ ds }) => (ds.isPublic && ds.publicationStage === 'published') === (visibility === 'open'));
+    }
     if (ids.length) list = list.filter(({ ds, draft }) => ids.includes(draft ? `${ds.id}:${draft.revision_seq}` : ds.id));
     if (only.length && !only.some((o) => o === 'dataset' || o === 'datasets')) list = [];
     if (terms.length) {
@@ -451,6 +457,8 @@ export class EmulatorServer {
         return terms.every((t) => text.includes(t));
       });
     }
+    const order = sp.get('order');
+    if (order !== null) list = catalogOrder(list, order, fail);
     const page = list.slice(offset, offset + limit);
     ctx.sendJson(200, {
       results: page.map(({ ds, draft }) => (draft ? this.draftEntry(ctx, ds, draft) : this.catalogEntry(ctx, ds))),
@@ -458,6 +466,25 @@ export class EmulatorServer {
       timings: { serviceMillis: 1, searchMillis: [0, 1] },
       warnings: [],
     });
+  }
+
+  /**
+   * `shared_to`: the datasets on which one of the given users has a grant, without the caller's own. Anonymous
+   * callers see nothing; a caller other than an administrator may name only themselves; `domains` is required.
+   */
+  private catalogSharing<T extends { ds: Dataset }>(ctx: EmulatorContext, list: T[], sharedTo: string[], hasDomains: boolean): T[] {
+    if (sharedTo.length === 0) return list;
+    const user = ctx.user;
+    if (user === undefined) return [];
+    if (!hasDomains) {
+      ctx.sendJson(400, { error: 'shared_to requires the domains parameter' });
+      throw new BadRequestError('shared_to without domains');
+    }
+    if (user.roleName !== 'administrator' && sharedTo.some((u) => u !== user.id)) {
+      ctx.sendJson(403, { error: 'Only administrators may search for assets shared to other users; use your own user id in shared_to' });
+      throw new BadRequestError('shared_to names another user');
+    }
+    return list.filter(({ ds }) => ds.owner !== user.id && (ds.grants ?? []).some((g) => sharedTo.includes(g.userId)));
   }
 
   private catalogEntry(ctx: EmulatorContext, ds: Dataset): Record<string, unknown> {
@@ -525,7 +552,7 @@ export class EmulatorServer {
       return;
     }
     if (ctx.method === 'PUT' || ctx.method === 'PATCH') {
-      const ds = this.writable(ctx, id);
+      const ds = this.writable(ctx, id, 'update_view');
       if (ctx.url.searchParams.get('method') === 'setPermission') {
         // sodapy's set_permission: value public.read (or public) / private.
         const value = ctx.url.searchParams.get('value') ?? '';
@@ -548,7 +575,7 @@ export class EmulatorServer {
       return;
     }
     if (ctx.method === 'DELETE') {
-      const ds = this.writable(ctx, id);
+      const ds = this.writable(ctx, id, 'delete_view');
       ctx.store.deleteDataset(ds.id);
       ctx.sendRaw(200, '', 'application/json; charset=utf-8');
       return;
@@ -673,7 +700,7 @@ export class EmulatorServer {
       return;
     }
     if (ctx.method === 'DELETE') {
-      const ds = this.writable(ctx, id);
+      const ds = this.writable(ctx, id, 'delete');
       const r = ctx.store.deleteRows(ds.id, [rowId], { requestId: ctx.requestId, source: 'resource' });
       if (r['Rows Deleted'] === 0) throw sodaError(404, 'soda.row.not-found', `Row with identifier ${rowId} was not found`, { value: rowId });
       ctx.sendJson(200, [{ typ: 'delete', id: rowId }]);
@@ -703,11 +730,10 @@ export class EmulatorServer {
 
 // -------------------------------------------------------------------- helpers
 
-function mustWrite(ctx: EmulatorContext, ds: Dataset): void {
+function mustWrite(ctx: EmulatorContext, ds: Dataset, right: string): void {
   if (!ctx.user) throw coreError(403, 'authentication_required', 'You must be logged in to access this resource');
-  const u = ctx.user;
-  if (!(u.roleName === 'administrator' || (u.id === ds.owner && u.rights.includes('create_datasets')))) {
-    throw coreError(403, 'permission_denied', `You do not have permission to modify dataset ${ds.id}`, { id: ds.id });
+  if (!datasetRights(ds, ctx.user).includes(right)) {
+    throw coreError(403, 'permission_denied', missingRightMessage(ds, right), { id: ds.id, right });
   }
 }
 
@@ -734,6 +760,37 @@ function jsonFromBytes(buf: Buffer): unknown {
   }
 }
 
+/** The catalog's `order`: `name`, `dataset_id`, `owner`, `createdAt`, `updatedAt` with an optional ASC/DESC (defaults per attribute). */
+function catalogOrder<T extends { ds: Dataset }>(list: T[], order: string, fail: (message: string) => never): T[] {
+  const m = /^\s*(name|dataset_id|owner|createdAt|updatedAt|relevance)(?:\s+(ASC|DESC))?\s*$/i.exec(order);
+  if (!m?.[1]) return fail(`Invalid order: '${order}'`);
+  const attr = m[1];
+  if (attr.toLowerCase() === 'relevance') return list;
+  const ascendingByDefault = !/^(createdAt|updatedAt)$/i.test(attr);
+  const asc = m[2] === undefined ? ascendingByDefault : m[2].toUpperCase() === 'ASC';
+  const key = (ds: Dataset): string | number => {
+    switch (attr.toLowerCase()) {
+      case 'name':
+        return ds.name.toLowerCase();
+      case 'dataset_id':
+        return ds.id;
+      case 'owner':
+        return ds.owner;
+      case 'createdat':
+        return ds.createdAt;
+      default:
+        return Math.max(ds.rowsUpdatedAt, ds.viewLastModified);
+    }
+  };
+  const sorted = [...list].sort(({ ds: a }, { ds: b }) => {
+    const ka = key(a);
+    const kb = key(b);
+    const c = ka < kb ? -1 : ka > kb ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    return asc ? c : -c;
+  });
+  return sorted;
+}
+
 function methodNotAllowed(ctx: EmulatorContext, allowed: string[]): EmulatorHttpError {
   return sodaError(405, 'method-not-allowed', `Method ${ctx.method} is not allowed here`, { method: ctx.method, allowed });
 }
@@ -747,8 +804,6 @@ function userJson(u: User, self: boolean): Record<string, unknown> {
 function viewJson(ctx: EmulatorContext, ds: Dataset): Record<string, unknown> {
   const owner = ctx.store.getUser(ds.owner);
   const ownerJson = owner ? userJson(owner, false) : { id: ds.owner };
-  const u = ctx.user;
-  const canWrite = u !== undefined && (u.roleName === 'administrator' || (u.id === ds.owner && u.rights.includes('create_datasets')));
   const rid = ds.columns.find((c) => c.fieldName === ds.rowIdentifier);
   const view: Record<string, unknown> = {
     id: ds.id,
@@ -791,15 +846,18 @@ function viewJson(ctx: EmulatorContext, ds: Dataset): Record<string, unknown> {
       tableColumnId: c.id,
       format: {},
     })),
-    grants: ds.isPublic ? [{ inherited: false, type: 'viewer', flags: ['public'] }] : [],
+    grants: [
+      ...(ds.isPublic ? [{ inherited: false, type: 'viewer', flags: ['public'] }] : []),
+      ...(ds.grants ?? []).map((g) => ({ inherited: false, type: g.type, userId: g.userId, userEmail: ctx.store.getUser(g.userId)?.email, flags: [] })),
+    ],
     metadata: { availableDisplayTypes: ['table', 'fatrow', 'page'], ...(rid ? { rowIdentifier: rid.id } : {}) },
     owner: ownerJson,
-    rights: canWrite ? OWNER_RIGHTS : ['read'],
+    rights: [...datasetRights(ds, ctx.user)],
     tableAuthor: ownerJson,
     flags: ['default', 'restorable', 'restorePossibleForType'],
   };
   if (rid) view.rowIdentifierColumnId = rid.id;
-  decorateView(ds, view, canWrite);
+  decorateView(ds, view, datasetRights(ds, ctx.user).includes('write'));
   return view;
 }
 

@@ -25,7 +25,8 @@ import {
   type DataTypeName,
   type StoredValue,
 } from './types';
-import { SAMPLE, sampleRows } from './seed';
+import type { Grant, GrantType } from './grants';
+import { SAMPLE, sampleRows, sampleCatalog } from './seed';
 
 export type Role = 'publisher' | 'viewer' | 'administrator';
 
@@ -97,6 +98,8 @@ export interface Dataset {
   nextSid: number;
   /** Name of the sample generator whose rows have not been materialised yet. */
   seedPending: string | undefined;
+  /** Roles given to other users (absent in state saved before sharing existed). */
+  grants?: Grant[];
 }
 
 export interface DatasetInput {
@@ -461,6 +464,7 @@ export class EmulatorStore {
       nextColumnId: 1,
       nextSid: 1,
       seedPending: undefined,
+      grants: [],
     };
     for (const c of input.columns) this.pushColumn(ds, c);
     if (input.rowIdentifier !== undefined) {
@@ -509,6 +513,15 @@ export class EmulatorStore {
       this.db.prepare('DELETE FROM rows WHERE dataset = ?').run(id);
     }
     return true;
+  }
+
+  /** Gives `userId` a role on the dataset (replacing its former one), or takes it away with `undefined`. */
+  setGrant(id: string, userId: string, type: GrantType | undefined): void {
+    const ds = this.mustGet(id);
+    if (!this.getUser(userId)) throw sodaError(400, 'soda.dataset.maltyped', `Unknown user ${userId}`, { userId });
+    ds.grants = (ds.grants ?? []).filter((g) => g.userId !== userId);
+    if (type !== undefined) ds.grants.push({ type, userId });
+    this.saveDataset(ds);
   }
 
   /** Sets the "approval required" flag DSMAPI honours when applying revisions. */
@@ -1034,8 +1047,26 @@ export class EmulatorStore {
       ds.createdAt = ds.rowsUpdatedAt = ds.viewLastModified = SAMPLE.createdAt;
       ds.seedPending = d.id;
       this.rowStates.delete(d.id);
+      ds.grants = (SAMPLE.grants as readonly { dataset: string; userId: string; type: GrantType }[])
+        .filter((g) => g.dataset === d.id)
+        .map((g) => ({ type: g.type, userId: g.userId }));
       this.saveDataset(ds);
     }
+    this.loadSampleCatalog();
+  }
+
+  /** The public catalog of other departments: metadata only, no rows (cheap to create and to keep). */
+  private loadSampleCatalog(): void {
+    const save = (): void => {
+      for (const d of sampleCatalog()) {
+        this.createDataset({ id: d.id, name: d.name, description: d.description, category: d.category, tags: [...d.tags], owner: d.owner, isPublic: true, columns: d.columns.map((c) => ({ ...c })) });
+        const ds = this.mustGet(d.id);
+        ds.createdAt = ds.rowsUpdatedAt = ds.viewLastModified = d.updatedAt;
+        this.saveDataset(ds);
+      }
+    };
+    if (this.db) this.db.transaction(save)();
+    else save();
   }
 }
 

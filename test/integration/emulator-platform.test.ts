@@ -285,7 +285,8 @@ describe('emulator: answers as the platform does', () => {
         assert.deepEqual(await ids({ authorization: OTHER_AUTH }), []);
         assert.deepEqual(await ids({ authorization: OTHER_AUTH, 'x-socrata-host': 'data.example.gov' }), [], 'another authenticating domain');
         assert.deepEqual(await ids({ 'x-socrata-host': emu.domain }), [], 'the header alone is not authentication');
-        assert.deepEqual(await ids({ authorization: OTHER_AUTH, 'x-socrata-host': emu.domain }), [draftId, 'park-othr'].sort());
+        // (other@example.org also owns the private sample datasets it shares, libr-shrd and insp-shrd.)
+        assert.deepEqual(await ids({ authorization: OTHER_AUTH, 'x-socrata-host': emu.domain }), [draftId, 'insp-shrd', 'libr-shrd', 'park-othr'].sort());
       } finally {
         emu.store.setDatasetFlag('park-othr', 'hidden', false);
         emu.store.deleteDataset(draftId);

@@ -4,6 +4,7 @@
  */
 import type { EmulatorContext } from '../context';
 import { EmulatorHttpError } from '../errors';
+import { datasetRights } from '../grants';
 import { applyChange, type MetadataChange, MetadataInvalid, parseChange } from '../metadata';
 import type { Dataset, EmulatorStore, User } from '../store';
 import type { StoredValue } from '../types';
@@ -24,7 +25,7 @@ export const userRef = (u: User): UserRef => ({ user_id: u.id, display_name: u.d
 const FOURFOUR = /^[a-z0-9]{4}-[a-z0-9]{4}$/;
 
 export function mayWrite(ds: Dataset, u: User): boolean {
-  return ds.owner === u.id || u.roleName === 'administrator';
+  return datasetRights(ds, u).includes('write');
 }
 
 export function requireUser(ctx: EmulatorContext): User {
@@ -35,7 +36,7 @@ export function requireUser(ctx: EmulatorContext): User {
 export function requireDataset(ctx: EmulatorContext, fourfour: string, user: User): Dataset {
   if (!FOURFOUR.test(fourfour)) throw new Fail(400, 'invalid_fourfour', `"${fourfour}" is not a 4x4 id`, { fourfour });
   const ds = ctx.store.getDataset(fourfour);
-  if (!ds || (!ds.isPublic && !mayWrite(ds, user))) throw new Fail(404, 'not_found', `Dataset ${fourfour} was not found`, { fourfour });
+  if (!ds || !datasetRights(ds, user).includes('read')) throw new Fail(404, 'not_found', `Dataset ${fourfour} was not found`, { fourfour });
   if (!mayWrite(ds, user)) throw new Fail(403, 'permission_denied', `You do not have permission to change dataset ${fourfour}`, { fourfour });
   return ds;
 }

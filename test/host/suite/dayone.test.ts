@@ -36,6 +36,7 @@ interface PreviewLike {
 interface TreeNode {
   kind: string;
   datasetId?: string;
+  group?: string;
   account?: { domain: string };
 }
 
@@ -86,7 +87,10 @@ async function treeIds(domain: string): Promise<string[]> {
   const roots = await api().datasets.provider.getChildren();
   const account = roots.find((n) => n.kind === 'domain' && n.account?.domain === domain);
   if (!account) return [];
-  return (await api().datasets.provider.getChildren(account)).flatMap((n) => (n.kind === 'dataset' && n.datasetId ? [n.datasetId] : []));
+  // The account's own datasets: its "My datasets" group.
+  const mine = (await api().datasets.provider.getChildren(account)).find((n) => n.kind === 'group' && n.group === 'mine');
+  if (!mine) return [];
+  return (await api().datasets.provider.getChildren(mine)).flatMap((n) => (n.kind === 'dataset' && n.datasetId ? [n.datasetId] : []));
 }
 
 describe('day one: the everyday workflow', function () {

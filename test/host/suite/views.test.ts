@@ -45,12 +45,19 @@ async function accountNode(domain: string): Promise<DatasetsNode> {
   return node;
 }
 
+/** The account's "My datasets" group (the first of its three). */
+async function myDatasets(domain: string): Promise<DatasetsNode> {
+  const account = await accountNode(domain);
+  assert.equal(account.kind, 'domain');
+  return account.groups.mine;
+}
+
 function datasetIds(nodes: DatasetsNode[]): string[] {
   return nodes.flatMap((n) => (n.kind === 'dataset' ? [n.datasetId] : []));
 }
 
 async function datasetNode(domain: string, id: string): Promise<DatasetsNode & { kind: 'dataset' }> {
-  const node = (await children(await accountNode(domain))).find((n) => n.kind === 'dataset' && n.datasetId === id);
+  const node = (await children(await myDatasets(domain))).find((n) => n.kind === 'dataset' && n.datasetId === id);
   assert.ok(node?.kind === 'dataset', `${id} is listed`);
   return node;
 }
@@ -105,7 +112,12 @@ describe('views: the Datasets tree in real VS Code', function () {
     await signIn(domain);
     const account = await accountNode(domain);
     assert.equal(api().datasets.provider.state, 'ready');
-    const list = await children(account);
+    const groups = await children(account);
+    assert.deepEqual(
+      groups.map((g) => api().datasets.provider.getTreeItem(g).label),
+      ['My datasets', 'Shared with me', `All datasets on ${domain}`],
+    );
+    const list = await children(await myDatasets(domain));
     assert.deepEqual(datasetIds(list).sort(), OWNED, 'the datasets owned by the publisher, not park-othr');
     const permits = list.find((n) => n.kind === 'dataset' && n.datasetId === 'bldg-prmt');
     assert.ok(permits);
@@ -139,7 +151,7 @@ describe('views: the Datasets tree in real VS Code', function () {
     assert.ok(issued);
     assert.match(String(api().datasets.provider.getTreeItem(issued).description), /^floating_timestamp/);
     // With the metadata loaded, the dataset's context value carries the row identifier and visibility.
-    assert.equal(api().datasets.provider.getTreeItem(permits).contextValue, 'dataset;owned;writable;hasRowId;public;');
+    assert.equal(api().datasets.provider.getTreeItem(permits).contextValue, 'dataset;owned;writable;canWrite;canDeleteRows;canEditMetadata;canDeleteDataset;hasRowId;public;');
 
     const trees = await datasetNode(domain, 'tree-cnsu');
     await children(trees);
@@ -154,7 +166,7 @@ describe('views: the Datasets tree in real VS Code', function () {
   it('pages with Load more, appending without reloading the first page', async function () {
     const domain = domainOrSkip(this);
     await setPageSize(3);
-    const account = await accountNode(domain);
+    const account = await myDatasets(domain);
     const first = await children(account);
     // Three catalog entries: datasets, and the draft tree-cnsu:1 if it came in this page (shown under its dataset).
     const drafts = first.flatMap((n) => (n.kind === 'dataset' ? n.drafts : []));
@@ -176,10 +188,10 @@ describe('views: the Datasets tree in real VS Code', function () {
     const domain = domainOrSkip(this);
     await vscode.commands.executeCommand('socrata.datasets.filter', 'permits');
     assert.equal(api().datasets.treeView.description, 'Filter: "permits"');
-    assert.deepEqual(datasetIds(await children(await accountNode(domain))), ['bldg-prmt']);
+    assert.deepEqual(datasetIds(await children(await myDatasets(domain))), ['bldg-prmt']);
     await vscode.commands.executeCommand('socrata.datasets.clearFilter');
     assert.equal(api().datasets.treeView.description, undefined);
-    assert.deepEqual(datasetIds(await children(await accountNode(domain))).sort(), OWNED);
+    assert.deepEqual(datasetIds(await children(await myDatasets(domain))).sort(), OWNED);
   });
 
   it('goes to a dataset by a pasted portal URL, read-only for the publisher', async function () {
@@ -265,11 +277,11 @@ describe('views: the Datasets tree in real VS Code', function () {
     const down = `127.0.0.1:${address.port}`;
     try {
       await signIn(down);
-      assert.deepEqual(datasetIds(await children(await accountNode(down))).sort(), OWNED);
+      assert.deepEqual(datasetIds(await children(await myDatasets(down))).sort(), OWNED);
       await new Promise<void>((resolve) => relay.close(() => resolve()));
       for (const s of sockets) s.destroy();
 
-      const node = await accountNode(down);
+      const node = await myDatasets(down);
       api().datasets.provider.refresh(node);
       const kids = await children(node);
       assert.equal(kids.length, 1);
@@ -278,7 +290,7 @@ describe('views: the Datasets tree in real VS Code', function () {
       const item = api().datasets.provider.getTreeItem(error);
       assert.match(typeof item.label === 'string' ? item.label : '', /Cannot reach the portal/);
       assert.equal(item.command?.command, 'socrata.treeItem.refresh', 'clicking the error retries');
-      assert.ok(datasetIds(await children(await accountNode(domain))).length > 0, 'the other portal still lists its datasets');
+      assert.ok(datasetIds(await children(await myDatasets(domain))).length > 0, 'the other portal still lists its datasets');
 
       const other = (await api().accounts.list()).find((a) => a.domain === domain);
       assert.ok(other);
