@@ -367,6 +367,8 @@ export class SodaHttp {
   request<T = unknown>(options: RequestOptions): Promise<SodaResponse<T>>;
   async request(options: RequestOptions): Promise<SodaResponse<unknown>> {
     const method = options.method;
+    // A read sent with POST (SODA3) changes nothing: its failures never say whether a change was applied.
+    const changesData = isWrite(method) && options.read !== true;
     const operationId = options.operationId ?? newOperationId();
     const url = this.url(options.path, options.query);
     // Defence in depth: the domain was validated, but nothing goes out over http unless the host is loopback.
@@ -451,7 +453,7 @@ export class SodaHttp {
         const serverRequestId = resHeaders['x-socrata-requestid'];
         log({ phase: 'response', status, durationMs: this.clock.now() - attemptStart });
 
-        if (status === 202 && (!isWrite(method) || options.read === true) && !(options.acceptStatus?.includes(202) ?? false)) {
+        if (status === 202 && !changesData && !(options.acceptStatus?.includes(202) ?? false)) {
           // SODA's "202 Request Processing": retry, and when it is complete the answer is a 200 (dev.socrata.com's
           // response codes). The 202 body is never the answer: wait (Retry-After, else a growing pause) and ask again.
           await res.body.dump({ limit: ERROR_BODY_CAP }).catch(() => undefined);
@@ -505,10 +507,10 @@ export class SodaHttp {
             throw new SodaError({
               kind: 'protocol',
               status,
-              message: `${this.domain.host} answered ${status} with ${text.trim() === '' ? 'an empty body' : `something that is not JSON (${type}): "${snippet(text)}"`} where JSON was expected.${isWrite(method) ? ` ${outcomeText('unknown')}` : ''}`,
+              message: `${this.domain.host} answered ${status} with ${text.trim() === '' ? 'an empty body' : `something that is not JSON (${type}): "${snippet(text)}"`} where JSON was expected.${changesData ? ` ${outcomeText('unknown')}` : ''}`,
               requestId: serverRequestId ?? operationId,
               host: this.domain.host,
-              outcome: isWrite(method) ? 'unknown' : undefined,
+              outcome: changesData ? 'unknown' : undefined,
             });
           }
         }
@@ -533,7 +535,7 @@ export class SodaHttp {
               requestId: serverRequestId ?? operationId,
               host: this.domain.host,
               data: { location: next.origin },
-              outcome: isWrite(method) ? 'not-applied' : undefined,
+              outcome: changesData ? 'not-applied' : undefined,
             });
           }
           if (isWrite(method) || redirects >= MAX_REDIRECTS) {
@@ -553,7 +555,7 @@ export class SodaHttp {
           errText = '';
         }
         retryAfterMs = parseRetryAfter(resHeaders['retry-after'], Date.now());
-        const outcome: SodaOutcome | undefined = isWrite(method) ? (status >= 500 ? 'unknown' : 'not-applied') : undefined;
+        const outcome: SodaOutcome | undefined = changesData ? (status >= 500 ? 'unknown' : 'not-applied') : undefined;
         failure = errorFromResponse({ status, bodyText: errText, requestId: serverRequestId ?? operationId, retryAfterMs, host: this.domain.host, outcome, target: target.pathname, sentCredentials: this.authHeader !== undefined });
         retryable = status === 429 || (safe && (status >= 500 && status !== 501));
       } catch (e) {
@@ -565,12 +567,12 @@ export class SodaHttp {
             requestId: operationId,
             host: this.domain.host,
             data: { limit: cap },
-            outcome: isWrite(method) ? 'unknown' : undefined,
+            outcome: changesData ? 'unknown' : undefined,
           });
         }
         if (options.signal?.aborted && !timedOut) throw this.cancelled(method, operationId, 'unknown', attempt);
         const neverSent = failedBeforeSending(e);
-        const outcome: SodaOutcome | undefined = isWrite(method) ? (neverSent ? 'not-applied' : 'unknown') : undefined;
+        const outcome: SodaOutcome | undefined = changesData ? (neverSent ? 'not-applied' : 'unknown') : undefined;
         const base = timedOut
           ? networkError(Object.assign(new Error('timeout'), { code: 'SODA_TIMEOUT' }), this.domain.host, { requestId: operationId, timeoutMs: limitMs })
           : explainNetworkError(networkError(e, this.domain.host, { requestId: operationId }), this.product, this.domain.host);
