@@ -729,25 +729,37 @@ export class EmulatorStore {
    * Upsert (or, with `replace`, replace) of values already in stored form, as DSMAPI's output schemas hold them:
    * `valueOf(row, i)` is the value of column `fields[i]`; a null leaves the cell out (an update keeps its old value,
    * as DSMAPI's row objects always did here). Matching and the report
-   * are those of {@link upsertRows}; the values are not converted again.
+   * are those of {@link upsertRows}. `columns[i].dataType` is the type the values of column i are in: where it is the
+   * dataset column's type the values are taken as they are, otherwise they are converted (400
+   * `soda.column.maltyped` when one does not fit, and nothing is applied).
    */
   applyStoredRows<R>(
     id: string,
-    fields: readonly string[],
+    columns: readonly { field: string; dataType: DataTypeName }[],
     rows: readonly R[],
     valueOf: (row: R, index: number) => StoredValue | null,
     replace: boolean,
     opts: WriteOptions = {},
   ): UpsertResult {
     const ds = this.mustGet(id);
-    for (const f of fields) if (!ds.columns.some((c) => c.fieldName === f)) throw columnNotFound(f, undefined, undefined);
+    const plan = columns.map(({ field, dataType }) => {
+      const col = ds.columns.find((c) => c.fieldName === field);
+      if (!col) throw columnNotFound(field, undefined, undefined);
+      return { field, convert: col.dataTypeName === dataType ? undefined : col.dataTypeName };
+    });
     const ops = new Array<Op>(rows.length);
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
       const values: Record<string, StoredValue> = {};
-      for (let i = 0; i < fields.length; i++) {
-        const v = valueOf(row, i);
-        if (v !== null) values[fields[i]] = v;
+      for (let i = 0; i < plan.length; i++) {
+        const p = plan[i];
+        let v: Converted = valueOf(row, i);
+        if (v !== null && p.convert !== undefined) {
+          const raw = v;
+          v = fromJson(p.convert, raw);
+          if (v === MALTYPED) throw maltyped(p.field, p.convert, raw, r, undefined);
+        }
+        if (v !== null) values[p.field] = v;
       }
       const op = this.finishOp(ds, values, undefined, false, r, values);
       op.clean = true;

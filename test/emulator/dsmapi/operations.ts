@@ -298,7 +298,7 @@ function execute(ctx: EmulatorContext, rev: RevisionState, out: OutputSchemaStat
       }
       // Rows with a transform error are left out; the others go to the store as converted, without copies.
       const rows = out.error_count === 0 ? out.rows : out.rows.filter((r) => !r.some((c) => 'error' in c));
-      const fields = out.output_columns.map((c) => c.field_name);
+      const fields = out.output_columns.map((c) => ({ field: c.field_name, dataType: c.dataType }));
       const valueOf = (r: Cell[], i: number): StoredValue | null => {
         const c = r[i];
         return c && 'ok' in c ? c.ok : null;
