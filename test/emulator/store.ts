@@ -205,7 +205,10 @@ interface Principals {
 }
 
 interface RowState {
-  byId: Map<string, Row>;
+  /** Hash of the dataset id: the first five characters of every `:id`. */
+  hash: number;
+  /** Rows by sid, in insertion order (an `:id` is decoded to its sid, see {@link sidOfRowId}). */
+  byId: Map<number, Row>;
   byKey: Map<string, Row> | undefined;
 }
 
@@ -217,6 +220,8 @@ interface Op {
   /** `:id` when addressed by it. */
   sid: string | undefined;
   values: Record<string, StoredValue | null>;
+  /** `values` holds no null: a created row may take it as its own. */
+  clean?: boolean;
 }
 
 const SYSTEM_WRITE_IGNORED = new Set([':created_at', ':updated_at', ':version', ':created_meta', ':updated_meta', ':position']);
@@ -232,23 +237,74 @@ export function keyOf(v: StoredValue): string {
   return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
-function rowIdFor(datasetId: string, sid: number): string {
+function datasetHash(datasetId: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < datasetId.length; i++) h = Math.imul(h ^ datasetId.charCodeAt(i), 0x01000193);
-  const low = Math.imul(sid, 0x9e3779b1) >>> 0; // bijection on 32 bits: unique per sid
-  const chars: string[] = [];
-  let hi = h >>> 0;
+  return h >>> 0;
+}
+
+const SID_MULTIPLIER = 0x9e3779b1;
+/** The inverse of {@link SID_MULTIPLIER} modulo 2^32 (Newton's iteration), to decode an `:id` back to its sid. */
+const SID_INVERSE = ((): number => {
+  let x = SID_MULTIPLIER;
+  for (let i = 0; i < 5; i++) x = Math.imul(x, 2 - Math.imul(SID_MULTIPLIER, x));
+  return x >>> 0;
+})();
+
+/** `row-xxxx~xxxx~xxxx`: five characters of the dataset hash, then seven of the scrambled sid (5 bits each). */
+function rowIdOf(hash: number, sid: number): string {
+  const low = Math.imul(sid, SID_MULTIPLIER) >>> 0; // bijection on 32 bits: unique per sid
+  let s = '';
+  let hi = hash;
   for (let i = 0; i < 5; i++) {
-    chars.push(ID_ALPHABET[hi & 31] ?? 'a');
+    s += ID_ALPHABET[hi & 31] ?? 'a';
     hi >>>= 5;
   }
   let lo = low;
   for (let i = 0; i < 7; i++) {
-    chars.push(ID_ALPHABET[lo & 31] ?? 'a');
+    s += ID_ALPHABET[lo & 31] ?? 'a';
     lo = Math.floor(lo / 32);
   }
-  const s = chars.join('');
   return `row-${s.slice(0, 4)}~${s.slice(4, 8)}~${s.slice(8, 12)}`;
+}
+
+/** The sid an `:id` of this dataset stands for, or undefined when it is not one of its ids. */
+function sidOfRowId(hash: number, id: string): number | undefined {
+  if (id.length !== 18 || !id.startsWith('row-') || id[8] !== '~' || id[13] !== '~') return undefined;
+  const s = id.slice(4, 8) + id.slice(9, 13) + id.slice(14, 18);
+  let lo = 0;
+  for (let i = 11; i >= 5; i--) {
+    const d = ID_ALPHABET.indexOf(s[i] ?? '');
+    if (d < 0) return undefined;
+    lo = lo * 32 + d;
+  }
+  if (lo >= 2 ** 32) return undefined;
+  const sid = Math.imul(lo, SID_INVERSE) >>> 0;
+  return rowIdOf(hash, sid) === id ? sid : undefined;
+}
+
+/**
+ * A stored row: its `:id` is computed from the dataset hash and the sid when read, not kept (an id string per row
+ * cost more memory than the rest of the row's bookkeeping).
+ */
+class StoredRow implements Row {
+  constructor(
+    readonly sid: number,
+    public createdAt: number,
+    public updatedAt: number,
+    public v: Record<string, StoredValue>,
+    private readonly hash: number,
+  ) {}
+  get id(): string {
+    return rowIdOf(this.hash, this.sid);
+  }
+  toJSON(): Row {
+    return { sid: this.sid, id: this.id, createdAt: this.createdAt, updatedAt: this.updatedAt, v: this.v };
+  }
+}
+
+function emptyRowState(ds: Dataset): RowState {
+  return { hash: datasetHash(ds.id), byId: new Map(), byKey: ds.rowIdentifier ? new Map() : undefined };
 }
 
 function fieldNameFrom(name: string): string {
@@ -476,7 +532,7 @@ export class EmulatorStore {
       ds.rowIdentifier = input.rowIdentifier;
     }
     this.datasets.set(id, ds);
-    this.rowStates.set(id, { byId: new Map(), byKey: ds.rowIdentifier ? new Map() : undefined });
+    this.rowStates.set(id, emptyRowState(ds));
     this.saveDataset(ds);
     return id;
   }
@@ -647,7 +703,8 @@ export class EmulatorStore {
         }
       }
     }
-    return st.byId.get(idOrKey);
+    const sid = sidOfRowId(st.hash, idOrKey);
+    return sid === undefined ? undefined : st.byId.get(sid);
   }
 
   /**
@@ -679,6 +736,49 @@ export class EmulatorStore {
   replaceCsv(id: string, csv: string, opts: WriteOptions = {}): UpsertResult {
     const ds = this.mustGet(id);
     return this.apply(ds, this.prepareCsv(ds, csv), true, opts);
+  }
+
+  /**
+   * Upsert (or, with `replace`, replace) of values already in stored form, as DSMAPI's output schemas hold them:
+   * `valueOf(row, i)` is the value of column `fields[i]`; a null leaves the cell out (an update keeps its old value,
+   * as DSMAPI's row objects always did here). Matching and the report
+   * are those of {@link upsertRows}. `columns[i].dataType` is the type the values of column i are in: where it is the
+   * dataset column's type the values are taken as they are, otherwise they are converted (400
+   * `soda.column.maltyped` when one does not fit, and nothing is applied).
+   */
+  applyStoredRows<R>(
+    id: string,
+    columns: readonly { field: string; dataType: DataTypeName }[],
+    rows: readonly R[],
+    valueOf: (row: R, index: number) => StoredValue | null,
+    replace: boolean,
+    opts: WriteOptions = {},
+  ): UpsertResult {
+    const ds = this.mustGet(id);
+    const plan = columns.map(({ field, dataType }) => {
+      const col = ds.columns.find((c) => c.fieldName === field);
+      if (!col) throw columnNotFound(field, undefined, undefined);
+      return { field, convert: col.dataTypeName === dataType ? undefined : col.dataTypeName };
+    });
+    const ops = new Array<Op>(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      const values: Record<string, StoredValue> = {};
+      for (let i = 0; i < plan.length; i++) {
+        const p = plan[i];
+        let v: Converted = valueOf(row, i);
+        if (v !== null && p.convert !== undefined) {
+          const raw = v;
+          v = fromJson(p.convert, raw);
+          if (v === MALTYPED) throw maltyped(p.field, p.convert, raw, r, undefined);
+        }
+        if (v !== null) values[p.field] = v;
+      }
+      const op = this.finishOp(ds, values, undefined, false, r, values);
+      op.clean = true;
+      ops[r] = op;
+    }
+    return this.apply(ds, ops, replace, opts);
   }
 
   /**
@@ -739,22 +839,23 @@ export class EmulatorStore {
   private rows(ds: Dataset): RowState {
     let st = this.rowStates.get(ds.id);
     if (st) return st;
-    st = { byId: new Map(), byKey: ds.rowIdentifier ? new Map() : undefined };
+    st = emptyRowState(ds);
     if (ds.seedPending) {
       const created = ds.createdAt * 1000;
       let sid = 0;
       for (const v of sampleRows(ds.seedPending)) {
         sid++;
-        const row: Row = { sid, id: rowIdFor(ds.id, sid), createdAt: created, updatedAt: created, v };
-        st.byId.set(row.id, row);
+        const row = new StoredRow(sid, created, created, v, st.hash);
+        st.byId.set(sid, row);
         const kv = ds.rowIdentifier ? v[ds.rowIdentifier] : undefined;
         if (st.byKey && kv !== undefined) st.byKey.set(keyOf(kv), row);
       }
       ds.nextSid = Math.max(ds.nextSid, sid + 1);
     } else if (this.db) {
       for (const r of this.db.prepare('SELECT json FROM rows WHERE dataset = ? ORDER BY sid').all(ds.id) as { json: string }[]) {
-        const row = JSON.parse(r.json) as Row;
-        st.byId.set(row.id, row);
+        const saved = JSON.parse(r.json) as Row;
+        const row = new StoredRow(saved.sid, saved.createdAt, saved.updatedAt, saved.v, st.hash);
+        st.byId.set(row.sid, row);
         if (st.byKey && ds.rowIdentifier) {
           const v = row.v[ds.rowIdentifier];
           if (v !== undefined) st.byKey.set(keyOf(v), row);
@@ -886,7 +987,7 @@ export class EmulatorStore {
 
   private apply(ds: Dataset, ops: Op[], replace: boolean, opts: WriteOptions, kind?: AppliedWrite['kind']): UpsertResult {
     const old = this.rows(ds);
-    const st: RowState = replace ? { byId: new Map(), byKey: ds.rowIdentifier ? new Map() : undefined } : old;
+    const st: RowState = replace ? emptyRowState(ds) : old;
     const result = emptyResult();
     const now = Date.now();
     const changed = new Set<Row>();
@@ -898,7 +999,8 @@ export class EmulatorStore {
         row = st.byKey?.get(op.key);
         result['By RowIdentifier']++;
       } else if (op.sid !== undefined) {
-        row = st.byId.get(op.sid);
+        const sid = sidOfRowId(st.hash, op.sid);
+        row = sid === undefined ? undefined : st.byId.get(sid);
         result['By SID']++;
       }
       if (op.del) {
@@ -906,7 +1008,7 @@ export class EmulatorStore {
           result.Errors++;
           continue;
         }
-        st.byId.delete(row.id);
+        st.byId.delete(row.sid);
         if (rid && st.byKey) {
           const kv = row.v[rid];
           if (kv !== undefined) st.byKey.delete(keyOf(kv));
@@ -950,13 +1052,17 @@ export class EmulatorStore {
         continue;
       }
       const sid = ds.nextSid++;
-      const v: Record<string, StoredValue> = {};
-      for (const k in op.values) {
-        const x = op.values[k];
-        if (x !== null && x !== undefined) v[k] = x;
+      let v: Record<string, StoredValue>;
+      if (op.clean) v = op.values as Record<string, StoredValue>;
+      else {
+        v = {};
+        for (const k in op.values) {
+          const x = op.values[k];
+          if (x !== null && x !== undefined) v[k] = x;
+        }
       }
-      const nr: Row = { sid, id: rowIdFor(ds.id, sid), createdAt: now, updatedAt: now, v };
-      st.byId.set(nr.id, nr);
+      const nr = new StoredRow(sid, now, now, v, st.hash);
+      st.byId.set(sid, nr);
       if (op.key !== undefined) st.byKey?.set(op.key, nr);
       changed.add(nr);
       result['Rows Created']++;

@@ -280,24 +280,32 @@ export function parseUpload(
 /** Evaluates an output schema's transforms over the input rows; bad cells become errors. */
 export function evaluate(input: InputSchemaState, columns: OutputColumnState[]): { rows: Cell[][]; errorCount: number } {
   const indexOf = new Map(input.input_columns.map((c, i) => [c.field_name, i]));
-  const rows: Cell[][] = [];
+  // Each expression is parsed once per column, not once per cell; a null cell is one shared (never mutated) object.
+  const plan = columns.map((c) => {
+    const parsed = parseExpr(c.transform.transform_expr) as ParsedExpr;
+    return { col: c, index: indexOf.get(parsed.column) ?? -1, dataType: parsed.dataType, soql: parsed.soql };
+  });
+  const rows: Cell[][] = new Array<Cell[]>(input.rows.length);
   let errorCount = 0;
   for (const c of columns) c.transform.error_count = 0;
-  for (const raw of input.rows) {
+  for (let r = 0; r < input.rows.length; r++) {
+    const raw = input.rows[r] ?? [];
     let bad = false;
-    const out: Cell[] = columns.map((c) => {
-      const parsed = parseExpr(c.transform.transform_expr) as ParsedExpr;
-      const text = raw[indexOf.get(parsed.column) ?? -1] ?? '';
-      const v = fromCsv(parsed.dataType, text);
+    const out: Cell[] = new Array<Cell>(plan.length);
+    for (let i = 0; i < plan.length; i++) {
+      const p = plan[i];
+      const text = raw[p.index] ?? '';
+      const v = fromCsv(p.dataType, text);
       if (v === MALTYPED) {
         bad = true;
-        c.transform.error_count++;
-        return { error: { message: `Unable to convert "${text}" to ${parsed.soql}`, input: text } };
-      }
-      return { ok: v };
-    });
+        p.col.transform.error_count++;
+        out[i] = { error: { message: `Unable to convert "${text}" to ${p.soql}`, input: text } };
+      } else out[i] = v === null ? NULL_CELL : { ok: v };
+    }
     if (bad) errorCount++;
-    rows.push(out);
+    rows[r] = out;
   }
   return { rows, errorCount };
 }
+
+const NULL_CELL: Cell = Object.freeze({ ok: null });

@@ -8,7 +8,7 @@ import { datasetRights } from '../grants';
 import { applyChange, type MetadataChange, MetadataInvalid, parseChange } from '../metadata';
 import type { Dataset, EmulatorStore, User } from '../store';
 import type { StoredValue } from '../types';
-import { type DsmapiState, evaluate, FUNCTION_OF_SOQL, fieldNameOf, guessType, type InputSchemaState, nowIso, type OutputColumnState, type OutputSchemaState, parseExpr, parseUpload, type RevisionState, type SourceState, type TaskSetState, type UserRef } from './model';
+import { type Cell, type DsmapiState, evaluate, FUNCTION_OF_SOQL, fieldNameOf, guessType, type InputSchemaState, nowIso, type OutputColumnState, type OutputSchemaState, parseExpr, parseUpload, type RevisionState, type SourceState, type TaskSetState, type UserRef } from './model';
 
 export class Fail extends Error {
   constructor(
@@ -297,15 +297,21 @@ function execute(ctx: EmulatorContext, rev: RevisionState, out: OutputSchemaStat
           store.addColumn(id, { name: c.display_name, fieldName: c.field_name, dataTypeName: c.dataType, description: c.description });
         }
       }
-      const rows = rowObjects(out);
+      // Rows with a transform error are left out; the others go to the store as converted, without copies.
+      const rows = out.error_count === 0 ? out.rows : out.rows.filter((r) => !r.some((c) => 'error' in c));
+      const fields = out.output_columns.map((c) => ({ field: c.field_name, dataType: c.dataType }));
+      const valueOf = (r: Cell[], i: number): StoredValue | null => {
+        const c = r[i];
+        return c && 'ok' in c ? c.ok : null;
+      };
       if (rev.action.type === 'replace' || rev.creates) {
         if (pk !== ds.rowIdentifier && rows.length === 0) store.setRowIdentifier(id, pk);
         if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, undefined);
-        result = { ...store.replaceRows(id, rows, { source: 'dsmapi' }) };
+        result = { ...store.applyStoredRows(id, fields, rows, valueOf, true, { source: 'dsmapi' }) };
         if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, pk);
       } else {
         if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, pk);
-        result = { ...store.upsertRows(id, rows, { source: 'dsmapi' }) };
+        result = { ...store.applyStoredRows(id, fields, rows, valueOf, false, { source: 'dsmapi' }) };
       }
       result.Errors = Number(result.Errors ?? 0) + out.error_count;
     }

@@ -1,0 +1,113 @@
+// `npx tsx bench/emulator-scale.bench.ts [--quick] [--datasets=N] [--rows=N]`: how much data the emulator holds and
+// how fast it takes it. In one process (run with `node --expose-gc` through tsx for steady RSS figures), for each of
+// N datasets (default 5) it applies a DSMAPI create revision of the benchmark CSV (default 1 000 000 rows; `--quick`:
+// 100 000): upload parsed, transforms evaluated, rows stored, timed from the upload to the finished apply job. Then,
+// on the first dataset, `SELECT count(*)` through the emulator's SoQL engine and lookups by `:id` and by row
+// identifier. Prints one line per dataset (rows/s, RSS) and a JSON summary as the last line.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EmulatorContext } from '../test/emulator/context';
+import { dsmapiState } from '../test/emulator/dsmapi/index';
+import { ingest, newRevision, startJob } from '../test/emulator/dsmapi/operations';
+import type { SourceState } from '../test/emulator/dsmapi/model';
+import { SAMPLE } from '../test/emulator/seed';
+import { runQuery } from '../test/emulator/soql';
+import { EmulatorStore } from '../test/emulator/store';
+import { benchArgs, dataDir, generate, load } from './lib';
+
+const argv = process.argv;
+const num = (name: string, dflt: number): number => {
+  const a = argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.slice(name.length + 3)) : dflt;
+};
+const { quick } = benchArgs(argv);
+const rows = num('rows', quick ? 100_000 : 1_000_000);
+const datasets = num('datasets', quick ? 2 : 5);
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+const mb = (): number => Math.round(process.memoryUsage().rss / 2 ** 20);
+
+async function main(): Promise<void> {
+  const file = join(dataDir, `rows-${rows}.csv`);
+  await generate(file, rows);
+  const store = new EmulatorStore({ seed: 'sample' });
+  const st = dsmapiState(store);
+  const user = store.getUser(SAMPLE.users.publisher.id);
+  if (!user) throw new Error('no sample publisher');
+  const ctx = { store } as unknown as EmulatorContext;
+  const ids: string[] = [];
+  const rates: number[] = [];
+  console.log(`emulator scale: ${datasets} x ${rows} rows, load ${load()}, RSS at start ${mb()} MB`);
+  for (let d = 0; d < datasets; d++) {
+    const id = store.createDataset({ name: `scale ${d}`, owner: user.id, columns: [], publicationStage: 'unpublished' });
+    ids.push(id);
+    const rev = newRevision(st, id, user, { type: 'replace' }, null, true);
+    const src: SourceState = {
+      id: st.newId(),
+      fourfour: id,
+      revision_seq: rev.revision_seq,
+      source_type: { type: 'upload', filename: 'rows.csv' },
+      parse_options: { parse_source: true, header_count: 1, column_header: 1 },
+      content_type: 'text/csv',
+      chunks: new Map(),
+      filesize: null,
+      created_at: new Date().toISOString(),
+      finished_at: null,
+      failed_at: null,
+      failure_details: null,
+      schemas: [],
+      created_by: { user_id: user.id, display_name: user.displayName },
+    };
+    st.sources.set(src.id, src);
+    let bytes: Buffer | undefined = readFileSync(file);
+    const t0 = performance.now();
+    ingest(st, src, bytes, user);
+    bytes = undefined;
+    const out = src.schemas[0]?.output_schemas.at(-1);
+    if (!out) throw new Error(`upload not parsed: ${JSON.stringify(src.failure_details)}`);
+    const job = startJob(ctx, st, rev, out, user);
+    while (job.finished_at === null) await new Promise((r) => setTimeout(r, 5));
+    const secs = (performance.now() - t0) / 1000;
+    if (job.status !== 'successful') throw new Error(`apply failed: ${JSON.stringify(job.log.at(-1))}`);
+    if (store.rowCount(id) !== rows) throw new Error(`expected ${rows} rows, got ${store.rowCount(id)}`);
+    gc();
+    rates.push(rows / secs);
+    console.log(`dataset ${d + 1}: ${rows} rows applied in ${secs.toFixed(1)} s (${Math.round(rows / secs)} rows/s), RSS ${mb()} MB, load ${load()}`);
+  }
+  gc();
+  const rss = mb();
+  const first = ids[0] ?? '';
+  const ds = store.getDataset(first);
+  if (!ds) throw new Error('no dataset');
+  const countMs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    const res = runQuery(first, ds.columns, store.iterateRows(first), { select: 'count(*)', filters: [] });
+    countMs.push(performance.now() - t);
+    if (i === 0) console.log(`count(*) answer: ${JSON.stringify(res).slice(0, 120)}`);
+  }
+  const rowIds = [...store.iterateRows(first)].filter((_, i) => i % Math.floor(rows / 7) === 3).map((r) => r.id);
+  const byId: number[] = [];
+  for (const rid of rowIds) {
+    const t = performance.now();
+    const r = store.findRow(first, rid);
+    byId.push(performance.now() - t);
+    if (r?.id !== rid) throw new Error(`lookup of ${rid} failed`);
+  }
+  const summary = {
+    rows,
+    datasets,
+    applyRowsPerSec: rates.map(Math.round),
+    rssMbAfterAll: rss,
+    countMs: countMs.map((x) => Number(x.toFixed(1))),
+    lookupByIdMsMax: Number(Math.max(...byId).toFixed(3)),
+    load: load(),
+  };
+  console.log(`RSS after ${datasets * rows} rows: ${rss} MB; count(*) ${summary.countMs.join(' / ')} ms; lookup by :id max ${summary.lookupByIdMsMax} ms`);
+  console.log(JSON.stringify(summary));
+  store.close();
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
