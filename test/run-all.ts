@@ -51,6 +51,7 @@ if (want('check')) {
   check('typecheck webview', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'src/publishing/app/tsconfig.json']);
   check('typecheck grid webview', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'src/datasets/grid/app/tsconfig.json']);
   check('lint', process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.', '--max-warnings', '0']);
+  check('format', process.execPath, [join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '**/*.{ts,mts,mjs,js}', '--log-level', 'warn']);
 }
 check('build', process.execPath, ['esbuild.js']);
 if (want('unit')) suite('unit', 'test/run-unit.ts');
