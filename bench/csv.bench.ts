@@ -49,7 +49,13 @@ async function replicate(path: string, rows: number): Promise<void> {
   execFileSync('mv', [path + '.tmp', path]);
 }
 
-interface Result { mode: string; ms: number; cpuMs: number; maxRssMB: number; [k: string]: unknown }
+interface Result {
+  mode: string;
+  ms: number;
+  cpuMs: number;
+  maxRssMB: number;
+  [k: string]: unknown;
+}
 
 function bundleChild(): { script: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'csv-bench-'));
@@ -57,7 +63,11 @@ function bundleChild(): { script: string; cleanup: () => void } {
   // The child and the validation worker's script side by side, as in the extension's dist/ folder.
   buildSync({
     entryPoints: { 'csv-child': join(__dirname, 'csv-child.ts'), 'worker-entry': join(__dirname, '..', 'src', 'csv', 'worker-entry.ts') },
-    bundle: true, platform: 'node', target: 'node20', outdir: dir, logLevel: 'warning',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outdir: dir,
+    logLevel: 'warning',
   });
   return { script, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -66,7 +76,6 @@ function measure(script: string, mode: string, file: string): Result {
   return measureChild<Result>(script, [mode, file]);
 }
 
-
 async function main(): Promise<void> {
   const modes = ['parse-stream', 'read', 'read-csv-parse', 'validate', 'validate-1t', 'validate-fast', 'head'];
   const sets: { label: string; rows: number; modes: string[] }[] = quick
@@ -74,7 +83,9 @@ async function main(): Promise<void> {
     : [{ label: '1M rows', rows: 1_000_000, modes }];
   if (full) sets.push({ label: '10M rows', rows: 10_000_000, modes: ['parse-stream', 'validate', 'head'] });
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`machine: ${cpus().length} cores, ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z`);
+  console.log(
+    `machine: ${cpus().length} cores, ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z`,
+  );
   const child = bundleChild();
   try {
     for (const set of sets) {
@@ -91,7 +102,9 @@ async function main(): Promise<void> {
           results.set(mode, list);
         }
       }
-      console.log(`\n${set.label}, 10 columns, ${(size / 1e6).toFixed(0)} MB; median of ${runs} run(s), each in its own process; load average (1/5/15 min) ${loadBefore} before, ${load()} after`);
+      console.log(
+        `\n${set.label}, 10 columns, ${(size / 1e6).toFixed(0)} MB; median of ${runs} run(s), each in its own process; load average (1/5/15 min) ${loadBefore} before, ${load()} after`,
+      );
       console.log('| task | wall (ms) | CPU (ms) | peak RSS (MB) | wall vs csv-parse | CPU vs csv-parse | notes |');
       console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
       const baseMs = median((results.get('parse-stream') ?? []).map((r) => r.ms));
@@ -102,7 +115,9 @@ async function main(): Promise<void> {
         const rss = Math.max(...list.map((r) => r.maxRssMB));
         const { mode: _m, ms: _t, cpuMs: _c, maxRssMB: _r, ...extra } = list[0];
         const ratio = (x: number, base: number): string => (mode === 'head' ? '' : `${(x / base).toFixed(2)}×`);
-        console.log(`| ${mode} | ${ms} | ${cpuMs} | ${rss} | ${ratio(ms, baseMs)} | ${ratio(cpuMs, baseCpu)} | ${JSON.stringify(extra)} (wall: ${list.map((r) => r.ms).join(', ')}) |`);
+        console.log(
+          `| ${mode} | ${ms} | ${cpuMs} | ${rss} | ${ratio(ms, baseMs)} | ${ratio(cpuMs, baseCpu)} | ${JSON.stringify(extra)} (wall: ${list.map((r) => r.ms).join(', ')}) |`,
+        );
       }
     }
   } finally {

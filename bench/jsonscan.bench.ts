@@ -47,11 +47,14 @@ function time(check: (b: Buffer) => number): { ms: number; rows: number } {
 
 const tasks: [string, (b: Buffer) => number][] = [
   ['JSON.parse(buf.toString())', (b) => (JSON.parse(b.toString('utf8')) as unknown[]).length],
-  ['scanJson(buf)', (b) => {
-    const r = scanJson(b);
-    if (!r.ok) throw new Error(r.message);
-    return r.elements;
-  }],
+  [
+    'scanJson(buf)',
+    (b) => {
+      const r = scanJson(b);
+      if (!r.ok) throw new Error(r.message);
+      return r.elements;
+    },
+  ],
 ];
 console.log(`${BODIES} bodies, ${(bytes / 1e6).toFixed(1)} MB, ${BODIES * ROWS} rows; load ${load()}; median of ${runs}`);
 console.log('| check | ms | MB/s | rows |\n| --- | ---: | ---: | ---: |');

@@ -58,4 +58,7 @@ export function median(values: readonly number[]): number {
 }
 
 /** The 1/5/15-minute load averages, for the results tables. */
-export const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' / ');
+export const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ');

@@ -20,7 +20,11 @@ import { benchArgs, dataDir, generate, load, median } from './lib';
 
 const { quick, runs: runsArg } = benchArgs();
 const runs = process.argv.some((a) => a.startsWith('--runs=')) ? runsArg : 5;
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').filter(Boolean);
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',')
+  .filter(Boolean);
 const rowsArg = process.argv.find((a) => a.startsWith('--rows='));
 const rows = rowsArg ? Number(rowsArg.slice('--rows='.length)) : quick ? 100_000 : 1_000_000;
 const createRowsArg = process.argv.find((a) => a.startsWith('--create-rows='));
@@ -65,7 +69,14 @@ async function main(): Promise<void> {
   const createFile = join(dataDir, `csv-${createRows}.csv`);
   await generate(createFile, createRows);
   const dir = mkdtempSync(join(tmpdir(), 'peers-bench-'));
-  buildSync({ entryPoints: { cli: join(__dirname, '..', 'src', 'cli.ts') }, bundle: true, platform: 'node', target: 'node20', outdir: dir, logLevel: 'warning' });
+  buildSync({
+    entryPoints: { cli: join(__dirname, '..', 'src', 'cli.ts') },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outdir: dir,
+    logLevel: 'warning',
+  });
   const cli = join(dir, 'cli.js');
   const emu = await startEmu();
   const env = { ...process.env, SOCRATA_USERNAME: 'publisher@example.org', SOCRATA_PASSWORD: 'publish-me' };
@@ -92,15 +103,33 @@ async function main(): Promise<void> {
     {
       name: 'create',
       label: 'create through a revision vs Python in socrata-py steps (chunked upload, apply, poll)',
-      ours: [process.execPath, cli, 'publish', createFile, '--domain', emu.domain, '--new-name', 'Bench ours', '--mode', 'create', '--skip-bad-rows', '--journal-dir', journal],
+      ours: [
+        process.execPath,
+        cli,
+        'publish',
+        createFile,
+        '--domain',
+        emu.domain,
+        '--new-name',
+        'Bench ours',
+        '--mode',
+        'create',
+        '--skip-bad-rows',
+        '--journal-dir',
+        journal,
+      ],
       peer: [python, join(peers, 'create.py'), createFile, emu.domain, 'Bench peer'],
       partial: /Created dataset [a-z0-9]{4}-[a-z0-9]{4} with \d+ rows/,
     },
   ];
   const hasRequests = spawnSync(python, ['-c', 'import requests'], { stdio: 'ignore' }).status === 0;
-  console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${spawnSync(python, ['--version'], { encoding: 'utf8' }).stdout.trim()}, ${new Date().toISOString().slice(0, 16)}Z`);
+  console.log(
+    `machine: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${spawnSync(python, ['--version'], { encoding: 'utf8' }).stdout.trim()}, ${new Date().toISOString().slice(0, 16)}Z`,
+  );
   console.log(`file: ${rows} rows, ${fmt(sizeMB, 0)} MB (create: ${createRows} rows); ${runs} pairs per comparison, A (ours) B (peer) A B ...\n`);
-  console.log('| comparison | load before | load after | ours wall (s) | peer wall (s) | wall ratio | ours CPU (s) | peer CPU (s) | CPU ratio | ours peak (MB) | peer peak (MB) |');
+  console.log(
+    '| comparison | load before | load after | ours wall (s) | peer wall (s) | wall ratio | ours CPU (s) | peer CPU (s) | CPU ratio | ours peak (MB) | peer peak (MB) |',
+  );
   console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   try {
     for (const c of comparisons) {

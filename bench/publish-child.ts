@@ -98,7 +98,9 @@ async function main(): Promise<void> {
   const extra = await run(mode ?? '', args);
   const ms = Math.round(performance.now() - t0);
   const ru = process.resourceUsage();
-  process.stdout.write(`${JSON.stringify({ mode, ms, cpuMs: Math.round((ru.userCPUTime + ru.systemCPUTime) / 1000), maxRssMB: Math.round(ru.maxRSS / 1024), ...extra })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ mode, ms, cpuMs: Math.round((ru.userCPUTime + ru.systemCPUTime) / 1000), maxRssMB: Math.round(ru.maxRSS / 1024), ...extra })}\n`,
+  );
 }
 
 main().catch((e: unknown) => {

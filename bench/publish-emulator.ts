@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   for await (const line of rl) {
     if (line === 'stats') {
       const ru = process.resourceUsage();
-      process.stdout.write(`STATS ${JSON.stringify({ ...emu.store.sinkCounters, cpuMs: Math.round((ru.userCPUTime + ru.systemCPUTime) / 1000), maxRssMB: Math.round(ru.maxRSS / 1024) })}\n`);
+      process.stdout.write(
+        `STATS ${JSON.stringify({ ...emu.store.sinkCounters, cpuMs: Math.round((ru.userCPUTime + ru.systemCPUTime) / 1000), maxRssMB: Math.round(ru.maxRSS / 1024) })}\n`,
+      );
     } else if (line === 'stop') break;
   }
   await emu.stop();

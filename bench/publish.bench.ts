@@ -16,7 +16,11 @@ import { benchArgs, dataDir, generate, load, measure as measureChild, median } f
 
 const { quick, full, runs } = benchArgs();
 /** `--only=read-raw,revision-upload`: run only these tasks (names as in bench/publish-child.ts). */
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').filter(Boolean);
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',')
+  .filter(Boolean);
 
 interface Emu {
   domain: string;
@@ -49,7 +53,14 @@ type Result = { mode: string; ms: number; cpuMs: number; maxRssMB: number; emuCp
 
 function bundleChild(): { script: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'publish-bench-'));
-  buildSync({ entryPoints: { 'publish-child': join(__dirname, 'publish-child.ts') }, bundle: true, platform: 'node', target: 'node20', outdir: dir, logLevel: 'warning' });
+  buildSync({
+    entryPoints: { 'publish-child': join(__dirname, 'publish-child.ts') },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outdir: dir,
+    logLevel: 'warning',
+  });
   return { script: join(dir, 'publish-child.js'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -57,10 +68,11 @@ function measure(script: string, mode: string, args: string[]): Result {
   return measureChild<Result>(script, [mode, ...args]);
 }
 
-
 async function main(): Promise<void> {
   const sets = [quick ? 100_000 : 1_000_000, ...(full ? [10_000_000] : [])];
-  console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z`);
+  console.log(
+    `machine: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z`,
+  );
   const child = bundleChild();
   try {
     for (const rows of sets) {
@@ -72,8 +84,17 @@ async function main(): Promise<void> {
       try {
         const all: [string, string][] =
           rows > 1_000_000
-            ? [['parse', 'csv-parse alone'], ['publish', 'ours: upsert via /resource']]
-            : [['parse', 'csv-parse alone'], ['publish', 'ours: upsert via /resource'], ['baseline', 'baseline (DataSync/sodapy style)'], ['read-raw', 'read the file from disk'], ['revision-upload', 'revision route: chunked upload of the raw bytes']];
+            ? [
+                ['parse', 'csv-parse alone'],
+                ['publish', 'ours: upsert via /resource'],
+              ]
+            : [
+                ['parse', 'csv-parse alone'],
+                ['publish', 'ours: upsert via /resource'],
+                ['baseline', 'baseline (DataSync/sodapy style)'],
+                ['read-raw', 'read the file from disk'],
+                ['revision-upload', 'revision route: chunked upload of the raw bytes'],
+              ];
         const tasks = all.filter(([mode]) => !only || only.includes(mode));
         const results = new Map<string, Result[]>();
         const loadBefore = load();
@@ -85,14 +106,20 @@ async function main(): Promise<void> {
             const r = measure(child.script, mode, mode === 'parse' || mode === 'read-raw' ? [file] : [file, emu.domain, emu.id]);
             const after = await emu.stats();
             r.emuCpuMs = after.cpuMs - before.cpuMs;
-            if (mode === 'publish' || mode === 'baseline') r.note = `${after.rows - before.rows} rows / ${after.requests - before.requests} requests / ${((after.bytes - before.bytes) / 1e6).toFixed(0)} MB received by the server`;
+            if (mode === 'publish' || mode === 'baseline') {
+              r.note = `${after.rows - before.rows} rows / ${after.requests - before.requests} requests / ${((after.bytes - before.bytes) / 1e6).toFixed(0)} MB received by the server`;
+            }
             if (mode === 'revision-upload') r.ms = Number(r.uploadMs);
             if (mode === 'parse') r.note = `${String(r.rows)} rows`;
             (results.get(mode) ?? results.set(mode, []).get(mode))?.push(r);
           }
         }
-        console.log(`\n${rows} rows, 10 columns, ${(size / 1e6).toFixed(0)} MB; emulator in sink mode in its own process; median of ${runs} run(s), started ${started} UTC; load average (1/5/15 min) ${loadBefore} before, ${load()} after`);
-        console.log('| task | wall (ms) | client CPU (ms) | client peak RSS (MB) | emulator CPU (ms) | wall vs csv-parse | client CPU vs csv-parse | notes (wall of each run) |');
+        console.log(
+          `\n${rows} rows, 10 columns, ${(size / 1e6).toFixed(0)} MB; emulator in sink mode in its own process; median of ${runs} run(s), started ${started} UTC; load average (1/5/15 min) ${loadBefore} before, ${load()} after`,
+        );
+        console.log(
+          '| task | wall (ms) | client CPU (ms) | client peak RSS (MB) | emulator CPU (ms) | wall vs csv-parse | client CPU vs csv-parse | notes (wall of each run) |',
+        );
         console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
         const base = results.get('parse') ?? [];
         const baseMs = median(base.map((r) => r.ms));
@@ -107,7 +134,9 @@ async function main(): Promise<void> {
           const walls = list.map((r) => r.ms).join(', ');
           let note = list[0]?.note ?? '';
           if (mode === 'read-raw') note = `${(size / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
-          if (mode === 'revision-upload') note = `${(size / 1e6 / (ms / 1000)).toFixed(0)} MB/s = ${((rawMs / ms) * 100).toFixed(0)}% of the disk read speed (bytes only, commit not awaited)`;
+          if (mode === 'revision-upload') {
+            note = `${(size / 1e6 / (ms / 1000)).toFixed(0)} MB/s = ${((rawMs / ms) * 100).toFixed(0)}% of the disk read speed (bytes only, commit not awaited)`;
+          }
           const ratios = mode === 'read-raw' || mode === 'revision-upload' ? '| |' : `| ${(ms / baseMs).toFixed(2)}× | ${(cpuMs / baseCpu).toFixed(2)}× |`;
           console.log(`| ${label} | ${ms} | ${cpuMs} | ${rss} | ${emuCpu} ${ratios} ${note} (${walls}) |`);
         }

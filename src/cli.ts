@@ -78,13 +78,21 @@ function makeClient(domain: string, env: NodeJS.ProcessEnv): SodaClient {
   } catch (e) {
     usage(`--domain: ${(e as Error).message}`);
   }
-  return new SodaClient({ domain, auth: authFromEnv(env), ...(env.SOCRATA_APP_TOKEN ? { appToken: env.SOCRATA_APP_TOKEN } : {}), product: 'cli', tls: { caFiles: caFilesFromEnv(env) } });
+  return new SodaClient({
+    domain,
+    auth: authFromEnv(env),
+    ...(env.SOCRATA_APP_TOKEN ? { appToken: env.SOCRATA_APP_TOKEN } : {}),
+    product: 'cli',
+    tls: { caFiles: caFilesFromEnv(env) },
+  });
 }
 
 function check4x4(value: string): void {
   const ok: boolean = isValid4x4(value);
   const draft = draftRef(value);
-  if (!ok && draft) usage(`--dataset: "${value}" is a draft (revision ${draft.revision}) of ${draft.id}; use ${draft.id}: reads and writes go to published datasets.`);
+  if (!ok && draft) {
+    usage(`--dataset: "${value}" is a draft (revision ${draft.revision}) of ${draft.id}; use ${draft.id}: reads and writes go to published datasets.`);
+  }
   if (!ok) usage(`--dataset: "${value}" is not a 4x4 id such as "abcd-1234".`);
 }
 
@@ -107,7 +115,10 @@ export const PROGRESS_LINE_INTERVAL_MS = 10_000;
  * Progress on stderr: a bar redrawn in place when stderr is a terminal; otherwise a line about every 10 s (the
  * first one 10 s after the start, so a short run prints none); nothing with `quiet`.
  */
-export function progressPrinter(stderr: NodeJS.WritableStream & { isTTY?: boolean }, options: { quiet?: boolean; now?: () => number } = {}): { onProgress: (p: PublishProgress) => void; done: () => void } {
+export function progressPrinter(
+  stderr: NodeJS.WritableStream & { isTTY?: boolean },
+  options: { quiet?: boolean; now?: () => number } = {},
+): { onProgress: (p: PublishProgress) => void; done: () => void } {
   const tty = stderr.isTTY === true;
   const now = options.now ?? Date.now;
   let lastLine = now();
@@ -115,7 +126,11 @@ export function progressPrinter(stderr: NodeJS.WritableStream & { isTTY?: boolea
   return {
     onProgress: (p) => {
       if (options.quiet) return;
-      const pct = p.rowsTotal ? Math.min(100, Math.floor((p.rowsDone / p.rowsTotal) * 100)) : p.bytesTotal ? Math.min(100, Math.floor((p.bytesDone / p.bytesTotal) * 100)) : 0;
+      const pct = p.rowsTotal
+        ? Math.min(100, Math.floor((p.rowsDone / p.rowsTotal) * 100))
+        : p.bytesTotal
+          ? Math.min(100, Math.floor((p.bytesDone / p.bytesTotal) * 100))
+          : 0;
       const text = `${p.stage} ${p.rowsDone}${p.rowsTotal !== undefined ? `/${p.rowsTotal}` : ''} rows, ${p.rowsPerSecond} rows/s, ETA ${formatDuration(p.etaSeconds)}${p.lastRequestId ? `, request ${p.lastRequestId}` : ''}`;
       if (tty) {
         const width = 24;
@@ -164,7 +179,9 @@ function printResult(result: PublishResult, json: boolean, out: NodeJS.WritableS
   }
   const didSomething = result.created + result.updated + result.deleted + result.errors > 0;
   if (result.status !== 'dry-run' && result.status !== 'refused' && (!failed || didSomething)) {
-    lines.push(`Created ${result.created}, updated ${result.updated}, deleted ${result.deleted}, errors ${result.errors} (${(result.elapsedMs / 1000).toFixed(1)} s).`);
+    lines.push(
+      `Created ${result.created}, updated ${result.updated}, deleted ${result.deleted}, errors ${result.errors} (${(result.elapsedMs / 1000).toFixed(1)} s).`,
+    );
   }
   if (result.resume) lines.push(result.resume.reason);
   for (const e of result.rowErrors.slice(0, 10)) lines.push(`Line ${e.line}: ${e.message}`);
@@ -185,10 +202,22 @@ async function cmdPublish(args: string[], io: CliIo): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      domain: { type: 'string' }, dataset: { type: 'string' }, 'new-name': { type: 'string' }, mode: { type: 'string' },
-      spec: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'batch-size': { type: 'string' },
-      concurrency: { type: 'string' }, 'skip-bad-rows': { type: 'boolean' }, 'row-identifier': { type: 'string' }, route: { type: 'string' },
-      'journal-dir': { type: 'string' }, 'errors-file': { type: 'string' }, uncertain: { type: 'string' }, quiet: { type: 'boolean', short: 'q' },
+      domain: { type: 'string' },
+      dataset: { type: 'string' },
+      'new-name': { type: 'string' },
+      mode: { type: 'string' },
+      spec: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      'batch-size': { type: 'string' },
+      concurrency: { type: 'string' },
+      'skip-bad-rows': { type: 'boolean' },
+      'row-identifier': { type: 'string' },
+      route: { type: 'string' },
+      'journal-dir': { type: 'string' },
+      'errors-file': { type: 'string' },
+      uncertain: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
     },
   });
   if (positionals.length > 1) usage(`publish takes one CSV file, got ${positionals.length}: ${positionals.join(' ')}`);
@@ -258,9 +287,11 @@ async function cmdPublish(args: string[], io: CliIo): Promise<number> {
  * 1-based): no bytes, no header, a blank header name, two headers that become the same field name.
  */
 async function structuralProblems(file: string): Promise<{ problems: string[]; fatal: boolean }> {
-  const size = (await stat(file).catch((e: NodeJS.ErrnoException) => {
-    throw new Error(`${file}: cannot read the file (${e.code === 'ENOENT' ? 'it does not exist' : e.code === 'EACCES' ? 'permission denied' : e.message}).`);
-  })).size;
+  const size = (
+    await stat(file).catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`${file}: cannot read the file (${e.code === 'ENOENT' ? 'it does not exist' : e.code === 'EACCES' ? 'permission denied' : e.message}).`);
+    })
+  ).size;
   if (size === 0) return { problems: [`${file}:1:1: the file is empty (0 bytes); a CSV starts with a header line naming the columns.`], fatal: true };
   const head = await readHead(file, { rows: 0 });
   const line = head.headerLine;
@@ -268,18 +299,30 @@ async function structuralProblems(file: string): Promise<{ problems: string[]; f
     return { problems: [`${file}:${line}:1: no header: the file has no line naming the columns.`], fatal: true };
   }
   if (head.header.every((h) => h.trim() !== '' && Number.isFinite(Number(h.trim())))) {
-    return { problems: [`${file}:${line}:1: no header: the first line holds values (${head.header.slice(0, 3).map((h) => `"${h}"`).join(', ')}), not column names; add a header line naming the columns.`], fatal: true };
+    return {
+      problems: [
+        `${file}:${line}:1: no header: the first line holds values (${head.header
+          .slice(0, 3)
+          .map((h) => `"${h}"`)
+          .join(', ')}), not column names; add a header line naming the columns.`,
+      ],
+      fatal: true,
+    };
   }
   const problems: string[] = [];
   for (const p of head.headerProblems) {
     if (p.kind === 'empty') {
       const c = p.columns[0] ?? 0;
       const name = head.header[c] ?? '';
-      problems.push(`${file}:${line}:${c + 1}: header: column ${c + 1} ${name.trim() === '' ? 'has a blank name' : `("${name}") has no letters or digits to make a field name`}.`);
+      problems.push(
+        `${file}:${line}:${c + 1}: header: column ${c + 1} ${name.trim() === '' ? 'has a blank name' : `("${name}") has no letters or digits to make a field name`}.`,
+      );
     } else {
       const [first, ...others] = p.columns;
       for (const c of others) {
-        problems.push(`${file}:${line}:${c + 1}: header: column ${c + 1} ("${head.header[c]}") becomes the field name "${head.fieldNames[c] ?? ''}", like column ${(first ?? 0) + 1} ("${head.header[first ?? 0]}"); rename one of them.`);
+        problems.push(
+          `${file}:${line}:${c + 1}: header: column ${c + 1} ("${head.header[c]}") becomes the field name "${head.fieldNames[c] ?? ''}", like column ${(first ?? 0) + 1} ("${head.header[first ?? 0]}"); rename one of them.`,
+        );
       }
     }
   }
@@ -287,7 +330,11 @@ async function structuralProblems(file: string): Promise<{ problems: string[]; f
 }
 
 async function cmdValidate(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { domain: { type: 'string' }, dataset: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { domain: { type: 'string' }, dataset: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
+  });
   if (positionals.length !== 1) usage('validate takes one CSV file.');
   const file = resolve(positionals[0]);
   if (values.dataset !== undefined || values.domain !== undefined) {
@@ -319,12 +366,20 @@ async function cmdValidate(args: string[], io: CliIo): Promise<number> {
       ...(r.rowIdentifier && !r.rowIdentifier.inCsv ? [`${file}: the row identifier column ${r.rowIdentifier.fieldName} is missing`] : []),
       ...r.typeDisagreements.map((d) => `${file}: ${d.message}`),
     ];
-    return { rows: r.rows, problemCount: r.problemCount + structure.problems.length + r.typeDisagreements.length, problems, unknownColumns: r.unknownColumns, missingColumns: r.missingColumns };
+    return {
+      rows: r.rows,
+      problemCount: r.problemCount + structure.problems.length + r.typeDisagreements.length,
+      problems,
+      unknownColumns: r.unknownColumns,
+      missingColumns: r.missingColumns,
+    };
   };
   const r = await report();
   const ok = r.problemCount === 0;
   if (values.json) {
-    io.stdout.write(`${JSON.stringify({ ok, file, rows: r.rows, problemCount: r.problemCount, problems: r.problems, unknownColumns: r.unknownColumns, missingColumns: r.missingColumns }, null, 2)}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ ok, file, rows: r.rows, problemCount: r.problemCount, problems: r.problems, unknownColumns: r.unknownColumns, missingColumns: r.missingColumns }, null, 2)}\n`,
+    );
   } else {
     io.stdout.write(`${file}: ${r.rows} rows, ${r.problemCount} problem(s).\n`);
     for (const p of r.problems) io.stdout.write(`${p}\n`);
@@ -335,14 +390,27 @@ async function cmdValidate(args: string[], io: CliIo): Promise<number> {
 }
 
 async function cmdQuery(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { domain: { type: 'string' }, dataset: { type: 'string' }, soql: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      domain: { type: 'string' },
+      dataset: { type: 'string' },
+      soql: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+  });
   if (positionals.length > 0) usage(`query takes no positional arguments (got ${positionals.join(' ')}).`);
   if (values.domain === undefined || values.dataset === undefined) usage('query needs --domain and --dataset.');
   check4x4(values.dataset);
   const client = makeClient(values.domain, io.env);
   try {
     const statement = values.soql ?? 'SELECT * LIMIT 100';
-    const res = await runQuery(client, values.dataset, statement, { ...(io.signal ? { signal: io.signal } : {}), onNotice: (m) => io.stderr.write(`socrata-publish: ${m}\n`) });
+    const res = await runQuery(client, values.dataset, statement, {
+      ...(io.signal ? { signal: io.signal } : {}),
+      onNotice: (m) => io.stderr.write(`socrata-publish: ${m}\n`),
+    });
     if (values.json) io.stdout.write(`${JSON.stringify(res.rows, null, 2)}\n`);
     else for (const row of res.rows) io.stdout.write(`${JSON.stringify(row)}\n`);
     return 0;
@@ -386,7 +454,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'query':
         return await cmdQuery(rest, io);
       case 'metadata':
-        return await cmdMetadata(rest, { makeClient: (d) => makeClient(d, io.env), usage, check4x4, stdout: io.stdout, stderr: io.stderr, ...(io.signal ? { signal: io.signal } : {}) });
+        return await cmdMetadata(rest, {
+          makeClient: (d) => makeClient(d, io.env),
+          usage,
+          check4x4,
+          stdout: io.stdout,
+          stderr: io.stderr,
+          ...(io.signal ? { signal: io.signal } : {}),
+        });
       default:
         usage(`unknown command "${command}" (publish, validate, query, metadata).`);
     }

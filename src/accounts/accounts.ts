@@ -97,13 +97,17 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
     }
     const appToken = await this.store.appToken(host);
     // A fingerprint (not the secret itself) tells whether a cached client still matches what is stored.
-    const fingerprint = createHash('sha256').update(JSON.stringify([credential, appToken ?? null])).digest('base64url');
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([credential, appToken ?? null]))
+      .digest('base64url');
     const cached = this.clients.get(account.id);
     if (cached?.fingerprint === fingerprint) return { client: cached.client, account };
     if (cached) this.dropClient(account.id, cached.client);
     const accountId = account.id;
     const onUnauthorized = (): void => {
-      this.rejected(accountId, fingerprint).catch((e: unknown) => this.log.error(`Marking ${accountId} as needing sign-in failed: ${e instanceof Error ? e.message : String(e)}`));
+      this.rejected(accountId, fingerprint).catch((e: unknown) =>
+        this.log.error(`Marking ${accountId} as needing sign-in failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
     };
     const client = this.factory({ domain: parseDomain(host), auth: authFor(credential), appToken, onUnauthorized });
     this.clients.set(account.id, { fingerprint, client });
@@ -198,11 +202,9 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
     if (!changed) return; // already invalid: the user has been told once
     this.log.warn(`${accountLabel(account)} was rejected by the portal; it needs signing in again.`);
     const again = 'Sign In Again';
-    void vscode.window
-      .showWarningMessage(`Socrata: the credentials of ${accountLabel(account)} are no longer accepted.`, again)
-      .then((choice) => {
-        if (choice === again) void vscode.commands.executeCommand('socrata.auth.updateCredentials', { accountId: account.id });
-      });
+    void vscode.window.showWarningMessage(`Socrata: the credentials of ${accountLabel(account)} are no longer accepted.`, again).then((choice) => {
+      if (choice === again) void vscode.commands.executeCommand('socrata.auth.updateCredentials', { accountId: account.id });
+    });
   }
 
   dispose(): void {

@@ -30,11 +30,29 @@ export interface SignInResult {
   readonly roleName: string | undefined;
 }
 
-interface ApiKeyArgs { domain?: string; keyId?: string; keySecret?: string }
-interface PasswordArgs { domain?: string; email?: string; password?: string }
-interface OAuthArgs { domain?: string; clientId?: string; clientSecret?: string; redirectUri?: string }
-interface AppTokenArgs { domain?: string; appToken?: string }
-interface AccountArgs { accountId?: string }
+interface ApiKeyArgs {
+  domain?: string;
+  keyId?: string;
+  keySecret?: string;
+}
+interface PasswordArgs {
+  domain?: string;
+  email?: string;
+  password?: string;
+}
+interface OAuthArgs {
+  domain?: string;
+  clientId?: string;
+  clientSecret?: string;
+  redirectUri?: string;
+}
+interface AppTokenArgs {
+  domain?: string;
+  appToken?: string;
+}
+interface AccountArgs {
+  accountId?: string;
+}
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -128,7 +146,8 @@ export class AuthCommandHandlers {
     const a = obj<ApiKeyArgs>(arg);
     const title = 'Sign in to Socrata with an API key';
     const domain = await this.askDomain(str(a.domain), title);
-    const keyId = str(a.keyId) ?? (await ask({ title, prompt: `API key id for ${domain} (Profile → Developer Settings)`, validateInput: required('API key id') }));
+    const keyId =
+      str(a.keyId) ?? (await ask({ title, prompt: `API key id for ${domain} (Profile → Developer Settings)`, validateInput: required('API key id') }));
     const keySecret =
       str(a.keySecret) ?? (await ask({ title, prompt: `API key secret for key ${keyId}`, password: true, validateInput: required('API key secret') }));
     return this.validateAndSave(domain, { kind: 'apiKey', keyId, keySecret });
@@ -150,7 +169,12 @@ export class AuthCommandHandlers {
     const saved = await this.accounts.store.oauthClient(domain);
     const clientId =
       str(a.clientId) ??
-      (await ask({ title, prompt: `OAuth client id (the app token of the application registered on ${domain})`, value: saved?.clientId, validateInput: required('client id') }));
+      (await ask({
+        title,
+        prompt: `OAuth client id (the app token of the application registered on ${domain})`,
+        value: saved?.clientId,
+        validateInput: required('client id'),
+      }));
     const sameClient = saved !== undefined && saved.clientId === clientId;
     const clientSecret =
       str(a.clientSecret) ??
@@ -169,7 +193,7 @@ export class AuthCommandHandlers {
       str(a.redirectUri) ??
       (await ask({
         title,
-        prompt: 'Redirect URI: the https address where the callback page (oauth-callback.html) is hosted; it must start with the application\'s callback prefix',
+        prompt: "Redirect URI: the https address where the callback page (oauth-callback.html) is hosted; it must start with the application's callback prefix",
         value: saved?.redirectUri,
         placeHolder: 'https://example.org/socrata/oauth-callback.html',
         validateInput: redirectValidation,
@@ -190,10 +214,10 @@ export class AuthCommandHandlers {
     const title = 'Set the Socrata app token';
     const domain = await this.askDomain(str(a.domain), title);
     const token =
-      typeof a.appToken === 'string'
-        ? a.appToken.trim()
-        : await ask({ title, prompt: `App token for ${domain} (leave empty to remove it)`, password: true });
-    if (token !== '' && !/^[A-Za-z0-9_.-]{1,200}$/.test(token)) throw new Error('The app token may only contain letters, digits, "-", "_" and "." (at most 200 characters).');
+      typeof a.appToken === 'string' ? a.appToken.trim() : await ask({ title, prompt: `App token for ${domain} (leave empty to remove it)`, password: true });
+    if (token !== '' && !/^[A-Za-z0-9_.-]{1,200}$/.test(token)) {
+      throw new Error('The app token may only contain letters, digits, "-", "_" and "." (at most 200 characters).');
+    }
     await this.accounts.store.setAppToken(domain, token);
     this.log.info(token === '' ? `Removed the app token of ${domain}.` : `Set the app token of ${domain}.`);
     void vscode.window.showInformationMessage(token === '' ? `Socrata: removed the app token of ${domain}.` : `Socrata: app token set for ${domain}.`);
@@ -260,7 +284,10 @@ export class AuthCommandHandlers {
       { label: 'Email and password', detail: 'Your portal account (not for single sign-on accounts)', run: () => this.signInWithPassword({ domain }) },
       { label: 'OAuth', detail: 'An application registered on the portal, with a hosted callback page', run: () => this.signInWithOAuth({ domain }) },
     ];
-    const picked = await vscode.window.showQuickPick(methods, { placeHolder: domain ? `Sign in to ${domain} with…` : 'Sign in to Socrata with…', ignoreFocusOut: true });
+    const picked = await vscode.window.showQuickPick(methods, {
+      placeHolder: domain ? `Sign in to ${domain} with…` : 'Sign in to Socrata with…',
+      ignoreFocusOut: true,
+    });
     if (picked === undefined) return undefined;
     try {
       const result = await picked.run();

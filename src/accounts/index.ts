@@ -22,7 +22,11 @@ export type { AccountDescription } from './model';
  * returns the accounts API for the other features. Nothing prompts here: consumers ask silently first.
  */
 export function registerAuth(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): SocrataAccounts<SodaClient>;
-export function registerAuth<C extends IdentityClient>(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, factory: ClientFactory<C>): SocrataAccounts<C>;
+export function registerAuth<C extends IdentityClient>(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  factory: ClientFactory<C>,
+): SocrataAccounts<C>;
 export function registerAuth(
   context: vscode.ExtensionContext,
   log: vscode.LogOutputChannel,

@@ -122,8 +122,13 @@ export function parseAccounts(text: string | undefined): { accounts: AccountDesc
   const seen = new Set<string>();
   for (const entry of value as unknown[]) {
     if (
-      isRecord(entry) && str(entry.domain) && str(entry.userId) && typeof entry.email === 'string' &&
-      typeof entry.displayName === 'string' && typeof entry.kind === 'string' && KINDS.includes(entry.kind)
+      isRecord(entry) &&
+      str(entry.domain) &&
+      str(entry.userId) &&
+      typeof entry.email === 'string' &&
+      typeof entry.displayName === 'string' &&
+      typeof entry.kind === 'string' &&
+      KINDS.includes(entry.kind)
     ) {
       const id = accountId(entry.domain, entry.userId);
       if (seen.has(id)) continue;

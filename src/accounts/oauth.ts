@@ -67,7 +67,10 @@ export function validateRedirectUri(input: string): string {
   try {
     url = new URL(input.trim());
   } catch {
-    throw new OAuthError('invalid-redirect', `Invalid redirect URI ${JSON.stringify(input)}: enter the absolute https:// address where the callback page is hosted.`);
+    throw new OAuthError(
+      'invalid-redirect',
+      `Invalid redirect URI ${JSON.stringify(input)}: enter the absolute https:// address where the callback page is hosted.`,
+    );
   }
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) || /^127\./.test(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
@@ -121,7 +124,7 @@ export function parsePastedCode(text: string): { code: string; state: string | u
   const t = text.trim();
   if (t === '') throw new OAuthError('missing-code', 'Nothing was pasted.');
   if (/^[a-z][a-z0-9+.-]*:/i.test(t) || t.includes('?') || t.includes('code=')) {
-    const q = t.includes('?') ? t.slice(t.indexOf('?') + 1).split('#')[0] ?? '' : t;
+    const q = t.includes('?') ? (t.slice(t.indexOf('?') + 1).split('#')[0] ?? '') : t;
     const r = parseCallbackQuery(q);
     if (r.error !== undefined) throw new OAuthError('access-denied', `The portal refused the sign-in: ${r.errorDescription ?? r.error}.`);
     if (r.code === undefined) throw new OAuthError('missing-code', 'The pasted address has no "code" parameter.');
@@ -145,7 +148,10 @@ export interface ExchangeParams {
   readonly code: string;
 }
 
-export type FetchLike = (input: URL, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{
+export type FetchLike = (
+  input: URL,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<{
   status: number;
   text(): Promise<string>;
 }>;
@@ -204,8 +210,7 @@ export async function exchangeCode(
     return obj.access_token;
   }
   const oauthCode = typeof obj.error === 'string' ? obj.error : typeof obj.code === 'string' ? obj.code : undefined;
-  const description =
-    typeof obj.error_description === 'string' ? obj.error_description : typeof obj.message === 'string' ? obj.message : undefined;
+  const description = typeof obj.error_description === 'string' ? obj.error_description : typeof obj.message === 'string' ? obj.message : undefined;
   const detail = description ?? (oauthCode !== undefined ? oauthCode : `HTTP ${status}`);
   if (oauthCode === 'invalid_client' || status === 401) {
     throw new OAuthError('invalid-client', `${d.host} rejected the OAuth client id or client secret: ${detail}`);
@@ -305,7 +310,9 @@ export function awaitAuthorizationCode(options: AwaitCodeOptions): Promise<strin
             if (pasted.state !== undefined) checkState(options.state, pasted.state);
             finish(() => resolve(pasted.code));
           } catch (error) {
-            if (error instanceof OAuthError && error.code === 'state-mismatch') options.onRejected?.('a pasted callback address carried a state that does not match this sign-in attempt');
+            if (error instanceof OAuthError && error.code === 'state-mismatch') {
+              options.onRejected?.('a pasted callback address carried a state that does not match this sign-in attempt');
+            }
             finish(() => reject(asError(error)));
           }
         },

@@ -89,7 +89,8 @@ export async function runOAuthFlow(options: OAuthFlowOptions): Promise<string> {
                 return await vscode.window.showInputBox(
                   {
                     title: `Sign in to ${domain.host} with OAuth`,
-                    prompt: 'Waiting for the browser… If it cannot return to the editor, paste the authorization code (or the whole address the callback page shows) here.',
+                    prompt:
+                      'Waiting for the browser… If it cannot return to the editor, paste the authorization code (or the whole address the callback page shows) here.',
                     placeHolder: 'authorization code or callback address',
                     ignoreFocusOut: true,
                     password: true,

@@ -30,7 +30,9 @@ export async function findWritableConnection(
     try {
       const view = await connection.client.view(id);
       if (canWrite(view, options.append === true ? 'append' : 'write', account.userId)) {
-        if (account !== candidates[0]) options.log?.info(`Publishing to ${id} as ${account.email || account.userId}, the signed-in account of ${host} that may write to it.`);
+        if (account !== candidates[0]) {
+          options.log?.info(`Publishing to ${id} as ${account.email || account.userId}, the signed-in account of ${host} that may write to it.`);
+        }
         return { connection, view };
       }
     } catch (e) {

@@ -11,7 +11,10 @@ import { TextDecoder } from 'node:util';
 export type BomEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
 
 export class InvalidBytesError extends Error {
-  constructor(readonly byteOffset: number, readonly encoding: string) {
+  constructor(
+    readonly byteOffset: number,
+    readonly encoding: string,
+  ) {
     super(`invalid ${encoding} byte sequence at byte offset ${byteOffset}`);
   }
 }

@@ -1,14 +1,7 @@
 import { basename } from 'node:path';
 
 /** Machine-readable kind of a fatal CSV reading error. */
-export type CsvErrorCode =
-  | 'ENCODING'
-  | 'UNTERMINATED_QUOTE'
-  | 'INVALID_QUOTE'
-  | 'FIELD_TOO_LARGE'
-  | 'EMPTY_FILE'
-  | 'PARSE'
-  | 'ABORTED';
+export type CsvErrorCode = 'ENCODING' | 'UNTERMINATED_QUOTE' | 'INVALID_QUOTE' | 'FIELD_TOO_LARGE' | 'EMPTY_FILE' | 'PARSE' | 'ABORTED';
 
 /**
  * A fatal error while reading a CSV file. `message` reads `file.csv:17:3: unterminated quoted field`

@@ -11,7 +11,10 @@
 //   6. an empty result stays empty (reported as an empty header).
 
 export function normaliseFieldName(header: string): string {
-  let s = header.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  let s = header
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
   s = s.replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
   if (/^[0-9]/.test(s)) s = `_${s}`;
   return s;
@@ -31,7 +34,11 @@ export function checkHeader(header: readonly string[]): HeaderProblem[] {
   header.forEach((h, i) => {
     const name = normaliseFieldName(h);
     if (!name) {
-      problems.push({ kind: 'empty', columns: [i], message: h.trim() ? `column ${i + 1} ("${h}") has no letters or digits to make a field name` : `column ${i + 1} has an empty header` });
+      problems.push({
+        kind: 'empty',
+        columns: [i],
+        message: h.trim() ? `column ${i + 1} ("${h}") has no letters or digits to make a field name` : `column ${i + 1} has an empty header`,
+      });
       return;
     }
     const list = seen.get(name);
@@ -107,12 +114,7 @@ function similarityBound(a: string, b: string): number {
   return max === 0 ? 0 : 1 - Math.abs(a.length - b.length) / max;
 }
 
-function score(
-  header: Prepared,
-  field: Prepared,
-  display: Prepared,
-  minConfidence: number,
-): { confidence: number; reason: HeaderMatch['reason'] } {
+function score(header: Prepared, field: Prepared, display: Prepared, minConfidence: number): { confidence: number; reason: HeaderMatch['reason'] } {
   if (header.raw === field.raw) return { confidence: 1, reason: 'field name' };
   const norm = header.norm;
   if (norm && norm === field.raw) return { confidence: 0.95, reason: 'normalised field name' };

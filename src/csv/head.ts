@@ -80,11 +80,7 @@ export async function readHead(path: string, options: HeadOptions = {}): Promise
       const header = headerRecord?.fields ?? [];
       const rows = records.slice(0, wanted);
       const sampled = records.length;
-      const estimate = complete
-        ? sampled
-        : sampled === 0
-          ? 0
-          : Math.round(((format.fileSize - start) * (sampled + 1)) / (start + bytesRead - start) - 1);
+      const estimate = complete ? sampled : sampled === 0 ? 0 : Math.round(((format.fileSize - start) * (sampled + 1)) / (start + bytesRead - start) - 1);
       return {
         format,
         header,

@@ -25,14 +25,41 @@ export { detectBom, firstInvalidUtf8 } from './decode';
 export { DEFAULT_MAX_FIELD_SIZE, detectFormat, openCsv, CsvReader, type CsvFormat, type CsvReadOptions, type CsvRecord } from './reader';
 export { readHead, type CsvHead, type HeadOptions, type RaggedRow } from './head';
 export {
-  CHECK_INVALID, CHECK_NULL, CHECK_VALUE, columnTypeOf, createChecker, createConverter, inferColumns, jsonFastPath, jsonText, parseDate, parseNumber,
-  parsePoint, parseUrl, TypeInferrer,
-  type CheckResult, type ColumnConverter, type ColumnType, type ConvertOptions, type ConvertResult, type InferredColumn, type JsonFastPath, type JsonValue,
+  CHECK_INVALID,
+  CHECK_NULL,
+  CHECK_VALUE,
+  columnTypeOf,
+  createChecker,
+  createConverter,
+  inferColumns,
+  jsonFastPath,
+  jsonText,
+  parseDate,
+  parseNumber,
+  parsePoint,
+  parseUrl,
+  TypeInferrer,
+  type CheckResult,
+  type ColumnConverter,
+  type ColumnType,
+  type ConvertOptions,
+  type ConvertResult,
+  type InferredColumn,
+  type JsonFastPath,
+  type JsonValue,
 } from './cells';
 export { checkHeader, editDistance, matchHeaders, normaliseFieldName, type DatasetColumnRef, type HeaderMatch, type HeaderProblem } from './fieldnames';
 export {
-  schemaFromView, validateFile,
-  type CellProblem, type ColumnReport, type DatasetColumn, type DatasetSchema, type ProblemSummary, type TypeDisagreement,
-  type ValidateOptions, type ValidationProgress, type ValidationReport,
+  schemaFromView,
+  validateFile,
+  type CellProblem,
+  type ColumnReport,
+  type DatasetColumn,
+  type DatasetSchema,
+  type ProblemSummary,
+  type TypeDisagreement,
+  type ValidateOptions,
+  type ValidationProgress,
+  type ValidationReport,
 } from './validate';
 export { validateInWorker, type WorkerValidateOptions } from './worker';

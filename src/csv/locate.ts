@@ -25,7 +25,11 @@ export const cellKey = (ref: CellRef): string => `${ref.line}:${ref.column}`;
  * The text span of each wanted cell (key `cellKey`), the quotes of a quoted field included. Cells that are not
  * found (a short row, a line past the end) are missing from the map.
  */
-export async function locateCells(format: Pick<CsvFormat, 'path' | 'encoding' | 'delimiter'>, wanted: readonly CellRef[], signal?: AbortSignal): Promise<Map<string, CellSpan>> {
+export async function locateCells(
+  format: Pick<CsvFormat, 'path' | 'encoding' | 'delimiter'>,
+  wanted: readonly CellRef[],
+  signal?: AbortSignal,
+): Promise<Map<string, CellSpan>> {
   const out = new Map<string, CellSpan>();
   if (wanted.length === 0) return out;
   const want = new Set(wanted.map(cellKey));

@@ -108,7 +108,9 @@ export interface RecordParser {
 
 /** The tokenizer, or csv-parse when asked for (or when the delimiter is one the tokenizer does not take). */
 export function createRecordParser(format: CsvFormat, maxFieldSize = DEFAULT_MAX_FIELD_SIZE, parser: CsvReadOptions['parser'] = 'fast'): RecordParser {
-  return parser === 'csv-parse' || !tokenizerSupports(format.delimiter) ? new CsvParseRecordParser(format, maxFieldSize) : new CsvTokenizer(format, maxFieldSize);
+  return parser === 'csv-parse' || !tokenizerSupports(format.delimiter)
+    ? new CsvParseRecordParser(format, maxFieldSize)
+    : new CsvTokenizer(format, maxFieldSize);
 }
 
 /** Record assembly over csv-parse's synchronous core. */
@@ -173,7 +175,13 @@ export class CsvParseRecordParser implements RecordParser {
       case 'CSV_QUOTE_NOT_CLOSED':
         return unterminatedQuote(file, this.line, column);
       case 'CSV_INVALID_CLOSING_QUOTE':
-        return new CsvError('INVALID_QUOTE', file, this.line, column, 'a closing quote is followed by other characters instead of a delimiter or line break (write "" for a quote inside a quoted field)');
+        return new CsvError(
+          'INVALID_QUOTE',
+          file,
+          this.line,
+          column,
+          'a closing quote is followed by other characters instead of a delimiter or line break (write "" for a quote inside a quoted field)',
+        );
       case 'CSV_MAX_RECORD_SIZE':
         return fieldTooLarge(file, this.line, column, this.maxFieldSize);
       default:
@@ -310,7 +318,9 @@ export async function* readRecords(format: CsvFormat, options: CsvReadOptions, p
   const decoder: ChunkDecoder = createDecoder(format.encoding);
   const parser = createRecordParser(format, options.maxFieldSize ?? DEFAULT_MAX_FIELD_SIZE, options.parser);
   const stream = createReadStream(format.path, {
-    start, ...(range.end !== undefined ? { end: range.end - 1 } : {}), highWaterMark: options.chunkSize ?? 64 * 1024,
+    start,
+    ...(range.end !== undefined ? { end: range.end - 1 } : {}),
+    highWaterMark: options.chunkSize ?? 64 * 1024,
   });
   let offset = start;
   try {

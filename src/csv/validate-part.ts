@@ -120,7 +120,15 @@ export class PartValidator {
         ragged.count++;
         if (ragged.examples.length < maxExamples) {
           ragged.rows.push({ line, expected: width, actual: fields.length });
-          ragged.examples.push(raggedProblem(file, line, Math.min(fields.length, width) + 1, truncate(fields.join(this.config.delimiter)), `row has ${fields.length} fields, the header has ${width}`));
+          ragged.examples.push(
+            raggedProblem(
+              file,
+              line,
+              Math.min(fields.length, width) + 1,
+              truncate(fields.join(this.config.delimiter)),
+              `row has ${fields.length} fields, the header has ${width}`,
+            ),
+          );
         }
       }
       for (let k = 0; k < columns.length; k++) {
@@ -148,7 +156,9 @@ export class PartValidator {
         const id = (fields[idIndex] ?? '').trim();
         if (!id) {
           this.emptyIds.count++;
-          if (this.emptyIds.examples.length < maxExamples) this.emptyIds.examples.push(cellProblem(file, header, line, idIndex, '', `the row identifier ${idField} is empty`));
+          if (this.emptyIds.examples.length < maxExamples) {
+            this.emptyIds.examples.push(cellProblem(file, header, line, idIndex, '', `the row identifier ${idField} is empty`));
+          }
         } else if (line < this.idStopLine) {
           if (this.idLog.size >= maxTrackedIds) this.idStopLine = line;
           else this.idLog.add(hashId(id));
@@ -161,8 +171,17 @@ export class PartValidator {
 
   result(nextLine: number): PartResult {
     return {
-      rows: this.rows, nextLine, nulls: this.nulls, invalid: this.invalid, ragged: this.ragged, emptyIds: this.emptyIds,
-      inference: this.inference, inferrers: this.inferrers, idCount: this.idLog.size, idRuns: this.idLog.takeRuns(), idStopLine: this.idStopLine,
+      rows: this.rows,
+      nextLine,
+      nulls: this.nulls,
+      invalid: this.invalid,
+      ragged: this.ragged,
+      emptyIds: this.emptyIds,
+      inference: this.inference,
+      inferrers: this.inferrers,
+      idCount: this.idLog.size,
+      idRuns: this.idLog.takeRuns(),
+      idStopLine: this.idStopLine,
     };
   }
 }

@@ -143,12 +143,19 @@ export async function validateFile(path: string, target: DatasetSchema, options:
   const maxExamples = options.maxExamples ?? 5;
   const maxTrackedIds = options.maxTrackedIds ?? 12_000_000;
   const confirmTypes = options.confirmTypes ?? true;
-  const head = await readHead(path, { ...options, rows: 0, ...(options.sampleBytes ? { initialBytes: options.sampleBytes, maxBytes: options.sampleBytes } : {}) });
+  const head = await readHead(path, {
+    ...options,
+    rows: 0,
+    ...(options.sampleBytes ? { initialBytes: options.sampleBytes, maxBytes: options.sampleBytes } : {}),
+  });
   const file = path;
   const format = head.format;
   const threads = options.threads ?? (availableParallelism() >= 2 ? 2 : 1);
   const split =
-    threads >= 2 && format.encoding === 'utf-8' && format.fileSize >= (options.parallelMinBytes ?? 32 * 1024 * 1024) && head.estimatedRowCount * 1.5 < maxTrackedIds
+    threads >= 2 &&
+    format.encoding === 'utf-8' &&
+    format.fileSize >= (options.parallelMinBytes ?? 32 * 1024 * 1024) &&
+    head.estimatedRowCount * 1.5 < maxTrackedIds
       ? await findSplit(path, format.fileSize)
       : undefined;
   // The header comes from the reader (the head window may be too small for a very long header record).
@@ -189,18 +196,39 @@ export async function validateFile(path: string, target: DatasetSchema, options:
       })
     : [];
   const config: PartConfig = {
-    file, header, delimiter: format.delimiter, active, decimalComma: options.decimalComma ?? false,
-    idIndex: idField !== undefined ? idIndex : -1, idField: idField ?? '', maxExamples, maxTrackedIds, inference,
+    file,
+    header,
+    delimiter: format.delimiter,
+    active,
+    decimalComma: options.decimalComma ?? false,
+    idIndex: idField !== undefined ? idIndex : -1,
+    idField: idField ?? '',
+    maxExamples,
+    maxTrackedIds,
+    inference,
   };
   const cancelled = (line: number | undefined): CsvError => new CsvError('ABORTED', file, line, undefined, 'validation was cancelled');
 
   let part: PartResult | undefined;
   if (split !== undefined) part = await validateInTwo(firstReader, path, format, config, options, split, cancelled);
-  part ??= await validatePart(split === undefined ? firstReader : await openCsvUpTo(path, options, undefined, format), format, config, options, undefined, cancelled);
+  part ??= await validatePart(
+    split === undefined ? firstReader : await openCsvUpTo(path, options, undefined, format),
+    format,
+    config,
+    options,
+    undefined,
+    cancelled,
+  );
 
   // Second read, only when needed: exact duplicate check of the suspected ids, inference of the 'pending' columns.
   const rowIdentifier: ValidationReport['rowIdentifier'] = idField
-    ? { fieldName: idField, inCsv: idIndex >= 0, empty: part.emptyIds, duplicates: summary(), duplicateCheck: part.idStopLine === Infinity ? 'complete' : 'stopped' }
+    ? {
+        fieldName: idField,
+        inCsv: idIndex >= 0,
+        empty: part.emptyIds,
+        duplicates: summary(),
+        duplicateCheck: part.idStopLine === Infinity ? 'complete' : 'stopped',
+      }
     : undefined;
   const idLog = new IdHashLog();
   idLog.addRuns(part.idRuns);
@@ -226,7 +254,9 @@ export async function validateFile(path: string, target: DatasetSchema, options:
             else {
               rowIdentifier.duplicates.count++;
               if (rowIdentifier.duplicates.examples.length < maxExamples) {
-                rowIdentifier.duplicates.examples.push(cellProblem(file, header, line, idIndex, id, `row identifier "${truncate(id, 40)}" appears more than once in the file`));
+                rowIdentifier.duplicates.examples.push(
+                  cellProblem(file, header, line, idIndex, id, `row identifier "${truncate(id, 40)}" appears more than once in the file`),
+                );
               }
             }
           }
@@ -243,7 +273,10 @@ export async function validateFile(path: string, target: DatasetSchema, options:
     const sample = sampleType(c);
     if (full !== sample) {
       typeDisagreements.push({
-        csvIndex: c, csvHeader: header[c], sample, full,
+        csvIndex: c,
+        csvHeader: header[c],
+        sample,
+        full,
         message: `column "${header[c]}" looked like ${sample} in the first ${head.sampledRows} rows but the whole file reads as ${full}`,
       });
     }
@@ -258,16 +291,30 @@ export async function validateFile(path: string, target: DatasetSchema, options:
     ragged.count +
     (rowIdentifier ? rowIdentifier.empty.count + rowIdentifier.duplicates.count + (rowIdentifier.inCsv ? 0 : 1) : 0);
   return {
-    file, format, header, rows: part.rows,
+    file,
+    format,
+    header,
+    rows: part.rows,
     headerProblems: checkHeader(header),
-    mapping, unknownColumns, missingColumns, rowIdentifier, columns, ragged, typeDisagreements, problemCount,
+    mapping,
+    unknownColumns,
+    missingColumns,
+    rowIdentifier,
+    columns,
+    ragged,
+    typeDisagreements,
+    problemCount,
   };
 }
 
 /** Validates the records of `reader` (the whole file, or up to the split) on this thread. */
 async function validatePart(
-  reader: CsvReader, format: CsvFormat, config: PartConfig, options: ValidateOptions,
-  otherBytes: (() => number) | undefined, cancelled: (line: number | undefined) => CsvError,
+  reader: CsvReader,
+  format: CsvFormat,
+  config: PartConfig,
+  options: ValidateOptions,
+  otherBytes: (() => number) | undefined,
+  cancelled: (line: number | undefined) => CsvError,
 ): Promise<PartResult> {
   const part = new PartValidator(config);
   let rows = 0;
@@ -289,7 +336,12 @@ async function validatePart(
  * (the caller then validates on one thread).
  */
 async function validateInTwo(
-  firstReader: CsvReader, path: string, format: CsvFormat, config: PartConfig, options: ValidateOptions, split: number,
+  firstReader: CsvReader,
+  path: string,
+  format: CsvFormat,
+  config: PartConfig,
+  options: ValidateOptions,
+  split: number,
   cancelled: (line: number | undefined) => CsvError,
 ): Promise<PartResult | undefined> {
   const other = { bytes: 0 };

@@ -31,7 +31,10 @@ async function validatePart(data: PartWorkerData): Promise<void> {
     }
   }
   const result = part.result(progress.line ?? 1);
-  post({ kind: 'part-done', result }, result.idRuns.map((r) => r.buffer as ArrayBuffer));
+  post(
+    { kind: 'part-done', result },
+    result.idRuns.map((r) => r.buffer as ArrayBuffer),
+  );
 }
 
 if ((workerData as { kind?: string }).kind === 'part') {

@@ -80,8 +80,13 @@ export async function findSplit(path: string, fileSize: number): Promise<number 
 
 /** Validates the records from byte `start` to the end of the file in a worker thread; lines count from 1 there. */
 export function validatePartInWorker(
-  path: string, format: CsvFormat, config: PartConfig, options: CsvReadOptions, start: number,
-  signal: AbortSignal, onBytes: (bytes: number) => void,
+  path: string,
+  format: CsvFormat,
+  config: PartConfig,
+  options: CsvReadOptions,
+  start: number,
+  signal: AbortSignal,
+  onBytes: (bytes: number) => void,
 ): Promise<PartResult> {
   return new Promise((resolve, reject) => {
     const { signal: _ignored, ...readOptions } = options;

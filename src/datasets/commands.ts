@@ -162,10 +162,13 @@ export class DatasetCommandHandlers {
   /** Shows a dataset in the tree (adding it under its account when it is not one of the listed ones). */
   async goTo(arg: unknown): Promise<{ domain: string; id: string; name: string } | undefined> {
     const text = typeof arg === 'string' ? arg : str(field(arg, 'text'));
-    const target = targetOf(arg) ?? (text !== undefined ? await resolveRef(this.deps.accounts, text, str(field(arg, 'domain'))) : await askDatasetRef(this.deps.accounts));
+    const target =
+      targetOf(arg) ?? (text !== undefined ? await resolveRef(this.deps.accounts, text, str(field(arg, 'domain'))) : await askDatasetRef(this.deps.accounts));
     if (!target) throw new UserCancelledError();
     const accountNodes = await this.deps.provider.accountNodes();
-    const account = accountNodes.find((n) => (target.accountId ? n.account.id === target.accountId : n.account.domain === target.domain && n.account.invalid !== true));
+    const account = accountNodes.find((n) =>
+      target.accountId ? n.account.id === target.accountId : n.account.domain === target.domain && n.account.invalid !== true,
+    );
     if (!account) throw new ExpectedError(`Sign in to ${target.domain} first to browse ${target.id} there.`);
     const node = await this.deps.provider.openDataset(account, target.id);
     await this.reveal(node);
@@ -204,7 +207,7 @@ export class DatasetCommandHandlers {
         prompt: `This deletes the dataset and all its rows on ${target.domain}, for everyone, and cannot be undone. To confirm, type the name of the dataset: ${name}`,
         placeHolder: name,
         ignoreFocusOut: true,
-        validateInput: (v) => (v === name ? undefined : 'Type the dataset\'s name exactly to delete it.'),
+        validateInput: (v) => (v === name ? undefined : "Type the dataset's name exactly to delete it."),
       }));
     if (typed === undefined) throw new UserCancelledError();
     if (typed !== name) throw new ExpectedError(`Nothing was deleted: "${typed}" is not the name of ${target.id} ("${name}").`);
@@ -368,9 +371,11 @@ export class DatasetCommandHandlers {
     );
     this.deps.log.info(`Saved ${rows} rows of ${target.id} (${statement}) to ${out.fsPath}.`);
     if (path === undefined) {
-      void vscode.window.showInformationMessage(`Socrata: saved ${rows.toLocaleString('en-US')} rows to ${vscode.workspace.asRelativePath(out)}.`, 'Open').then((choice) => {
-        if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', out);
-      });
+      void vscode.window
+        .showInformationMessage(`Socrata: saved ${rows.toLocaleString('en-US')} rows to ${vscode.workspace.asRelativePath(out)}.`, 'Open')
+        .then((choice) => {
+          if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', out);
+        });
     }
     return { path: out.fsPath, rows };
   }
@@ -400,7 +405,16 @@ export class DatasetCommandHandlers {
 function isNode(value: unknown): value is DatasetsNode {
   if (value instanceof AccountNode) return true;
   const kind = typeof value === 'object' && value !== null ? (value as { kind?: unknown }).kind : undefined;
-  return kind === 'dataset' || kind === 'draft' || kind === 'group' || kind === 'column' || kind === 'loadMore' || kind === 'error' || kind === 'message' || kind === 'domain';
+  return (
+    kind === 'dataset' ||
+    kind === 'draft' ||
+    kind === 'group' ||
+    kind === 'column' ||
+    kind === 'loadMore' ||
+    kind === 'error' ||
+    kind === 'message' ||
+    kind === 'domain'
+  );
 }
 
 export function resultOf(target: DatasetTarget, statement: string, state: GridState): QueryResult {

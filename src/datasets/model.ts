@@ -205,7 +205,11 @@ export function formatCell(value: unknown): string {
 }
 
 /** The columns of a result: the server's X-SODA2-Fields when sent, otherwise the keys seen in the rows. */
-export function resultColumns(rows: readonly Record<string, unknown>[], fields: readonly string[] | undefined, types: readonly string[] | undefined): { name: string; type: string | undefined }[] {
+export function resultColumns(
+  rows: readonly Record<string, unknown>[],
+  fields: readonly string[] | undefined,
+  types: readonly string[] | undefined,
+): { name: string; type: string | undefined }[] {
   if (fields !== undefined) return fields.map((name, i) => ({ name, type: types?.[i] }));
   const names: string[] = [];
   const seen = new Set<string>();

@@ -66,7 +66,10 @@ export class AccountNode {
   }
 
   treeItem(filter: string | undefined): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.showUser ? `${this.account.domain} (${this.account.email || this.account.displayName})` : this.account.domain, vscode.TreeItemCollapsibleState.Expanded);
+    const item = new vscode.TreeItem(
+      this.showUser ? `${this.account.domain} (${this.account.email || this.account.displayName})` : this.account.domain,
+      vscode.TreeItemCollapsibleState.Expanded,
+    );
     item.id = this.id;
     // The catalog's total counts drafts too: once everything is loaded, count the datasets themselves.
     const n = this.page === undefined ? 0 : this.page.nextOffset === undefined ? this.page.items.length : this.page.total;
@@ -80,7 +83,9 @@ export class AccountNode {
     tip.appendMarkdown('**');
     tip.appendText(this.account.domain);
     tip.appendMarkdown('**\n\n');
-    tip.appendText(`Signed in as ${this.account.displayName}${this.account.email ? ` <${this.account.email}>` : ''}${this.account.roleName ? `, role ${this.account.roleName}` : ''}`);
+    tip.appendText(
+      `Signed in as ${this.account.displayName}${this.account.email ? ` <${this.account.email}>` : ''}${this.account.roleName ? `, role ${this.account.roleName}` : ''}`,
+    );
     item.tooltip = tip;
     return item;
   }
@@ -122,7 +127,11 @@ export class GroupNode {
     const count = this.page && this.page.error === undefined ? String(this.page.total) : undefined;
     item.description = [count, this.group === 'all' ? (sort === 'name' ? 'by name' : 'by last update') : undefined].filter((s) => s !== undefined).join(' · ');
     item.iconPath = new vscode.ThemeIcon(this.group === 'mine' ? 'account' : this.group === 'shared' ? 'organization' : 'library');
-    item.contextValue = contextValue('group', [this.group === 'mine' && Tokens.mine, this.group === 'shared' && Tokens.shared, this.group === 'all' && Tokens.all]);
+    item.contextValue = contextValue('group', [
+      this.group === 'mine' && Tokens.mine,
+      this.group === 'shared' && Tokens.shared,
+      this.group === 'all' && Tokens.all,
+    ]);
     return item;
   }
 }
@@ -253,7 +262,9 @@ export class DatasetNode {
     item.iconPath = this.icon();
     item.contextValue = this.contextValue();
     item.tooltip = this.tooltip();
-    item.accessibilityInformation = { label: `${this.name}, dataset ${this.datasetId}${role !== undefined ? `, shared with you as ${roleLabel(role)}` : ''}${when ? `, ${when}` : ''}` };
+    item.accessibilityInformation = {
+      label: `${this.name}, dataset ${this.datasetId}${role !== undefined ? `, shared with you as ${roleLabel(role)}` : ''}${when ? `, ${when}` : ''}`,
+    };
     return item;
   }
 

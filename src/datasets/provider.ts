@@ -6,7 +6,19 @@ import { accountLabel, type SocrataAccounts } from '../accounts';
 import type { SodaClient } from '../soda/client';
 import { isSodaError } from '../soda/errors';
 import type { CatalogEntry } from '../soda/types';
-import { AccountNode, type CatalogSort, ColumnNode, DatasetNode, type DatasetsNode, DraftNode, ErrorNode, GROUP_KINDS, type GroupNode, LoadMoreNode, MessageNode } from './nodes';
+import {
+  AccountNode,
+  type CatalogSort,
+  ColumnNode,
+  DatasetNode,
+  type DatasetsNode,
+  DraftNode,
+  ErrorNode,
+  GROUP_KINDS,
+  type GroupNode,
+  LoadMoreNode,
+  MessageNode,
+} from './nodes';
 
 export type ViewState = 'loading' | 'signedOut' | 'empty' | 'unreachable' | 'ready';
 
@@ -233,7 +245,13 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     try {
       const page = await this.fetchPage(node, 0);
       node.drafts = [];
-      const fresh: NonNullable<GroupNode['page']> = { items: [], nextOffset: page.nextOffset, total: page.total, error: undefined, loaded: page.results.length };
+      const fresh: NonNullable<GroupNode['page']> = {
+        items: [],
+        nextOffset: page.nextOffset,
+        total: page.total,
+        error: undefined,
+        loaded: page.results.length,
+      };
       const added = this.place(node, fresh.items, page.results);
       // Shared datasets show the account's role: their views (few) are read now.
       if (node.group === 'shared') await Promise.all(added.map((d) => this.ensureView(d, false)));
@@ -398,7 +416,9 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
   async openDataset(account: AccountNode, id: string): Promise<DatasetNode> {
     await this.ensurePage(account.groups.mine);
     await this.ensurePage(account.groups.shared);
-    const existing = (['mine', 'shared'] as const).flatMap((g) => [...(account.groups[g].page?.items ?? []), ...account.groups[g].extra]).find((d) => d.datasetId === id);
+    const existing = (['mine', 'shared'] as const)
+      .flatMap((g) => [...(account.groups[g].page?.items ?? []), ...account.groups[g].extra])
+      .find((d) => d.datasetId === id);
     if (existing) return existing;
     const client = await this.client(account);
     const view = await client.view(id);

@@ -53,7 +53,14 @@ export interface QueryCallOptions {
  * Page `index` (0-based) of `stmt` on dataset `id`: SODA3's `page` (page `index + 1` of `pageSize` rows). Columns are
  * typed from X-SODA2-Types when the answer has them, otherwise from the dataset's columns.
  */
-export async function queryPage(client: SodaClient, id: string, stmt: string, pageSize: number, index: number, options: QueryCallOptions = {}): Promise<QueryPage> {
+export async function queryPage(
+  client: SodaClient,
+  id: string,
+  stmt: string,
+  pageSize: number,
+  index: number,
+  options: QueryCallOptions = {},
+): Promise<QueryPage> {
   const bad = invalidStatement(stmt);
   if (bad) throw bad;
   const result = await runQuery(client, id, stmt, { page: { pageNumber: index + 1, pageSize }, ...options }).catch((error: unknown) => {
@@ -84,7 +91,13 @@ export interface ExportOptions extends QueryCallOptions {
  * Writes every row of `stmt` to `out` as the portal's CSV export (header = the result's field names), streamed, so
  * memory stays bounded whatever the size. Does not end `out`. Returns the number of rows written.
  */
-export async function exportQueryCsv(client: SodaClient, id: string, stmt: string, out: Writable, options: ExportOptions = {}): Promise<{ rows: number; columns: string[] }> {
+export async function exportQueryCsv(
+  client: SodaClient,
+  id: string,
+  stmt: string,
+  out: Writable,
+  options: ExportOptions = {},
+): Promise<{ rows: number; columns: string[] }> {
   const bad = invalidStatement(stmt);
   if (bad) throw bad;
   const { rows, columns } = await saveQueryCsv(client, id, stmt, out, options);

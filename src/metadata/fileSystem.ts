@@ -43,7 +43,12 @@ export const dialogPrompts: MetadataPrompts = {
   async conflict(title) {
     const compare = 'Compare';
     const overwrite = 'Overwrite';
-    const answer = await vscode.window.showWarningMessage(title, { modal: true, detail: 'Compare shows the server\'s version next to yours; Overwrite saves yours over it.' }, compare, overwrite);
+    const answer = await vscode.window.showWarningMessage(
+      title,
+      { modal: true, detail: "Compare shows the server's version next to yours; Overwrite saves yours over it." },
+      compare,
+      overwrite,
+    );
     return answer === compare ? 'compare' : answer === overwrite ? 'overwrite' : undefined;
   },
 };
@@ -74,9 +79,7 @@ export function metadataUri(domain: string, id: string): vscode.Uri {
 }
 
 type Parsed =
-  | { kind: 'metadata' | 'server' | 'yours'; domain: string; id: string }
-  | { kind: 'schema'; domain: string }
-  | { kind: 'dir'; domain?: string; id?: string };
+  { kind: 'metadata' | 'server' | 'yours'; domain: string; id: string } | { kind: 'schema'; domain: string } | { kind: 'dir'; domain?: string; id?: string };
 
 function parseUri(uri: vscode.Uri): Parsed {
   const parts = uri.path.split('/').filter(Boolean);
@@ -203,7 +206,16 @@ export class MetadataFileSystem implements vscode.FileSystemProvider, vscode.Dis
     try {
       const [{ document }, lists] = await Promise.all([meta.get(id), meta.lists()]);
       const now = Date.now();
-      const open: OpenDocument = { domain, id, accountId: account.id, base: document, lists, text: encoder.encode(formatDocument(document, this.schemaUri(domain))), mtime: now, ctime: now };
+      const open: OpenDocument = {
+        domain,
+        id,
+        accountId: account.id,
+        base: document,
+        lists,
+        text: encoder.encode(formatDocument(document, this.schemaUri(domain))),
+        mtime: now,
+        ctime: now,
+      };
       this.docs.set(uri.toString(), open);
       return open;
     } catch (e) {
@@ -237,7 +249,9 @@ export class MetadataFileSystem implements vscode.FileSystemProvider, vscode.Dis
     try {
       mine = parseDocument(text, open.base, open.lists, `${p.id}/metadata.json`);
     } catch (e) {
-      if (e instanceof MetadataDocumentError) throw vscode.FileSystemError.NoPermissions(`Not saved — ${e.problems.map((x) => `${x.field}: ${x.message}`).join('; ')}`);
+      if (e instanceof MetadataDocumentError) {
+        throw vscode.FileSystemError.NoPermissions(`Not saved — ${e.problems.map((x) => `${x.field}: ${x.message}`).join('; ')}`);
+      }
       throw e;
     }
     delete (mine as { $schema?: unknown }).$schema;
@@ -265,14 +279,19 @@ export class MetadataFileSystem implements vscode.FileSystemProvider, vscode.Dis
     const risky = changes.filter(isRisky);
     if (risky.length) {
       await this.showDiff(p.domain, p.id, server, text, `${p.id} metadata: server ↔ yours (${risky.length} risky change${risky.length === 1 ? '' : 's'})`);
-      const ok = await this.prompts.confirmRisky(`Apply ${risky.length} risky change${risky.length === 1 ? '' : 's'} to ${title}?`, describeRisks(changes, p.domain, p.id));
+      const ok = await this.prompts.confirmRisky(
+        `Apply ${risky.length} risky change${risky.length === 1 ? '' : 's'} to ${title}?`,
+        describeRisks(changes, p.domain, p.id),
+      );
       if (!ok) throw vscode.FileSystemError.NoPermissions('Not saved: the risky changes were not confirmed.');
     }
     let result;
     try {
       result = await meta.apply(p.id, mine, { base: force ? server : open.base, lists: open.lists });
     } catch (e) {
-      if (e instanceof MetadataConflictError) throw vscode.FileSystemError.NoPermissions('Not saved: the dataset changed on the server while saving. Save again to compare.');
+      if (e instanceof MetadataConflictError) {
+        throw vscode.FileSystemError.NoPermissions('Not saved: the dataset changed on the server while saving. Save again to compare.');
+      }
       if (!(await this.accounts.reportError(account, e))) this.log.warn(`metadata ${p.domain}/${p.id}: ${e instanceof Error ? e.message : String(e)}`);
       throw vscode.FileSystemError.NoPermissions(`Not saved — ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -291,7 +310,10 @@ export class MetadataFileSystem implements vscode.FileSystemProvider, vscode.Dis
     const right = vscode.Uri.from({ scheme: SCHEME, path: `/${domain}/${id}/metadata.yours.json` });
     this.companions.set(left.toString(), encoder.encode(formatDocument(server, this.schemaUri(domain))));
     this.companions.set(right.toString(), encoder.encode(yours));
-    this.changeEmitter.fire([{ type: vscode.FileChangeType.Changed, uri: left }, { type: vscode.FileChangeType.Changed, uri: right }]);
+    this.changeEmitter.fire([
+      { type: vscode.FileChangeType.Changed, uri: left },
+      { type: vscode.FileChangeType.Changed, uri: right },
+    ]);
     await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true, preserveFocus: false });
   }
 }

@@ -46,7 +46,12 @@ export function targetOf(arg: unknown): MetadataTarget | undefined {
   return { domain, id, ...(typeof accountId === 'string' ? { accountId } : {}) };
 }
 
-export function registerMetadata(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, accounts: MetadataAccounts, deps: MetadataDeps): MetadataFeature {
+export function registerMetadata(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  accounts: MetadataAccounts,
+  deps: MetadataDeps,
+): MetadataFeature {
   const fileSystem = new MetadataFileSystem(accounts, log);
   const open = async (target: MetadataTarget): Promise<vscode.TextEditor> => {
     fileSystem.useAccount(target.domain, target.id, target.accountId);

@@ -103,7 +103,18 @@ export class BatchBuilder {
         // One row larger than a batch: its own request.
         const own = Buffer.from(`[${json}]`);
         this.lastFields = fields;
-        const single: Batch = { buf: own, len: own.length - 1, count: 1, lines: [line], first: line, last: line, bytesMark: 0, pooled: false, text: '', textMax: 0 };
+        const single: Batch = {
+          buf: own,
+          len: own.length - 1,
+          count: 1,
+          lines: [line],
+          first: line,
+          last: line,
+          bytesMark: 0,
+          pooled: false,
+          text: '',
+          textMax: 0,
+        };
         (out ??= []).push(this.close(single, bytesRead));
         return out;
       }

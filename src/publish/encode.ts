@@ -11,9 +11,7 @@
 import { createConverter, jsonFastPath, jsonText, type ColumnConverter, type ColumnType, type JsonFastPath, type JsonValue } from '../csv';
 import type { ColumnMappingEntry } from './types';
 
-export type EncodeResult =
-  | { ok: true; json: string; id: string | undefined }
-  | { ok: false; message: string; column: number | undefined };
+export type EncodeResult = { ok: true; json: string; id: string | undefined } | { ok: false; message: string; column: number | undefined };
 
 /** Failure of the last `encodeText` call (encoder state, so that a good row allocates no result object). */
 interface LastError {

@@ -35,7 +35,8 @@ export class ErrorRowsWriter {
 
   async write(fields: readonly string[], error: string): Promise<void> {
     this.rows++;
-    const padded = fields.length >= this.header.length ? fields.slice(0, this.header.length) : [...fields, ...Array<string>(this.header.length - fields.length).fill('')];
+    const padded =
+      fields.length >= this.header.length ? fields.slice(0, this.header.length) : [...fields, ...Array<string>(this.header.length - fields.length).fill('')];
     const extra = fields.length > this.header.length ? ` (extra fields: ${fields.slice(this.header.length).join(' | ')})` : '';
     this.buffer += csvLine([...padded, error + extra]);
     if (this.buffer.length >= 64 * 1024) await this.flush();

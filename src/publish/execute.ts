@@ -15,7 +15,15 @@
 import { dirname, basename, extname, join } from 'node:path';
 import { openCsv, type ColumnType as CsvColumnType, normaliseFieldName } from '../csv';
 import { isSodaError, normaliseUpsertResult, type SodaClient, SodaError } from '../soda';
-import { type ColumnPlan, type ColumnType as RevisionColumnType, RevisionError, type RevisionProgress, RevisionRunner, RevisionsClient, transportFromHttp } from '../soda/revisions';
+import {
+  type ColumnPlan,
+  type ColumnType as RevisionColumnType,
+  RevisionError,
+  type RevisionProgress,
+  RevisionRunner,
+  RevisionsClient,
+  transportFromHttp,
+} from '../soda/revisions';
 import { applyPatch, MetadataClient, patchBody } from '../soda/metadata';
 import { statSync } from 'node:fs';
 import { type Batch, BatchBuilder, BufferPool } from './batches';
@@ -73,19 +81,43 @@ class ProgressMeter {
     if (!this.emit) return;
     const secs = Math.max((Date.now() - this.started) / 1000, 0.001);
     const rate = this.rowsDone / secs;
-    const eta = this.rowsTotal !== undefined && rate > 0 ? Math.max(0, (this.rowsTotal - this.rowsDone) / rate) : this.bytesDone > 0 ? ((this.bytesTotal - this.bytesDone) / this.bytesDone) * secs : undefined;
+    const eta =
+      this.rowsTotal !== undefined && rate > 0
+        ? Math.max(0, (this.rowsTotal - this.rowsDone) / rate)
+        : this.bytesDone > 0
+          ? ((this.bytesTotal - this.bytesDone) / this.bytesDone) * secs
+          : undefined;
     this.emit({
-      stage: this.stage, rowsDone: this.rowsDone, rowsTotal: this.rowsTotal, bytesDone: this.bytesDone, bytesTotal: this.bytesTotal,
-      rowsPerSecond: Math.round(rate), etaSeconds: eta === undefined ? undefined : Math.round(eta), lastRequestId: this.lastRequestId,
+      stage: this.stage,
+      rowsDone: this.rowsDone,
+      rowsTotal: this.rowsTotal,
+      bytesDone: this.bytesDone,
+      bytesTotal: this.bytesTotal,
+      rowsPerSecond: Math.round(rate),
+      etaSeconds: eta === undefined ? undefined : Math.round(eta),
+      lastRequestId: this.lastRequestId,
     });
   }
 }
 
 function emptyResult(plan: PublishPlan | undefined, started: number): PublishResult {
   return {
-    status: 'success', message: '', plan, dataset: plan?.dataset, route: plan?.route,
-    created: 0, updated: 0, deleted: 0, errors: 0, rowErrors: [], appliedRanges: [], uncertainRanges: [],
-    errorRowsFile: undefined, resume: undefined, requestIds: [], elapsedMs: Date.now() - started,
+    status: 'success',
+    message: '',
+    plan,
+    dataset: plan?.dataset,
+    route: plan?.route,
+    created: 0,
+    updated: 0,
+    deleted: 0,
+    errors: 0,
+    rowErrors: [],
+    appliedRanges: [],
+    uncertainRanges: [],
+    errorRowsFile: undefined,
+    resume: undefined,
+    requestIds: [],
+    elapsedMs: Date.now() - started,
   };
 }
 
@@ -113,14 +145,24 @@ async function collectBadRows(plan: PublishPlan, writer: ErrorRowsWriter, signal
 
 function revisionType(t: CsvColumnType | undefined): RevisionColumnType | undefined {
   switch (t) {
-    case 'text': case 'email': return 'text';
-    case 'number': case 'double': return 'number';
-    case 'checkbox': return 'checkbox';
-    case 'floating_timestamp': return 'floating_timestamp';
-    case 'fixed_timestamp': return 'fixed_timestamp';
-    case 'point': return 'point';
-    case 'url': return 'url';
-    default: return undefined;
+    case 'text':
+    case 'email':
+      return 'text';
+    case 'number':
+    case 'double':
+      return 'number';
+    case 'checkbox':
+      return 'checkbox';
+    case 'floating_timestamp':
+      return 'floating_timestamp';
+    case 'fixed_timestamp':
+      return 'fixed_timestamp';
+    case 'point':
+      return 'point';
+    case 'url':
+      return 'url';
+    default:
+      return undefined;
   }
 }
 
@@ -171,11 +213,21 @@ async function executeRevision(client: SodaClient, plan: PublishPlan, options: E
       plan.mode === 'create'
         ? await runner.createDataset({
             ...common,
-            metadata: { name: req.newDataset?.name ?? '', ...(req.newDataset?.description ? { description: req.newDataset.description } : {}), ...(req.newDataset?.category ? { category: req.newDataset.category } : {}), ...(req.newDataset?.tags ? { tags: req.newDataset.tags } : {}), ...(req.metadata ? patchBody(req.metadata) : {}) },
+            metadata: {
+              name: req.newDataset?.name ?? '',
+              ...(req.newDataset?.description ? { description: req.newDataset.description } : {}),
+              ...(req.newDataset?.category ? { category: req.newDataset.category } : {}),
+              ...(req.newDataset?.tags ? { tags: req.newDataset.tags } : {}),
+              ...(req.metadata ? patchBody(req.metadata) : {}),
+            },
             permission: req.newDataset?.permission ?? 'private',
             ...(plan.rowIdentifier ? { rowIdentifier: plan.rowIdentifier } : {}),
           })
-        : await runner.updateDataset(plan.dataset as string, { ...common, action: plan.mode === 'replace' ? 'replace' : plan.mode === 'delete' ? 'delete' : 'update', ...(req.metadata ? { metadata: patchBody(req.metadata) } : {}) });
+        : await runner.updateDataset(plan.dataset as string, {
+            ...common,
+            action: plan.mode === 'replace' ? 'replace' : plan.mode === 'delete' ? 'delete' : 'update',
+            ...(req.metadata ? { metadata: patchBody(req.metadata) } : {}),
+          });
     result.dataset = outcome.fourfour;
     result.revisionUrl = outcome.revisionUrl;
     if (outcome.status === 'approval-submitted') {
@@ -313,7 +365,9 @@ async function executeResource(client: SodaClient, plan: PublishPlan, options: E
           // The row's cells are written to the error-rows CSV at the end (one more read of just those lines).
           serverErrorLines.set(line, re.error);
           if (rowErrors.length < MAX_ROW_ERRORS) rowErrors.push({ line, message: re.error });
-        } else if (rowErrors.length < MAX_ROW_ERRORS) rowErrors.push({ line: batch.first, message: `${re.error} (lines ${batch.first}–${batch.last}; the server did not say which row)` });
+        } else if (rowErrors.length < MAX_ROW_ERRORS) {
+          rowErrors.push({ line: batch.first, message: `${re.error} (lines ${batch.first}–${batch.last}; the server did not say which row)` });
+        }
       }
       meter.lastRequestId = res.serverRequestId ?? res.operationId;
       result.requestIds.push(meter.lastRequestId);
@@ -533,7 +587,10 @@ async function executePlan(client: SodaClient, plan: PublishPlan, options: Execu
     result.errorRowsFile = await writer.close();
     result.status = 'refused';
     result.errors = plan.badRows ?? plan.problemCount;
-    result.message = `Nothing was sent: validation found ${plan.problemCount} problem(s), e.g. ${plan.problems.slice(0, 3).map((p) => p.message).join('; ')}. Fix the file${result.errorRowsFile ? ` (the rows are in ${result.errorRowsFile})` : ''}, or choose to skip bad rows.`;
+    result.message = `Nothing was sent: validation found ${plan.problemCount} problem(s), e.g. ${plan.problems
+      .slice(0, 3)
+      .map((p) => p.message)
+      .join('; ')}. Fix the file${result.errorRowsFile ? ` (the rows are in ${result.errorRowsFile})` : ''}, or choose to skip bad rows.`;
     return result;
   }
   if (plan.route === 'revision') return executeRevision(client, plan, options, started);
@@ -541,7 +598,13 @@ async function executePlan(client: SodaClient, plan: PublishPlan, options: Execu
 }
 
 /** The spec's metadata on the /resource route: one metadata-only revision once the rows are in. */
-async function applyMetadataAfterRows(client: SodaClient, dataset: string, patch: NonNullable<PublishRequest['metadata']>, result: PublishResult, signal: AbortSignal | undefined): Promise<void> {
+async function applyMetadataAfterRows(
+  client: SodaClient,
+  dataset: string,
+  patch: NonNullable<PublishRequest['metadata']>,
+  result: PublishResult,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const meta = new MetadataClient(client);
   try {
     const { document } = await meta.get(dataset, signal);
@@ -558,7 +621,16 @@ export async function publish(client: SodaClient, request: PublishRequest, optio
   const started = Date.now();
   let plan: PublishPlan;
   try {
-    options.onProgress?.({ stage: 'planning', rowsDone: 0, rowsTotal: undefined, bytesDone: 0, bytesTotal: 0, rowsPerSecond: 0, etaSeconds: undefined, lastRequestId: undefined });
+    options.onProgress?.({
+      stage: 'planning',
+      rowsDone: 0,
+      rowsTotal: undefined,
+      bytesDone: 0,
+      bytesTotal: 0,
+      rowsPerSecond: 0,
+      etaSeconds: undefined,
+      lastRequestId: undefined,
+    });
     // One pass: the plan's scan spools the request bodies it builds, sent below without reading the CSV again.
     plan = await planPublish(client, request, { signal: options.signal, spool: !options.dryRun });
   } catch (e) {

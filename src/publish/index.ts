@@ -6,7 +6,17 @@
 //   loadSpec(path) → { request, domain, specDir }   the socrata.publish.json file (JSON Schema in schemas/)
 export * from './types';
 export { PublishError, isPublishError, type PublishErrorKind } from './errors';
-export { planPublish, disposePlan, checkRequest, checkWritable, headHash, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, type PlanOptions } from './plan';
+export {
+  planPublish,
+  disposePlan,
+  checkRequest,
+  checkWritable,
+  headHash,
+  DEFAULT_BATCH_BYTES,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CONCURRENCY,
+  type PlanOptions,
+} from './plan';
 export { executePublish, publish, type ExecuteOptions } from './execute';
 export { Journal, journalKey, addRange, inRanges, formatRanges, type JournalFile } from './journal';
 export { ErrorRowsWriter, csvCell, csvLine } from './errorRows';

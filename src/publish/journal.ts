@@ -77,7 +77,10 @@ export class Journal {
   data: JournalFile;
   private writing: Promise<void> = Promise.resolve();
 
-  private constructor(readonly dir: string, data: JournalFile) {
+  private constructor(
+    readonly dir: string,
+    data: JournalFile,
+  ) {
     this.path = join(dir, `publish-${data.key}.json`);
     this.data = data;
   }
@@ -120,10 +123,13 @@ export class Journal {
     if (data.version !== JOURNAL_VERSION || data.key !== key) return { journal: undefined, changed: 'the journal of the earlier run is from another version' };
     const f = plan.file;
     const why =
-      data.file.size !== f.size ? `its size changed (${data.file.size} → ${f.size} bytes)`
-      : data.file.headHash !== f.headHash ? 'its first 64 KiB changed'
-      : data.file.mtimeMs !== f.mtimeMs ? 'it was modified since'
-      : undefined;
+      data.file.size !== f.size
+        ? `its size changed (${data.file.size} → ${f.size} bytes)`
+        : data.file.headHash !== f.headHash
+          ? 'its first 64 KiB changed'
+          : data.file.mtimeMs !== f.mtimeMs
+            ? 'it was modified since'
+            : undefined;
     if (why !== undefined) return { journal: undefined, changed: `${f.path} is not the file of the interrupted publish: ${why}` };
     return { journal: new Journal(dir, data) };
   }

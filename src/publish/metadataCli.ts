@@ -33,7 +33,14 @@ export async function cmdMetadata(args: string[], deps: MetadataCliDeps): Promis
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { domain: { type: 'string' }, dataset: { type: 'string' }, json: { type: 'boolean' }, file: { type: 'string' }, 'dry-run': { type: 'boolean' }, route: { type: 'string' } },
+    options: {
+      domain: { type: 'string' },
+      dataset: { type: 'string' },
+      json: { type: 'boolean' },
+      file: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      route: { type: 'string' },
+    },
   });
   if (positionals.length) deps.usage(`metadata ${sub} takes no positional arguments (got ${positionals.join(' ')}).`);
   if (values.domain === undefined || values.dataset === undefined) deps.usage(`metadata ${sub} needs --domain and --dataset.`);
@@ -73,14 +80,24 @@ export async function cmdMetadata(args: string[], deps: MetadataCliDeps): Promis
     }
     const changes = diffDocuments(server, mine);
     for (const risk of describeRisks(changes, client.domain.host, values.dataset)) deps.stderr.write(`Warning: ${risk}\n`);
-    const result = await meta.apply(values.dataset, mine, { base: server, lists, dryRun: values['dry-run'] ?? false, ...(values.route ? { route: values.route } : {}), ...(signal ? { signal } : {}) });
+    const result = await meta.apply(values.dataset, mine, {
+      base: server,
+      lists,
+      dryRun: values['dry-run'] ?? false,
+      ...(values.route ? { route: values.route } : {}),
+      ...(signal ? { signal } : {}),
+    });
     if (values.json) {
-      deps.stdout.write(`${JSON.stringify({ dryRun: values['dry-run'] ?? false, route: result.route, changes: result.changes, document: result.document }, null, 2)}\n`);
+      deps.stdout.write(
+        `${JSON.stringify({ dryRun: values['dry-run'] ?? false, route: result.route, changes: result.changes, document: result.document }, null, 2)}\n`,
+      );
     } else {
       const verb = values['dry-run'] ? 'Would change' : 'Changed';
       if (!result.changes.length) deps.stdout.write('Nothing to change.\n');
       else {
-        deps.stdout.write(`${verb} ${result.changes.length} field(s) of ${values.dataset}${result.route === 'none' ? '' : ` (${result.route === 'revision' ? 'metadata-only revision' : 'PUT /api/views'})`}${values['dry-run'] ? '; nothing was sent' : ''}:\n`);
+        deps.stdout.write(
+          `${verb} ${result.changes.length} field(s) of ${values.dataset}${result.route === 'none' ? '' : ` (${result.route === 'revision' ? 'metadata-only revision' : 'PUT /api/views'})`}${values['dry-run'] ? '; nothing was sent' : ''}:\n`,
+        );
         for (const c of result.changes) deps.stdout.write(`  ${c.field}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}\n`);
       }
       if (result.approvalSubmitted) deps.stdout.write('The revision was submitted for approval.\n');

@@ -69,15 +69,27 @@ export function checkRequest(req: PublishRequest): void {
     throw new PublishError('invalid-input', `mode: must be one of ${PUBLISH_MODES.join(', ')} (got ${JSON.stringify(req.mode)}).`, 'mode');
   }
   if (req.mode === 'create') {
-    if (req.dataset !== undefined) throw new PublishError('invalid-input', 'dataset: mode create makes a new dataset; leave out the dataset id (or choose another mode).', 'dataset');
+    if (req.dataset !== undefined) {
+      throw new PublishError('invalid-input', 'dataset: mode create makes a new dataset; leave out the dataset id (or choose another mode).', 'dataset');
+    }
     if (!req.newDataset || typeof req.newDataset.name !== 'string' || req.newDataset.name.trim() === '') {
       throw new PublishError('invalid-input', 'new.name: a new dataset needs a name.', 'new.name');
     }
   } else {
-    if (req.dataset === undefined) throw new PublishError('invalid-input', `dataset: mode ${req.mode} needs the 4x4 id of an existing dataset (or use mode create with a name).`, 'dataset');
+    if (req.dataset === undefined) {
+      throw new PublishError('invalid-input', `dataset: mode ${req.mode} needs the 4x4 id of an existing dataset (or use mode create with a name).`, 'dataset');
+    }
     const draft = draftRef(req.dataset);
-    if (draft) throw new PublishError('invalid-input', `dataset: ${JSON.stringify(req.dataset)} is a draft (revision ${draft.revision}) of ${draft.id}; publish to ${draft.id} (a publish opens its own revision).`, 'dataset');
-    if (!isValid4x4(req.dataset)) throw new PublishError('invalid-input', `dataset: ${JSON.stringify(req.dataset)} is not a 4x4 id such as "abcd-1234".`, 'dataset');
+    if (draft) {
+      throw new PublishError(
+        'invalid-input',
+        `dataset: ${JSON.stringify(req.dataset)} is a draft (revision ${draft.revision}) of ${draft.id}; publish to ${draft.id} (a publish opens its own revision).`,
+        'dataset',
+      );
+    }
+    if (!isValid4x4(req.dataset)) {
+      throw new PublishError('invalid-input', `dataset: ${JSON.stringify(req.dataset)} is not a 4x4 id such as "abcd-1234".`, 'dataset');
+    }
   }
   checkInt(req.batchSize, 'batchSize', 1, 100_000, DEFAULT_BATCH_SIZE);
   checkInt(req.batchBytes, 'batchBytes', 1024, 256 * 1024 * 1024, DEFAULT_BATCH_BYTES);
@@ -89,7 +101,11 @@ export function checkWritable(view: ViewMetadata, mode: PublishRequest['mode']):
   const raw = view.raw;
   const displayType = typeof raw.displayType === 'string' ? raw.displayType : undefined;
   const modifying = typeof raw.modifyingViewUid === 'string' ? raw.modifyingViewUid : undefined;
-  if ((view.viewType !== undefined && view.viewType !== 'tabular') || (displayType !== undefined && !TABLE_DISPLAY_TYPES.has(displayType)) || modifying !== undefined) {
+  if (
+    (view.viewType !== undefined && view.viewType !== 'tabular') ||
+    (displayType !== undefined && !TABLE_DISPLAY_TYPES.has(displayType)) ||
+    modifying !== undefined
+  ) {
     const parent = modifying !== undefined ? ` Publish to its source dataset ${modifying} instead.` : ' Publish to the dataset it is based on instead.';
     throw new PublishError(
       'refused',
@@ -154,13 +170,21 @@ function buildMapping(header: string[], req: PublishRequest, view: ViewMetadata 
       const target = Object.prototype.hasOwnProperty.call(explicit, h) ? explicit[h] : normaliseFieldName(h);
       if (target === null) return { csvIndex: i, csvHeader: h, fieldName: undefined, type: undefined, note: 'ignored in the mapping' };
       const fieldName = target ?? normaliseFieldName(h);
-      if (!/^[a-z_][a-z0-9_]*$/.test(fieldName)) throw new PublishError('invalid-input', `mapping.${h}: "${fieldName}" is not a valid field name (lower-case letters, digits and "_").`, `mapping.${h}`);
+      if (!/^[a-z_][a-z0-9_]*$/.test(fieldName)) {
+        throw new PublishError('invalid-input', `mapping.${h}: "${fieldName}" is not a valid field name (lower-case letters, digits and "_").`, `mapping.${h}`);
+      }
       return { csvIndex: i, csvHeader: h, fieldName, type: types[fieldName] ?? sampleTypes[i] ?? 'text' };
     });
     const seen = new Set<string>();
     for (const c of columns) {
       if (c.fieldName === undefined) continue;
-      if (seen.has(c.fieldName)) throw new PublishError('invalid-input', `mapping: two columns would both become the field "${c.fieldName}"; rename one in the mapping.`, `mapping.${c.csvHeader}`);
+      if (seen.has(c.fieldName)) {
+        throw new PublishError(
+          'invalid-input',
+          `mapping: two columns would both become the field "${c.fieldName}"; rename one in the mapping.`,
+          `mapping.${c.csvHeader}`,
+        );
+      }
       seen.add(c.fieldName);
     }
     for (const f of Object.keys(types)) {
@@ -178,7 +202,11 @@ function buildMapping(header: string[], req: PublishRequest, view: ViewMetadata 
       const target = explicit[h];
       if (target === null) return { csvIndex: i, csvHeader: h, fieldName: undefined, type: undefined, note: 'ignored in the mapping' };
       if (target !== undefined && !byField.has(target)) {
-        throw new PublishError('invalid-input', `mapping.${h}: dataset ${view.id} has no field "${target}" (its fields: ${[...byField.keys()].join(', ')}).`, `mapping.${h}`);
+        throw new PublishError(
+          'invalid-input',
+          `mapping.${h}: dataset ${view.id} has no field "${target}" (its fields: ${[...byField.keys()].join(', ')}).`,
+          `mapping.${h}`,
+        );
       }
       fieldName = target;
     } else {
@@ -202,19 +230,35 @@ function buildMapping(header: string[], req: PublishRequest, view: ViewMetadata 
       );
     }
     const type = chosen ?? own;
-    if (type === 'unsupported') throw new PublishError('invalid-input', `${h}: the field ${col.fieldName} has the type ${col.dataTypeName}, which cannot be written from a CSV.`, `mapping.${h}`);
+    if (type === 'unsupported') {
+      throw new PublishError(
+        'invalid-input',
+        `${h}: the field ${col.fieldName} has the type ${col.dataTypeName}, which cannot be written from a CSV.`,
+        `mapping.${h}`,
+      );
+    }
     return { csvIndex: i, csvHeader: h, fieldName: col.fieldName, type };
   });
   const seen = new Map<string, string>();
   for (const c of columns) {
     if (c.fieldName === undefined) continue;
     const other = seen.get(c.fieldName);
-    if (other !== undefined) throw new PublishError('invalid-input', `mapping: the CSV columns "${other}" and "${c.csvHeader}" both go to the field ${c.fieldName}; ignore one of them.`, `mapping.${c.csvHeader}`);
+    if (other !== undefined) {
+      throw new PublishError(
+        'invalid-input',
+        `mapping: the CSV columns "${other}" and "${c.csvHeader}" both go to the field ${c.fieldName}; ignore one of them.`,
+        `mapping.${c.csvHeader}`,
+      );
+    }
     seen.set(c.fieldName, c.csvHeader);
   }
   // One warning per unmatched column, up to 10; a file with thousands of extra columns gets one summary.
-  for (const h of unmatched.slice(0, 10)) warnings.push(`The CSV column "${h}" matches no field of ${view.id} and is not sent (map it in the mapping, or ignore it with null).`);
-  if (unmatched.length > 10) warnings.push(`${unmatched.length - 10} more CSV columns match no field of ${view.id} and are not sent (${unmatched.length} in all).`);
+  for (const h of unmatched.slice(0, 10)) {
+    warnings.push(`The CSV column "${h}" matches no field of ${view.id} and is not sent (map it in the mapping, or ignore it with null).`);
+  }
+  if (unmatched.length > 10) {
+    warnings.push(`${unmatched.length - 10} more CSV columns match no field of ${view.id} and are not sent (${unmatched.length} in all).`);
+  }
   return { columns, warnings };
 }
 
@@ -242,8 +286,14 @@ export function rowHash(json: string): string {
  * which an upsert makes harmless.
  */
 async function remoteRowHashes(
-  client: SodaClient, dataset: string, columns: ColumnMappingEntry[], dateOrders: ('mdy' | 'dmy' | undefined)[], width: number,
-  rid: string, max: number, signal: AbortSignal | undefined,
+  client: SodaClient,
+  dataset: string,
+  columns: ColumnMappingEntry[],
+  dateOrders: ('mdy' | 'dmy' | undefined)[],
+  width: number,
+  rid: string,
+  max: number,
+  signal: AbortSignal | undefined,
 ): Promise<Map<string, string> | undefined> {
   const fields = columns.filter((c) => c.fieldName !== undefined).map((c) => c.fieldName as string);
   const encoder = new RowEncoder(columns, dateOrders, width, rid);
@@ -262,10 +312,20 @@ async function remoteRowHashes(
 function describeSodaFailure(e: unknown, dataset: string, domain: string): PublishError | undefined {
   if (!isSodaError(e)) return undefined;
   if (e.kind === 'not-found') {
-    return new PublishError('refused', `Dataset ${dataset} was not found on ${domain}. Check the id, or sign in: a private dataset is invisible to others.`, 'dataset', e);
+    return new PublishError(
+      'refused',
+      `Dataset ${dataset} was not found on ${domain}. Check the id, or sign in: a private dataset is invisible to others.`,
+      'dataset',
+      e,
+    );
   }
   if (e.kind === 'auth') {
-    return new PublishError('refused', `${domain} refused the credentials or the access to ${dataset} (${e.serverMessage ?? e.message}). Check the key id and secret (or email and password) and that this user may see the dataset.`, 'credentials', e);
+    return new PublishError(
+      'refused',
+      `${domain} refused the credentials or the access to ${dataset} (${e.serverMessage ?? e.message}). Check the key id and secret (or email and password) and that this user may see the dataset.`,
+      'credentials',
+      e,
+    );
   }
   return undefined;
 }
@@ -299,7 +359,11 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
   const header = head.header;
   if (header.length === 0) throw new PublishError('invalid-input', `${req.file}: the file is empty (no header line).`, 'file');
   if (header.some((h) => h.includes('\0'))) {
-    throw new PublishError('invalid-input', `${req.file}:1: the header contains NUL characters: the file looks like UTF-16 without a byte order mark, or is not text. Save it as UTF-8 (or choose its encoding).`, 'file');
+    throw new PublishError(
+      'invalid-input',
+      `${req.file}:1: the header contains NUL characters: the file looks like UTF-16 without a byte order mark, or is not text. Save it as UTF-8 (or choose its encoding).`,
+      'file',
+    );
   }
 
   let view: ViewMetadata | undefined;
@@ -342,7 +406,12 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
     rid = req.rowIdentifier;
   }
 
-  const mapping = buildMapping(header, req, view, head.columns.map((c) => c.type));
+  const mapping = buildMapping(
+    header,
+    req,
+    view,
+    head.columns.map((c) => c.type),
+  );
   const columns = mapping.columns;
   const warnings = [...(ownerWarning !== undefined ? [ownerWarning] : []), ...mapping.warnings];
   const problems: PlanProblem[] = head.headerProblems.map((p) => ({ message: `${req.file}: header: ${p.message}` }));
@@ -358,8 +427,7 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
   }
   const dateOrders = header.map((_, i) => head.columns[i]?.dateOrder);
 
-  const route: PublishRoute =
-    req.mode === 'create' || req.mode === 'replace' || (req.route === 'revision' && req.mode !== 'sync') ? 'revision' : 'resource';
+  const route: PublishRoute = req.mode === 'create' || req.mode === 'replace' || (req.route === 'revision' && req.mode !== 'sync') ? 'revision' : 'resource';
   const counts: PublishPlan['counts'] = {};
   let rows: number | undefined;
   let badRows: number | undefined;
@@ -379,7 +447,13 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
     } else if (needIds) {
       remote = await remoteIds(client, view?.id as string, rid as string, maxIds, options.signal);
       if (remote === undefined) {
-        if (req.mode === 'sync') throw new PublishError('refused', `The dataset has more than ${maxIds} rows: too many row ids to compare in memory for a sync (option maxRemoteIds). Use replace instead.`, 'maxRemoteIds');
+        if (req.mode === 'sync') {
+          throw new PublishError(
+            'refused',
+            `The dataset has more than ${maxIds} rows: too many row ids to compare in memory for a sync (option maxRemoteIds). Use replace instead.`,
+            'maxRemoteIds',
+          );
+        }
         warnings.push(`The dataset has more than ${maxIds} rows: created/updated counts are not computed (option maxRemoteIds).`);
       }
     }
@@ -394,7 +468,8 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
     let updated = 0;
     let unchanged = 0;
     const skipBad = req.skipBadRows ?? false;
-    let spool = route === 'resource' && options.spool ? await SpoolWriter.create(typeof options.spool === 'object' ? options.spool.maxBytes : undefined) : undefined;
+    let spool =
+      route === 'resource' && options.spool ? await SpoolWriter.create(typeof options.spool === 'object' ? options.spool.maxBytes : undefined) : undefined;
     const batchSize = req.batchSize ?? DEFAULT_BATCH_SIZE;
     const batchBytes = req.batchBytes ?? DEFAULT_BATCH_BYTES;
     const reader = await openCsv(req.file, { signal: options.signal }).catch(unreadable);
@@ -412,7 +487,9 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
             bad++;
             problemCount++;
             const { message, column } = encoder.lastError;
-            if (problems.length < MAX_PROBLEMS) problems.push({ line: rec.line, column, message: `${req.file}:${rec.line}${column !== undefined ? `:${column}` : ''}: ${message}` });
+            if (problems.length < MAX_PROBLEMS) {
+              problems.push({ line: rec.line, column, message: `${req.file}:${rec.line}${column !== undefined ? `:${column}` : ''}: ${message}` });
+            }
             if (spool) {
               // Without --skip-bad-rows nothing will be sent: stop spooling.
               if (skipBad) await spool.bad({ line: rec.line, fields: [...rec.fields], message });
@@ -551,7 +628,13 @@ export async function planPublish(client: SodaClient, request: PublishRequest, o
  * is read again and the ids of just the suspected rows are compared as strings, so the count is exact. Only a file
  * with repeated ids (or, about once in 10 000 files of 1M ids, two ids sharing a 52-bit hash) pays for that read.
  */
-async function distinctIds(log: IdHashLog, logged: (id: string) => boolean, file: string, encoder: RowEncoder, signal: AbortSignal | undefined): Promise<number> {
+async function distinctIds(
+  log: IdHashLog,
+  logged: (id: string) => boolean,
+  file: string,
+  encoder: RowEncoder,
+  signal: AbortSignal | undefined,
+): Promise<number> {
   const size = log.size;
   const { extra, suspects } = log.repeats();
   if (extra === 0) return size;

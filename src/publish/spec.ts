@@ -37,7 +37,22 @@ export interface LoadedSpec {
   specDir: string;
 }
 
-const KNOWN = new Set(['$schema', 'domain', 'dataset', 'new', 'csv', 'mode', 'mapping', 'types', 'rowIdentifier', 'batchSize', 'concurrency', 'skipBadRows', 'route', 'metadata']);
+const KNOWN = new Set([
+  '$schema',
+  'domain',
+  'dataset',
+  'new',
+  'csv',
+  'mode',
+  'mapping',
+  'types',
+  'rowIdentifier',
+  'batchSize',
+  'concurrency',
+  'skipBadRows',
+  'route',
+  'metadata',
+]);
 const NEW_KEYS = new Set(['name', 'description', 'category', 'tags', 'permission']);
 const SECRET_KEY = /(secret|passw(or)?d|pwd|token|api[_-]?key|key[_-]?id|credential|authori[sz]ation|^auth$|cookie|private[_-]?key)/i;
 
@@ -52,7 +67,11 @@ function findSecrets(value: unknown, path: string, where: string): void {
     // Mapping and type keys are CSV headers and field names, not settings.
     if (path === 'mapping' || path === 'types') continue;
     if (SECRET_KEY.test(k)) {
-      fail(where, p, 'looks like a secret. A spec must never hold credentials: set SOCRATA_KEY_ID / SOCRATA_KEY_SECRET (or SOCRATA_USERNAME / SOCRATA_PASSWORD, SOCRATA_OAUTH_TOKEN, SOCRATA_APP_TOKEN) in the environment, or sign in from the editor, and remove this key.');
+      fail(
+        where,
+        p,
+        'looks like a secret. A spec must never hold credentials: set SOCRATA_KEY_ID / SOCRATA_KEY_SECRET (or SOCRATA_USERNAME / SOCRATA_PASSWORD, SOCRATA_OAUTH_TOKEN, SOCRATA_APP_TOKEN) in the environment, or sign in from the editor, and remove this key.',
+      );
     }
     findSecrets(v, p, where);
   }
@@ -83,8 +102,12 @@ export function parseSpec(value: unknown, where = 'socrata.publish.json'): Publi
   if (dataset !== 'new' && !isValid4x4(dataset)) fail(where, 'dataset', `must be a 4x4 id such as "abcd-1234", or "new" (got ${JSON.stringify(dataset)})`);
   const csv = str('csv', true) as string;
   const mode = o.mode;
-  if (typeof mode !== 'string' || !(PUBLISH_MODES as readonly string[]).includes(mode)) fail(where, 'mode', `must be one of ${PUBLISH_MODES.join(', ')}${mode === undefined ? '' : ` (got ${JSON.stringify(mode)})`}`);
-  if ((dataset === 'new') !== (mode === 'create')) fail(where, 'mode', dataset === 'new' ? 'a "new" dataset needs mode create' : 'mode create needs "dataset": "new"');
+  if (typeof mode !== 'string' || !(PUBLISH_MODES as readonly string[]).includes(mode)) {
+    fail(where, 'mode', `must be one of ${PUBLISH_MODES.join(', ')}${mode === undefined ? '' : ` (got ${JSON.stringify(mode)})`}`);
+  }
+  if ((dataset === 'new') !== (mode === 'create')) {
+    fail(where, 'mode', dataset === 'new' ? 'a "new" dataset needs mode create' : 'mode create needs "dataset": "new"');
+  }
   const spec: PublishSpec = { domain, dataset, csv, mode: mode as PublishMode };
   if (typeof o.$schema === 'string') spec.$schema = o.$schema;
   if (o.new !== undefined) {
@@ -94,21 +117,35 @@ export function parseSpec(value: unknown, where = 'socrata.publish.json'): Publi
     for (const k of Object.keys(nn)) if (!NEW_KEYS.has(k)) fail(where, `new.${k}`, `unknown setting (known: ${[...NEW_KEYS].join(', ')})`);
     if (typeof nn.name !== 'string' || nn.name.trim() === '') fail(where, 'new.name', 'is required: the name of the new dataset');
     for (const k of ['description', 'category'] as const) if (nn[k] !== undefined && typeof nn[k] !== 'string') fail(where, `new.${k}`, 'must be a string');
-    if (nn.tags !== undefined && (!Array.isArray(nn.tags) || !nn.tags.every((t) => typeof t === 'string'))) fail(where, 'new.tags', 'must be a list of strings');
-    if (nn.permission !== undefined && nn.permission !== 'public' && nn.permission !== 'private') fail(where, 'new.permission', 'must be one of public, private');
+    if (nn.tags !== undefined && (!Array.isArray(nn.tags) || !nn.tags.every((t) => typeof t === 'string'))) {
+      fail(where, 'new.tags', 'must be a list of strings');
+    }
+    if (nn.permission !== undefined && nn.permission !== 'public' && nn.permission !== 'private') {
+      fail(where, 'new.permission', 'must be one of public, private');
+    }
     spec.new = nn as unknown as NewDatasetMetadata;
   } else if (dataset === 'new') fail(where, 'new', 'is required when dataset is "new" (at least { "name": … })');
   if (o.mapping !== undefined) {
-    if (typeof o.mapping !== 'object' || o.mapping === null || Array.isArray(o.mapping)) fail(where, 'mapping', 'must be an object of CSV header → field name (or null to ignore the column)');
+    if (typeof o.mapping !== 'object' || o.mapping === null || Array.isArray(o.mapping)) {
+      fail(where, 'mapping', 'must be an object of CSV header → field name (or null to ignore the column)');
+    }
     for (const [k, v] of Object.entries(o.mapping)) {
-      if (v !== null && (typeof v !== 'string' || !/^[A-Za-z0-9_:@]+$/.test(v))) fail(where, `mapping.${k}`, 'must be a field name (letters, digits, "_") or null to ignore the column');
+      if (v !== null && (typeof v !== 'string' || !/^[A-Za-z0-9_:@]+$/.test(v))) {
+        fail(where, `mapping.${k}`, 'must be a field name (letters, digits, "_") or null to ignore the column');
+      }
     }
     spec.mapping = o.mapping as Record<string, string | null>;
   }
   if (o.types !== undefined) {
     if (typeof o.types !== 'object' || o.types === null || Array.isArray(o.types)) fail(where, 'types', 'must be an object of field name → type');
     for (const [k, v] of Object.entries(o.types)) {
-      if (typeof v !== 'string' || columnTypeOf(v) === 'unsupported') fail(where, `types.${k}`, `must be a type such as text, number, checkbox, calendar_date, floating_timestamp, date, point, url (got ${JSON.stringify(v)})`);
+      if (typeof v !== 'string' || columnTypeOf(v) === 'unsupported') {
+        fail(
+          where,
+          `types.${k}`,
+          `must be a type such as text, number, checkbox, calendar_date, floating_timestamp, date, point, url (got ${JSON.stringify(v)})`,
+        );
+      }
     }
     spec.types = o.types as Record<string, string>;
   }

@@ -93,7 +93,16 @@ export class Spool {
         await readFully(fh, buf.subarray(0, len), pos + HEADER + count * 8);
         pos += HEADER + count * 8 + len;
         const batch: Batch = {
-          buf, len, count, lines, first: head.readDoubleLE(16), last: head.readDoubleLE(24), bytesMark: head.readDoubleLE(32), pooled, text: '', textMax: 0,
+          buf,
+          len,
+          count,
+          lines,
+          first: head.readDoubleLE(16),
+          last: head.readDoubleLE(24),
+          bytesMark: head.readDoubleLE(32),
+          pooled,
+          text: '',
+          textMax: 0,
         };
         yield { kind: 'batch', batch };
       }

@@ -23,7 +23,9 @@ export function problemsOf(report: ValidationReport): FileProblem[] {
   const out: FileProblem[] = [];
   for (const p of report.headerProblems) out.push({ line: 1, column: undefined, message: `header: ${p.message}`, severity: 'warning' });
   for (const c of report.columns) {
-    for (const e of c.invalid.examples) out.push({ line: e.line, column: e.column, message: `column ${e.column} (${e.columnName}): ${e.message}`, severity: 'error' });
+    for (const e of c.invalid.examples) {
+      out.push({ line: e.line, column: e.column, message: `column ${e.column} (${e.columnName}): ${e.message}`, severity: 'error' });
+    }
   }
   const rid = report.rowIdentifier;
   if (rid) {
@@ -32,7 +34,12 @@ export function problemsOf(report: ValidationReport): FileProblem[] {
     }
   }
   for (const r of report.ragged.rows) {
-    out.push({ line: r.line, column: undefined, message: `${r.actual} field${r.actual === 1 ? '' : 's'} instead of ${r.expected} (the header has ${r.expected} columns)`, severity: 'error' });
+    out.push({
+      line: r.line,
+      column: undefined,
+      message: `${r.actual} field${r.actual === 1 ? '' : 's'} instead of ${r.expected} (the header has ${r.expected} columns)`,
+      severity: 'error',
+    });
   }
   return out.sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
 }
@@ -59,7 +66,12 @@ export function toDiagnostics(problems: readonly FileProblem[]): vscode.Diagnost
     // VS Code clamps the end to the line's length once the document is open.
     const s = p.span;
     const range = s
-      ? new vscode.Range(s.startLine, s.startCharacter, s.endLine, s.endLine === s.startLine && s.endCharacter === s.startCharacter ? s.endCharacter + 1 : s.endCharacter)
+      ? new vscode.Range(
+          s.startLine,
+          s.startCharacter,
+          s.endLine,
+          s.endLine === s.startLine && s.endCharacter === s.startCharacter ? s.endCharacter + 1 : s.endCharacter,
+        )
       : new vscode.Range(line, 0, line, 10_000);
     const d = new vscode.Diagnostic(range, p.message, p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
     d.source = DIAGNOSTIC_SOURCE;

@@ -14,7 +14,15 @@ import { isValid4x4, parseDomain } from '../soda/domain';
 import { pickDataset, targetOf } from '../datasets';
 import { PreviewPanel, type PreviewActions } from './panel';
 import {
-  type ColumnTarget, isColumnTarget, isColumnType, isMode, isRestoreState, type Mode, PREVIEW_VIEW_TYPE, type PreviewAction, type PreviewColumnType,
+  type ColumnTarget,
+  isColumnTarget,
+  isColumnType,
+  isMode,
+  isRestoreState,
+  type Mode,
+  PREVIEW_VIEW_TYPE,
+  type PreviewAction,
+  type PreviewColumnType,
   type PreviewRestoreState,
 } from './protocol';
 import { PreviewSession, type SessionTarget } from './session';
@@ -91,8 +99,12 @@ function checkArgs(a: PublishCommandArgs): PublishCommandArgs {
   }
   if (a.dataset !== undefined && (typeof a.dataset !== 'string' || !isValid4x4(a.dataset))) bad('dataset', 'must be a 4x4 id such as abcd-1234');
   if (a.mode !== undefined && !isMode(a.mode)) bad('mode', 'must be one of upsert, append, replace, delete, sync, create');
-  if (a.newDataset !== undefined && (typeof a.newDataset !== 'object' || typeof a.newDataset.name !== 'string' || a.newDataset.name.trim() === '')) bad('newDataset.name', 'is required');
-  if (a.newDataset?.permission !== undefined && a.newDataset.permission !== 'public' && a.newDataset.permission !== 'private') bad('newDataset.permission', 'must be public or private');
+  if (a.newDataset !== undefined && (typeof a.newDataset !== 'object' || typeof a.newDataset.name !== 'string' || a.newDataset.name.trim() === '')) {
+    bad('newDataset.name', 'is required');
+  }
+  if (a.newDataset?.permission !== undefined && a.newDataset.permission !== 'public' && a.newDataset.permission !== 'private') {
+    bad('newDataset.permission', 'must be public or private');
+  }
   if (a.mapping !== undefined && !Object.values(a.mapping).every(isColumnTarget)) bad('mapping', 'values must be field names or null');
   if (a.types !== undefined && !Object.values(a.types).every(isColumnType)) bad('types', 'values must be column types such as text or number');
   if (a.run !== undefined && a.run !== 'dryRun' && a.run !== 'publish') bad('run', 'must be dryRun or publish');
@@ -136,7 +148,11 @@ export class PublishFlow {
       if (spec) {
         this.deps.log.info(`Starting from the publish spec ${vscode.workspace.asRelativePath(spec.path)} for ${basename(file)}.`);
         target = spec.target;
-        initial = { mode: spec.loaded.spec.mode, mapping: spec.loaded.spec.mapping ?? {}, types: (spec.loaded.spec.types ?? {}) as Record<string, PreviewColumnType> };
+        initial = {
+          mode: spec.loaded.spec.mode,
+          mapping: spec.loaded.spec.mapping ?? {},
+          types: (spec.loaded.spec.types ?? {}) as Record<string, PreviewColumnType>,
+        };
       }
     }
     target ??= await this.rememberedTarget(resolve(file));
@@ -144,7 +160,17 @@ export class PublishFlow {
       target = await this.pickTarget();
       if (!target) throw new UserCancelledError();
     }
-    return this.open(file, target, { ...initial, ...(args.mode ? { mode: args.mode } : {}), ...(args.mapping ? { mapping: args.mapping } : {}), ...(args.types ? { types: args.types } : {}) }, args);
+    return this.open(
+      file,
+      target,
+      {
+        ...initial,
+        ...(args.mode ? { mode: args.mode } : {}),
+        ...(args.mapping ? { mapping: args.mapping } : {}),
+        ...(args.types ? { types: args.types } : {}),
+      },
+      args,
+    );
   }
 
   private async publishToDataset(a0: unknown, a1: unknown): Promise<FlowResult> {
@@ -181,7 +207,10 @@ export class PublishFlow {
       request = last.request;
     }
     const host = parseDomain(domain).host;
-    const writable = request.dataset !== undefined ? await findWritableConnection(this.deps.accounts, host, request.dataset, { append: request.mode === 'append', log: this.deps.log }) : undefined;
+    const writable =
+      request.dataset !== undefined
+        ? await findWritableConnection(this.deps.accounts, host, request.dataset, { append: request.mode === 'append', log: this.deps.log })
+        : undefined;
     const client = writable?.connection.client ?? (await this.client(domain));
     await this.remember(last);
     return this.deps.runner.run({ client, request, dryRun: args.run === 'dryRun', confirmed: args.confirmed === true, resume: () => this.resumeLast() });
@@ -189,7 +218,12 @@ export class PublishFlow {
 
   // ---- the preview -------------------------------------------------------------------------------------------
 
-  private async open(file: string, target: SessionTarget | undefined, initial: Partial<{ mode: Mode; mapping: Record<string, ColumnTarget>; types: Record<string, PreviewColumnType> }>, args: PublishCommandArgs): Promise<FlowResult> {
+  private async open(
+    file: string,
+    target: SessionTarget | undefined,
+    initial: Partial<{ mode: Mode; mapping: Record<string, ColumnTarget>; types: Record<string, PreviewColumnType> }>,
+    args: PublishCommandArgs,
+  ): Promise<FlowResult> {
     const full = resolve(file);
     if (!existsSync(full)) throw new ExpectedError(`${full}: the file does not exist.`);
     const existing = this.panels.get(full);
@@ -292,7 +326,15 @@ export class PublishFlow {
     try {
       const view = session.currentView;
       const isPublic = view?.isPublic;
-      const outcome = await this.deps.runner.run({ client, request, dryRun: action === 'dryRun', isPublic, confirmed, problems: session.summary().problems, resume: () => this.resumeLast() });
+      const outcome = await this.deps.runner.run({
+        client,
+        request,
+        dryRun: action === 'dryRun',
+        isPublic,
+        confirmed,
+        problems: session.summary().problems,
+        resume: () => this.resumeLast(),
+      });
       session.recordResult(outcome.message);
       let remembered = request;
       if (action === 'publish' && request.newDataset && outcome.dataset && (outcome.status === 'success' || outcome.status === 'partial')) {
@@ -364,7 +406,15 @@ export class PublishFlow {
         const loaded = await loadSpec(uri.fsPath);
         if (resolve(loaded.request.file) !== full) continue;
         const s = loaded.spec;
-        const target: SessionTarget = s.dataset === 'new' ? { domain: loaded.domain, newName: s.new?.name ?? basename(file), description: s.new?.description ?? '', ...(s.new?.permission ? { permission: s.new.permission } : {}) } : { domain: parseDomain(loaded.domain).host, id: s.dataset };
+        const target: SessionTarget =
+          s.dataset === 'new'
+            ? {
+                domain: loaded.domain,
+                newName: s.new?.name ?? basename(file),
+                description: s.new?.description ?? '',
+                ...(s.new?.permission ? { permission: s.new.permission } : {}),
+              }
+            : { domain: parseDomain(loaded.domain).host, id: s.dataset };
         return { path: uri.fsPath, loaded, target };
       } catch (e) {
         this.deps.log.warn(`Skipping the publish spec ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
@@ -388,7 +438,15 @@ export class PublishFlow {
     const spec: PublishSpec = {
       domain: parseDomain(target.domain).host,
       dataset: 'id' in target ? target.id : 'new',
-      ...('newName' in target ? { new: { name: target.newName, ...(target.description ? { description: target.description } : {}), ...(target.permission ? { permission: target.permission } : {}) } } : {}),
+      ...('newName' in target
+        ? {
+            new: {
+              name: target.newName,
+              ...(target.description ? { description: target.description } : {}),
+              ...(target.permission ? { permission: target.permission } : {}),
+            },
+          }
+        : {}),
       csv: rel.startsWith('.') ? rel : `./${rel}`,
       mode: request.mode,
       ...(request.mapping ? { mapping: request.mapping } : {}),
@@ -409,14 +467,19 @@ export class PublishFlow {
     type Item = vscode.QuickPickItem & { value: LastPublish };
     const items: Item[] = [];
     if (last) {
-      const label = last.kind === 'spec' ? vscode.workspace.asRelativePath(last.path) : `${basename(last.request.file)} → ${last.domain}/${last.request.dataset ?? 'new'} (${last.request.mode})`;
+      const label =
+        last.kind === 'spec'
+          ? vscode.workspace.asRelativePath(last.path)
+          : `${basename(last.request.file)} → ${last.domain}/${last.request.dataset ?? 'new'} (${last.request.mode})`;
       items.push({ label: `$(history) ${label}`, description: 'last publish', value: last });
     }
     for (const uri of await vscode.workspace.findFiles(SPEC_GLOB, '**/node_modules/**', 200)) {
       if (last?.kind === 'spec' && last.path === uri.fsPath) continue;
       items.push({ label: `$(file-code) ${vscode.workspace.asRelativePath(uri)}`, description: 'publish spec', value: { kind: 'spec', path: uri.fsPath } });
     }
-    if (items.length === 0) throw new ExpectedError('Nothing to publish again: no earlier publish and no publish spec (socrata.publish.json or *.socrata.json) in the workspace.');
+    if (items.length === 0) {
+      throw new ExpectedError('Nothing to publish again: no earlier publish and no publish spec (socrata.publish.json or *.socrata.json) in the workspace.');
+    }
     const picked = await vscode.window.showQuickPick(items, { title: 'Publish Again', placeHolder: 'The last publish, or a publish spec of the workspace' });
     return picked?.value;
   }
@@ -431,14 +494,26 @@ export class PublishFlow {
     if (a.domain === undefined) return undefined;
     const domain = parseDomain(a.domain).host;
     if (a.dataset !== undefined) return { domain, id: a.dataset, ...(a.accountId ? { accountId: a.accountId } : {}) };
-    if (a.newDataset) return { domain, newName: a.newDataset.name.trim(), description: a.newDataset.description ?? '', ...(a.newDataset.permission ? { permission: a.newDataset.permission } : {}) };
+    if (a.newDataset) {
+      return {
+        domain,
+        newName: a.newDataset.name.trim(),
+        description: a.newDataset.description ?? '',
+        ...(a.newDataset.permission ? { permission: a.newDataset.permission } : {}),
+      };
+    }
     return undefined;
   }
 
   private async askFile(): Promise<string> {
     const active = vscode.window.activeTextEditor?.document.uri;
     if (active?.scheme === 'file' && /\.(csv|tsv)$/i.test(active.fsPath)) return active.fsPath;
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Preview', title: 'Choose a CSV file to publish', filters: { 'CSV files': ['csv', 'tsv', 'txt'] } });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      openLabel: 'Preview',
+      title: 'Choose a CSV file to publish',
+      filters: { 'CSV files': ['csv', 'tsv', 'txt'] },
+    });
     const uri = picked?.[0];
     if (!uri) throw new UserCancelledError();
     return uri.fsPath;

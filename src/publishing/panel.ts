@@ -53,11 +53,16 @@ export class PreviewPanel implements vscode.Disposable {
 
   /** Creates the panel (beside the active editor) for a session. */
   static create(extensionUri: vscode.Uri, session: PreviewSession, actions: PreviewActions, log: vscode.LogOutputChannel): PreviewPanel {
-    const panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, `Preview: ${basename(session.file)}`, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, {
-      enableScripts: true,
-      enableFindWidget: true,
-      localResourceRoots: webviewResourceRoots(extensionUri),
-    });
+    const panel = vscode.window.createWebviewPanel(
+      PREVIEW_VIEW_TYPE,
+      `Preview: ${basename(session.file)}`,
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      {
+        enableScripts: true,
+        enableFindWidget: true,
+        localResourceRoots: webviewResourceRoots(extensionUri),
+      },
+    );
     return new PreviewPanel(panel, session, extensionUri, actions, log);
   }
 
@@ -101,7 +106,9 @@ export class PreviewPanel implements vscode.Disposable {
       this.log.warn(`Preview of ${basename(this.session.file)}: ignored a malformed message from the webview: ${shown}`);
       return;
     }
-    void this.handle(message).catch((e: unknown) => this.log.error(`Preview of ${basename(this.session.file)}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+    void this.handle(message).catch((e: unknown) =>
+      this.log.error(`Preview of ${basename(this.session.file)}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+    );
   }
 
   private async handle(m: WebviewToHost): Promise<void> {

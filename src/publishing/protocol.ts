@@ -16,7 +16,23 @@ export type Mode = (typeof MODES)[number];
 export const DESTRUCTIVE_MODES: readonly Mode[] = ['replace', 'delete', 'sync'];
 
 /** Types a person may choose for a column (the conversion types of src/csv). */
-export const COLUMN_TYPES = ['text', 'number', 'double', 'checkbox', 'floating_timestamp', 'fixed_timestamp', 'point', 'location', 'url', 'email', 'multipoint', 'line', 'multiline', 'polygon', 'multipolygon'] as const;
+export const COLUMN_TYPES = [
+  'text',
+  'number',
+  'double',
+  'checkbox',
+  'floating_timestamp',
+  'fixed_timestamp',
+  'point',
+  'location',
+  'url',
+  'email',
+  'multipoint',
+  'line',
+  'multiline',
+  'polygon',
+  'multipolygon',
+] as const;
 export type PreviewColumnType = (typeof COLUMN_TYPES)[number];
 
 /** A column's target: a dataset field name, `null` (not sent), or `NEW_COLUMN` (a new dataset's own field). */
@@ -66,7 +82,16 @@ export interface FieldOption {
 
 export type TargetView =
   | { kind: 'none' }
-  | { kind: 'existing'; domain: string; id: string; name: string; isPublic: boolean | undefined; rowIdentifier: string | undefined; fields: FieldOption[]; url: string }
+  | {
+      kind: 'existing';
+      domain: string;
+      id: string;
+      name: string;
+      isPublic: boolean | undefined;
+      rowIdentifier: string | undefined;
+      fields: FieldOption[];
+      url: string;
+    }
   | { kind: 'new'; domain: string; name: string; description: string; permission: 'public' | 'private' };
 
 export interface PlanView {
@@ -114,7 +139,10 @@ export interface PreviewModel {
 export interface PreviewRestoreState {
   version: 1;
   file: string;
-  target: { domain: string; id: string; accountId?: string } | { domain: string; newName: string; description: string; permission?: 'public' | 'private' } | undefined;
+  target:
+    | { domain: string; id: string; accountId?: string }
+    | { domain: string; newName: string; description: string; permission?: 'public' | 'private' }
+    | undefined;
   mode: Mode;
   mapping: Record<string, ColumnTarget>;
   types: Record<string, PreviewColumnType>;
@@ -127,7 +155,8 @@ export interface WebviewState {
   scrollLeft: number;
 }
 
-export type HostToWebview = { type: 'model'; model: PreviewModel; restore: PreviewRestoreState } | { type: 'plan'; plan: PlanView; rowsExact: number | undefined };
+export type HostToWebview =
+  { type: 'model'; model: PreviewModel; restore: PreviewRestoreState } | { type: 'plan'; plan: PlanView; rowsExact: number | undefined };
 
 export type PreviewAction = 'dryRun' | 'publish' | 'saveSpec';
 
@@ -186,7 +215,12 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
     case 'setMode':
       return isMode(m.mode);
     case 'newDataset':
-      return isShortString(m.name, 255) && m.name.trim() !== '' && isShortString(m.description, 10_000) && (m.permission === undefined || m.permission === 'public' || m.permission === 'private');
+      return (
+        isShortString(m.name, 255) &&
+        m.name.trim() !== '' &&
+        isShortString(m.description, 10_000) &&
+        (m.permission === undefined || m.permission === 'public' || m.permission === 'private')
+      );
     case 'setRowIdentifier':
       return m.field === null || (typeof m.field === 'string' && /^[a-z_][a-z0-9_]{0,199}$/.test(m.field));
     case 'openLine':
@@ -215,5 +249,9 @@ export function isRestoreState(v: unknown): v is PreviewRestoreState {
   if (t === undefined || t === null) return true;
   if (!isRecord(t) || !isShortString(t.domain, 300)) return false;
   if (typeof t.id === 'string') return isValid4x4(t.id) && (t.accountId === undefined || isShortString(t.accountId, 500));
-  return isShortString(t.newName, 255) && isShortString(t.description, 10_000) && (t.permission === undefined || t.permission === 'public' || t.permission === 'private');
+  return (
+    isShortString(t.newName, 255) &&
+    isShortString(t.description, 10_000) &&
+    (t.permission === undefined || t.permission === 'public' || t.permission === 'private')
+  );
 }

@@ -4,7 +4,16 @@
 // same file again resumes.
 import { basename, sep } from 'node:path';
 import * as vscode from 'vscode';
-import { disposePlan, executePublish, isPublishError, planPublish, type PublishPlan, type PublishProgress, type PublishRequest, type PublishResult } from '../publish';
+import {
+  disposePlan,
+  executePublish,
+  isPublishError,
+  planPublish,
+  type PublishPlan,
+  type PublishProgress,
+  type PublishRequest,
+  type PublishResult,
+} from '../publish';
 import type { SodaClient } from '../soda/client';
 import { parseDomain } from '../soda/domain';
 import type { PublishStatus } from './status';
@@ -282,7 +291,11 @@ export class PublishRunner implements vscode.Disposable {
 
   private async executeWithProgress(job: PublishJob, plan: PublishPlan, abort: AbortController, label: string): Promise<PublishResult> {
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Socrata: publishing ${basename(plan.file.path)} to ${plan.datasetName ?? plan.dataset ?? 'a new dataset'}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Socrata: publishing ${basename(plan.file.path)} to ${plan.datasetName ?? plan.dataset ?? 'a new dataset'}`,
+        cancellable: true,
+      },
       async (progress, token) => {
         const sub = token.onCancellationRequested(() => abort.abort());
         const started = Date.now();
@@ -294,9 +307,15 @@ export class PublishRunner implements vscode.Disposable {
             onProgress: (p) => {
               const text = formatProgress(p, Date.now() - started);
               const pct = p.rowsTotal ? (p.rowsDone / p.rowsTotal) * 100 : p.bytesTotal > 0 ? (p.bytesDone / p.bytesTotal) * 100 : 0;
-              progress.report({ message: p.stage === 'sending' || p.stage === 'reading' ? text : `${p.stage}… ${text}`, increment: Math.max(0, pct - lastPct) });
+              progress.report({
+                message: p.stage === 'sending' || p.stage === 'reading' ? text : `${p.stage}… ${text}`,
+                increment: Math.max(0, pct - lastPct),
+              });
               lastPct = Math.max(lastPct, pct);
-              this.status.show(`${basename(plan.file.path)} ${p.rowsTotal !== undefined ? `${formatCount(p.rowsDone)} / ${formatCount(p.rowsTotal)} rows` : `${formatCount(p.rowsDone)} rows`}`, label);
+              this.status.show(
+                `${basename(plan.file.path)} ${p.rowsTotal !== undefined ? `${formatCount(p.rowsDone)} / ${formatCount(p.rowsTotal)} rows` : `${formatCount(p.rowsDone)} rows`}`,
+                label,
+              );
             },
           });
         } finally {
@@ -308,8 +327,22 @@ export class PublishRunner implements vscode.Disposable {
 
   private emptyResult(plan: PublishPlan | undefined): PublishResult {
     return {
-      status: 'dry-run', message: '', plan, dataset: plan?.dataset, route: plan?.route, created: 0, updated: 0, deleted: 0, errors: 0, rowErrors: [],
-      appliedRanges: [], uncertainRanges: [], errorRowsFile: undefined, resume: undefined, requestIds: [], elapsedMs: 0,
+      status: 'dry-run',
+      message: '',
+      plan,
+      dataset: plan?.dataset,
+      route: plan?.route,
+      created: 0,
+      updated: 0,
+      deleted: 0,
+      errors: 0,
+      rowErrors: [],
+      appliedRanges: [],
+      uncertainRanges: [],
+      errorRowsFile: undefined,
+      resume: undefined,
+      requestIds: [],
+      elapsedMs: 0,
     };
   }
 
@@ -358,7 +391,12 @@ export class PublishRunner implements vscode.Disposable {
     if (result.errorRowsFile) buttons.push(errors);
     buttons.push(showLog);
     const text = result.status === 'cancelled' ? `Socrata: publish cancelled. ${outcome.message}` : `Socrata: ${outcome.message}`;
-    const show = result.status === 'failed' || result.status === 'refused' ? vscode.window.showErrorMessage : result.status === 'partial' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    const show =
+      result.status === 'failed' || result.status === 'refused'
+        ? vscode.window.showErrorMessage
+        : result.status === 'partial'
+          ? vscode.window.showWarningMessage
+          : vscode.window.showInformationMessage;
     const choice = await show(text, ...buttons);
     if (choice === resumeButton && resume) {
       resume();
@@ -376,4 +414,3 @@ export class PublishRunner implements vscode.Disposable {
     this.finished.dispose();
   }
 }
-

@@ -5,8 +5,15 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { findWritableConnection, type SocrataAccounts } from '../accounts';
 import {
-  columnTypeOf, matchHeaders, normaliseFieldName, readHead, validateFile,
-  type ColumnType, type CsvHead, type DatasetSchema, type ValidationReport,
+  columnTypeOf,
+  matchHeaders,
+  normaliseFieldName,
+  readHead,
+  validateFile,
+  type ColumnType,
+  type CsvHead,
+  type DatasetSchema,
+  type ValidationReport,
 } from '../csv';
 import { planPublish, type PublishPlan, type PublishRequest } from '../publish';
 import type { SodaClient } from '../soda/client';
@@ -14,8 +21,16 @@ import { parseDomain } from '../soda/domain';
 import type { ViewMetadata } from '../soda/types';
 import { type FileProblem, problemsOf, withCellSpans } from './diagnostics';
 import {
-  type ColumnTarget, type ColumnView, type FieldOption, type Mode, NEW_COLUMN, type PlanView, type PreviewColumnType,
-  type PreviewModel, type PreviewRestoreState, type TargetView,
+  type ColumnTarget,
+  type ColumnView,
+  type FieldOption,
+  type Mode,
+  NEW_COLUMN,
+  type PlanView,
+  type PreviewColumnType,
+  type PreviewModel,
+  type PreviewRestoreState,
+  type TargetView,
 } from './protocol';
 
 export const GRID_ROWS = 200;
@@ -35,7 +50,21 @@ export interface SessionDeps {
 }
 
 function emptyPlan(): PlanView {
-  return { state: 'idle', scannedRows: 0, scannedBytes: 0, explanation: undefined, toCreate: undefined, toUpdate: undefined, toDelete: undefined, problemCount: undefined, badRows: undefined, skipBadRows: false, blocked: false, warnings: [], message: undefined };
+  return {
+    state: 'idle',
+    scannedRows: 0,
+    scannedBytes: 0,
+    explanation: undefined,
+    toCreate: undefined,
+    toUpdate: undefined,
+    toDelete: undefined,
+    problemCount: undefined,
+    badRows: undefined,
+    skipBadRows: false,
+    blocked: false,
+    warnings: [],
+    message: undefined,
+  };
 }
 
 function errorText(e: unknown): string {
@@ -129,8 +158,13 @@ export class PreviewSession implements vscode.Disposable {
     if (!t) return;
     try {
       const host = parseDomain(t.domain).host;
-      const writable = 'id' in t && !t.accountId ? await findWritableConnection(this.deps.accounts, host, t.id, { append: this.mode === 'append', log: this.deps.log }) : undefined;
-      const connection = writable?.connection ?? (await this.deps.accounts.getConnection(host, { silent: false, ...('id' in t && t.accountId ? { accountId: t.accountId } : {}) }));
+      const writable =
+        'id' in t && !t.accountId
+          ? await findWritableConnection(this.deps.accounts, host, t.id, { append: this.mode === 'append', log: this.deps.log })
+          : undefined;
+      const connection =
+        writable?.connection ??
+        (await this.deps.accounts.getConnection(host, { silent: false, ...('id' in t && t.accountId ? { accountId: t.accountId } : {}) }));
       if (!connection) throw new Error(`Sign in to ${host} to publish there (Socrata: Sign In with API Key).`);
       this.client = connection.client;
       if ('id' in t) {
@@ -219,7 +253,11 @@ export class PreviewSession implements vscode.Disposable {
   private columnTargets(): { target: ColumnTarget; confidence: number | undefined }[] {
     const header = this.head?.header ?? [];
     if (!this.view) {
-      return header.map((h) => (Object.prototype.hasOwnProperty.call(this.mapping, h) ? { target: this.mapping[h] ?? null, confidence: undefined } : { target: this.isNew() ? NEW_COLUMN : null, confidence: undefined }));
+      return header.map((h) =>
+        Object.prototype.hasOwnProperty.call(this.mapping, h)
+          ? { target: this.mapping[h] ?? null, confidence: undefined }
+          : { target: this.isNew() ? NEW_COLUMN : null, confidence: undefined },
+      );
     }
     const matches = matchHeaders(header, this.fieldOptions(), 0.85);
     return header.map((h, i) => {
@@ -462,7 +500,16 @@ export class PreviewSession implements vscode.Disposable {
   }
 
   /** A compact summary for callers (commands return it; tests read it). */
-  summary(): { file: string; target: SessionTarget | undefined; mode: Mode; rows: number | undefined; problems: number | undefined; columns: { header: string; type: string; inferredType: string; target: ColumnTarget; problems: number }[]; plan: PlanView; error: string | undefined } {
+  summary(): {
+    file: string;
+    target: SessionTarget | undefined;
+    mode: Mode;
+    rows: number | undefined;
+    problems: number | undefined;
+    columns: { header: string; type: string; inferredType: string; target: ColumnTarget; problems: number }[];
+    plan: PlanView;
+    error: string | undefined;
+  } {
     const m = this.model();
     return {
       file: this.file,

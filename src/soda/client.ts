@@ -47,7 +47,11 @@ const FIELD = /^[A-Za-z0-9_:@]+$/;
 
 function checkField(name: string, what: string): void {
   if (!FIELD.test(name)) {
-    throw new SodaError({ kind: 'invalid-input', message: `Invalid ${what} "${name}": field names contain only letters, digits, "_", ":" and "@".`, field: what });
+    throw new SodaError({
+      kind: 'invalid-input',
+      message: `Invalid ${what} "${name}": field names contain only letters, digits, "_", ":" and "@".`,
+      field: what,
+    });
   }
 }
 
@@ -55,7 +59,11 @@ function checkRowId(rowId: string | number): string {
   const s = String(rowId);
   // eslint-disable-next-line no-control-regex
   if (s === '' || /[\u0000-\u001f\u007f]/.test(s)) {
-    throw new SodaError({ kind: 'invalid-input', message: `Invalid row identifier ${JSON.stringify(s)}: it is empty or contains control characters.`, field: 'row id' });
+    throw new SodaError({
+      kind: 'invalid-input',
+      message: `Invalid row identifier ${JSON.stringify(s)}: it is empty or contains control characters.`,
+      field: 'row id',
+    });
   }
   return s;
 }
@@ -65,10 +73,17 @@ function soqlParams(q: RowQuery | undefined): Record<string, string | number | u
   if (q.query !== undefined) {
     const others = (['select', 'where', 'order', 'group', 'having', 'limit', 'offset', 'q'] as const).filter((k) => q[k] !== undefined);
     if (others.length > 0) {
-      throw new SodaError({ kind: 'invalid-input', message: `A raw $query cannot be combined with ${others.map((k) => `$${k}`).join(', ')}; put everything in the query.`, field: 'query' });
+      throw new SodaError({
+        kind: 'invalid-input',
+        message: `A raw $query cannot be combined with ${others.map((k) => `$${k}`).join(', ')}; put everything in the query.`,
+        field: 'query',
+      });
     }
   }
-  for (const [k, v] of [['limit', q.limit], ['offset', q.offset]] as const) {
+  for (const [k, v] of [
+    ['limit', q.limit],
+    ['offset', q.offset],
+  ] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
       throw new SodaError({ kind: 'invalid-input', message: `$${k} must be a whole number ≥ 0 (got ${v}).`, field: k });
     }
@@ -244,7 +259,12 @@ export class SodaClient {
     assert4x4(id);
     const res = await this.http.request({ method: 'GET', path: `/resource/${id}.json`, query: soqlParams(query), ...opts });
     if (!Array.isArray(res.body)) {
-      throw new SodaError({ kind: 'protocol', message: `Unexpected answer to a rows query on ${id}: not a JSON array.`, data: res.body, requestId: res.serverRequestId ?? res.operationId });
+      throw new SodaError({
+        kind: 'protocol',
+        message: `Unexpected answer to a rows query on ${id}: not a JSON array.`,
+        data: res.body,
+        requestId: res.serverRequestId ?? res.operationId,
+      });
     }
     return { rows: res.body as T[], fields: jsonHeader(res.headers, 'x-soda2-fields'), types: jsonHeader(res.headers, 'x-soda2-types'), headers: res.headers };
   }
@@ -253,13 +273,19 @@ export class SodaClient {
    * Every row matching `query`, one page at a time, ordered by `:id` unless `order` is given (a stable order
    * is what makes offset paging correct). `limit` caps the total; `pageSize` defaults to 5000.
    */
-  async *allRows<T = Row>(id: string, query: Omit<RowQuery, 'offset' | 'query'> = {}, opts: CallOptions & { pageSize?: number } = {}): AsyncGenerator<RowsResult<T>> {
+  async *allRows<T = Row>(
+    id: string,
+    query: Omit<RowQuery, 'offset' | 'query'> = {},
+    opts: CallOptions & { pageSize?: number } = {},
+  ): AsyncGenerator<RowsResult<T>> {
     assert4x4(id);
     if ((query as RowQuery).query !== undefined) {
       throw new SodaError({ kind: 'invalid-input', message: 'Paging needs separate clauses; a raw $query cannot be paged.', field: 'query' });
     }
     const pageSize = opts.pageSize ?? 5000;
-    if (!Number.isInteger(pageSize) || pageSize < 1) throw new SodaError({ kind: 'invalid-input', message: `Invalid page size ${pageSize}.`, field: 'pageSize' });
+    if (!Number.isInteger(pageSize) || pageSize < 1) {
+      throw new SodaError({ kind: 'invalid-input', message: `Invalid page size ${pageSize}.`, field: 'pageSize' });
+    }
     const total = query.limit;
     let offset = 0;
     for (;;) {
@@ -296,7 +322,14 @@ export class SodaClient {
     return (await this.rowIdentifier(id, { signal: opts.signal })) !== undefined;
   }
 
-  private async write(method: HttpMethod, id: string, body: string | (() => BodySource), contentType: string, safe: boolean, opts: CallOptions): Promise<UpsertResult> {
+  private async write(
+    method: HttpMethod,
+    id: string,
+    body: string | (() => BodySource),
+    contentType: string,
+    safe: boolean,
+    opts: CallOptions,
+  ): Promise<UpsertResult> {
     const res = await this.http.request({
       method,
       path: `/resource/${id}.json`,
@@ -360,10 +393,18 @@ export class SodaClient {
     assert4x4(id);
     const field = opts.rowIdentifier ?? (await this.rowIdentifier(id, { signal: opts.signal }));
     if (field === undefined) {
-      throw new SodaError({ kind: 'invalid-input', message: `Dataset ${id} has no row identifier; delete its rows one by one by :id instead.`, field: 'rowIdentifier' });
+      throw new SodaError({
+        kind: 'invalid-input',
+        message: `Dataset ${id} has no row identifier; delete its rows one by one by :id instead.`,
+        field: 'rowIdentifier',
+      });
     }
     checkField(field, 'row identifier');
-    return this.upsert(id, keys.map((k) => ({ [field]: k, ':deleted': true })), { ...opts, hasRowIdentifier: true });
+    return this.upsert(
+      id,
+      keys.map((k) => ({ [field]: k, ':deleted': true })),
+      { ...opts, hasRowIdentifier: true },
+    );
   }
 
   /**

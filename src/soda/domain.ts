@@ -23,7 +23,6 @@ export interface SodaDomain {
   readonly loopback: boolean;
 }
 
-
 /**
  * The dataset and revision of a draft or working copy id as the catalog lists it to owners (`abcd-1234:7`), or
  * undefined for anything else.

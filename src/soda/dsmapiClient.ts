@@ -4,9 +4,27 @@ import type { RequestOptions, SodaHttp } from './http';
 import { isValid4x4 } from './ids';
 import { assertFourfour, enc, followLink, paths } from './dsmapiPaths';
 import {
-  type DatasetMetadata, type DsmapiRequest, type DsmapiResponse, type DsmapiTransport, type Envelope, type HttpMethod, type Links, type OutputColumn,
-  type OutputSchema, type OutputSchemaRef, type ParseOptions, type Permission, type Revision, type RevisionAction, type RevisionStage, type SchemaErrorRow,
-  type Source, type TaskSet, envelope, isObject, RevisionError,
+  type DatasetMetadata,
+  type DsmapiRequest,
+  type DsmapiResponse,
+  type DsmapiTransport,
+  type Envelope,
+  type HttpMethod,
+  type Links,
+  type OutputColumn,
+  type OutputSchema,
+  type OutputSchemaRef,
+  type ParseOptions,
+  type Permission,
+  type Revision,
+  type RevisionAction,
+  type RevisionStage,
+  type SchemaErrorRow,
+  type Source,
+  type TaskSet,
+  envelope,
+  isObject,
+  RevisionError,
 } from './dsmapiTypes';
 import { type ChunkedUploadOptions, uploadFileChunked } from './dsmapiUpload';
 
@@ -63,7 +81,10 @@ export class RevisionsClient {
     const body: Record<string, unknown> = { action };
     if (opts.metadata) body.metadata = opts.metadata;
     // Creating a revision is not idempotent (a retry would open a second one): never retried blindly.
-    const env = await this.call<Revision>('create-revision', this.json('POST', fourfour ? paths.revisions(fourfour) : paths.newRevision(), body, 'never', signal));
+    const env = await this.call<Revision>(
+      'create-revision',
+      this.json('POST', fourfour ? paths.revisions(fourfour) : paths.newRevision(), body, 'never', signal),
+    );
     if (typeof env.resource.fourfour !== 'string' || !isValid4x4(env.resource.fourfour) || typeof env.resource.revision_seq !== 'number') {
       throw new RevisionError('the revision in the answer has no valid fourfour/revision_seq', 'protocol', 'create-revision');
     }
@@ -114,7 +135,12 @@ export class RevisionsClient {
   }
 
   async getOutputSchema(ref: OutputSchemaRef, signal?: AbortSignal): Promise<Envelope<OutputSchema>> {
-    const path = followLink(ref.links, ['show'], { output_schema_id: ref.outputSchemaId }, paths.outputSchema(ref.sourceId, ref.inputSchemaId, ref.outputSchemaId));
+    const path = followLink(
+      ref.links,
+      ['show'],
+      { output_schema_id: ref.outputSchemaId },
+      paths.outputSchema(ref.sourceId, ref.inputSchemaId, ref.outputSchemaId),
+    );
     return this.call<OutputSchema>('transform', this.get(path, signal));
   }
 
@@ -144,7 +170,12 @@ export class RevisionsClient {
 
   /** Schema (cell) errors of an output schema, as JSON rows. */
   async schemaErrors(ref: OutputSchemaRef, opts: { offset?: number; limit?: number; signal?: AbortSignal } = {}): Promise<SchemaErrorRow[]> {
-    const path = followLink(ref.links, ['schema_errors'], { output_schema_id: ref.outputSchemaId }, paths.schemaErrors(ref.sourceId, ref.inputSchemaId, ref.outputSchemaId));
+    const path = followLink(
+      ref.links,
+      ['schema_errors'],
+      { output_schema_id: ref.outputSchemaId },
+      paths.schemaErrors(ref.sourceId, ref.inputSchemaId, ref.outputSchemaId),
+    );
     const res = await this.transport.request(this.get(path, opts.signal, { offset: String(opts.offset ?? 0), limit: String(opts.limit ?? 500) }));
     const rows = Array.isArray(res.body) ? res.body : [];
     const schema = await this.getOutputSchema(ref, opts.signal);
@@ -174,7 +205,12 @@ export class RevisionsClient {
 
   /** Schema errors as CSV text (same endpoint, `Accept: text/csv`), for export. */
   async schemaErrorsCsv(ref: OutputSchemaRef, signal?: AbortSignal): Promise<string> {
-    const path = followLink(ref.links, ['schema_errors'], { output_schema_id: ref.outputSchemaId }, paths.schemaErrors(ref.sourceId, ref.inputSchemaId, ref.outputSchemaId));
+    const path = followLink(
+      ref.links,
+      ['schema_errors'],
+      { output_schema_id: ref.outputSchemaId },
+      paths.schemaErrors(ref.sourceId, ref.inputSchemaId, ref.outputSchemaId),
+    );
     const req: DsmapiRequest = { method: 'GET', path, expect: 'text', retry: 'safe', headers: { accept: 'text/csv' } };
     if (signal) req.signal = signal;
     const res = await this.transport.request(req);

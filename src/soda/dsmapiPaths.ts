@@ -9,7 +9,9 @@ import { type Links, RevisionError } from './dsmapiTypes';
 const BASE = '/api/publishing/v1';
 
 export function assertFourfour(id: string): string {
-  if (!isValid4x4(id)) throw new RevisionError(`dataset id "${String(id)}" is not a 4x4 id like abcd-1234`, 'invalid-input', 'create-revision', { field: 'fourfour' });
+  if (!isValid4x4(id)) {
+    throw new RevisionError(`dataset id "${String(id)}" is not a 4x4 id like abcd-1234`, 'invalid-input', 'create-revision', { field: 'fourfour' });
+  }
   return id;
 }
 
@@ -29,8 +31,7 @@ export const paths = {
   inputSchema: (sid: number, isid: number): string => `${paths.source(sid)}/schema/${enc(isid)}`,
   outputSchema: (sid: number, isid: number, osid: number): string => `${paths.inputSchema(sid, isid)}/output/${enc(osid)}`,
   schemaErrors: (sid: number, isid: number, osid: number): string => `${paths.inputSchema(sid, isid)}/errors/${enc(osid)}`,
-  validateRowId: (sid: number, isid: number, osid: number, tid: number): string =>
-    `${paths.outputSchema(sid, isid, osid)}/validate_row_id/${enc(tid)}`,
+  validateRowId: (sid: number, isid: number, osid: number, tid: number): string => `${paths.outputSchema(sid, isid, osid)}/validate_row_id/${enc(tid)}`,
 };
 
 /**

@@ -4,7 +4,38 @@ import { open } from 'node:fs/promises';
 import { DEFAULT_RETRY_POLICY, sleep } from './retry';
 import type { RevisionsClient } from './dsmapiClient';
 import { assertFourfour, paths } from './dsmapiPaths';
-import { type ColumnPlan, type CreateDatasetOptions, type DatasetMetadata, describe, type Envelope, errorStatus, type FlowOptions, type InputSchema, isAbort, isApproval, isObject, isTransient, jobCounts, type Links, num, type OutputColumn, type OutputSchema, type OutputSchemaRef, type Permission, type PollOptions, type Revision, type RevisionAction, RevisionError, type RevisionErrorKind, type RevisionOutcome, type RevisionStage, type Source, type TaskSet, TYPE_FUNCTIONS, type UpdateDatasetOptions } from './dsmapiTypes';
+import {
+  type ColumnPlan,
+  type CreateDatasetOptions,
+  type DatasetMetadata,
+  describe,
+  type Envelope,
+  errorStatus,
+  type FlowOptions,
+  type InputSchema,
+  isAbort,
+  isApproval,
+  isObject,
+  isTransient,
+  jobCounts,
+  type Links,
+  num,
+  type OutputColumn,
+  type OutputSchema,
+  type OutputSchemaRef,
+  type Permission,
+  type PollOptions,
+  type Revision,
+  type RevisionAction,
+  RevisionError,
+  type RevisionErrorKind,
+  type RevisionOutcome,
+  type RevisionStage,
+  type Source,
+  type TaskSet,
+  TYPE_FUNCTIONS,
+  type UpdateDatasetOptions,
+} from './dsmapiTypes';
 
 // ---------------------------------------------------------------------------------------------------------
 // High-level flows
@@ -77,7 +108,11 @@ export function planOutputColumns(
     let expr = col.transform.transform_expr;
     if (plan?.type && source) {
       const fn = TYPE_FUNCTIONS[plan.type];
-      if (!fn) throw new RevisionError(`unknown column type "${String(plan.type)}" for column "${source.field_name}"`, 'invalid-input', 'transform', { field: source.field_name });
+      if (!fn) {
+        throw new RevisionError(`unknown column type "${String(plan.type)}" for column "${source.field_name}"`, 'invalid-input', 'transform', {
+          field: source.field_name,
+        });
+      }
       expr = `${fn}(\`${source.field_name.replace(/`/g, '')}\`)`;
     }
     const fieldName = plan?.fieldName ?? col.field_name;
@@ -116,7 +151,11 @@ export class RevisionRunner {
   async createDataset(opts: CreateDatasetOptions): Promise<RevisionOutcome> {
     if (!opts.metadata.name?.trim()) throw new RevisionError('a new dataset needs a name', 'invalid-input', 'create-revision', { field: 'metadata.name' });
     opts.onProgress?.({ stage: 'creating' });
-    const rev = await this.client.createRevision(undefined, { action: 'update', metadata: opts.metadata, permission: opts.permission ?? 'private' }, opts.signal);
+    const rev = await this.client.createRevision(
+      undefined,
+      { action: 'update', metadata: opts.metadata, permission: opts.permission ?? 'private' },
+      opts.signal,
+    );
     return this.runData(rev, opts);
   }
 
@@ -132,9 +171,17 @@ export class RevisionRunner {
   }
 
   /** Metadata-only revision: create with metadata, apply with no output schema. */
-  async updateMetadata(fourfour: string, metadata: DatasetMetadata, opts: Omit<FlowOptions, 'columns' | 'rowIdentifier'> & { permission?: Permission } = {}): Promise<RevisionOutcome> {
+  async updateMetadata(
+    fourfour: string,
+    metadata: DatasetMetadata,
+    opts: Omit<FlowOptions, 'columns' | 'rowIdentifier'> & { permission?: Permission } = {},
+  ): Promise<RevisionOutcome> {
     assertFourfour(fourfour);
-    const rev = await this.client.createRevision(fourfour, { action: 'update', metadata, ...(opts.permission ? { permission: opts.permission } : {}) }, opts.signal);
+    const rev = await this.client.createRevision(
+      fourfour,
+      { action: 'update', metadata, ...(opts.permission ? { permission: opts.permission } : {}) },
+      opts.signal,
+    );
     const ctx = this.context(rev, opts);
     try {
       ctx.checkpoint();
@@ -288,7 +335,9 @@ export class RevisionRunner {
       () => this.client.getSource(source, ctx.signal),
       (s) => {
         if (s.resource.failed_at) {
-          throw new RevisionError(`the server could not read the file: ${s.resource.failure_details?.message ?? 'unknown reason'}`, 'invalid-input', 'parse', { field: 'file' });
+          throw new RevisionError(`the server could not read the file: ${s.resource.failure_details?.message ?? 'unknown reason'}`, 'invalid-input', 'parse', {
+            field: 'file',
+          });
         }
         const input = latest(s.resource.schemas ?? []);
         opts.onProgress?.({ stage: 'parsing', ...(input?.total_rows != null ? { rows: input.total_rows } : {}) });
@@ -298,8 +347,8 @@ export class RevisionRunner {
     );
     const input = latest(src.resource.schemas ?? []) as InputSchema;
     const first = latest(input.output_schemas ?? []) as OutputSchema;
-    const inputLinks = (isObject(src.links.input_schema_links) ? src.links.input_schema_links : {});
-    const outputLinks = (isObject(inputLinks.output_schema_links) ? inputLinks.output_schema_links : {});
+    const inputLinks = isObject(src.links.input_schema_links) ? src.links.input_schema_links : {};
+    const outputLinks = isObject(inputLinks.output_schema_links) ? inputLinks.output_schema_links : {};
     const fill = (l: Links, vars: Record<string, number>): Links => substituteLinks(l, vars);
     const inLinks = fill(inputLinks, { input_schema_id: input.id, source_id: src.resource.id });
     const outLinks = fill(outputLinks, { input_schema_id: input.id, source_id: src.resource.id });
@@ -339,7 +388,7 @@ export class RevisionRunner {
     opts: FlowOptions,
   ): Promise<OutputSchema> {
     const created = await this.client.transform(sourceId, inputSchemaId, columns, inputLinks, ctx.signal);
-    const outLinks = isObject(inputLinks.output_schema_links) ? (inputLinks.output_schema_links) : {};
+    const outLinks = isObject(inputLinks.output_schema_links) ? inputLinks.output_schema_links : {};
     return this.waitForOutput({ sourceId, inputSchemaId, outputSchemaId: created.resource.id, links: outLinks }, ctx, opts);
   }
 
@@ -391,12 +440,18 @@ export class RevisionRunner {
         { ...ctx, stage: 'job', what: 'the revision to be applied' },
       );
     } catch (e) {
-      const kind: RevisionErrorKind = ctx.userSignal?.aborted ? 'cancelled' : ctx.timeoutSignal.aborted || (e instanceof RevisionError && e.kind === 'timeout') ? 'timeout' : 'failed';
+      const kind: RevisionErrorKind = ctx.userSignal?.aborted
+        ? 'cancelled'
+        : ctx.timeoutSignal.aborted || (e instanceof RevisionError && e.kind === 'timeout')
+          ? 'timeout'
+          : 'failed';
       throw unknown(`stopped waiting for the job (${describe(e)})`, kind, 'job', e);
     }
     if (isApproval(last)) return { status: 'approval-submitted', ...base };
     if (last.status === 'failure') {
-      const reason = [...(last.log ?? [])].map((l) => (isObject(l.details) && typeof l.details.message === 'string' ? l.details.message : undefined)).find(Boolean);
+      const reason = [...(last.log ?? [])]
+        .map((l) => (isObject(l.details) && typeof l.details.message === 'string' ? l.details.message : undefined))
+        .find(Boolean);
       throw new RevisionError(`the job applying the revision failed${reason ? `: ${reason}` : ''}; the dataset was left unchanged`, 'failed', 'job', {
         revisionPath: ctx.revisionPath,
         revisionUrl: ctx.revisionUrl,

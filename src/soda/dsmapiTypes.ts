@@ -37,17 +37,7 @@ export interface DsmapiTransport {
 
 export type RevisionErrorKind = 'cancelled' | 'timeout' | 'failed' | 'invalid-input' | 'protocol';
 export type RevisionStage =
-  | 'create-revision'
-  | 'create-source'
-  | 'upload'
-  | 'commit'
-  | 'parse'
-  | 'transform'
-  | 'validate-row-id'
-  | 'apply'
-  | 'job'
-  | 'discard'
-  | 'metadata';
+  'create-revision' | 'create-source' | 'upload' | 'commit' | 'parse' | 'transform' | 'validate-row-id' | 'apply' | 'job' | 'discard' | 'metadata';
 
 export class RevisionError extends Error {
   override readonly name = 'RevisionError';
@@ -72,26 +62,22 @@ export class RevisionError extends Error {
   }
 }
 
-
 export function errorStatus(e: unknown): number | undefined {
-  if (typeof e === 'object' && e !== null && 'status' in e && typeof (e).status === 'number') {
+  if (typeof e === 'object' && e !== null && 'status' in e && typeof e.status === 'number') {
     return (e as { status: number }).status;
   }
   return undefined;
 }
 
 export function errorKind(e: unknown): string | undefined {
-  if (typeof e === 'object' && e !== null && 'kind' in e && typeof (e).kind === 'string') {
+  if (typeof e === 'object' && e !== null && 'kind' in e && typeof e.kind === 'string') {
     return (e as { kind: string }).kind;
   }
   return undefined;
 }
 
 export function isAbort(e: unknown): boolean {
-  return (
-    (e instanceof Error && (e.name === 'AbortError' || (e as { code?: unknown }).code === 'ABORT_ERR')) ||
-    errorKind(e) === 'cancelled'
-  );
+  return (e instanceof Error && (e.name === 'AbortError' || (e as { code?: unknown }).code === 'ABORT_ERR')) || errorKind(e) === 'cancelled';
 }
 
 /** Transient failures worth retrying for idempotent calls (chunks, polls). */
@@ -221,17 +207,7 @@ export interface ParseOptions {
 }
 
 /** SoQL output types the client can retype a column to (legacy names accepted). */
-export type ColumnType =
-  | 'text'
-  | 'number'
-  | 'boolean'
-  | 'checkbox'
-  | 'floating_timestamp'
-  | 'calendar_date'
-  | 'fixed_timestamp'
-  | 'date'
-  | 'point'
-  | 'url';
+export type ColumnType = 'text' | 'number' | 'boolean' | 'checkbox' | 'floating_timestamp' | 'calendar_date' | 'fixed_timestamp' | 'date' | 'point' | 'url';
 
 export const TYPE_FUNCTIONS: Record<ColumnType, string> = {
   text: 'to_text',
@@ -397,4 +373,3 @@ export function jobCounts(job: TaskSet): RowCounts & { upserted: number } {
 
 export const isApproval = (r: unknown): boolean =>
   isObject(r) && (r.key === 'approval_submitted' || r.status === 'submitted_for_approval' || r.status === 'approval_submitted');
-

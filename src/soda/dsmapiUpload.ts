@@ -2,7 +2,18 @@
 import { open } from 'node:fs/promises';
 import { backoffDelay, resolvePolicy, sleep } from './retry';
 import { followLink, paths } from './dsmapiPaths';
-import { type DsmapiRequest, type DsmapiTransport, type Envelope, type Source, describe, isAbort, isObject, isTransient, num, RevisionError } from './dsmapiTypes';
+import {
+  type DsmapiRequest,
+  type DsmapiTransport,
+  type Envelope,
+  type Source,
+  describe,
+  isAbort,
+  isObject,
+  isTransient,
+  num,
+  RevisionError,
+} from './dsmapiTypes';
 
 export interface ChunkedUploadOptions {
   contentType: string;
@@ -26,14 +37,17 @@ export async function uploadFileChunked(transport: DsmapiTransport, source: Enve
   try {
     const total = (await fh.stat()).size;
     const init = await transport.request(
-      withSignal({
-        method: 'POST',
-        path: followLink(source.links, ['initiate'], {}, paths.initiate(sid)),
-        expect: 'json',
-        retry: 'safe',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ content_type: opts.contentType }),
-      }, signal),
+      withSignal(
+        {
+          method: 'POST',
+          path: followLink(source.links, ['initiate'], {}, paths.initiate(sid)),
+          expect: 'json',
+          retry: 'safe',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ content_type: opts.contentType }),
+        },
+        signal,
+      ),
     );
     // The platform answers flat `{preferred_chunk_size, preferred_upload_parallelism}` (socrata-py, .NET client).
     const initBody = isObject(init.body) ? init.body : {};
@@ -51,13 +65,24 @@ export async function uploadFileChunked(transport: DsmapiTransport, source: Enve
       let read = 0;
       while (read < len) {
         const r = await fh.read(buf, read, len - read, offset + read);
-        if (r.bytesRead === 0) throw new RevisionError(`${file}: the file shrank while it was being uploaded (at byte ${offset + read})`, 'invalid-input', 'upload', { field: 'file' });
+        if (r.bytesRead === 0) {
+          throw new RevisionError(`${file}: the file shrank while it was being uploaded (at byte ${offset + read})`, 'invalid-input', 'upload', {
+            field: 'file',
+          });
+        }
         read += r.bytesRead;
       }
       const path = followLink(source.links, ['chunk'], { seq_num: seq, byte_offset: offset }, paths.chunk(sid, seq, offset));
       for (let attempt = 1; ; attempt++) {
         try {
-          const req: DsmapiRequest = { method: 'POST', path, expect: 'json', retry: 'never', headers: { 'content-type': 'application/octet-stream' }, body: buf };
+          const req: DsmapiRequest = {
+            method: 'POST',
+            path,
+            expect: 'json',
+            retry: 'never',
+            headers: { 'content-type': 'application/octet-stream' },
+            body: buf,
+          };
           if (signal) req.signal = signal;
           await transport.request(req);
           break;

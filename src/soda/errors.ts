@@ -118,8 +118,11 @@ const SNIPPET = 200;
 
 /** A short, single-line, printable excerpt of a body for error messages. */
 export function snippet(text: string, max = SNIPPET): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?').replace(/\s+/g, ' ').trim();
+  const flat = text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
@@ -183,11 +186,27 @@ export function parseErrorBody(text: string): ParsedErrorBody {
 }
 
 const REASONS: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
-  405: 'Method Not Allowed', 406: 'Not Acceptable', 408: 'Request Timeout', 409: 'Conflict', 410: 'Gone',
-  411: 'Length Required', 412: 'Precondition Failed', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented',
-  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  411: 'Length Required',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 export function kindForStatus(status: number): SodaErrorKind {
@@ -199,9 +218,7 @@ export function kindForStatus(status: number): SodaErrorKind {
 }
 
 export function outcomeText(outcome: SodaOutcome): string {
-  return outcome === 'not-applied'
-    ? 'The change was not applied.'
-    : 'The change may or may not have been applied; check the dataset before sending it again.';
+  return outcome === 'not-applied' ? 'The change was not applied.' : 'The change may or may not have been applied; check the dataset before sending it again.';
 }
 
 /**
@@ -233,10 +250,16 @@ export function errorFromResponse(args: {
   const serverMessage = parsed.message ?? REASONS[status] ?? `HTTP ${status}`;
   const rejected = args.sentCredentials === true && isCredentialRejection(status, parsed.code, parsed.message);
   const lead =
-    kind === 'auth' ? (status === 401 || rejected ? 'Socrata did not accept the credentials' : 'Socrata refused access')
-      : kind === 'not-found' ? `Socrata could not find ${args.target ?? 'it'}`
-        : kind === 'rate-limited' ? 'Socrata is throttling requests'
-          : kind === 'server' ? 'The Socrata server failed'
+    kind === 'auth'
+      ? status === 401 || rejected
+        ? 'Socrata did not accept the credentials'
+        : 'Socrata refused access'
+      : kind === 'not-found'
+        ? `Socrata could not find ${args.target ?? 'it'}`
+        : kind === 'rate-limited'
+          ? 'Socrata is throttling requests'
+          : kind === 'server'
+            ? 'The Socrata server failed'
             : 'Socrata rejected the request';
   let message = `${lead} (${status}${parsed.code !== undefined ? ` ${parsed.code}` : ''}): ${serverMessage}`;
   if (!/[.!?…]$/.test(message)) message += '.';
@@ -262,9 +285,19 @@ export function errorFromResponse(args: {
 
 /** Network error codes that prove nothing reached the server (so a write was not applied). */
 const BEFORE_SEND = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ]);
 
 function errorCode(e: unknown): string | undefined {
@@ -289,17 +322,40 @@ export function networkError(e: unknown, host: string, extra: { requestId?: stri
   const raw = e instanceof Error ? e.message : String(e);
   let what: string;
   switch (code) {
-    case 'ECONNREFUSED': what = `the connection to ${host} was refused (is the address and port right?)`; break;
-    case 'ENOTFOUND': what = `the host name ${host} could not be found (DNS)`; break;
-    case 'EAI_AGAIN': what = `the host name ${host} could not be resolved right now (DNS temporary failure)`; break;
-    case 'ECONNRESET': what = `the connection to ${host} was reset`; break;
-    case 'EPIPE': what = `the connection to ${host} was closed while sending`; break;
-    case 'EHOSTUNREACH': case 'ENETUNREACH': what = `${host} is unreachable from this network`; break;
-    case 'UND_ERR_CONNECT_TIMEOUT': what = `connecting to ${host} timed out`; break;
-    case 'UND_ERR_HEADERS_TIMEOUT': what = `${host} did not answer in time (waiting for the response headers timed out)`; break;
-    case 'UND_ERR_BODY_TIMEOUT': what = `${host} stopped sending the response (body time-out)`; break;
-    case 'UND_ERR_SOCKET': what = `the connection to ${host} closed unexpectedly`; break;
-    case 'SODA_TIMEOUT': what = `the request to ${host} timed out after ${Math.round((extra.timeoutMs ?? 0) / 1000)} s`; break;
+    case 'ECONNREFUSED':
+      what = `the connection to ${host} was refused (is the address and port right?)`;
+      break;
+    case 'ENOTFOUND':
+      what = `the host name ${host} could not be found (DNS)`;
+      break;
+    case 'EAI_AGAIN':
+      what = `the host name ${host} could not be resolved right now (DNS temporary failure)`;
+      break;
+    case 'ECONNRESET':
+      what = `the connection to ${host} was reset`;
+      break;
+    case 'EPIPE':
+      what = `the connection to ${host} was closed while sending`;
+      break;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      what = `${host} is unreachable from this network`;
+      break;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      what = `connecting to ${host} timed out`;
+      break;
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      what = `${host} did not answer in time (waiting for the response headers timed out)`;
+      break;
+    case 'UND_ERR_BODY_TIMEOUT':
+      what = `${host} stopped sending the response (body time-out)`;
+      break;
+    case 'UND_ERR_SOCKET':
+      what = `the connection to ${host} closed unexpectedly`;
+      break;
+    case 'SODA_TIMEOUT':
+      what = `the request to ${host} timed out after ${Math.round((extra.timeoutMs ?? 0) / 1000)} s`;
+      break;
     default:
       if (code !== undefined && (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || /CERT|SSL|TLS/.test(code))) {
         what = `the secure (TLS) connection to ${host} failed: ${raw}`;

@@ -173,7 +173,9 @@ export function authorizationHeader(auth: SodaAuth | undefined): string | undefi
     auth.type === 'basic' ? [auth.email, auth.password, 'email', 'password'] : [auth.keyId, auth.keySecret, 'API key id', 'API key secret'];
   if (!user) throw new SodaError({ kind: 'invalid-input', message: `The ${userField} is empty.`, field: userField });
   if (!secret) throw new SodaError({ kind: 'invalid-input', message: `The ${secretField} is empty.`, field: secretField });
-  if (user.includes(':')) throw new SodaError({ kind: 'invalid-input', message: `The ${userField} must not contain ":" (HTTP Basic cannot carry it).`, field: userField });
+  if (user.includes(':')) {
+    throw new SodaError({ kind: 'invalid-input', message: `The ${userField} must not contain ":" (HTTP Basic cannot carry it).`, field: userField });
+  }
   return `Basic ${Buffer.from(`${user}:${secret}`, 'utf8').toString('base64')}`;
 }
 
@@ -240,7 +242,14 @@ function cappedStream(source: Readable, cap: number, host: string, requestId: st
     transform(chunk: Buffer, _enc, cb) {
       size += chunk.length;
       if (size > cap) {
-        cb(new SodaError({ kind: 'protocol', message: `The response from ${host} is larger than the ${formatBytes(cap)} limit; the download was stopped.`, requestId, host }));
+        cb(
+          new SodaError({
+            kind: 'protocol',
+            message: `The response from ${host} is larger than the ${formatBytes(cap)} limit; the download was stopped.`,
+            requestId,
+            host,
+          }),
+        );
         return;
       }
       cb(null, chunk);
@@ -332,7 +341,10 @@ export class SodaHttp {
       this.dispatcher = options.dispatcher;
       this.ownsDispatcher = false;
     } else {
-      const network = createNetwork({ connectTimeoutMs: this.timeouts.connectMs, ...(options.proxy ? { proxy: options.proxy } : {}), ...(options.tls ? { tls: options.tls } : {}) }, this.product);
+      const network = createNetwork(
+        { connectTimeoutMs: this.timeouts.connectMs, ...(options.proxy ? { proxy: options.proxy } : {}), ...(options.tls ? { tls: options.tls } : {}) },
+        this.product,
+      );
       this.dispatcher = network.dispatcher;
       this.secrets = [...new Set([...this.secrets, ...network.secrets])].sort((a, b) => b.length - a.length);
       this.ownsDispatcher = true;
@@ -428,7 +440,13 @@ export class SodaHttp {
       const controller = new AbortController();
       let timedOut = false;
       const limitMs = options.timeoutMs ?? (expect === 'stream' ? undefined : this.timeouts.totalMs);
-      const timer = limitMs !== undefined ? setTimeout(() => { timedOut = true; controller.abort(); }, limitMs) : undefined;
+      const timer =
+        limitMs !== undefined
+          ? setTimeout(() => {
+              timedOut = true;
+              controller.abort();
+            }, limitMs)
+          : undefined;
       const onCallerAbort = (): void => controller.abort();
       options.signal?.addEventListener('abort', onCallerAbort, { once: true });
       const cleanup = (): void => {
@@ -525,7 +543,13 @@ export class SodaHttp {
             next = undefined;
           }
           if (next === undefined) {
-            throw new SodaError({ kind: 'protocol', status, message: `${this.domain.host} answered with a redirect (${status}) without a usable Location.`, requestId: serverRequestId ?? operationId, host: this.domain.host });
+            throw new SodaError({
+              kind: 'protocol',
+              status,
+              message: `${this.domain.host} answered with a redirect (${status}) without a usable Location.`,
+              requestId: serverRequestId ?? operationId,
+              host: this.domain.host,
+            });
           }
           if (next.origin !== this.domain.origin) {
             throw new SodaError({
@@ -539,7 +563,13 @@ export class SodaHttp {
             });
           }
           if (isWrite(method) || redirects >= MAX_REDIRECTS) {
-            throw new SodaError({ kind: 'protocol', status, message: `${this.domain.host} redirected the request (${status}) to ${next.pathname}; ${isWrite(method) ? 'writes are not redirected' : 'too many redirects'}.`, requestId: serverRequestId ?? operationId, host: this.domain.host });
+            throw new SodaError({
+              kind: 'protocol',
+              status,
+              message: `${this.domain.host} redirected the request (${status}) to ${next.pathname}; ${isWrite(method) ? 'writes are not redirected' : 'too many redirects'}.`,
+              requestId: serverRequestId ?? operationId,
+              host: this.domain.host,
+            });
           }
           redirects++;
           target = next;
@@ -556,8 +586,17 @@ export class SodaHttp {
         }
         retryAfterMs = parseRetryAfter(resHeaders['retry-after'], Date.now());
         const outcome: SodaOutcome | undefined = changesData ? (status >= 500 ? 'unknown' : 'not-applied') : undefined;
-        failure = errorFromResponse({ status, bodyText: errText, requestId: serverRequestId ?? operationId, retryAfterMs, host: this.domain.host, outcome, target: target.pathname, sentCredentials: this.authHeader !== undefined });
-        retryable = status === 429 || (safe && (status >= 500 && status !== 501));
+        failure = errorFromResponse({
+          status,
+          bodyText: errText,
+          requestId: serverRequestId ?? operationId,
+          retryAfterMs,
+          host: this.domain.host,
+          outcome,
+          target: target.pathname,
+          sentCredentials: this.authHeader !== undefined,
+        });
+        retryable = status === 429 || (safe && status >= 500 && status !== 501);
       } catch (e) {
         if (e instanceof SodaError) throw e;
         if (e instanceof BodyTooLarge) {

@@ -1,14 +1,6 @@
 // Public surface of the SODA client core (plain Node; never imports vscode).
 export { assert4x4, draftRef, isLoopbackHost, isValid4x4, parseDomain, type SodaDomain } from './domain';
-export {
-  errorFromResponse,
-  isSodaError,
-  parseErrorBody,
-  SodaError,
-  type ParsedErrorBody,
-  type SodaErrorKind,
-  type SodaOutcome,
-} from './errors';
+export { errorFromResponse, isSodaError, parseErrorBody, SodaError, type ParsedErrorBody, type SodaErrorKind, type SodaOutcome } from './errors';
 export {
   authorizationHeader,
   newOperationId,
@@ -28,7 +20,22 @@ export {
 export { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, systemClock, type Clock, type RetryPolicy } from './retry';
 export { normaliseUpsertResult, rowIdentifierField } from './results';
 export { canWrite, type WriteKind } from './view';
-export { CsvRecordCounter, csvHeaderCells, exportCsv, forgetQueryApis, saveQueryCsv, type SaveCsvOptions, pagedStatement, queryApiOf, runQuery, statementShape, type QueryAnswer, type QueryApi, type QueryOptions, type StatementShape } from './query';
+export {
+  CsvRecordCounter,
+  csvHeaderCells,
+  exportCsv,
+  forgetQueryApis,
+  saveQueryCsv,
+  type SaveCsvOptions,
+  pagedStatement,
+  queryApiOf,
+  runQuery,
+  statementShape,
+  type QueryAnswer,
+  type QueryApi,
+  type QueryOptions,
+  type StatementShape,
+} from './query';
 export { SodaClient, type CallOptions, type CsvBody, type RowsBody, type SodaClientOptions, type WriteOptions } from './client';
 export * from './types';
 export {

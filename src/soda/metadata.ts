@@ -74,7 +74,12 @@ export function documentFromView(raw: Record<string, unknown>): MetadataDocument
   const columns: ColumnMetadata[] = cols
     .filter((c) => typeof c.id === 'number' && typeof c.fieldName === 'string' && !c.fieldName.startsWith(':'))
     .sort((a, b) => Number(a.position ?? 0) - Number(b.position ?? 0))
-    .map((c) => ({ id: c.id as number, fieldName: c.fieldName as string, displayName: typeof c.name === 'string' ? c.name : '', description: typeof c.description === 'string' ? c.description : '' }));
+    .map((c) => ({
+      id: c.id as number,
+      fieldName: c.fieldName as string,
+      displayName: typeof c.name === 'string' ? c.name : '',
+      description: typeof c.description === 'string' ? c.description : '',
+    }));
   const ridId = typeof raw.rowIdentifierColumnId === 'number' ? raw.rowIdentifierColumnId : md.rowIdentifier;
   const rid = columns.find((c) => c.id === ridId || c.fieldName === ridId);
   const grants = Array.isArray(raw.grants) ? (raw.grants as Record<string, unknown>[]) : [];
@@ -128,7 +133,10 @@ export function sameDocument(a: MetadataDocument, b: MetadataDocument): boolean 
 
 export class MetadataDocumentError extends Error {
   override readonly name = 'MetadataDocumentError';
-  constructor(readonly problems: MetadataProblem[], readonly where = 'metadata.json') {
+  constructor(
+    readonly problems: MetadataProblem[],
+    readonly where = 'metadata.json',
+  ) {
     super(`${where}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
   }
 }
@@ -186,7 +194,9 @@ export function validateDocument(value: unknown, server: MetadataDocument, lists
   if (!isObj(d.license)) bad('license', 'must be an object with id, attribution and attributionLink');
   else {
     const l = d.license;
-    for (const k of Object.keys(l)) if (!['id', 'attribution', 'attributionLink'].includes(k)) bad(`license.${k}`, 'unknown key (known: id, attribution, attributionLink)');
+    for (const k of Object.keys(l)) {
+      if (!['id', 'attribution', 'attributionLink'].includes(k)) bad(`license.${k}`, 'unknown key (known: id, attribution, attributionLink)');
+    }
     let lic: LicenseOption | undefined;
     if (nullableString(l.id, 'license.id') && typeof l.id === 'string' && lists.licenses) {
       lic = lists.licenses.find((x) => x.id === l.id);
@@ -199,7 +209,9 @@ export function validateDocument(value: unknown, server: MetadataDocument, lists
       bad('license.attributionLink', `"${l.attributionLink}" is not an http(s) URL`);
     }
   }
-  if (nullableString(d.contactEmail, 'contactEmail') && typeof d.contactEmail === 'string' && !EMAIL.test(d.contactEmail)) bad('contactEmail', `"${d.contactEmail}" is not a valid email address`);
+  if (nullableString(d.contactEmail, 'contactEmail') && typeof d.contactEmail === 'string' && !EMAIL.test(d.contactEmail)) {
+    bad('contactEmail', `"${d.contactEmail}" is not a valid email address`);
+  }
   if (!isObj(d.customFields)) bad('customFields', 'must be an object: fieldset → field → value');
   else {
     for (const [set, fields] of Object.entries(d.customFields)) {
@@ -229,14 +241,19 @@ export function validateDocument(value: unknown, server: MetadataDocument, lists
         bad(at, 'must be an object with id, fieldName, displayName and description');
         return;
       }
-      for (const k of Object.keys(raw)) if (!['id', 'fieldName', 'displayName', 'description'].includes(k)) bad(`${at}.${k}`, 'unknown key (known: id, fieldName, displayName, description)');
+      for (const k of Object.keys(raw)) {
+        if (!['id', 'fieldName', 'displayName', 'description'].includes(k)) bad(`${at}.${k}`, 'unknown key (known: id, fieldName, displayName, description)');
+      }
       const sc = server.columns.find((c) => c.id === raw.id);
       if (!sc) bad(`${at}.id`, `${JSON.stringify(raw.id)} is not a column of this dataset (columns cannot be added here; keep each id as it was)`);
       else if (seenIds.has(sc.id)) bad(`${at}.id`, `column ${sc.id} is listed twice`);
       else seenIds.add(sc.id);
       if (typeof raw.fieldName !== 'string') bad(`${at}.fieldName`, 'must be a string');
       else if (!FIELD_NAME.test(raw.fieldName) || raw.fieldName.length > MAX_FIELD_NAME_LENGTH) {
-        bad(`${at}.fieldName`, `"${raw.fieldName}" is not a valid field name: lower-case letters, digits and _, not starting with a digit, at most ${MAX_FIELD_NAME_LENGTH} characters`);
+        bad(
+          `${at}.fieldName`,
+          `"${raw.fieldName}" is not a valid field name: lower-case letters, digits and _, not starting with a digit, at most ${MAX_FIELD_NAME_LENGTH} characters`,
+        );
       } else {
         const prev = seenNames.get(raw.fieldName);
         if (prev !== undefined) bad(`${at}.fieldName`, `duplicate field name "${raw.fieldName}" (also columns[${prev}])`);
@@ -244,14 +261,22 @@ export function validateDocument(value: unknown, server: MetadataDocument, lists
         finalNames.push(raw.fieldName);
       }
       if (typeof raw.displayName !== 'string' || raw.displayName.trim() === '') bad(`${at}.displayName`, 'must be a non-empty string');
-      else if (raw.displayName.length > MAX_NAME_LENGTH) bad(`${at}.displayName`, `is ${raw.displayName.length} characters long; at most ${MAX_NAME_LENGTH} are allowed`);
+      else if (raw.displayName.length > MAX_NAME_LENGTH) {
+        bad(`${at}.displayName`, `is ${raw.displayName.length} characters long; at most ${MAX_NAME_LENGTH} are allowed`);
+      }
       if (typeof raw.description !== 'string') bad(`${at}.description`, 'must be a string');
     });
-    for (const c of server.columns) if (!seenIds.has(c.id) && !problems.some((p) => p.field.endsWith('.id'))) bad('columns', `column ${c.id} (${c.fieldName}) is missing; columns cannot be removed here`);
+    for (const c of server.columns) {
+      if (!seenIds.has(c.id) && !problems.some((p) => p.field.endsWith('.id'))) {
+        bad('columns', `column ${c.id} (${c.fieldName}) is missing; columns cannot be removed here`);
+      }
+    }
   }
   if (d.rowIdentifier !== null && d.rowIdentifier !== undefined) {
     if (typeof d.rowIdentifier !== 'string') bad('rowIdentifier', 'must be a field name or null');
-    else if (Array.isArray(d.columns) && !finalNames.includes(d.rowIdentifier)) bad('rowIdentifier', `"${d.rowIdentifier}" is not a field name of the columns below`);
+    else if (Array.isArray(d.columns) && !finalNames.includes(d.rowIdentifier)) {
+      bad('rowIdentifier', `"${d.rowIdentifier}" is not a field name of the columns below`);
+    }
   } else if (d.rowIdentifier === undefined) bad('rowIdentifier', 'is required (a field name, or null for none)');
   return problems;
 }
@@ -330,7 +355,9 @@ export function describeRisks(changes: readonly MetadataChange[], domain: string
     if (c.kind === 'field-name') {
       return `Field name ${from} → ${to}: this breaks API consumers — any /resource URL or SoQL that uses "${from}" (e.g. https://${domain}/resource/${id}.json?$select=${from}) stops working.`;
     }
-    if (c.kind === 'row-identifier') return `Row identifier ${from} → ${to}: upserts and deletes will match rows by ${c.to === null ? ':id' : `"${to}"`} from now on.`;
+    if (c.kind === 'row-identifier') {
+      return `Row identifier ${from} → ${to}: upserts and deletes will match rows by ${c.to === null ? ':id' : `"${to}"`} from now on.`;
+    }
     return `Permission ${from} → ${to}: the dataset becomes ${c.to === 'public' ? 'visible to everyone' : 'visible only to you and people it is shared with'}.`;
   });
 }
@@ -362,7 +389,9 @@ export function metadataBody(server: MetadataDocument, mine: MetadataDocument, r
     for (const [set, fields] of Object.entries(mine.customFields)) for (const [k, v] of Object.entries(fields)) (cf[set] ??= {})[k] = v === '' ? null : v;
     md.custom_fields = cf;
   }
-  if (has('rowIdentifier')) md.rowIdentifier = server.columns.find((c) => c.id === mine.columns.find((x) => x.fieldName === mine.rowIdentifier)?.id)?.id ?? null;
+  if (has('rowIdentifier')) {
+    md.rowIdentifier = server.columns.find((c) => c.id === mine.columns.find((x) => x.fieldName === mine.rowIdentifier)?.id)?.id ?? null;
+  }
   if (Object.keys(md).length) body.metadata = { ...(isObj(raw.metadata) ? raw.metadata : {}), ...md };
   return body;
 }
@@ -387,8 +416,11 @@ export function columnsBody(server: MetadataDocument, mine: MetadataDocument): {
 /** Saving refused: the dataset's metadata changed on the server since `base` was read. */
 export class MetadataConflictError extends Error {
   override readonly name = 'MetadataConflictError';
-  constructor(readonly server: MetadataDocument, readonly raw: Record<string, unknown>) {
-    super('The dataset\'s metadata changed on the server since it was opened.');
+  constructor(
+    readonly server: MetadataDocument,
+    readonly raw: Record<string, unknown>,
+  ) {
+    super("The dataset's metadata changed on the server since it was opened.");
   }
 }
 
@@ -438,23 +470,35 @@ export class MetadataClient {
         throw e;
       }
     };
-    const cats = (await tryGet('/api/catalog/v1/domain_categories', { domains: this.soda.domain.host })) as { results?: { domain_category?: unknown }[] } | undefined;
+    const cats = (await tryGet('/api/catalog/v1/domain_categories', { domains: this.soda.domain.host })) as
+      { results?: { domain_category?: unknown }[] } | undefined;
     if (cats && Array.isArray(cats.results)) out.categories = cats.results.map((r) => r.domain_category).filter((c): c is string => typeof c === 'string');
     const lic = await tryGet('/api/licenses.json');
     if (Array.isArray(lic)) {
-      out.licenses = (lic as Record<string, unknown>[]).filter((l) => typeof l.id === 'string').map((l) => ({ id: l.id as string, name: typeof l.name === 'string' ? l.name : (l.id as string), attributionRequired: l.attributionRequired === true }));
+      out.licenses = (lic as Record<string, unknown>[])
+        .filter((l) => typeof l.id === 'string')
+        .map((l) => ({
+          id: l.id as string,
+          name: typeof l.name === 'string' ? l.name : (l.id as string),
+          attributionRequired: l.attributionRequired === true,
+        }));
     }
     const conf = await tryGet('/api/configurations.json', { type: 'metadata', defaultOnly: 'true' });
     if (Array.isArray(conf)) {
       const props = (conf as { properties?: { name?: unknown; value?: unknown }[] }[]).flatMap((c) => c.properties ?? []);
       const sets = props.find((p) => p.name === 'fieldsets')?.value;
       if (Array.isArray(sets)) {
-        out.fieldsets = (sets as Record<string, unknown>[]).filter((s) => typeof s.name === 'string').map((s) => ({
-          name: s.name as string,
-          fields: (Array.isArray(s.fields) ? (s.fields as Record<string, unknown>[]) : [])
-            .filter((f) => typeof f.name === 'string')
-            .map((f) => ({ name: f.name as string, ...(Array.isArray(f.options) ? { options: (f.options as unknown[]).filter((o): o is string => typeof o === 'string') } : {}) })),
-        }));
+        out.fieldsets = (sets as Record<string, unknown>[])
+          .filter((s) => typeof s.name === 'string')
+          .map((s) => ({
+            name: s.name as string,
+            fields: (Array.isArray(s.fields) ? (s.fields as Record<string, unknown>[]) : [])
+              .filter((f) => typeof f.name === 'string')
+              .map((f) => ({
+                name: f.name as string,
+                ...(Array.isArray(f.options) ? { options: (f.options as unknown[]).filter((o): o is string => typeof o === 'string') } : {}),
+              })),
+          }));
       }
     }
     return out;
@@ -499,7 +543,13 @@ export class MetadataClient {
     if (onlyPermission) {
       // sodapy's set_permission: PUT /api/views/{4x4}?method=setPermission&value=public.read|private
       try {
-        await this.soda.request({ method: 'PUT', path: `/api/views/${id}`, query: { method: 'setPermission', value: mine.permission === 'public' ? 'public.read' : 'private' }, signal: opts.signal, safeToRepeat: true });
+        await this.soda.request({
+          method: 'PUT',
+          path: `/api/views/${id}`,
+          query: { method: 'setPermission', value: mine.permission === 'public' ? 'public.read' : 'private' },
+          signal: opts.signal,
+          safeToRepeat: true,
+        });
       } catch (e) {
         throw fieldOf(e);
       }
@@ -508,7 +558,13 @@ export class MetadataClient {
     if (cols.length) body.columns = cols;
     let res;
     try {
-      res = await this.soda.request<Record<string, unknown>>({ method: 'PUT', path: `/api/views/${id}.json`, json: body, signal: opts.signal, safeToRepeat: true });
+      res = await this.soda.request<Record<string, unknown>>({
+        method: 'PUT',
+        path: `/api/views/${id}.json`,
+        json: body,
+        signal: opts.signal,
+        safeToRepeat: true,
+      });
     } catch (e) {
       throw fieldOf(e);
     }
@@ -525,7 +581,15 @@ function fieldOf(e: unknown): unknown {
   const raw = typeof data?.field === 'string' ? data.field : cause.field;
   if (!raw) return e;
   const field = documentField(raw);
-  return new SodaError({ kind: 'invalid-input', status: cause.status, code: cause.code, message: `${field}: ${cause.serverMessage ?? cause.message}`, field, data: cause.data, cause });
+  return new SodaError({
+    kind: 'invalid-input',
+    status: cause.status,
+    code: cause.code,
+    message: `${field}: ${cause.serverMessage ?? cause.message}`,
+    field,
+    data: cause.data,
+    cause,
+  });
 }
 
 /** The document path of a server-side field name. */
@@ -564,30 +628,41 @@ const PATCH_KEYS = ['name', 'description', 'category', 'tags', 'license', 'conta
 export function patchProblems(value: unknown, prefix = 'metadata'): MetadataProblem[] {
   if (!isObj(value)) return [{ field: prefix, message: `must be an object with some of ${PATCH_KEYS.join(', ')}` }];
   const out: MetadataProblem[] = [];
-  for (const k of Object.keys(value)) if (!PATCH_KEYS.includes(k)) out.push({ field: `${prefix}.${k}`, message: `unknown key (known: ${PATCH_KEYS.join(', ')})` });
+  for (const k of Object.keys(value)) {
+    if (!PATCH_KEYS.includes(k)) out.push({ field: `${prefix}.${k}`, message: `unknown key (known: ${PATCH_KEYS.join(', ')})` });
+  }
   const s = (k: string, nullable: boolean): void => {
     const v = value[k];
-    if (v !== undefined && !(typeof v === 'string' || (nullable && v === null))) out.push({ field: `${prefix}.${k}`, message: `must be a string${nullable ? ' or null' : ''}` });
+    if (v !== undefined && !(typeof v === 'string' || (nullable && v === null))) {
+      out.push({ field: `${prefix}.${k}`, message: `must be a string${nullable ? ' or null' : ''}` });
+    }
   };
   s('name', false);
   s('description', false);
   s('category', true);
   s('contactEmail', true);
   if (typeof value.name === 'string' && value.name.trim() === '') out.push({ field: `${prefix}.name`, message: 'must not be empty' });
-  if (value.tags !== undefined && (!Array.isArray(value.tags) || value.tags.some((t) => typeof t !== 'string'))) out.push({ field: `${prefix}.tags`, message: 'must be a list of strings' });
+  if (value.tags !== undefined && (!Array.isArray(value.tags) || value.tags.some((t) => typeof t !== 'string'))) {
+    out.push({ field: `${prefix}.tags`, message: 'must be a list of strings' });
+  }
   if (value.license !== undefined) {
     if (!isObj(value.license)) out.push({ field: `${prefix}.license`, message: 'must be an object with id, attribution, attributionLink' });
-    else {for (const [k, v] of Object.entries(value.license)) {
-      if (!['id', 'attribution', 'attributionLink'].includes(k)) out.push({ field: `${prefix}.license.${k}`, message: 'unknown key (known: id, attribution, attributionLink)' });
-      else if (v !== null && typeof v !== 'string') out.push({ field: `${prefix}.license.${k}`, message: 'must be a string or null' });
-    }}
+    else {
+      for (const [k, v] of Object.entries(value.license)) {
+        if (!['id', 'attribution', 'attributionLink'].includes(k)) {
+          out.push({ field: `${prefix}.license.${k}`, message: 'unknown key (known: id, attribution, attributionLink)' });
+        } else if (v !== null && typeof v !== 'string') out.push({ field: `${prefix}.license.${k}`, message: 'must be a string or null' });
+      }
+    }
   }
   if (value.customFields !== undefined) {
     if (!isObj(value.customFields) || Object.values(value.customFields).some((f) => !isObj(f) || Object.values(f).some((v) => typeof v !== 'string'))) {
       out.push({ field: `${prefix}.customFields`, message: 'must be an object: fieldset → field → text' });
     }
   }
-  if (typeof value.contactEmail === 'string' && !EMAIL.test(value.contactEmail)) out.push({ field: `${prefix}.contactEmail`, message: `"${value.contactEmail}" is not a valid email address` });
+  if (typeof value.contactEmail === 'string' && !EMAIL.test(value.contactEmail)) {
+    out.push({ field: `${prefix}.contactEmail`, message: `"${value.contactEmail}" is not a valid email address` });
+  }
   return out;
 }
 
@@ -600,7 +675,9 @@ export function applyPatch(doc: MetadataDocument, patch: MetadataPatch): Metadat
   if (patch.tags !== undefined) out.tags = [...patch.tags];
   if (patch.license) out.license = { ...out.license, ...patch.license };
   if (patch.contactEmail !== undefined) out.contactEmail = patch.contactEmail;
-  if (patch.customFields) for (const [set, fields] of Object.entries(patch.customFields)) out.customFields[set] = { ...(out.customFields[set] ?? {}), ...fields };
+  if (patch.customFields) {
+    for (const [set, fields] of Object.entries(patch.customFields)) out.customFields[set] = { ...(out.customFields[set] ?? {}), ...fields };
+  }
   return out;
 }
 

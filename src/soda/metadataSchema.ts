@@ -16,7 +16,14 @@ function licenseSchema(lists: DomainMetadataLists): Schema {
     additionalProperties: false,
     properties: {
       id: ids
-        ? { enum: [...ids, null], description: 'Licence id.', markdownEnumDescriptions: [...(lists.licenses ?? []).map((l) => `${l.name}${l.attributionRequired ? ' (requires an attribution)' : ''}`), 'No licence'] }
+        ? {
+            enum: [...ids, null],
+            description: 'Licence id.',
+            markdownEnumDescriptions: [
+              ...(lists.licenses ?? []).map((l) => `${l.name}${l.attributionRequired ? ' (requires an attribution)' : ''}`),
+              'No licence',
+            ],
+          }
         : nullableString({ description: 'Licence id, e.g. PUBLIC_DOMAIN, CC0_10, CC_30_BY.' }),
       attribution: nullableString({ description: 'Who to credit (required by some licences).' }),
       attributionLink: nullableString({ description: 'http(s) link of the source.', pattern: '^https?://' }),
@@ -25,7 +32,13 @@ function licenseSchema(lists: DomainMetadataLists): Schema {
 }
 
 function customFieldsSchema(lists: DomainMetadataLists): Schema {
-  if (!lists.fieldsets) return { type: 'object', description: "The portal's custom metadata: fieldset → field → value.", additionalProperties: { type: 'object', additionalProperties: { type: 'string' } } };
+  if (!lists.fieldsets) {
+    return {
+      type: 'object',
+      description: "The portal's custom metadata: fieldset → field → value.",
+      additionalProperties: { type: 'object', additionalProperties: { type: 'string' } },
+    };
+  }
   return {
     type: 'object',
     description: "The portal's custom metadata: fieldset → field → value.",
@@ -44,7 +57,9 @@ function customFieldsSchema(lists: DomainMetadataLists): Schema {
 }
 
 function categorySchema(lists: DomainMetadataLists): Schema {
-  return lists.categories ? { enum: [...lists.categories, null], description: "One of the portal's categories, or null." } : nullableString({ description: "One of the portal's categories, or null." });
+  return lists.categories
+    ? { enum: [...lists.categories, null], description: "One of the portal's categories, or null." }
+    : nullableString({ description: "One of the portal's categories, or null." });
 }
 
 /** The schema of the whole document. */
@@ -77,7 +92,12 @@ export function metadataJsonSchema(lists: DomainMetadataLists = {}, id = 'https:
           required: ['id', 'fieldName', 'displayName', 'description'],
           properties: {
             id: { type: 'integer', description: 'Column id (read-only).' },
-            fieldName: { type: 'string', pattern: '^[a-z_][a-z0-9_]*$', maxLength: MAX_FIELD_NAME_LENGTH, description: 'API field name. Changing it breaks /resource URLs and SoQL that use the old name.' },
+            fieldName: {
+              type: 'string',
+              pattern: '^[a-z_][a-z0-9_]*$',
+              maxLength: MAX_FIELD_NAME_LENGTH,
+              description: 'API field name. Changing it breaks /resource URLs and SoQL that use the old name.',
+            },
             displayName: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH },
             description: { type: 'string' },
           },

@@ -60,7 +60,7 @@ const WHERE = {
     proxyAuth: 'put the credentials in the setting "http.proxy" (http://user:password@proxy:port) or "http.proxyAuthorization"',
   },
   cli: {
-    ca: 'name the certificate authority\'s PEM file in SOCRATA_CA_FILE (or NODE_EXTRA_CA_CERTS, or install it in the operating system\'s store)',
+    ca: "name the certificate authority's PEM file in SOCRATA_CA_FILE (or NODE_EXTRA_CA_CERTS, or install it in the operating system's store)",
     proxyAuth: 'put the credentials in HTTPS_PROXY (http://user:password@proxy:port)',
   },
 } as const;
@@ -75,7 +75,7 @@ const CERT_PROBLEMS: Record<string, string> = {
   SELF_SIGNED_CERT_IN_CHAIN: 'its certificate chain ends in a self-signed certificate authority this computer does not trust',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'it presents a self-signed certificate',
   CERT_HAS_EXPIRED: 'its certificate has expired',
-  CERT_NOT_YET_VALID: 'its certificate is not valid yet (check this computer\'s clock)',
+  CERT_NOT_YET_VALID: "its certificate is not valid yet (check this computer's clock)",
   ERR_TLS_CERT_ALTNAME_INVALID: 'its certificate is for another host name',
   CERT_UNTRUSTED: 'its certificate is not trusted',
   CERT_SIGNATURE_FAILURE: 'its certificate signature is invalid',
@@ -111,9 +111,10 @@ export function explainNetworkError(error: SodaError, product: Product, host: st
   const where = WHERE[product];
   const problem = code !== undefined ? CERT_PROBLEMS[code] : undefined;
   if (problem !== undefined && code !== undefined) {
-    const fix = code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID'
-      ? 'check the domain and the network (a proxy may be presenting its own certificate)'
-      : `if your network inspects TLS with its own certificate authority, ${where.ca}`;
+    const fix =
+      code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID'
+        ? 'check the domain and the network (a proxy may be presenting its own certificate)'
+        : `if your network inspects TLS with its own certificate authority, ${where.ca}`;
     return error.with({ message: `Certificate problem: the secure connection to ${host} was refused because ${problem} (${code}). To fix it, ${fix}.` });
   }
   const text = messagesOf(error.cause);
@@ -155,7 +156,11 @@ function checkProxyUrl(url: string): URL {
   try {
     u = new URL(url);
   } catch {
-    throw new SodaError({ kind: 'invalid-input', message: `The proxy address "${showProxy(url)}" is not a URL (expected e.g. http://proxy.example:3128).`, field: 'proxy' });
+    throw new SodaError({
+      kind: 'invalid-input',
+      message: `The proxy address "${showProxy(url)}" is not a URL (expected e.g. http://proxy.example:3128).`,
+      field: 'proxy',
+    });
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new SodaError({ kind: 'invalid-input', message: `The proxy address must start with http:// or https:// (got ${u.protocol}).`, field: 'proxy' });
@@ -198,13 +203,21 @@ export function readPemFile(file: string, setting: string): string[] {
   }
   const blocks = text.match(PEM_BLOCK) ?? [];
   if (blocks.length === 0) {
-    throw new SodaError({ kind: 'invalid-input', message: `The certificate file ${file} named in ${setting} contains no PEM certificate (-----BEGIN CERTIFICATE-----).`, field: setting });
+    throw new SodaError({
+      kind: 'invalid-input',
+      message: `The certificate file ${file} named in ${setting} contains no PEM certificate (-----BEGIN CERTIFICATE-----).`,
+      field: setting,
+    });
   }
   blocks.forEach((pem, i) => {
     try {
       new X509Certificate(pem);
     } catch (e) {
-      throw new SodaError({ kind: 'invalid-input', message: `Certificate ${i + 1} in ${file} (named in ${setting}) is not valid: ${(e as Error).message}.`, field: setting });
+      throw new SodaError({
+        kind: 'invalid-input',
+        message: `Certificate ${i + 1} in ${file} (named in ${setting}) is not valid: ${(e as Error).message}.`,
+        field: setting,
+      });
     }
   });
   return blocks;
@@ -235,7 +248,11 @@ export function systemCertificates(): string[] {
       if (bundle) pems = readFileSync(bundle, 'utf8').match(PEM_BLOCK) ?? [];
     } else if (process.platform === 'darwin') {
       for (const keychain of ['/System/Library/Keychains/SystemRootCertificates.keychain', '/Library/Keychains/System.keychain']) {
-        const out = execFileSync('/usr/bin/security', ['find-certificate', '-a', '-p', keychain], { encoding: 'utf8', timeout: 10_000, maxBuffer: 32 * 1024 * 1024 });
+        const out = execFileSync('/usr/bin/security', ['find-certificate', '-a', '-p', keychain], {
+          encoding: 'utf8',
+          timeout: 10_000,
+          maxBuffer: 32 * 1024 * 1024,
+        });
         pems.push(...(out.match(PEM_BLOCK) ?? []));
       }
     }
@@ -258,7 +275,10 @@ export function extraCertificates(tls: TlsSettings | undefined, env: NodeJS.Proc
 
 /** SOCRATA_CA_FILE: one PEM file, or several separated by the platform's path delimiter (":" or ";"). */
 export function caFilesFromEnv(env: NodeJS.ProcessEnv): string[] {
-  return (env.SOCRATA_CA_FILE ?? '').split(delimiter).map((s) => s.trim()).filter((s) => s !== '');
+  return (env.SOCRATA_CA_FILE ?? '')
+    .split(delimiter)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function secureContext(extra: readonly string[]): nodeTls.SecureContext | undefined {
@@ -280,7 +300,11 @@ export function createNetwork(options: NetworkOptions, product: Product): Networ
     const url = checkProxyUrl(p.url);
     const authorization = p.authorization?.trim() || undefined;
     if (authorization && /[\r\n\0]/.test(authorization)) {
-      throw new SodaError({ kind: 'invalid-input', message: 'The proxy authorization contains a line break or NUL character.', field: 'http.proxyAuthorization' });
+      throw new SodaError({
+        kind: 'invalid-input',
+        message: 'The proxy authorization contains a line break or NUL character.',
+        field: 'http.proxyAuthorization',
+      });
     }
     const through = { timeout: options.connectTimeoutMs, ...tls, ...(p.strictSSL === false ? { rejectUnauthorized: false } : {}) };
     const dispatcher = new EnvHttpProxyAgent({

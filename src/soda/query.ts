@@ -141,7 +141,9 @@ async function withFallback<R>(client: SodaClient, what: string, opts: QueryOpti
 function checkPage(page: QueryOptions['page']): void {
   if (page === undefined) return;
   for (const [k, v] of Object.entries(page)) {
-    if (!Number.isInteger(v) || v < 1) throw new SodaError({ kind: 'invalid-input', message: `page.${k} must be a whole number of at least 1 (got ${v}).`, field: `page.${k}` });
+    if (!Number.isInteger(v) || v < 1) {
+      throw new SodaError({ kind: 'invalid-input', message: `page.${k} must be a whole number of at least 1 (got ${v}).`, field: `page.${k}` });
+    }
   }
 }
 
@@ -180,10 +182,23 @@ export async function runQuery<T = Row>(client: SodaClient, id: string, statemen
     if (page) body.page = page;
     const res = await client.request({ method: 'POST', path: `/api/v3/views/${id}/query.json`, json: body, safeToRepeat: true, read: true, ...call(opts) });
     if (!Array.isArray(res.body)) {
-      throw new SodaError({ kind: 'protocol', message: `Unexpected answer to a SODA3 query on ${id}: not a JSON array.`, data: res.body, requestId: res.serverRequestId ?? res.operationId });
+      throw new SodaError({
+        kind: 'protocol',
+        message: `Unexpected answer to a SODA3 query on ${id}: not a JSON array.`,
+        data: res.body,
+        requestId: res.serverRequestId ?? res.operationId,
+      });
     }
     const rows = res.body as T[];
-    return { rows, fields: jsonHeader(res.headers, 'x-soda2-fields'), types: jsonHeader(res.headers, 'x-soda2-types'), headers: res.headers, api: 'soda3', hasNext: page !== undefined && rows.length === page.pageSize, statement };
+    return {
+      rows,
+      fields: jsonHeader(res.headers, 'x-soda2-fields'),
+      types: jsonHeader(res.headers, 'x-soda2-types'),
+      headers: res.headers,
+      api: 'soda3',
+      hasNext: page !== undefined && rows.length === page.pageSize,
+      statement,
+    };
   };
   const soda2 = async (): Promise<QueryAnswer<T>> => {
     let text = statement;
@@ -206,11 +221,22 @@ const ALL_ROWS = 2_147_483_647;
  * a portal without SODA3, `GET /resource/{4x4}.csv?$query=` with an explicit LIMIT (SODA 2.1 otherwise stops at
  * 1000 rows) and `ORDER BY :id` when the statement has no order.
  */
-export async function exportCsv(client: SodaClient, id: string, statement: string, opts: QueryOptions & { maxBytes?: number } = {}): Promise<{ api: QueryApi; body: Readable }> {
+export async function exportCsv(
+  client: SodaClient,
+  id: string,
+  statement: string,
+  opts: QueryOptions & { maxBytes?: number } = {},
+): Promise<{ api: QueryApi; body: Readable }> {
   assert4x4(id);
   const common = { expect: 'stream' as const, headers: { accept: 'text/csv' }, safeToRepeat: true, maxBodyBytes: opts.maxBytes, ...call(opts) };
   const soda3 = async (): Promise<{ api: QueryApi; body: Readable }> => {
-    const res = await client.request<Readable>({ method: 'POST', path: `/api/v3/views/${id}/export.csv`, json: { query: statement, includeSynthetic: opts.includeSynthetic ?? false }, read: true, ...common });
+    const res = await client.request<Readable>({
+      method: 'POST',
+      path: `/api/v3/views/${id}/export.csv`,
+      json: { query: statement, includeSynthetic: opts.includeSynthetic ?? false },
+      read: true,
+      ...common,
+    });
     return { api: 'soda3', body: res.body };
   };
   const soda2 = async (): Promise<{ api: QueryApi; body: Readable }> => {
@@ -279,7 +305,13 @@ export interface SaveCsvOptions extends QueryOptions {
  * stays bounded. Does not end `out`. Returns the number of rows and the header's field names. Cancelled through
  * `signal` (kind 'cancelled').
  */
-export async function saveQueryCsv(client: SodaClient, id: string, statement: string, out: Writable, opts: SaveCsvOptions = {}): Promise<{ rows: number; columns: string[]; api: QueryApi }> {
+export async function saveQueryCsv(
+  client: SodaClient,
+  id: string,
+  statement: string,
+  out: Writable,
+  opts: SaveCsvOptions = {},
+): Promise<{ rows: number; columns: string[]; api: QueryApi }> {
   const cancelled = (): SodaError => new SodaError({ kind: 'cancelled', message: 'The export was cancelled.' });
   if (opts.signal?.aborted) throw cancelled();
   const { api, body } = await exportCsv(client, id, statement, opts);
@@ -317,4 +349,3 @@ export async function saveQueryCsv(client: SodaClient, id: string, statement: st
   const total = counter.total();
   return { rows: Math.max(0, total - 1), columns: columns ?? (head.trim() === '' ? [] : csvHeaderCells(head)), api };
 }
-

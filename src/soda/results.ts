@@ -28,7 +28,11 @@ function epoch(v: unknown): Date | undefined {
 
 function protocol(what: string, body: unknown): SodaError {
   const text = JSON.stringify(body) ?? String(body);
-  return new SodaError({ kind: 'protocol', message: `Unexpected answer from Socrata: ${what} (got ${text.length > 160 ? `${text.slice(0, 160)}…` : text}).`, data: body });
+  return new SodaError({
+    kind: 'protocol',
+    message: `Unexpected answer from Socrata: ${what} (got ${text.length > 160 ? `${text.slice(0, 160)}…` : text}).`,
+    data: body,
+  });
 }
 
 export function parseCurrentUser(body: unknown): CurrentUser {
@@ -50,9 +54,10 @@ export function parseCatalogEntry(item: unknown): CatalogEntry {
   const names = strings(r.columns_name);
   const fields = strings(r.columns_field_name);
   const types = strings(r.columns_datatype);
-  const owner = isObj(item.owner) && typeof item.owner.id === 'string'
-    ? { id: item.owner.id, displayName: str(item.owner.display_name) ?? str(item.owner.displayName) }
-    : undefined;
+  const owner =
+    isObj(item.owner) && typeof item.owner.id === 'string'
+      ? { id: item.owner.id, displayName: str(item.owner.display_name) ?? str(item.owner.displayName) }
+      : undefined;
   // A draft or working copy is listed to its owners as `abcd-1234:7` (dataset id, revision number).
   const draft = draftRef(r.id);
   return {
@@ -86,9 +91,10 @@ export function parseView(body: unknown): ViewMetadata {
     raw: c,
   }));
   columns.sort((a, b) => a.position - b.position);
-  const owner = isObj(body.owner) && typeof body.owner.id === 'string'
-    ? { id: body.owner.id, displayName: str(body.owner.displayName), screenName: str(body.owner.screenName) }
-    : undefined;
+  const owner =
+    isObj(body.owner) && typeof body.owner.id === 'string'
+      ? { id: body.owner.id, displayName: str(body.owner.displayName), screenName: str(body.owner.screenName) }
+      : undefined;
   const view: ViewMetadata = {
     id: body.id,
     name: str(body.name) ?? body.id,
@@ -157,9 +163,15 @@ export function normaliseUpsertResult(body: unknown): UpsertResult {
     items.forEach((item, index) => {
       if (!isObj(item)) throw protocol('an upsert report item that is not an object', item);
       switch (item.typ) {
-        case 'insert': r.created++; break;
-        case 'update': r.updated++; break;
-        case 'delete': r.deleted++; break;
+        case 'insert':
+          r.created++;
+          break;
+        case 'update':
+          r.updated++;
+          break;
+        case 'delete':
+          r.deleted++;
+          break;
         case 'error':
           r.errors++;
           r.rowErrors.push({ error: str(item.err) ?? str(item.error) ?? 'error', inputIndex: num(item.index) ?? index, primaryKey: item.id });
@@ -190,7 +202,9 @@ export function normaliseUpsertResult(body: unknown): UpsertResult {
   }
   if (['rows_created', 'rows_updated', 'rows_deleted'].some((k) => k in body)) {
     const errs = Array.isArray(body.errors) ? body.errors : [];
-    const rowErrors: UpsertRowError[] = errs.filter(isObj).map((e) => ({ error: str(e.error) ?? 'error', inputIndex: num(e.input_index), primaryKey: e.primary_key }));
+    const rowErrors: UpsertRowError[] = errs
+      .filter(isObj)
+      .map((e) => ({ error: str(e.error) ?? 'error', inputIndex: num(e.input_index), primaryKey: e.primary_key }));
     return {
       ...base,
       created: count(body, 'rows_created') ?? 0,

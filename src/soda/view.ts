@@ -9,7 +9,9 @@ export type WriteKind = 'append' | 'write';
 export function publicFromGrants(raw: Record<string, unknown>): boolean | undefined {
   const grants = raw.grants;
   if (!Array.isArray(grants)) return undefined;
-  return grants.some((g) => typeof g === 'object' && g !== null && Array.isArray((g as { flags?: unknown }).flags) && (g as { flags: unknown[] }).flags.includes('public'));
+  return grants.some(
+    (g) => typeof g === 'object' && g !== null && Array.isArray((g as { flags?: unknown }).flags) && (g as { flags: unknown[] }).flags.includes('public'),
+  );
 }
 
 /** True when the view is not yet published (a draft or working copy: `publicationStage` "unpublished"). */
@@ -21,7 +23,11 @@ export function draftFromStage(publicationStage: string | undefined): boolean {
  * May the caller write to the view? From its `rights` when the server sent them (`write`, or `add` for an append);
  * otherwise undefined, unless `userId` is given: then ownership decides, as a portal gives owners every right.
  */
-export function canWrite(view: { rights: readonly string[] | undefined; owner: { id: string } | undefined }, kind: WriteKind = 'write', userId?: string): boolean | undefined {
+export function canWrite(
+  view: { rights: readonly string[] | undefined; owner: { id: string } | undefined },
+  kind: WriteKind = 'write',
+  userId?: string,
+): boolean | undefined {
   if (view.rights !== undefined) return view.rights.includes('write') || (kind === 'append' && view.rights.includes('add'));
   if (userId === undefined) return undefined;
   return view.owner?.id === userId;

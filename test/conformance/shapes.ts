@@ -71,7 +71,11 @@ export const SHAPES: Shape[] = [
   {
     name: 'create an upload source',
     sources: ['socrata-py:sources', 'dotnet:source'],
-    request: { method: 'POST', path: `${DSMAPI}/revision/bldg-prmt/{seq}/source`, json: { source_type: { type: 'upload', filename: 'conformance.csv' }, parse_options: { parse_source: true } } },
+    request: {
+      method: 'POST',
+      path: `${DSMAPI}/revision/bldg-prmt/{seq}/source`,
+      json: { source_type: { type: 'upload', filename: 'conformance.csv' }, parse_options: { parse_source: true } },
+    },
     status: 201,
     contentType: 'application/json',
     keys: {
@@ -225,7 +229,11 @@ export const SHAPES: Shape[] = [
   {
     name: 'a second upload source in the revision',
     sources: ['dotnet:source'],
-    request: { method: 'POST', path: `${DSMAPI}/revision/bldg-prmt/{seq}/source`, json: { source_type: { type: 'upload', filename: 'bytes.csv' }, parse_options: { parse_source: true } } },
+    request: {
+      method: 'POST',
+      path: `${DSMAPI}/revision/bldg-prmt/{seq}/source`,
+      json: { source_type: { type: 'upload', filename: 'bytes.csv' }, parse_options: { parse_source: true } },
+    },
     status: 201,
     contentType: 'application/json',
     keys: { 'resource.id': 'number', 'links.bytes': 'string' },
@@ -275,7 +283,11 @@ export const SHAPES: Shape[] = [
   {
     name: 'a metadata-only revision on a dataset that needs approval',
     sources: ['socrata-py:revisions'],
-    request: { method: 'POST', path: `${DSMAPI}/revision/crsh-larg`, json: { metadata: { description: 'conformance' }, action: { type: 'update', permission: null } } },
+    request: {
+      method: 'POST',
+      path: `${DSMAPI}/revision/crsh-larg`,
+      json: { metadata: { description: 'conformance' }, action: { type: 'update', permission: null } },
+    },
     status: 201,
     contentType: 'application/json',
     keys: { 'resource.revision_seq': 'number' },

@@ -104,7 +104,9 @@ async function clickNotificationButtonAnywhere(match: RegExp, button: string): P
     return;
   }
   await ui.runCommand('Notifications: Show Notifications');
-  const item = page.locator('.notifications-center .notification-list-item', { has: page.locator('.notification-list-item-message', { hasText: match }) }).first();
+  const item = page
+    .locator('.notifications-center .notification-list-item', { has: page.locator('.notification-list-item-message', { hasText: match }) })
+    .first();
   await item.waitFor({ state: 'visible', timeout: 20_000 });
   await item.hover();
   await item.locator('.monaco-button', { hasText: button }).first().click();
@@ -151,7 +153,10 @@ describe('auth', function () {
 
     const label = `publisher@example.org @ ${domain}`;
     const items = await accountsMenuItems();
-    assert.ok(items.some((i) => i.includes(label)), `Accounts menu: ${items.join(' | ')}`);
+    assert.ok(
+      items.some((i) => i.includes(label)),
+      `Accounts menu: ${items.join(' | ')}`,
+    );
     await ui.screenshot('auth-accounts-menu');
     // Account entry → submenu → Sign Out, then confirm.
     await page.locator('.context-view .monaco-menu .action-item', { hasText: label }).first().hover();
@@ -244,7 +249,10 @@ describe('auth', function () {
       try {
         await ui.waitForNotification(/signed in to .* as Pat Publisher/, 45_000);
       } catch (error) {
-        const text = await popup.locator('body').innerText().catch(() => '');
+        const text = await popup
+          .locator('body')
+          .innerText()
+          .catch(() => '');
         throw new Error(`${(error as Error).message}\n  the browser tab is at ${popup.url()}\n  it shows: ${text.slice(0, 500)}\n  log:\n${socrataLog()}`);
       }
       assert.match(popup.url(), /\/callback\?/, `the callback page forwarded to code-server (${popup.url()})`);
@@ -254,7 +262,10 @@ describe('auth', function () {
     await ui.screenshot('auth-oauth-signed-in');
     const items = await accountsMenuItems();
     await page.keyboard.press('Escape');
-    assert.ok(items.some((i) => i.includes(`publisher@example.org @ ${domain}`)), `Accounts menu: ${items.join(' | ')}`);
+    assert.ok(
+      items.some((i) => i.includes(`publisher@example.org @ ${domain}`)),
+      `Accounts menu: ${items.join(' | ')}`,
+    );
   });
 
   it('after every flow, no secret is in settings, state files or logs (the Output channel included)', () => {
@@ -272,7 +283,10 @@ describe('auth', function () {
     walk(join(userData, 'User'));
     walk(join(userData, 'logs'));
     walk(join(userData, 'Machine'));
-    assert.ok(files.some((f) => f.endsWith('Socrata.log')), 'the Output channel log is among the files');
+    assert.ok(
+      files.some((f) => f.endsWith('Socrata.log')),
+      'the Output channel log is among the files',
+    );
     assert.match(socrataLog(), /OAuth: received an authorization code/);
     const secrets = ['demo_key_secret', 'not-the-secret', 'demo-app-secret', 'publish-me'];
     const leaks = files.flatMap((f) => {

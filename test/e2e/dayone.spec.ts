@@ -38,7 +38,12 @@ async function signIn(): Promise<void> {
 async function datasetRow(name: string) {
   const { ui, page } = e2e();
   // Clicking the activity-bar item of the view already shown would hide the sidebar.
-  const shown = await page.locator(SIDEBAR).locator('.composite.title', { hasText: /Socrata/i }).first().isVisible().catch(() => false);
+  const shown = await page
+    .locator(SIDEBAR)
+    .locator('.composite.title', { hasText: /Socrata/i })
+    .first()
+    .isVisible()
+    .catch(() => false);
   if (!shown) await ui.activityBarItem('Socrata').first().click();
   const row = page.locator(SIDEBAR).locator('.monaco-list-row', { hasText: name }).first();
   await row.waitFor({ timeout: 30_000 });
@@ -48,14 +53,22 @@ async function datasetRow(name: string) {
 async function closeAllEditors(): Promise<void> {
   const { ui, page } = e2e();
   await ui.runCommand('View: Close All Editors');
-  await page.locator('iframe.webview').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+  await page
+    .locator('iframe.webview')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => undefined);
 }
 
 /** Switches to another editor tab in the same group and back: VS Code tears the hidden webview down. */
 async function switchAwayAndBack(tabTitle: RegExp): Promise<FrameLocator> {
   const { ui, page } = e2e();
   await ui.openFromExplorer('README.md');
-  await page.locator('iframe.webview.ready').first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+  await page
+    .locator('iframe.webview.ready')
+    .first()
+    .waitFor({ state: 'hidden', timeout: 10_000 })
+    .catch(() => undefined);
   await page.locator('.tabs-container .tab', { hasText: tabTitle }).first().click();
   return ui.webview();
 }
@@ -124,7 +137,8 @@ describe('day one: the everyday workflow', function () {
     const { ui, page, workspace } = e2e();
     await closeAllEditors();
     const header = 'permit_id,address,valuation,issued_date,is_residential,info_url,location';
-    const line = (id: string, valuation: string): string => `${id},1 Main St,${valuation},2024-03-01T00:00:00,true,https://permits.example.org/permit/${id},POINT (-122.4 37.75)`;
+    const line = (id: string, valuation: string): string =>
+      `${id},1 Main St,${valuation},2024-03-01T00:00:00,true,https://permits.example.org/permit/${id},POINT (-122.4 37.75)`;
     const file = join(workspace, 'dayone-follow.csv');
     writeFileSync(file, `${[header, line('FOLLOW-1', '100'), line('FOLLOW-2', 'n/a'), line('FOLLOW-3', 'unknown')].join('\n')}\n`);
     try {

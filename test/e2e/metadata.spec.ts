@@ -60,7 +60,10 @@ describe('metadata: Edit Dataset Metadata', () => {
     await editor.locator('.squiggly-error, .squiggly-warning').first().waitFor({ timeout: 30_000 });
     await ui.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
     const problems = page.locator('.markers-panel');
-    await problems.locator('.monaco-list-row', { hasText: /Environment|allowed|enum/i }).first().waitFor({ timeout: 20_000 });
+    await problems
+      .locator('.monaco-list-row', { hasText: /Environment|allowed|enum/i })
+      .first()
+      .waitFor({ timeout: 20_000 });
     await ui.screenshot('metadata-schema-error');
     await replaceInEditor('"Sports"', '"Environment"');
 

@@ -9,7 +9,12 @@ async function waitForPrompt(prompt: RegExp): Promise<void> {
   const { ui, page } = e2e();
   for (let i = 0; i < 100; i++) {
     const widget = page.locator('.quick-input-widget');
-    const text = `${await ui.quickInputPrompt().catch(() => '')} ${(await widget.locator('.quick-input-title').textContent().catch(() => '')) ?? ''}`;
+    const text = `${await ui.quickInputPrompt().catch(() => '')} ${
+      (await widget
+        .locator('.quick-input-title')
+        .textContent()
+        .catch(() => '')) ?? ''
+    }`;
     if (prompt.test(text) && (await widget.locator('input.input').inputValue()) === '') return;
     await page.waitForTimeout(100);
   }
@@ -27,7 +32,10 @@ describe('sharing: the three groups of the Datasets view', () => {
     await Promise.race([signIn.waitFor({ timeout: 30_000 }), mine.waitFor({ timeout: 30_000 })]);
     if (await signIn.isVisible()) {
       await signIn.click();
-      for (const [answer, next] of [[emulator.domain, /key id/i], ['demo_key_id', /secret/i]] as const) {
+      for (const [answer, next] of [
+        [emulator.domain, /key id/i],
+        ['demo_key_id', /secret/i],
+      ] as const) {
         await ui.answerInput(answer);
         await waitForPrompt(next);
       }

@@ -9,7 +9,12 @@ async function waitForPrompt(prompt: RegExp): Promise<void> {
   const { ui, page } = e2e();
   for (let i = 0; i < 100; i++) {
     const widget = page.locator('.quick-input-widget');
-    const text = `${await ui.quickInputPrompt().catch(() => '')} ${(await widget.locator('.quick-input-title').textContent().catch(() => '')) ?? ''}`;
+    const text = `${await ui.quickInputPrompt().catch(() => '')} ${
+      (await widget
+        .locator('.quick-input-title')
+        .textContent()
+        .catch(() => '')) ?? ''
+    }`;
     if (prompt.test(text) && (await widget.locator('input.input').inputValue()) === '') return;
     await page.waitForTimeout(100);
   }
@@ -17,7 +22,7 @@ async function waitForPrompt(prompt: RegExp): Promise<void> {
 }
 
 describe('views: the Socrata Datasets view', () => {
-  it('lists the publisher\'s datasets after signing in from the welcome view, and previews rows', async function () {
+  it("lists the publisher's datasets after signing in from the welcome view, and previews rows", async function () {
     const { ui, page, emulator } = e2e();
     if (!emulator) this.skip();
     // Clicking the activity bar item of the view already shown hides the side bar: click again then.
@@ -33,7 +38,10 @@ describe('views: the Socrata Datasets view', () => {
       await ui.screenshot('views-signed-out');
       await signIn.click();
       // Each answer waits for the next box (the domain box validates before moving on).
-      for (const [answer, next] of [[emulator.domain, /key id/i], ['demo_key_id', /secret/i]] as const) {
+      for (const [answer, next] of [
+        [emulator.domain, /key id/i],
+        ['demo_key_id', /secret/i],
+      ] as const) {
         await ui.answerInput(answer);
         await waitForPrompt(next);
       }
@@ -55,7 +63,11 @@ describe('views: the Socrata Datasets view', () => {
     // The grid must be the only webview: a preview left open by another spec is a second frame with a table too,
     // and VS Code tears a hidden one down at any moment.
     await ui.runCommand('View: Close All Editors');
-    await page.locator('iframe.webview').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+    await page
+      .locator('iframe.webview')
+      .first()
+      .waitFor({ state: 'detached', timeout: 10_000 })
+      .catch(() => undefined);
     await permits.click({ button: 'right' });
     await ui.pickMenuItem('Preview Rows');
     const grid = await ui.webview();

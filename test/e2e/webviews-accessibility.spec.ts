@@ -79,15 +79,26 @@ describe('accessibility of the webviews', function () {
     const frame = await webviewFrame(page);
     const stops = await tabStops(frame);
     assert.ok(stops.length >= 3, `Tab reaches the controls (got ${JSON.stringify(stops)})`);
-    assert.deepEqual(stops.filter((s) => s.name === ''), [], 'every control Tab reaches has a name');
-    assert.ok(stops.some((s) => s.tag === 'select'), 'the type choices are reached by keyboard');
+    assert.deepEqual(
+      stops.filter((s) => s.name === ''),
+      [],
+      'every control Tab reaches has a name',
+    );
+    assert.ok(
+      stops.some((s) => s.tag === 'select'),
+      'the type choices are reached by keyboard',
+    );
   });
 
   it('the query grid: no serious axe violation; the table has a caption and column headers; paging by keyboard', async function () {
     const { ui, page, emulator } = e2e();
     if (!emulator) this.skip();
     await ui.runCommand('View: Close All Editors');
-    await page.locator('iframe.webview').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+    await page
+      .locator('iframe.webview')
+      .first()
+      .waitFor({ state: 'detached', timeout: 10_000 })
+      .catch(() => undefined);
     await ui.activityBarItem('Socrata').first().click();
     const permits = page.locator('.part.sidebar .monaco-list-row', { hasText: 'Building Permits' }).first();
     await permits.waitFor({ timeout: 30_000 });
@@ -104,7 +115,11 @@ describe('accessibility of the webviews', function () {
     assert.match((await grid.locator('table caption').textContent()) ?? '', /Building Permits|bldg-prmt/);
     assert.ok((await grid.locator('thead th[scope="col"]').count()) > 3);
     const stops = await tabStops(frame);
-    assert.deepEqual(stops.filter((s) => s.name === ''), [], 'every control Tab reaches has a name');
+    assert.deepEqual(
+      stops.filter((s) => s.name === ''),
+      [],
+      'every control Tab reaches has a name',
+    );
     const next = stops.findIndex((s) => s.tag === 'button' && /^Next/.test(s.name));
     assert.ok(next >= 0, `Next is reached by Tab (${JSON.stringify(stops)})`);
     // Next by keyboard: focus it and press Enter; the grid shows the second page and announces it.

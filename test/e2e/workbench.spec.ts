@@ -35,7 +35,10 @@ describe('workbench', () => {
         const item = ui.activityBarItem(container.title);
         await item.waitFor({ state: 'visible', timeout: 20_000 });
         await item.click();
-        await ui.page.locator('.part.sidebar .composite.title', { hasText: new RegExp(container.title, 'i') }).first().waitFor({ timeout: 20_000 });
+        await ui.page
+          .locator('.part.sidebar .composite.title', { hasText: new RegExp(container.title, 'i') })
+          .first()
+          .waitFor({ timeout: 20_000 });
         // The view shows a placeholder until the extension has activated and registered its data provider.
         await ui.page.locator('.part.sidebar', { hasText: 'There is no data provider registered' }).waitFor({ state: 'detached', timeout: 60_000 });
         await ui.screenshot(`activity-bar-${container.id}`);

@@ -111,7 +111,9 @@ export function parseFaultSpec(text: string): FaultSpec {
         break;
       case 'only':
         spec.only = value.split('|').map((s) => s.trim());
-        for (const o of spec.only) if (!['all', 'writes', 'reads'].includes(o) && !o.startsWith('/')) bad('expected all, writes, reads or /path-prefix (several joined by |)');
+        for (const o of spec.only) {
+          if (!['all', 'writes', 'reads'].includes(o) && !o.startsWith('/')) bad('expected all, writes, reads or /path-prefix (several joined by |)');
+        }
         break;
       default:
         if ((RATE_KEYS as readonly string[]).includes(key)) {
@@ -119,7 +121,9 @@ export function parseFaultSpec(text: string): FaultSpec {
           if (!/^\d*\.?\d+$/.test(value) || r < 0 || r > 1) bad('expected a rate between 0 and 1');
           spec[key as (typeof RATE_KEYS)[number]] = r;
         } else {
-          throw new Error(`fault spec: unknown key "${key}" (known: seed, latency, error, errorStatus, reset, throttle, burst, retryAfter, resetAfterApply, accepted, acceptedRetryAfter, only)`);
+          throw new Error(
+            `fault spec: unknown key "${key}" (known: seed, latency, error, errorStatus, reset, throttle, burst, retryAfter, resetAfterApply, accepted, acceptedRetryAfter, only)`,
+          );
         }
     }
   }

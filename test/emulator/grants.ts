@@ -18,7 +18,18 @@ export interface Grant {
 export const GRANT_TYPES: readonly GrantType[] = ['owner', 'contributor', 'viewer'];
 
 /** Every right an owner (or an administrator) has on a dataset. */
-export const OWNER_RIGHTS: readonly string[] = ['read', 'write', 'add', 'delete', 'grant', 'add_column', 'remove_column', 'update_column', 'update_view', 'delete_view'];
+export const OWNER_RIGHTS: readonly string[] = [
+  'read',
+  'write',
+  'add',
+  'delete',
+  'grant',
+  'add_column',
+  'remove_column',
+  'update_column',
+  'update_view',
+  'delete_view',
+];
 /** An editor changes rows, columns and metadata, but neither deletes the dataset nor shares it. */
 export const CONTRIBUTOR_RIGHTS: readonly string[] = ['read', 'write', 'add', 'delete', 'add_column', 'remove_column', 'update_column', 'update_view'];
 export const VIEWER_RIGHTS: readonly string[] = ['read'];

@@ -64,7 +64,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   if ((opts.seed ?? 'sample') === 'sample') seedDraft(store);
   let srv: EmulatorServer;
   try {
-    srv = new EmulatorServer({ store, sink: opts.sink ?? false, faults: opts.faults, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, soda: opts.soda ?? 3, ...(opts.authFailures ? { authFailures: opts.authFailures } : {}) });
+    srv = new EmulatorServer({
+      store,
+      sink: opts.sink ?? false,
+      faults: opts.faults,
+      bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      soda: opts.soda ?? 3,
+      ...(opts.authFailures ? { authFailures: opts.authFailures } : {}),
+    });
   } catch (e) {
     store.close();
     throw e;

@@ -4,8 +4,7 @@
 import { isUtf8 } from 'node:buffer';
 
 export type JsonScanResult =
-  | { ok: true; topLevel: 'array' | 'object' | 'other'; elements: number }
-  | { ok: false; offset: number; line: number; column: number; message: string };
+  { ok: true; topLevel: 'array' | 'object' | 'other'; elements: number } | { ok: false; offset: number; line: number; column: number; message: string };
 
 /** Nesting deeper than this is refused (the server is not meant to receive deeply nested bodies). */
 export const DEFAULT_MAX_DEPTH = 1024;
@@ -96,7 +95,9 @@ function scanSyntax(b: Uint8Array, maxDepth: number): SyntaxResult {
       if (c !== 0x30) while (i < n && (c = b[i]) >= 0x30 && c <= 0x39) i++;
       if (i < n && b[i] === 0x2e) {
         i++;
-        if (i >= n || (c = b[i]) < 0x30 || c > 0x39) return { ok: false, offset: i, message: `Expected a digit after the decimal point, found ${describe(b, i)}` };
+        if (i >= n || (c = b[i]) < 0x30 || c > 0x39) {
+          return { ok: false, offset: i, message: `Expected a digit after the decimal point, found ${describe(b, i)}` };
+        }
         while (i < n && (c = b[i]) >= 0x30 && c <= 0x39) i++;
       }
       if (i < n && ((c = b[i]) === 0x65 || c === 0x45)) {

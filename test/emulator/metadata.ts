@@ -27,19 +27,31 @@ export const DOMAIN_METADATA: { categories: readonly string[]; licenses: readonl
   categories: ['Business', 'Education', 'Environment', 'Finance', 'Health', 'Permitting', 'Public Safety', 'Recreation', 'Transportation'],
   licenses: [
     { id: 'PUBLIC_DOMAIN', name: 'Public Domain', termsLink: null, attributionRequired: false },
-    { id: 'CC0_10', name: 'Creative Commons 1.0 Universal (Public Domain Dedication)', termsLink: 'https://creativecommons.org/publicdomain/zero/1.0/legalcode', attributionRequired: false },
-    { id: 'CC_30_BY', name: 'Creative Commons Attribution 3.0 Unported', termsLink: 'https://creativecommons.org/licenses/by/3.0/legalcode', attributionRequired: true },
-    { id: 'CC_30_BY_SA', name: 'Creative Commons Attribution | Share Alike 3.0 Unported', termsLink: 'https://creativecommons.org/licenses/by-sa/3.0/legalcode', attributionRequired: true },
+    {
+      id: 'CC0_10',
+      name: 'Creative Commons 1.0 Universal (Public Domain Dedication)',
+      termsLink: 'https://creativecommons.org/publicdomain/zero/1.0/legalcode',
+      attributionRequired: false,
+    },
+    {
+      id: 'CC_30_BY',
+      name: 'Creative Commons Attribution 3.0 Unported',
+      termsLink: 'https://creativecommons.org/licenses/by/3.0/legalcode',
+      attributionRequired: true,
+    },
+    {
+      id: 'CC_30_BY_SA',
+      name: 'Creative Commons Attribution | Share Alike 3.0 Unported',
+      termsLink: 'https://creativecommons.org/licenses/by-sa/3.0/legalcode',
+      attributionRequired: true,
+    },
     { id: 'ODC_BY_10', name: 'Open Data Commons Attribution License', termsLink: 'https://opendatacommons.org/licenses/by/1-0/', attributionRequired: true },
     { id: 'OPEN_DATABASE_LICENSE', name: 'Open Database License', termsLink: 'https://opendatacommons.org/licenses/odbl/1-0/', attributionRequired: true },
   ],
   fieldsets: [
     {
       name: 'Publication Metadata',
-      fields: [
-        { name: 'Update Frequency', options: ['Daily', 'Weekly', 'Monthly', 'Quarterly', 'Annually', 'As needed'] },
-        { name: 'Department' },
-      ],
+      fields: [{ name: 'Update Frequency', options: ['Daily', 'Weekly', 'Monthly', 'Quarterly', 'Annually', 'As needed'] }, { name: 'Department' }],
     },
     { name: 'Data Quality', fields: [{ name: 'Known Issues' }, { name: 'Collection Method', options: ['Survey', 'Sensor', 'Administrative records'] }] },
   ],
@@ -62,7 +74,12 @@ export interface ExtraMetadata {
 
 export function extraOf(ds: Dataset): ExtraMetadata {
   const m = (ds.flags.metadata ?? {}) as Partial<ExtraMetadata>;
-  return { licenseId: m.licenseId ?? null, attributionLink: m.attributionLink ?? null, contactEmail: m.contactEmail ?? null, customFields: m.customFields ?? {} };
+  return {
+    licenseId: m.licenseId ?? null,
+    attributionLink: m.attributionLink ?? null,
+    contactEmail: m.contactEmail ?? null,
+    customFields: m.customFields ?? {},
+  };
 }
 
 /** A validated change; absent keys stay as they are. */
@@ -198,7 +215,13 @@ function parseCustomFields(v: unknown, field: string): MetadataChange['customFie
   const out: Record<string, Record<string, string | null> | null> = {};
   for (const [setName, setValue] of Object.entries(sets)) {
     const def = DOMAIN_METADATA.fieldsets.find((f) => f.name === setName);
-    if (!def) fail(`${field}.${setName}`, `Unknown custom metadata fieldset "${setName}"; this domain has: ${DOMAIN_METADATA.fieldsets.map((f) => f.name).join(', ')}`, setName);
+    if (!def) {
+      fail(
+        `${field}.${setName}`,
+        `Unknown custom metadata fieldset "${setName}"; this domain has: ${DOMAIN_METADATA.fieldsets.map((f) => f.name).join(', ')}`,
+        setName,
+      );
+    }
     if (setValue === null) {
       out[setName] = null;
       continue;
@@ -234,7 +257,9 @@ function parseColumns(v: unknown, ds: Dataset): NonNullable<MetadataChange['colu
     const name = optString(c, 'name', `columns[${i}].name`, false);
     if (name !== undefined) {
       if (name.trim() === '') fail(`columns[${i}].name`, 'a column name must not be empty', name);
-      if (name.length > MAX_NAME_LENGTH) fail(`columns[${i}].name`, `column name is ${name.length} characters long; at most ${MAX_NAME_LENGTH} are allowed`, name.length);
+      if (name.length > MAX_NAME_LENGTH) {
+        fail(`columns[${i}].name`, `column name is ${name.length} characters long; at most ${MAX_NAME_LENGTH} are allowed`, name.length);
+      }
       ch.name = name;
     }
     const description = optString(c, 'description', `columns[${i}].description`, true);
@@ -242,7 +267,11 @@ function parseColumns(v: unknown, ds: Dataset): NonNullable<MetadataChange['colu
     const fieldName = optString(c, 'fieldName', `columns[${i}].fieldName`, false);
     if (fieldName !== undefined) {
       if (!FIELD_NAME.test(fieldName) || fieldName.length > MAX_FIELD_NAME_LENGTH) {
-        fail(`columns[${i}].fieldName`, `Invalid field name "${fieldName}": lower-case letters, digits and _ only, not starting with a digit, at most ${MAX_FIELD_NAME_LENGTH} characters`, fieldName);
+        fail(
+          `columns[${i}].fieldName`,
+          `Invalid field name "${fieldName}": lower-case letters, digits and _ only, not starting with a digit, at most ${MAX_FIELD_NAME_LENGTH} characters`,
+          fieldName,
+        );
       }
       ch.fieldName = fieldName;
     }
@@ -346,15 +375,28 @@ export function handleDomainMetadata(ctx: EmulatorContext): boolean {
   }
   if (p === '/api/licenses' || p === '/api/licenses.json') {
     if (!get) throw coreError(405, 'method_not_allowed', `Method ${ctx.method} is not allowed here`);
-    ctx.sendJson(200, DOMAIN_METADATA.licenses.map((l) => ({ id: l.id, name: l.name, termsLink: l.termsLink, attributionRequired: l.attributionRequired })));
+    ctx.sendJson(
+      200,
+      DOMAIN_METADATA.licenses.map((l) => ({ id: l.id, name: l.name, termsLink: l.termsLink, attributionRequired: l.attributionRequired })),
+    );
     return true;
   }
   if (p === '/api/configurations' || p === '/api/configurations.json') {
     if (!get) throw coreError(405, 'method_not_allowed', `Method ${ctx.method} is not allowed here`);
     const type = ctx.url.searchParams.get('type');
-    const configs = type === null || type === 'metadata'
-      ? [{ id: 1, name: 'Metadata', type: 'metadata', default: true, domainCName: ctx.domain, properties: [{ name: 'fieldsets', value: DOMAIN_METADATA.fieldsets }] }]
-      : [];
+    const configs =
+      type === null || type === 'metadata'
+        ? [
+            {
+              id: 1,
+              name: 'Metadata',
+              type: 'metadata',
+              default: true,
+              domainCName: ctx.domain,
+              properties: [{ name: 'fieldsets', value: DOMAIN_METADATA.fieldsets }],
+            },
+          ]
+        : [];
     ctx.sendJson(200, configs);
     return true;
   }

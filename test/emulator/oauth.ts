@@ -101,7 +101,11 @@ function sendPage(ctx: EmulatorContext, status: number, title: string, body: str
 </head><body><h1>${escapeHtml(title)}</h1>
 ${body}
 </body></html>`;
-  ctx.sendRaw(status, html, 'text/html; charset=utf-8', { 'Content-Security-Policy': csp(redirectOrigin), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+  ctx.sendRaw(status, html, 'text/html; charset=utf-8', {
+    'Content-Security-Policy': csp(redirectOrigin),
+    'Cache-Control': 'no-store',
+    'Referrer-Policy': 'no-referrer',
+  });
 }
 
 function errorPage(ctx: EmulatorContext, status: number, message: string): void {
@@ -167,7 +171,11 @@ function getAuthorize(ctx: EmulatorContext): void {
   if (clientId === '' || client === undefined) return errorPage(ctx, 400, `Unknown application (client_id ${JSON.stringify(clientId)}).`);
   if (redirectUri === '') return errorPage(ctx, 400, 'The request has no redirect_uri.');
   if (!redirectAllowed(client, redirectUri)) {
-    return errorPage(ctx, 400, `The redirect_uri ${JSON.stringify(redirectUri)} does not start with the callback prefix registered for this application (https only).`);
+    return errorPage(
+      ctx,
+      400,
+      `The redirect_uri ${JSON.stringify(redirectUri)} does not start with the callback prefix registered for this application (https only).`,
+    );
   }
   if (q.get('response_type') !== 'code') return errorPage(ctx, 400, 'Only response_type=code is supported.');
   const s = stateOf(ctx.store);
@@ -199,7 +207,14 @@ async function postAuthorize(ctx: EmulatorContext): Promise<void> {
   if (user === undefined) return loginForm(ctx, requestId, pending, 'Wrong email or password.');
   s.pending.delete(requestId);
   const code = randomBytes(24).toString('base64url');
-  s.codes.set(code, { clientId: pending.clientId, redirectUri: pending.redirectUri, userId: user.id, expiresAt: now + oauthSettings.codeTtlMs, used: false, token: undefined });
+  s.codes.set(code, {
+    clientId: pending.clientId,
+    redirectUri: pending.redirectUri,
+    userId: user.id,
+    expiresAt: now + oauthSettings.codeTtlMs,
+    used: false,
+    token: undefined,
+  });
   redirectTo(ctx, pending.redirectUri, { code, state: pending.state });
 }
 

@@ -64,7 +64,10 @@ function readable(ctx: EmulatorContext, ds: Dataset): boolean {
 function homePage(ctx: EmulatorContext): string {
   const list = ctx.store.listDatasets().filter((ds) => readable(ctx, ds) && ds.publicationStage === 'published');
   const rows = list
-    .map((ds) => `<tr><td><a href="/d/${ds.id}">${escapeHtml(ds.name)}</a></td><td><code>${ds.id}</code></td><td>${escapeHtml(ds.category ?? '')}</td><td>${new Date(ds.rowsUpdatedAt * 1000).toISOString().slice(0, 10)}</td></tr>`)
+    .map(
+      (ds) =>
+        `<tr><td><a href="/d/${ds.id}">${escapeHtml(ds.name)}</a></td><td><code>${ds.id}</code></td><td>${escapeHtml(ds.category ?? '')}</td><td>${new Date(ds.rowsUpdatedAt * 1000).toISOString().slice(0, 10)}</td></tr>`,
+    )
     .join('\n');
   return page(
     'Local Socrata',
@@ -116,7 +119,10 @@ ${rows.join('\n')}
 }
 
 function notFoundPage(id: string): string {
-  return page('Not found | Local Socrata', `<h1>Dataset not found</h1><p>There is no public dataset <code>${escapeHtml(id)}</code> here (it may be private or deleted).</p><p><a href="/">All datasets</a></p>`);
+  return page(
+    'Not found | Local Socrata',
+    `<h1>Dataset not found</h1><p>There is no public dataset <code>${escapeHtml(id)}</code> here (it may be private or deleted).</p><p><a href="/">All datasets</a></p>`,
+  );
 }
 
 /** Answers a page request (GET/HEAD only); returns false when `pathname` is not a page. */

@@ -189,7 +189,7 @@ function hashString(s: string): number {
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 const STREETS = ['Main St', 'Oak Ave', 'Lake Shore Dr', 'Elm St', 'Maple Rd', 'Cedar Ln', 'Park Blvd', 'River Rd', 'Hill St', '2nd Ave'];
-const SPECIES = ['Red Maple', 'Pin Oak', 'Honeylocust', 'London Planetree', 'Linden', 'Ginkgo', 'Elm', "Callery Pear"];
+const SPECIES = ['Red Maple', 'Pin Oak', 'Honeylocust', 'London Planetree', 'Linden', 'Ginkgo', 'Elm', 'Callery Pear'];
 const SEVERITY = ['minor', 'moderate', 'severe', 'fatal'];
 const DEPARTMENTS = ['Parks', 'Police', 'Fire', 'Library', 'Transit', 'Health'];
 const FACILITIES = ['Playground', 'Picnic Shelter', 'Restroom', 'Tennis Court', 'Pool', 'Dog Park'];
@@ -272,12 +272,20 @@ export function sampleRows(datasetId: string): Record<string, StoredValue>[] {
       break;
     case 'libr-shrd':
       for (let i = 1; i <= 30; i++) {
-        out.push({ branch_id: `LB-${pad(i, 2)}`, branch: `${STREETS[Math.floor(rand() * STREETS.length)] ?? 'Main St'} Branch`, visits: String(Math.floor(rand() * 5000)) });
+        out.push({
+          branch_id: `LB-${pad(i, 2)}`,
+          branch: `${STREETS[Math.floor(rand() * STREETS.length)] ?? 'Main St'} Branch`,
+          visits: String(Math.floor(rand() * 5000)),
+        });
       }
       break;
     case 'insp-shrd':
       for (let i = 1; i <= 40; i++) {
-        out.push({ inspection_id: `IN-${pad(i, 3)}`, restaurant: `${STREETS[Math.floor(rand() * STREETS.length)] ?? 'Main St'} Diner ${i}`, score: String(60 + Math.floor(rand() * 41)) });
+        out.push({
+          inspection_id: `IN-${pad(i, 3)}`,
+          restaurant: `${STREETS[Math.floor(rand() * STREETS.length)] ?? 'Main St'} Diner ${i}`,
+          score: String(60 + Math.floor(rand() * 41)),
+        });
       }
       break;
     default:
@@ -299,7 +307,33 @@ export interface CatalogSeedDataset {
 }
 
 const TOPICS = ['Library', 'Water', 'Transit', 'Housing', 'Energy', 'Parking', 'Recycling', 'Noise', 'Bridge', 'School'];
-const SUBJECTS = ['Visits', 'Complaints', 'Inspections', 'Budget', 'Permits', 'Counts', 'Outages', 'Requests', 'Assets', 'Contracts', 'Surveys', 'Events', 'Staffing', 'Usage', 'Repairs', 'Grants', 'Fees', 'Sensors', 'Routes', 'Audits', 'Claims', 'Licenses', 'Meters', 'Projects', 'Readings'];
+const SUBJECTS = [
+  'Visits',
+  'Complaints',
+  'Inspections',
+  'Budget',
+  'Permits',
+  'Counts',
+  'Outages',
+  'Requests',
+  'Assets',
+  'Contracts',
+  'Surveys',
+  'Events',
+  'Staffing',
+  'Usage',
+  'Repairs',
+  'Grants',
+  'Fees',
+  'Sensors',
+  'Routes',
+  'Audits',
+  'Claims',
+  'Licenses',
+  'Meters',
+  'Projects',
+  'Readings',
+];
 
 /**
  * The sample catalog: `SAMPLE.catalogSize` public datasets of `department@example.org` (`pcat-0001` …), named

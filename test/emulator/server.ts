@@ -61,7 +61,6 @@ export const REJECTED_CREDENTIALS_PATH = '/__emulator/rejected-credentials';
  */
 export const SODA_VERSION_PATH = '/__emulator/soda';
 
-
 export class EmulatorServer {
   readonly server: Server;
   private injector: FaultInjector | undefined;
@@ -162,7 +161,12 @@ export class EmulatorServer {
         store.faultCounters.accepted++;
         req.resume();
         const headers: Record<string, string> = d.retryAfter !== undefined ? { 'Retry-After': String(d.retryAfter) } : {};
-        writeJson(res, 202, { message: 'Request processing; retry it, and when it is complete you will get a 200', errorCode: 'request.processing', data: {} }, headers);
+        writeJson(
+          res,
+          202,
+          { message: 'Request processing; retry it, and when it is complete you will get a 200', errorCode: 'request.processing', data: {} },
+          headers,
+        );
         return;
       }
     }
@@ -227,13 +231,14 @@ export class EmulatorServer {
       },
       sendSodaError: (status, errorCode, message, data = {}) =>
         finish(status, JSON.stringify({ message, errorCode, data }), 'application/json; charset=utf-8', {}),
-      readBody: (limit = bodyLimit) => readBody(req, limit, () => {
-        if (!state.answered) {
-          state.answered = true;
-          res.writeHead(413, { 'Content-Type': 'application/json; charset=utf-8', Connection: 'close' });
-          res.end(JSON.stringify({ message: `Request body is larger than ${limit} bytes`, errorCode: 'req.body.too-large', data: { limit } }));
-        }
-      }),
+      readBody: (limit = bodyLimit) =>
+        readBody(req, limit, () => {
+          if (!state.answered) {
+            state.answered = true;
+            res.writeHead(413, { 'Content-Type': 'application/json; charset=utf-8', Connection: 'close' });
+            res.end(JSON.stringify({ message: `Request body is larger than ${limit} bytes`, errorCode: 'req.body.too-large', data: { limit } }));
+          }
+        }),
       readJson: async (limit = bodyLimit) => {
         const buf = await ctx.readBody(limit);
         try {
@@ -273,7 +278,12 @@ export class EmulatorServer {
     }
     if (method !== 'POST') {
       req.resume();
-      writeJson(res, 405, { code: 'method-not-allowed', error: true, message: `Method ${method} is not allowed here`, data: { allowed: ['GET', 'POST', 'DELETE'] } }, {});
+      writeJson(
+        res,
+        405,
+        { code: 'method-not-allowed', error: true, message: `Method ${method} is not allowed here`, data: { allowed: ['GET', 'POST', 'DELETE'] } },
+        {},
+      );
       return;
     }
     let username: unknown;
@@ -288,7 +298,14 @@ export class EmulatorServer {
     }
     const badStyle = style !== undefined && style !== 'code' && style !== 'login';
     if (typeof username !== 'string' || username.trim() === '' || badStyle) {
-      if (!res.headersSent) writeJson(res, 400, { code: 'bad-request', error: true, message: 'Send {"username": "<email or API key id>", "authFailures"?: "code" | "login"} (at most 64 KiB)' }, { Connection: 'close' });
+      if (!res.headersSent) {
+        writeJson(
+          res,
+          400,
+          { code: 'bad-request', error: true, message: 'Send {"username": "<email or API key id>", "authFailures"?: "code" | "login"} (at most 64 KiB)' },
+          { Connection: 'close' },
+        );
+      }
       return;
     }
     this.rejectedUsers.add(username.trim().toLowerCase());
@@ -312,7 +329,9 @@ export class EmulatorServer {
         soda = undefined;
       }
       if (soda !== 2 && soda !== 3) {
-        if (!res.headersSent) writeJson(res, 400, { code: 'bad-request', error: true, message: 'Send {"soda": 2} or {"soda": 3} (at most 64 KiB)' }, { Connection: 'close' });
+        if (!res.headersSent) {
+          writeJson(res, 400, { code: 'bad-request', error: true, message: 'Send {"soda": 2} or {"soda": 3} (at most 64 KiB)' }, { Connection: 'close' });
+        }
         return;
       }
       this.soda = soda;
@@ -332,7 +351,13 @@ export class EmulatorServer {
     if (auth !== undefined && auth.trim() !== '') {
       const sp = auth.trim().indexOf(' ');
       const scheme = (sp < 0 ? auth.trim() : auth.trim().slice(0, sp)).toLowerCase();
-      const cred = sp < 0 ? '' : auth.trim().slice(sp + 1).trim();
+      const cred =
+        sp < 0
+          ? ''
+          : auth
+              .trim()
+              .slice(sp + 1)
+              .trim();
       if (scheme === 'basic') {
         const text = Buffer.from(cred, 'base64').toString('utf8');
         const colon = text.indexOf(':');
@@ -419,17 +444,26 @@ export class EmulatorServer {
     const limit = intParam('limit', 100);
     const offset = intParam('offset', 0);
     if (offset + limit > 10000) fail('Paging past 10000 results is not supported: offset + limit must be at most 10000 (use scroll_id)');
-    const multi = (name: string): string[] => [...sp.getAll(name), ...sp.getAll(`${name}[]`)].flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+    const multi = (name: string): string[] =>
+      [...sp.getAll(name), ...sp.getAll(`${name}[]`)]
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
     const domains = multi('domains').map((d) => d.toLowerCase());
     const forUser = multi('for_user');
     const ids = multi('ids');
     const only = multi('only').map((o) => o.toLowerCase());
-    const terms = (sp.get('q') ?? '').toLowerCase().split(/\s+/).filter((t) => t !== '');
+    const terms = (sp.get('q') ?? '')
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((t) => t !== '');
     const host = ctx.domain.toLowerCase();
     const hostOnly = host.replace(/:\d+$/, '');
     // Discovery API: private, unpublished and hidden assets (and drafts) only for an authenticated caller that names
     // the authenticating domain in X-Socrata-Host; everyone else sees the anonymously viewable assets.
-    const xHost = String(ctx.req.headers['x-socrata-host'] ?? '').trim().toLowerCase();
+    const xHost = String(ctx.req.headers['x-socrata-host'] ?? '')
+      .trim()
+      .toLowerCase();
     const authenticating = ctx.user !== undefined && xHost !== '' && (xHost === host || xHost === hostOnly);
     const anonymous = (ds: Dataset): boolean => ds.isPublic && ds.publicationStage === 'published' && ds.flags.hidden !== true;
     const drafts = authenticating && ctx.user ? openDrafts(ctx.store) : [];
@@ -451,7 +485,14 @@ export class EmulatorServer {
     if (only.length && !only.some((o) => o === 'dataset' || o === 'datasets')) list = [];
     if (terms.length) {
       list = list.filter(({ ds }) => {
-        const text = [ds.name, ds.description, ds.category ?? '', ...ds.tags, ...ds.columns.flatMap((c) => [c.name, c.fieldName, c.description]), ds.attribution ?? '']
+        const text = [
+          ds.name,
+          ds.description,
+          ds.category ?? '',
+          ...ds.tags,
+          ...ds.columns.flatMap((c) => [c.name, c.fieldName, c.description]),
+          ds.attribution ?? '',
+        ]
           .join('\u0000')
           .toLowerCase();
         return terms.every((t) => text.includes(t));
@@ -506,7 +547,14 @@ export class EmulatorServer {
         metadata_updated_at: iso(ds.viewLastModified),
         data_updated_at: iso(ds.rowsUpdatedAt),
         publication_date: iso(ds.createdAt),
-        page_views: { page_views_last_week: 0, page_views_last_month: 0, page_views_total: 0, page_views_last_week_log: 0, page_views_last_month_log: 0, page_views_total_log: 0 },
+        page_views: {
+          page_views_last_week: 0,
+          page_views_last_month: 0,
+          page_views_total: 0,
+          page_views_last_week_log: 0,
+          page_views_last_month_log: 0,
+          page_views_total_log: 0,
+        },
         columns_name: ds.columns.map((c) => c.name),
         columns_field_name: ds.columns.map((c) => c.fieldName),
         columns_datatype: ds.columns.map((c) => displayTypeOf(c.dataTypeName)),
@@ -556,14 +604,18 @@ export class EmulatorServer {
       if (ctx.url.searchParams.get('method') === 'setPermission') {
         // sodapy's set_permission: value public.read (or public) / private.
         const value = ctx.url.searchParams.get('value') ?? '';
-        if (!['public', 'public.read', 'private'].includes(value)) throw coreError(400, 'invalid_request', `Invalid permission value "${value}" (public.read or private)`, { field: 'value', value });
+        if (!['public', 'public.read', 'private'].includes(value)) {
+          throw coreError(400, 'invalid_request', `Invalid permission value "${value}" (public.read or private)`, { field: 'value', value });
+        }
         ctx.req.resume();
         ctx.store.updateDataset(ds.id, { isPublic: value !== 'private' });
         ctx.sendJson(200, viewJson(ctx, ds));
         return;
       }
       const body = await ctx.readJson(16 * 1024 * 1024);
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw sodaError(400, 'req.content.json.invalid', 'Body must be a JSON object', { expected: 'object' });
+      if (!body || typeof body !== 'object' || Array.isArray(body)) {
+        throw sodaError(400, 'req.content.json.invalid', 'Body must be a JSON object', { expected: 'object' });
+      }
       // Validated whole (metadata.ts), then applied: a refusal names the field and changes nothing.
       try {
         applyChange(ctx.store, ds, parseChange(body, ds, { allowColumns: true }));
@@ -615,7 +667,9 @@ export class EmulatorServer {
         ctx.sendJson(200, row ? rowWithMeta(ds, row) : {});
         return;
       } else {
-        throw sodaError(400, 'req.content.json.invalid', replace ? 'Body must be a JSON array' : 'Body must be a JSON array or object', { expected: replace ? 'array' : 'array, object' });
+        throw sodaError(400, 'req.content.json.invalid', replace ? 'Body must be a JSON array' : 'Body must be a JSON array or object', {
+          expected: replace ? 'array' : 'array, object',
+        });
       }
     }
     ctx.sendJson(200, result);
@@ -633,7 +687,9 @@ export class EmulatorServer {
     } else {
       // Checked for well-formedness and counted in one pass over the bytes; nothing is decoded or built.
       const scan = scanJson(buf);
-      if (!scan.ok) throw sodaError(400, 'req.body.malformed-json', `Malformed JSON at line ${scan.line}, column ${scan.column}`, { row: scan.line, column: scan.column });
+      if (!scan.ok) {
+        throw sodaError(400, 'req.body.malformed-json', `Malformed JSON at line ${scan.line}, column ${scan.column}`, { row: scan.line, column: scan.column });
+      }
       rows = scan.topLevel === 'array' ? scan.elements : 1;
     }
     const c = ctx.store.sinkCounters;
@@ -664,7 +720,14 @@ export class EmulatorServer {
     const etag = `"${ds.id}-${ds.dataVersion}-${createHash('sha1').update(`${ext}?${ctx.url.search}`).digest('hex').slice(0, 16)}"`;
     const inm = ctx.req.headers['if-none-match'];
     const ims = ctx.req.headers['if-modified-since'];
-    if ((inm !== undefined && inm.split(',').map((s) => s.trim().replace(/^W\//, '')).includes(etag)) || (inm === undefined && ims !== undefined && Date.parse(ims) >= Date.parse(lastModified))) {
+    if (
+      (inm !== undefined &&
+        inm
+          .split(',')
+          .map((s) => s.trim().replace(/^W\//, ''))
+          .includes(etag)) ||
+      (inm === undefined && ims !== undefined && Date.parse(ims) >= Date.parse(lastModified))
+    ) {
       if (!ctx.res.headersSent) {
         ctx.res.writeHead(304, { ETag: etag, 'Last-Modified': lastModified });
         ctx.res.end();
@@ -686,7 +749,16 @@ export class EmulatorServer {
       return;
     }
     const lines: string[] = [result.fields.map(csvCell).join(',')];
-    for (const r of result.rows) lines.push(result.fields.map((f) => { const t = toCsvText(r[f]); return t === undefined ? '' : csvCell(t); }).join(','));
+    for (const r of result.rows) {
+      lines.push(
+        result.fields
+          .map((f) => {
+            const t = toCsvText(r[f]);
+            return t === undefined ? '' : csvCell(t);
+          })
+          .join(','),
+      );
+    }
     const bom = sp.get('$$bom') === 'true' ? '\ufeff' : '';
     ctx.sendRaw(200, `${bom}${lines.join('\n')}\n`, 'text/csv; charset=utf-8', headers);
   }
@@ -709,7 +781,9 @@ export class EmulatorServer {
     if (ctx.method === 'POST') {
       const ds = this.writable(ctx, id);
       const body = await ctx.readJson();
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw sodaError(400, 'soda.row.upsert-row-not-an-object', 'Row is not parseable as a json object', { value: body });
+      if (!body || typeof body !== 'object' || Array.isArray(body)) {
+        throw sodaError(400, 'soda.row.upsert-row-not-an-object', 'Row is not parseable as a json object', { value: body });
+      }
       const obj = { ...(body as Record<string, unknown>) };
       const existing = ctx.store.findRow(ds.id, rowId);
       if (ds.rowIdentifier) {

@@ -39,7 +39,9 @@ function positiveInt(v: unknown, name: string): number {
 }
 
 function fromBody(body: unknown): Soda3Request {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('The request body must be a JSON object such as {"query": "SELECT *"}', { expected: 'object' });
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw bad('The request body must be a JSON object such as {"query": "SELECT *"}', { expected: 'object' });
+  }
   const b = body as Record<string, unknown>;
   const query = b.query ?? 'SELECT *';
   if (typeof query !== 'string') throw bad('query must be a string of SoQL', { field: 'query' });
@@ -75,7 +77,16 @@ function csvCell(s: string): string {
 /** The CSV text of a result, as `/resource/{4x4}.csv` writes it. */
 function csv(result: QueryResult): string {
   const lines: string[] = [result.fields.map(csvCell).join(',')];
-  for (const r of result.rows) lines.push(result.fields.map((f) => { const t = toCsvText(r[f]); return t === undefined ? '' : csvCell(t); }).join(','));
+  for (const r of result.rows) {
+    lines.push(
+      result.fields
+        .map((f) => {
+          const t = toCsvText(r[f]);
+          return t === undefined ? '' : csvCell(t);
+        })
+        .join(','),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 

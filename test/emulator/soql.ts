@@ -128,8 +128,29 @@ export interface OrderItem {
 }
 
 const RESERVED = new Set([
-  'select', 'where', 'group', 'order', 'having', 'limit', 'offset', 'search', 'by', 'and', 'or', 'not', 'is', 'in',
-  'between', 'like', 'as', 'asc', 'desc', 'null', 'true', 'false', 'from',
+  'select',
+  'where',
+  'group',
+  'order',
+  'having',
+  'limit',
+  'offset',
+  'search',
+  'by',
+  'and',
+  'or',
+  'not',
+  'is',
+  'in',
+  'between',
+  'like',
+  'as',
+  'asc',
+  'desc',
+  'null',
+  'true',
+  'false',
+  'from',
 ]);
 
 class Parser {
@@ -452,7 +473,16 @@ function parseQuery(params: QueryParams): ParsedQuery {
 
 function parseFullQuery(text: string, defaultLimit: number): ParsedQuery {
   return parsePart('query', text, (p) => {
-    const q: ParsedQuery = { select: [{ expr: 'star', alias: undefined, pos: 0 }], where: undefined, group: undefined, having: undefined, order: [], limit: defaultLimit, offset: 0, search: undefined };
+    const q: ParsedQuery = {
+      select: [{ expr: 'star', alias: undefined, pos: 0 }],
+      where: undefined,
+      group: undefined,
+      having: undefined,
+      order: [],
+      limit: defaultLimit,
+      offset: 0,
+      search: undefined,
+    };
     if (p.acceptKw('select')) {
       q.select = p.selectList();
     }
@@ -573,7 +603,14 @@ class Compiler {
       }
       case 'neg': {
         const a = this.numeric(e.e);
-        return { fn: (c) => { const v = a.fn(c); return v === null ? null : -(v as number); }, type: a.type, agg: a.agg };
+        return {
+          fn: (c) => {
+            const v = a.fn(c);
+            return v === null ? null : -(v as number);
+          },
+          type: a.type,
+          agg: a.agg,
+        };
       }
       case 'isnull': {
         const a = this.compile(e.e);
@@ -613,7 +650,14 @@ class Compiler {
         this.expectType(a, ['text'], e.e);
         if (e.pat.k !== 'lit' || typeof e.pat.v !== 'string') throw new SoqlError('query.soql.type-mismatch', 'LIKE needs a text literal pattern', e.pat.pos);
         const re = likeRegex(e.pat.v);
-        return { fn: (c) => { const v = a.fn(c); return v === null ? null : re.test(v as string) !== e.neg; }, type: 'boolean', agg: a.agg };
+        return {
+          fn: (c) => {
+            const v = a.fn(c);
+            return v === null ? null : re.test(v as string) !== e.neg;
+          },
+          type: 'boolean',
+          agg: a.agg,
+        };
       }
       case 'bin':
         return this.binary(e);
@@ -626,7 +670,11 @@ class Compiler {
     const sys = SYSTEM[name];
     if (sys) {
       const fn: Fn =
-        name === ':id' ? (c) => c.row.id : name === ':created_at' ? (c) => new Date(c.row.createdAt).toISOString() : (c) => new Date(c.row.updatedAt).toISOString();
+        name === ':id'
+          ? (c) => c.row.id
+          : name === ':created_at'
+            ? (c) => new Date(c.row.createdAt).toISOString()
+            : (c) => new Date(c.row.updatedAt).toISOString();
       return { fn, type: sys, raw: fn, agg: false };
     }
     const col = this.cols.get(name);
@@ -639,14 +687,25 @@ class Compiler {
     const f = col.fieldName;
     const raw = (c: Ctx): unknown => c.row.v[f];
     if (t === 'number') {
-      return { fn: (c) => { const v = c.row.v[f]; return v === undefined ? null : Number(v); }, type: t, raw, agg: false };
+      return {
+        fn: (c) => {
+          const v = c.row.v[f];
+          return v === undefined ? null : Number(v);
+        },
+        type: t,
+        raw,
+        agg: false,
+      };
     }
     return { fn: (c) => (c.row.v[f] ?? null) as Val, type: t, raw, agg: false };
   }
 
   private expectType(a: Compiled, types: SoqlType[], e: Expr): void {
     if (!types.includes(a.type)) {
-      throw new SoqlError('query.soql.type-mismatch', `Type mismatch: expected ${types.join(' or ')} but got ${a.type}`, e.pos, { expected: types, got: a.type });
+      throw new SoqlError('query.soql.type-mismatch', `Type mismatch: expected ${types.join(' or ')} but got ${a.type}`, e.pos, {
+        expected: types,
+        got: a.type,
+      });
     }
   }
   private bool(e: Expr): Compiled {
@@ -677,7 +736,8 @@ class Compiler {
     }
     if (e.k === 'lit' && e.v === null) return { fn: () => null, type: t, agg: false };
     const c = this.compile(e);
-    const compatible = c.type === t || ((c.type === 'number' || c.type === 'double') && (t === 'number' || t === 'double')) || (c.type === 'text' && t === 'row_identifier');
+    const compatible =
+      c.type === t || ((c.type === 'number' || c.type === 'double') && (t === 'number' || t === 'double')) || (c.type === 'text' && t === 'row_identifier');
     if (!compatible) throw new SoqlError('query.soql.type-mismatch', `Type mismatch: cannot compare ${t} with ${c.type}`, e.pos, { expected: t, got: c.type });
     return c;
   }
@@ -739,7 +799,15 @@ class Compiler {
       const l = this.compile(e.l);
       const r = this.compile(e.r);
       const str = (v: Val): string => (typeof v === 'number' ? formatNumber(v) : typeof v === 'string' ? v : JSON.stringify(v));
-      return { fn: (c) => { const a = l.fn(c); const b = r.fn(c); return a === null || b === null ? null : str(a) + str(b); }, type: 'text', agg: l.agg || r.agg };
+      return {
+        fn: (c) => {
+          const a = l.fn(c);
+          const b = r.fn(c);
+          return a === null || b === null ? null : str(a) + str(b);
+        },
+        type: 'text',
+        agg: l.agg || r.agg,
+      };
     }
     const l = this.numeric(e.l);
     const r = this.numeric(e.r);
@@ -769,10 +837,17 @@ class Compiler {
 
   private func(e: Extract<Expr, { k: 'fn' }>): Compiled {
     const arity = (n: number): void => {
-      if (e.args.length !== n) throw new SoqlError('query.soql.no-such-function', `No function ${e.name} taking ${e.args.length} argument(s)`, e.pos, { function: e.name, arity: e.args.length });
+      if (e.args.length !== n) {
+        throw new SoqlError('query.soql.no-such-function', `No function ${e.name} taking ${e.args.length} argument(s)`, e.pos, {
+          function: e.name,
+          arity: e.args.length,
+        });
+      }
     };
     if (AGGREGATES.has(e.name)) {
-      if (!this.allowAggregates) throw new SoqlError('query.soql.aggregate-in-ungrouped-context', `Aggregate ${e.name} is not allowed here`, e.pos, { function: e.name });
+      if (!this.allowAggregates) {
+        throw new SoqlError('query.soql.aggregate-in-ungrouped-context', `Aggregate ${e.name} is not allowed here`, e.pos, { function: e.name });
+      }
       arity(1);
       const argE = e.args[0];
       if (e.name === 'count' && argE.k === 'star') {
@@ -794,10 +869,24 @@ class Compiler {
           return { fn: (c) => values(c).length, type: 'number', agg: true };
         case 'sum':
           this.expectType(inner, ['number', 'double'], argE);
-          return { fn: (c) => { const v = values(c) as number[]; return v.length ? round(v.reduce((a, b) => a + b, 0)) : null; }, type: inner.type, agg: true };
+          return {
+            fn: (c) => {
+              const v = values(c) as number[];
+              return v.length ? round(v.reduce((a, b) => a + b, 0)) : null;
+            },
+            type: inner.type,
+            agg: true,
+          };
         case 'avg':
           this.expectType(inner, ['number', 'double'], argE);
-          return { fn: (c) => { const v = values(c) as number[]; return v.length ? round(v.reduce((a, b) => a + b, 0) / v.length) : null; }, type: inner.type, agg: true };
+          return {
+            fn: (c) => {
+              const v = values(c) as number[];
+              return v.length ? round(v.reduce((a, b) => a + b, 0) / v.length) : null;
+            },
+            type: inner.type,
+            agg: true,
+          };
         default: {
           const sign = e.name === 'min' ? -1 : 1;
           return {
@@ -822,7 +911,14 @@ class Compiler {
         if (!a0) break;
         this.expectType(a0, ['text'], e.args[0]);
         const up = e.name === 'upper';
-        return { fn: (c) => { const v = a0.fn(c); return v === null ? null : up ? (v as string).toUpperCase() : (v as string).toLowerCase(); }, type: 'text', agg };
+        return {
+          fn: (c) => {
+            const v = a0.fn(c);
+            return v === null ? null : up ? (v as string).toUpperCase() : (v as string).toLowerCase();
+          },
+          type: 'text',
+          agg,
+        };
       }
       case 'starts_with':
       case 'contains': {
@@ -851,7 +947,14 @@ class Compiler {
         this.expectType(a0, ['floating_timestamp'], e.args[0]);
         const keep = e.name === 'date_trunc_y' ? 4 : e.name === 'date_trunc_ym' ? 7 : 10;
         const tail = '0000-01-01T00:00:00.000'.slice(keep);
-        return { fn: (c) => { const v = a0.fn(c); return v === null ? null : (v as string).slice(0, keep) + tail; }, type: 'floating_timestamp', agg };
+        return {
+          fn: (c) => {
+            const v = a0.fn(c);
+            return v === null ? null : (v as string).slice(0, keep) + tail;
+          },
+          type: 'floating_timestamp',
+          agg,
+        };
       }
       default:
         break;
@@ -977,7 +1080,9 @@ function execute(columns: ColumnDef[], rows: Iterable<Row>, params: QueryParams)
   const items: { name: string; expr: Expr; pos: number }[] = [];
   const sysstar = q.select.some((it) => it.expr === 'sysstar');
   for (const it of q.select) {
-    if (it.expr === 'star' && params.synthetic && !sysstar) for (const s of Object.keys(SYSTEM)) items.push({ name: s, expr: { k: 'col', name: s, pos: it.pos }, pos: it.pos });
+    if (it.expr === 'star' && params.synthetic && !sysstar) {
+      for (const s of Object.keys(SYSTEM)) items.push({ name: s, expr: { k: 'col', name: s, pos: it.pos }, pos: it.pos });
+    }
     if (it.expr === 'star') for (const c of columns) items.push({ name: c.fieldName, expr: { k: 'col', name: c.fieldName, pos: it.pos }, pos: it.pos });
     else if (it.expr === 'sysstar') for (const s of Object.keys(SYSTEM)) items.push({ name: s, expr: { k: 'col', name: s, pos: it.pos }, pos: it.pos });
     else items.push({ name: it.alias ?? defaultName(it.expr), expr: it.expr, pos: it.pos });
@@ -985,7 +1090,12 @@ function execute(columns: ColumnDef[], rows: Iterable<Row>, params: QueryParams)
   const aliases = new Map<string, Expr>();
   const seen = new Set<string>();
   for (const it of items) {
-    if (seen.has(it.name)) throw new ParamError(params.query !== undefined ? 'query' : 'select', new SoqlError('query.soql.duplicate-alias', `Duplicate alias: ${it.name}`, it.pos, { name: it.name }));
+    if (seen.has(it.name)) {
+      throw new ParamError(
+        params.query !== undefined ? 'query' : 'select',
+        new SoqlError('query.soql.duplicate-alias', `Duplicate alias: ${it.name}`, it.pos, { name: it.name }),
+      );
+    }
     seen.add(it.name);
     if (!(it.expr.k === 'col' && it.expr.name === it.name)) aliases.set(it.name, it.expr);
   }
@@ -1001,9 +1111,11 @@ function execute(columns: ColumnDef[], rows: Iterable<Row>, params: QueryParams)
 
   const plain = new Compiler(columns, new Map(), false);
   const whereFn = where ? wrap('where', () => plain.compile(where)) : undefined;
-  if (whereFn && whereFn.type !== 'boolean') throw new ParamError('where', new SoqlError('query.soql.type-mismatch', `$where must be boolean, got ${whereFn.type}`, 0));
+  if (whereFn && whereFn.type !== 'boolean') {
+    throw new ParamError('where', new SoqlError('query.soql.type-mismatch', `$where must be boolean, got ${whereFn.type}`, 0));
+  }
 
-  const grouped = q.group !== undefined || items.some((i) => hasAggregate(i.expr)) || (q.having !== undefined) || q.order.some((o) => hasAggregate(o.expr));
+  const grouped = q.group !== undefined || items.some((i) => hasAggregate(i.expr)) || q.having !== undefined || q.order.some((o) => hasAggregate(o.expr));
   const aggC = new Compiler(columns, aliases, grouped);
   const selectC = items.map((it) => ({ name: it.name, c: wrap('select', () => aggC.compile(it.expr)) }));
   const groupC = (q.group ?? []).map((g) => wrap('group', () => new Compiler(columns, aliases, false).compile(g)));
@@ -1017,7 +1129,10 @@ function execute(columns: ColumnDef[], rows: Iterable<Row>, params: QueryParams)
   const havingC = q.having ? wrap('having', () => aggC.compile(q.having as Expr)) : undefined;
   const orderC = q.order.map((o) => ({ c: wrap('order', () => aggC.compile(o.expr)), desc: o.desc }));
 
-  const terms = (q.search ?? '').toLowerCase().split(/\s+/).filter((t) => t !== '');
+  const terms = (q.search ?? '')
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((t) => t !== '');
   const matches = (row: Row): boolean => {
     if (whereFn && whereFn.fn({ row, group: undefined }) !== true) return false;
     if (terms.length) {

@@ -14,17 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { sodaError, EmulatorHttpError } from './errors';
-import {
-  MALTYPED,
-  describeValue,
-  fromCsv,
-  fromJson,
-  normalizeDataType,
-  soqlTypeOf,
-  type Converted,
-  type DataTypeName,
-  type StoredValue,
-} from './types';
+import { MALTYPED, describeValue, fromCsv, fromJson, normalizeDataType, soqlTypeOf, type Converted, type DataTypeName, type StoredValue } from './types';
 import type { Grant, GrantType } from './grants';
 import { SAMPLE, sampleRows, sampleCatalog } from './seed';
 
@@ -912,7 +902,9 @@ export class EmulatorStore {
     if (ds.rowIdentifier) {
       const col = ds.columns.find((c) => c.fieldName === ds.rowIdentifier);
       const v = col ? fromJson(col.dataTypeName, raw) : MALTYPED;
-      if (v === MALTYPED || v === null) throw sodaError(400, 'soda.row.delete-without-primary-key', 'cannot delete a row without its row identifier', { index });
+      if (v === MALTYPED || v === null) {
+        throw sodaError(400, 'soda.row.delete-without-primary-key', 'cannot delete a row without its row identifier', { index });
+      }
       return { del: true, key: keyOf(v), sid: undefined, values: {} };
     }
     if (typeof raw !== 'string') throw sodaError(400, 'soda.row.delete-without-primary-key', 'cannot delete a row without its row identifier', { index });
@@ -1165,7 +1157,16 @@ export class EmulatorStore {
   private loadSampleCatalog(): void {
     const save = (): void => {
       for (const d of sampleCatalog()) {
-        this.createDataset({ id: d.id, name: d.name, description: d.description, category: d.category, tags: [...d.tags], owner: d.owner, isPublic: true, columns: d.columns.map((c) => ({ ...c })) });
+        this.createDataset({
+          id: d.id,
+          name: d.name,
+          description: d.description,
+          category: d.category,
+          tags: [...d.tags],
+          owner: d.owner,
+          isPublic: true,
+          columns: d.columns.map((c) => ({ ...c })),
+        });
         const ds = this.mustGet(d.id);
         ds.createdAt = ds.rowsUpdatedAt = ds.viewLastModified = d.updatedAt;
         this.saveDataset(ds);
@@ -1185,7 +1186,12 @@ function maltyped(field: string, type: DataTypeName, got: unknown, index: number
   const data: Record<string, unknown> = { field, expected, got: got ?? null, index };
   if (pos) Object.assign(data, pos);
   const where = pos ? ` (line ${pos.line}, column ${pos.column})` : ` (row ${index + 1})`;
-  return sodaError(400, 'soda.column.maltyped', `Column is maltyped; for field '${field}' we expected '${expected}' but got '${describeValue(got)}'${where}`, data);
+  return sodaError(
+    400,
+    'soda.column.maltyped',
+    `Column is maltyped; for field '${field}' we expected '${expected}' but got '${describeValue(got)}'${where}`,
+    data,
+  );
 }
 
 function columnNotFound(name: string, index: number | undefined, pos: { line: number; column: number } | undefined): EmulatorHttpError {

@@ -7,29 +7,9 @@
  * url → `{url?, description?}`; point → GeoJSON `{type: 'Point', coordinates: [lon, lat]}`.
  */
 
-export type DataTypeName =
-  | 'text'
-  | 'number'
-  | 'money'
-  | 'percent'
-  | 'double'
-  | 'calendar_date'
-  | 'date'
-  | 'checkbox'
-  | 'url'
-  | 'point';
+export type DataTypeName = 'text' | 'number' | 'money' | 'percent' | 'double' | 'calendar_date' | 'date' | 'checkbox' | 'url' | 'point';
 
-export type SoqlType =
-  | 'text'
-  | 'number'
-  | 'double'
-  | 'floating_timestamp'
-  | 'fixed_timestamp'
-  | 'boolean'
-  | 'url'
-  | 'point'
-  | 'row_identifier'
-  | 'row_version';
+export type SoqlType = 'text' | 'number' | 'double' | 'floating_timestamp' | 'fixed_timestamp' | 'boolean' | 'url' | 'point' | 'row_identifier' | 'row_version';
 
 export interface UrlValue {
   url?: string;

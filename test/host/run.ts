@@ -79,7 +79,11 @@ async function main(): Promise<number> {
     try {
       results = await waitFor('the host suite results', RESULTS_TOTAL_TIMEOUT_MS, () => {
         // Print each result as it arrives; give up when no test has started or finished for a while.
-        const lines = existsSync(progressFile) ? readFileSync(progressFile, 'utf8').split('\n').filter((l) => l !== '') : [];
+        const lines = existsSync(progressFile)
+          ? readFileSync(progressFile, 'utf8')
+              .split('\n')
+              .filter((l) => l !== '')
+          : [];
         for (const line of lines.slice(printed)) {
           const entry = JSON.parse(line) as HostTestResult | { started: string };
           if ('started' in entry) current = entry.started;
@@ -89,7 +93,9 @@ async function main(): Promise<number> {
         printed = lines.length;
         if (existsSync(resultsFile)) return JSON.parse(readFileSync(resultsFile, 'utf8')) as HostTestResults;
         if (Date.now() - lastProgress > RESULTS_IDLE_TIMEOUT_MS) {
-          throw new StalledError(`no host test finished for ${RESULTS_IDLE_TIMEOUT_MS / 1000} s${current ? ` (running: ${current})` : ' (the suite did not start)'}`);
+          throw new StalledError(
+            `no host test finished for ${RESULTS_IDLE_TIMEOUT_MS / 1000} s${current ? ` (running: ${current})` : ' (the suite did not start)'}`,
+          );
         }
         return undefined;
       });

@@ -31,7 +31,10 @@ async function getAuthorize(params: Record<string, string>): Promise<Response> {
 }
 
 /** Opens the authorize page and submits the form; returns the redirect target (or the page when none). */
-async function approve(state: string, opts: { user?: string; pass?: string; decision?: string; redirect?: string } = {}): Promise<{ status: number; location: URL | undefined; html: string }> {
+async function approve(
+  state: string,
+  opts: { user?: string; pass?: string; decision?: string; redirect?: string } = {},
+): Promise<{ status: number; location: URL | undefined; html: string }> {
   const url = authorizeUrl(emu.domain, { clientId, redirectUri: opts.redirect ?? redirectUri, state });
   const page = await fetch(url, { redirect: 'manual' });
   const html = await page.text();
@@ -44,7 +47,12 @@ async function approve(state: string, opts: { user?: string; pass?: string; deci
     method: 'POST',
     redirect: 'manual',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ request: requestId, email: opts.user ?? email, password: opts.pass ?? password, decision: opts.decision ?? 'approve' }).toString(),
+    body: new URLSearchParams({
+      request: requestId,
+      email: opts.user ?? email,
+      password: opts.pass ?? password,
+      decision: opts.decision ?? 'approve',
+    }).toString(),
   });
   const location = res.headers.get('location');
   return { status: res.status, location: location ? new URL(location) : undefined, html: await res.text() };
@@ -137,7 +145,7 @@ describe('emulator OAuth: the whole flow', () => {
     }
   });
 
-  it('a callback with another attempt\'s state is rejected', async () => {
+  it("a callback with another attempt's state is rejected", async () => {
     const mine = createState(CALLBACK);
     const theirs = createState(CALLBACK);
     const r = await approve(theirs);
@@ -166,7 +174,10 @@ describe('emulator OAuth: token endpoint errors', () => {
   it('a reused code is refused and the token issued for it is revoked', async () => {
     const code = await codeFor();
     const token = await exchangeCode(emu.domain, { clientId, clientSecret, redirectUri, code });
-    await assert.rejects(exchangeCode(emu.domain, { clientId, clientSecret, redirectUri, code }), (e: unknown) => e instanceof OAuthError && e.code === 'invalid-grant');
+    await assert.rejects(
+      exchangeCode(emu.domain, { clientId, clientSecret, redirectUri, code }),
+      (e: unknown) => e instanceof OAuthError && e.code === 'invalid-grant',
+    );
     const client = new SodaClient({ domain: emu.domain, auth: { type: 'oauth', accessToken: token }, retry: { maxAttempts: 1 } });
     try {
       await assert.rejects(client.currentUser(), (e: unknown) => isSodaError(e, 'auth') && e.status === 401);
@@ -180,7 +191,10 @@ describe('emulator OAuth: token endpoint errors', () => {
     const realNow = oauthSettings.now;
     oauthSettings.now = () => realNow() + oauthSettings.codeTtlMs + 1;
     try {
-      await assert.rejects(exchangeCode(emu.domain, { clientId, clientSecret, redirectUri, code }), (e: unknown) => e instanceof OAuthError && e.code === 'invalid-grant' && /expired/.test(e.message));
+      await assert.rejects(
+        exchangeCode(emu.domain, { clientId, clientSecret, redirectUri, code }),
+        (e: unknown) => e instanceof OAuthError && e.code === 'invalid-grant' && /expired/.test(e.message),
+      );
     } finally {
       oauthSettings.now = realNow;
     }
@@ -201,7 +215,10 @@ describe('emulator OAuth: token endpoint errors', () => {
       exchangeCode(emu.domain, { clientId, clientSecret, redirectUri: 'https://localhost/other', code }),
       (e: unknown) => e instanceof OAuthError && e.code === 'invalid-grant',
     );
-    await assert.rejects(exchangeCode(emu.domain, { clientId, clientSecret, redirectUri, code: 'made-up' }), (e: unknown) => e instanceof OAuthError && e.code === 'invalid-grant');
+    await assert.rejects(
+      exchangeCode(emu.domain, { clientId, clientSecret, redirectUri, code: 'made-up' }),
+      (e: unknown) => e instanceof OAuthError && e.code === 'invalid-grant',
+    );
   });
 
   it('answers errors in the OAuth 2 shape, and reads parameters from the query string as the Socrata docs show', async () => {
@@ -210,7 +227,13 @@ describe('emulator OAuth: token endpoint errors', () => {
     assert.deepEqual(Object.keys((await res.json()) as object).sort(), ['error', 'error_description']);
     const code = await codeFor();
     const url = new URL('/oauth/access_token', emu.url);
-    url.search = new URLSearchParams({ client_id: clientId, client_secret: clientSecret, grant_type: 'authorization_code', redirect_uri: redirectUri, code }).toString();
+    url.search = new URLSearchParams({
+      client_id: clientId,
+      client_secret: clientSecret,
+      grant_type: 'authorization_code',
+      redirect_uri: redirectUri,
+      code,
+    }).toString();
     const ok = await fetch(url, { method: 'POST' });
     assert.equal(ok.status, 200);
     const body = (await ok.json()) as { access_token?: unknown };

@@ -32,7 +32,10 @@ after(async () => {
 });
 
 function appliedRows(dataset: string, since: number): number {
-  return emu.store.appliedWrites.slice(since).filter((w) => w.dataset === dataset).reduce((n, w) => n + w.rowsIn, 0);
+  return emu.store.appliedWrites
+    .slice(since)
+    .filter((w) => w.dataset === dataset)
+    .reduce((n, w) => n + w.rowsIn, 0);
 }
 
 /** The message names the file and, when the case says so, `file:line` or `file:line:column`. */
@@ -76,7 +79,10 @@ describe('bad input: the hostile CSV corpus', () => {
         assert.equal(result.status, 'refused', result.message);
         assertNamesPlace(c, result);
         if (c.line !== undefined && result.plan) {
-          assert.ok(result.plan.problems.some((p) => p.line === c.line && (c.column === undefined || p.column === c.column)), JSON.stringify(result.plan.problems));
+          assert.ok(
+            result.plan.problems.some((p) => p.line === c.line && (c.column === undefined || p.column === c.column)),
+            JSON.stringify(result.plan.problems),
+          );
         }
         assert.equal(emu.store.appliedWrites.length, before, 'nothing reached the server');
         assert.equal(await client.count(dataset), countBefore);
@@ -93,7 +99,10 @@ describe('bad input: the hostile CSV corpus', () => {
         assert.ok(skip.errorRowsFile && existsSync(skip.errorRowsFile), 'the bad rows are in the error-rows CSV');
         const errorLines = readFileSync(skip.errorRowsFile, 'utf8').trim().split(/\r?\n/);
         assert.equal(errorLines.length, 1 + plan.badRows, 'header + one line per bad row');
-        assert.ok(skip.rowErrors.some((e) => e.line === c.line), `row errors name line ${c.line}`);
+        assert.ok(
+          skip.rowErrors.some((e) => e.line === c.line),
+          `row errors name line ${c.line}`,
+        );
       }
       if (c.expect === 'server') {
         assert.equal(result.status, 'failed', result.message);
@@ -104,7 +113,12 @@ describe('bad input: the hostile CSV corpus', () => {
       }
       if (c.expect === 'ok') {
         assert.equal(result.status, 'success', result.message);
-        if (c.warns) assert.ok(result.plan?.warnings.some((w) => c.warns?.test(w)), `warning ${String(c.warns)}: ${JSON.stringify(result.plan?.warnings.slice(0, 12))}`);
+        if (c.warns) {
+          assert.ok(
+            result.plan?.warnings.some((w) => c.warns?.test(w)),
+            `warning ${String(c.warns)}: ${JSON.stringify(result.plan?.warnings.slice(0, 12))}`,
+          );
+        }
         if (c.totals) {
           assert.equal(result.created, c.totals.created);
           assert.equal(result.updated, c.totals.updated);

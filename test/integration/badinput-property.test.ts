@@ -41,7 +41,9 @@ describe('bad input: properties of the reader and converters', () => {
   it('any table of strings, quoted, reads back cell for cell with its physical line numbers', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 2, max: 4 }).chain((w) => fc.tuple(fc.constant(w), fc.array(fc.array(cell, { minLength: w, maxLength: w }), { minLength: 1, maxLength: 8 }))),
+        fc
+          .integer({ min: 2, max: 4 })
+          .chain((w) => fc.tuple(fc.constant(w), fc.array(fc.array(cell, { minLength: w, maxLength: w }), { minLength: 1, maxLength: 8 }))),
         fc.constantFrom('\n', '\r\n'),
         async ([w, rows], eol) => {
           const header = Array.from({ length: w }, (_, i) => `c${i}`);
@@ -51,7 +53,10 @@ describe('bad input: properties of the reader and converters', () => {
           const got: { line: number; fields: string[] }[] = [];
           for await (const batch of reader.batches()) got.push(...batch.map((r) => ({ line: r.line, fields: r.fields })));
           await reader.close();
-          assert.deepEqual(got.map((g) => g.fields), rows);
+          assert.deepEqual(
+            got.map((g) => g.fields),
+            rows,
+          );
           // Physical line of each record: 1 + the line breaks before it (quoted newlines count).
           let line = 2;
           rows.forEach((r, i) => {
@@ -89,7 +94,20 @@ describe('bad input: properties of the reader and converters', () => {
     const converters = types.flatMap((t) => [createConverter(t), createConverter(t, { decimalComma: true, dateOrder: 'dmy' })]);
     const hostile = fc.oneof(
       cell,
-      fc.constantFrom('1e400', '-0', '0x1F', 'NaN', '2023-02-30', '24:00', 'POINT (1e999 0)', 'javascript:x', '=HYPERLINK("x")', '\u0000', ' ', '9'.repeat(500)),
+      fc.constantFrom(
+        '1e400',
+        '-0',
+        '0x1F',
+        'NaN',
+        '2023-02-30',
+        '24:00',
+        'POINT (1e999 0)',
+        'javascript:x',
+        '=HYPERLINK("x")',
+        '\u0000',
+        ' ',
+        '9'.repeat(500),
+      ),
       fc.stringMatching(/^[0-9.,eE+-]{0,20}$/),
       fc.stringMatching(/^[0-9]{1,4}[-/][0-9]{1,2}[-/][0-9]{1,4}([ T][0-9:.]{0,12})?$/),
     );
@@ -112,7 +130,11 @@ describe('bad input: properties of publishing', () => {
   let client: SodaClient;
   before(async () => {
     emu = await startEmulator({ port: 0, seed: 'sample' });
-    client = new SodaClient({ domain: emu.domain, auth: { type: 'basic', email: 'publisher@example.org', password: 'publish-me' }, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+    client = new SodaClient({
+      domain: emu.domain,
+      auth: { type: 'basic', email: 'publisher@example.org', password: 'publish-me' },
+      retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    });
   });
   after(async () => {
     await client.close();
@@ -146,13 +168,20 @@ describe('bad input: properties of publishing', () => {
         }
         assert.equal(r.status, 'refused', r.message);
         assert.equal(emu.store.appliedWrites.length, writes, 'nothing was sent');
-        assert.deepEqual(r.plan?.problems.map((p) => p.line), badLines.slice(0, 20));
+        assert.deepEqual(
+          r.plan?.problems.map((p) => p.line),
+          badLines.slice(0, 20),
+        );
         assert.ok(r.plan?.problems.every((p) => p.column === 3 && p.message.includes(`:${p.line}:3: amount:`)));
         const skip = await publish(client, { file, dataset: 'bdgt-priv', mode: 'upsert', skipBadRows: true });
         const goodCount = spec.length - badLines.length;
         assert.equal(skip.created, goodCount, skip.message);
         assert.equal(skip.errors, badLines.length);
-        assert.equal(emu.store.appliedWrites.slice(writes).reduce((n, w) => n + w.rowsIn, 0), goodCount, 'exactly the good rows were sent');
+        assert.equal(
+          emu.store.appliedWrites.slice(writes).reduce((n, w) => n + w.rowsIn, 0),
+          goodCount,
+          'exactly the good rows were sent',
+        );
         assert.equal(await client.count('bdgt-priv', { where: `starts_with(line_item, 'PB-${run}-')` }), goodCount);
       }),
       { numRuns: 25 },

@@ -88,7 +88,10 @@ describe('socrata-publish CLI', () => {
     const missing = await cli(['publish', join(dir, 'nope.csv'), '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert'], KEY_ENV);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /nope\.csv: cannot read the file \(it does not exist\)/);
-    const wrong = await cli(['publish', csv, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert'], { SOCRATA_KEY_ID: 'demo_key_id', SOCRATA_KEY_SECRET: 'wrong' });
+    const wrong = await cli(['publish', csv, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert'], {
+      SOCRATA_KEY_ID: 'demo_key_id',
+      SOCRATA_KEY_SECRET: 'wrong',
+    });
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /refused the credentials/);
     assert.doesNotMatch(wrong.stdout + wrong.stderr, /Basic [A-Za-z0-9+/=]{8,}/, 'no credentials in the output');
@@ -104,7 +107,10 @@ describe('socrata-publish CLI', () => {
     assert.equal(out.plan.counts.toCreate, 1);
     assert.equal(out.plan.file.path, csv);
     assert.equal(emu.store.findRow('bdgt-priv', 'S-1'), undefined, 'a dry run writes nothing');
-    const secret = file('secret.socrata.json', JSON.stringify({ domain: emu.domain, dataset: 'bdgt-priv', csv: 'spec-data.csv', mode: 'upsert', password: 'x' }));
+    const secret = file(
+      'secret.socrata.json',
+      JSON.stringify({ domain: emu.domain, dataset: 'bdgt-priv', csv: 'spec-data.csv', mode: 'upsert', password: 'x' }),
+    );
     const s = await cli(['publish', '--spec', secret], KEY_ENV);
     assert.equal(s.code, 2);
     assert.match(s.stderr, /secret\.socrata\.json: password: looks like a secret/);
@@ -143,9 +149,15 @@ describe('socrata-publish CLI', () => {
       assert.equal(again.code, 0, again.stdout + again.stderr);
       assert.match(again.stdout, /resuming: lines 2–\d+ were applied by an earlier run/);
       assert.match(again.stdout, /updated 0/);
-      const sent = emu.store.appliedWrites.filter((w) => w.dataset === 'bdgt-priv').reduce((s, w) => s + (w.result['Rows Created'] + w.result['Rows Updated']), 0);
+      const sent = emu.store.appliedWrites
+        .filter((w) => w.dataset === 'bdgt-priv')
+        .reduce((s, w) => s + (w.result['Rows Created'] + w.result['Rows Updated']), 0);
       assert.ok(sent >= n);
-      assert.equal(emu.store.appliedWrites.filter((w) => w.dataset === 'bdgt-priv').reduce((s, w) => s + w.result['Rows Updated'], 0), 0, 'no K- row was sent twice');
+      assert.equal(
+        emu.store.appliedWrites.filter((w) => w.dataset === 'bdgt-priv').reduce((s, w) => s + w.result['Rows Updated'], 0),
+        0,
+        'no K- row was sent twice',
+      );
     } finally {
       emu.setFaults(undefined);
     }
@@ -195,7 +207,10 @@ describe('socrata-publish CLI', () => {
   it('--json: only JSON on stdout, errors included (usage, a failed run, a portal error)', async () => {
     const usageErr = await cli(['publish', '--json', '--mode', 'merge']);
     assert.equal(usageErr.code, 2);
-    assert.deepEqual(JSON.parse(usageErr.stdout), { ok: false, error: { message: 'publish needs a CSV file (or --spec with "csv").', exitCode: 2, kind: 'usage' } });
+    assert.deepEqual(JSON.parse(usageErr.stdout), {
+      ok: false,
+      error: { message: 'publish needs a CSV file (or --spec with "csv").', exitCode: 2, kind: 'usage' },
+    });
     assert.match(usageErr.stderr, /publish needs a CSV file/);
 
     const failed = await cli(['publish', join(dir, 'absent.csv'), '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert', '--json'], KEY_ENV);
@@ -232,7 +247,11 @@ describe('socrata-publish CLI', () => {
       ['only-blank-lines.csv', '\n\n', /only-blank-lines\.csv:1:1: no header: the file has no line naming the columns/],
       ['no-header.csv', '1,2.5,3\n4,5,6\n', /no-header\.csv:1:1: no header: the first line holds values \("1", "2\.5", "3"\), not column names/],
       ['blank-name.csv', 'permit_id,,amount\n1,2,3\n', /blank-name\.csv:1:2: header: column 2 has a blank name/],
-      ['same-field.csv', 'Permit ID,amount,permit_id\n1,2,3\n', /same-field\.csv:1:3: header: column 3 \("permit_id"\) becomes the field name "permit_id", like column 1 \("Permit ID"\)/],
+      [
+        'same-field.csv',
+        'Permit ID,amount,permit_id\n1,2,3\n',
+        /same-field\.csv:1:3: header: column 3 \("permit_id"\) becomes the field name "permit_id", like column 1 \("Permit ID"\)/,
+      ],
     ];
     for (const [name, text, expected] of cases) {
       it(name, async () => {

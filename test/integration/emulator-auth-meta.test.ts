@@ -5,7 +5,14 @@ import { SAMPLE, startEmulator, type RunningEmulator } from '../emulator/index';
 import { KEY_AUTH, OTHER_AUTH, PUBLISHER_AUTH, VIEWER_AUTH, basic, call } from '../emulator/testing';
 
 interface CatalogBody {
-  results: { resource: Record<string, unknown>; classification: Record<string, unknown>; metadata: Record<string, unknown>; permalink: string; link: string; owner: { id: string; display_name: string } }[];
+  results: {
+    resource: Record<string, unknown>;
+    classification: Record<string, unknown>;
+    metadata: Record<string, unknown>;
+    permalink: string;
+    link: string;
+    owner: { id: string; display_name: string };
+  }[];
   resultSetSize: number;
 }
 
@@ -57,7 +64,8 @@ describe('emulator: auth and metadata', () => {
     });
 
     it('refuses a credential switched off through the control endpoint with 401, until the list is cleared', async () => {
-      const control = (method: string, json?: unknown) => call<{ rejected: string[] }>(emu.url, '/__emulator/rejected-credentials', { method, ...(json !== undefined ? { json } : {}) });
+      const control = (method: string, json?: unknown) =>
+        call<{ rejected: string[] }>(emu.url, '/__emulator/rejected-credentials', { method, ...(json !== undefined ? { json } : {}) });
       const me = async (auth: string) => (await call(emu.url, '/api/users/current.json', { headers: { authorization: auth } })).status;
       try {
         assert.deepEqual((await control('GET')).body, { rejected: [] });
@@ -76,7 +84,10 @@ describe('emulator: auth and metadata', () => {
         assert.equal(await me(PUBLISHER_AUTH), 401);
         assert.equal(await me(VIEWER_AUTH), 200);
         assert.equal((await control('POST', { user: 'x' })).status, 400);
-        assert.equal((await call(emu.url, '/__emulator/rejected-credentials', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' })).status, 400);
+        assert.equal(
+          (await call(emu.url, '/__emulator/rejected-credentials', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' })).status,
+          400,
+        );
         assert.equal((await control('PUT', { username: 'x' })).status, 405);
         assert.deepEqual((await control('DELETE')).body, { rejected: [] });
         assert.deepEqual([await me(KEY_AUTH), await me(PUBLISHER_AUTH)], [200, 200]);
@@ -110,7 +121,10 @@ describe('emulator: auth and metadata', () => {
       const r = await call<CatalogBody>(emu.url, '/api/catalog/v1');
       assert.equal(r.status, 200);
       // The sample catalog's public datasets of department@example.org (pcat-…) come after the sample ones.
-      const ids = r.body.results.map((x) => String(x.resource.id)).filter((id) => !id.startsWith('pcat-')).sort();
+      const ids = r.body.results
+        .map((x) => String(x.resource.id))
+        .filter((id) => !id.startsWith('pcat-'))
+        .sort();
       assert.deepEqual(ids, ['bldg-prmt', 'crsh-larg', 'park-othr', 'tree-cnsu']);
       assert.equal(r.body.resultSetSize, 4 + SAMPLE.catalogSize);
       const b = r.body.results.find((x) => x.resource.id === 'bldg-prmt');
@@ -140,14 +154,26 @@ describe('emulator: auth and metadata', () => {
       assert.deepEqual(noHost.body.results.map((x) => x.resource.id).sort(), ['bldg-prmt', 'crsh-larg', 'tree-cnsu']);
       const anon = await call<CatalogBody>(emu.url, '/api/catalog/v1?for_user=pub1-usr1');
       assert.ok(!anon.body.results.some((x) => x.resource.id === 'bdgt-priv'));
-      const other = await call<CatalogBody>(emu.url, '/api/catalog/v1?for_user=pub1-usr1', { headers: { authorization: OTHER_AUTH, 'x-socrata-host': emu.domain } });
-      assert.deepEqual(other.body.results.map((x) => x.resource.id).sort(), ['bldg-prmt', 'crsh-larg', 'tree-cnsu'], 'neither the private dataset nor the draft of another owner');
+      const other = await call<CatalogBody>(emu.url, '/api/catalog/v1?for_user=pub1-usr1', {
+        headers: { authorization: OTHER_AUTH, 'x-socrata-host': emu.domain },
+      });
+      assert.deepEqual(
+        other.body.results.map((x) => x.resource.id).sort(),
+        ['bldg-prmt', 'crsh-larg', 'tree-cnsu'],
+        'neither the private dataset nor the draft of another owner',
+      );
       const wrongDomain = await call<CatalogBody>(emu.url, '/api/catalog/v1?domains=data.example.gov');
       assert.equal(wrongDomain.body.resultSetSize, 0);
       const q = await call<CatalogBody>(emu.url, '/api/catalog/v1?q=tree');
-      assert.deepEqual(q.body.results.map((x) => x.resource.id), ['tree-cnsu']);
+      assert.deepEqual(
+        q.body.results.map((x) => x.resource.id),
+        ['tree-cnsu'],
+      );
       const byColumn = await call<CatalogBody>(emu.url, '/api/catalog/v1?q=crash_id');
-      assert.deepEqual(byColumn.body.results.map((x) => x.resource.id), ['crsh-larg']);
+      assert.deepEqual(
+        byColumn.body.results.map((x) => x.resource.id),
+        ['crsh-larg'],
+      );
       const onlyMaps = await call<CatalogBody>(emu.url, '/api/catalog/v1?only=maps');
       assert.equal(onlyMaps.body.resultSetSize, 0);
     });
@@ -186,7 +212,15 @@ describe('emulator: auth and metadata', () => {
       const cols = v.columns as Record<string, unknown>[];
       assert.deepEqual(
         cols.map((c) => [c.fieldName, c.dataTypeName, c.position]),
-        [['permit_id', 'text', 1], ['address', 'text', 2], ['valuation', 'number', 3], ['issued_date', 'calendar_date', 4], ['is_residential', 'checkbox', 5], ['info_url', 'url', 6], ['location', 'point', 7]],
+        [
+          ['permit_id', 'text', 1],
+          ['address', 'text', 2],
+          ['valuation', 'number', 3],
+          ['issued_date', 'calendar_date', 4],
+          ['is_residential', 'checkbox', 5],
+          ['info_url', 'url', 6],
+          ['location', 'point', 7],
+        ],
       );
       for (const c of cols) {
         assert.equal(typeof c.id, 'number');
@@ -220,7 +254,11 @@ describe('emulator: auth and metadata', () => {
       const id = emu.store.createDataset({ name: 'Scratch', owner: 'pub1-usr1', columns: [{ name: 'Code', dataTypeName: 'text' }] });
       const denied = await call(emu.url, `/api/views/${id}.json`, { method: 'PUT', headers: { authorization: OTHER_AUTH }, json: { name: 'x' } });
       assert.equal(denied.status, 404); // private: invisible to others
-      const put = await call<Record<string, unknown>>(emu.url, `/api/views/${id}.json`, { method: 'PUT', headers: { authorization: PUBLISHER_AUTH }, json: { name: 'Renamed', tags: ['a'], metadata: { rowIdentifier: 'code' } } });
+      const put = await call<Record<string, unknown>>(emu.url, `/api/views/${id}.json`, {
+        method: 'PUT',
+        headers: { authorization: PUBLISHER_AUTH },
+        json: { name: 'Renamed', tags: ['a'], metadata: { rowIdentifier: 'code' } },
+      });
       assert.equal(put.status, 200);
       assert.equal(put.body.name, 'Renamed');
       assert.deepEqual(put.body.tags, ['a']);

@@ -94,7 +94,11 @@ describe('emulator: fault injection', () => {
 
   it('applies the write and then resets the connection in resetAfterApply mode', async () => {
     emu.setFaults('resetAfterApply=1,only=writes');
-    const init = { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'content-type': 'application/json', 'x-socrata-requestid': 'unknown-outcome' }, body: JSON.stringify([{ permit_id: 'APPLIED-1' }]) };
+    const init = {
+      method: 'POST',
+      headers: { authorization: PUBLISHER_AUTH, 'content-type': 'application/json', 'x-socrata-requestid': 'unknown-outcome' },
+      body: JSON.stringify([{ permit_id: 'APPLIED-1' }]),
+    };
     assert.equal(await outcome(`${emu.url}/resource/bldg-prmt.json`, init), 'reset');
     assert.ok(emu.store.findRow('bldg-prmt', 'APPLIED-1'), 'the row was applied');
     assert.equal(emu.store.appliedWrites.at(-1)?.requestId, 'unknown-outcome');
@@ -134,11 +138,32 @@ describe('emulator: persistence with a data directory', () => {
     let token: string;
     let id: string;
     try {
-      assert.equal((await call(a.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH }, json: [{ permit_id: 'BP-2025-00001', valuation: 1 }, { permit_id: 'KEPT-1' }, { permit_id: 'BP-2025-00002', ':deleted': true }] })).status, 200);
-      assert.equal((await call(a.url, '/resource/tree-cnsu.json', { method: 'PUT', headers: { authorization: PUBLISHER_AUTH }, json: [{ species: 'Only' }] })).status, 200);
+      assert.equal(
+        (
+          await call(a.url, '/resource/bldg-prmt.json', {
+            method: 'POST',
+            headers: { authorization: PUBLISHER_AUTH },
+            json: [{ permit_id: 'BP-2025-00001', valuation: 1 }, { permit_id: 'KEPT-1' }, { permit_id: 'BP-2025-00002', ':deleted': true }],
+          })
+        ).status,
+        200,
+      );
+      assert.equal(
+        (await call(a.url, '/resource/tree-cnsu.json', { method: 'PUT', headers: { authorization: PUBLISHER_AUTH }, json: [{ species: 'Only' }] })).status,
+        200,
+      );
       a.store.createUser({ id: 'new1-usr1', email: 'new@example.org', password: 'pw', displayName: 'New', roleName: 'publisher' });
       token = a.store.issueAccessToken('new1-usr1', 'demo-app-token');
-      id = a.store.createDataset({ name: 'Fresh', owner: 'new1-usr1', isPublic: true, rowIdentifier: 'code', columns: [{ name: 'Code', dataTypeName: 'text' }, { name: 'When', dataTypeName: 'floating_timestamp' }] });
+      id = a.store.createDataset({
+        name: 'Fresh',
+        owner: 'new1-usr1',
+        isPublic: true,
+        rowIdentifier: 'code',
+        columns: [
+          { name: 'Code', dataTypeName: 'text' },
+          { name: 'When', dataTypeName: 'floating_timestamp' },
+        ],
+      });
       a.store.upsertRows(id, [{ code: 'a', when: '2026-01-01T10:00' }]);
       a.store.setApprovalRequired(id, true);
     } finally {
@@ -154,7 +179,10 @@ describe('emulator: persistence with a data directory', () => {
       assert.equal(b.store.rowCount('crsh-larg'), 60000, 'untouched sample datasets are regenerated');
       const me = await call<Record<string, unknown>>(b.url, '/api/users/current.json', { headers: { authorization: `OAuth ${token}` } });
       assert.equal(me.body.id, 'new1-usr1');
-      assert.equal((await call(b.url, '/api/users/current.json', { headers: { authorization: 'Basic ' + Buffer.from('new@example.org:pw').toString('base64') } })).status, 200);
+      assert.equal(
+        (await call(b.url, '/api/users/current.json', { headers: { authorization: 'Basic ' + Buffer.from('new@example.org:pw').toString('base64') } })).status,
+        200,
+      );
       assert.deepEqual((await call(b.url, `/resource/${id}.json`)).body, [{ code: 'a', when: '2026-01-01T10:00:00.000' }]);
       assert.equal(b.store.getDataset(id)?.approvalRequired, true);
       assert.equal(b.store.getDataset(id)?.rowIdentifier, 'code');
@@ -172,7 +200,9 @@ describe('emulator: CLI', () => {
   const cli = join(__dirname, '..', 'emulator', 'cli.ts');
 
   it('prints exactly one listening line, serves, and exits cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--seed', 'sample', '--faults', 'seed=3,latency=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--seed', 'sample', '--faults', 'seed=3,latency=1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8');
     try {
@@ -199,7 +229,12 @@ describe('emulator: CLI', () => {
   });
 
   it('exits with status 2 and a message for bad arguments', async () => {
-    for (const [args, msg] of [[['--port', 'abc'], /--port: "abc" is not a port number/], [['--faults', 'error=9'], /error=9/], [['--seed', 'lots'], /--seed/], [['--frobnicate'], /unknown argument/]] as const) {
+    for (const [args, msg] of [
+      [['--port', 'abc'], /--port: "abc" is not a port number/],
+      [['--faults', 'error=9'], /error=9/],
+      [['--seed', 'lots'], /--seed/],
+      [['--frobnicate'], /unknown argument/],
+    ] as const) {
       const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       child.stderr.setEncoding('utf8');

@@ -54,7 +54,11 @@ function fails(input: string | readonly number[] | Buffer, maxDepth?: number): F
 describe('emulator sink: JSON scanner, hand cases', () => {
   it('accepts every kind of value and counts the elements of a top-level array', () => {
     assert.deepEqual(scanJson(bytes('[]')), { ok: true, topLevel: 'array', elements: 0 });
-    assert.deepEqual(scanJson(bytes(' \t\r\n[ 1 , "a", {"b": [2, 3], "c": {}}, [], null, true, false, -0.5e+10, 0, 1E-7, 12.25 ]\n')), { ok: true, topLevel: 'array', elements: 11 });
+    assert.deepEqual(scanJson(bytes(' \t\r\n[ 1 , "a", {"b": [2, 3], "c": {}}, [], null, true, false, -0.5e+10, 0, 1E-7, 12.25 ]\n')), {
+      ok: true,
+      topLevel: 'array',
+      elements: 11,
+    });
     assert.deepEqual(scanJson(bytes('{"a": [1, 2], "": {"x": null}}')), { ok: true, topLevel: 'object', elements: 0 });
     assert.deepEqual(scanJson(bytes('{}')), { ok: true, topLevel: 'object', elements: 0 });
     for (const scalar of ['"x"', '0', '-0', '1E5', '-12.5e-3', 'true', 'false', 'null', '""']) {
@@ -169,7 +173,13 @@ describe('emulator sink: JSON scanner, hand cases', () => {
   it('limits the nesting depth', () => {
     assert.equal(DEFAULT_MAX_DEPTH, 1024);
     assert.deepEqual(scanJson(bytes('['.repeat(1024) + ']'.repeat(1024))), { ok: true, topLevel: 'array', elements: 1 });
-    assert.deepEqual(fails('['.repeat(1025) + ']'.repeat(1025)), { ok: false, offset: 1024, line: 1, column: 1025, message: 'Nesting deeper than 1024 levels' });
+    assert.deepEqual(fails('['.repeat(1025) + ']'.repeat(1025)), {
+      ok: false,
+      offset: 1024,
+      line: 1,
+      column: 1025,
+      message: 'Nesting deeper than 1024 levels',
+    });
     assert.deepEqual(scanJson(bytes('[{"a": 1}]'), 2), { ok: true, topLevel: 'array', elements: 1 });
     assert.deepEqual(fails('[{"a": [1]}]', 2), { ok: false, offset: 7, line: 1, column: 8, message: 'Nesting deeper than 2 levels' });
   });
@@ -222,12 +232,19 @@ describe('emulator sink: JSON scanner, properties', () => {
       fc.property(fc.jsonValue(), fc.constantFrom(undefined, 0, 2, '\t'), (value, indent) => {
         const b = bytes(JSON.stringify(value, null, indent));
         const r = scanJson(b);
-        assert.deepEqual(r, { ok: true, topLevel: Array.isArray(value) ? 'array' : value !== null && typeof value === 'object' ? 'object' : 'other', elements: Array.isArray(value) ? value.length : 0 });
+        assert.deepEqual(r, {
+          ok: true,
+          topLevel: Array.isArray(value) ? 'array' : value !== null && typeof value === 'object' ? 'object' : 'other',
+          elements: Array.isArray(value) ? value.length : 0,
+        });
         assertAgrees(b);
       }),
       { numRuns: 1500 },
     );
-    fc.assert(fc.property(fc.json(), (text) => void assertAgrees(bytes(text))), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.json(), (text) => void assertAgrees(bytes(text))),
+      { numRuns: 500 },
+    );
   });
 
   it('accepts exactly what JSON.parse accepts, for edited and truncated JSON text', () => {
@@ -238,8 +255,14 @@ describe('emulator sink: JSON scanner, properties', () => {
   });
 
   it('accepts exactly what JSON.parse accepts, for random strings', () => {
-    fc.assert(fc.property(fc.string({ unit: grammarChar, maxLength: 30 }), (s) => void assertAgrees(bytes(s))), { numRuns: 3000 });
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 30 }), (s) => void assertAgrees(bytes(s))), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.string({ unit: grammarChar, maxLength: 30 }), (s) => void assertAgrees(bytes(s))),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 30 }), (s) => void assertAgrees(bytes(s))),
+      { numRuns: 1000 },
+    );
   });
 
   it('accepts exactly the UTF-8 bytes JSON.parse accepts, for byte-level edits and random bytes', () => {
@@ -250,13 +273,21 @@ describe('emulator sink: JSON scanner, properties', () => {
         for (const [at, kind, byte] of edits) {
           const k = at % (b.length + 1);
           const one = Buffer.from([byte]);
-          b = kind === 0 ? Buffer.concat([b.subarray(0, k), one, b.subarray(k)]) : kind === 1 ? Buffer.concat([b.subarray(0, k), one, b.subarray(k + 1)]) : Buffer.concat([b.subarray(0, k), b.subarray(k + 1)]);
+          b =
+            kind === 0
+              ? Buffer.concat([b.subarray(0, k), one, b.subarray(k)])
+              : kind === 1
+                ? Buffer.concat([b.subarray(0, k), one, b.subarray(k + 1)])
+                : Buffer.concat([b.subarray(0, k), b.subarray(k + 1)]);
         }
         assertAgrees(b);
       }),
       { numRuns: 3000 },
     );
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 24 }), (a) => void assertAgrees(Buffer.from(a))), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 24 }), (a) => void assertAgrees(Buffer.from(a))),
+      { numRuns: 1000 },
+    );
   });
 
   it('points at the position V8 names, on ASCII text where V8 names one', () => {
@@ -281,14 +312,20 @@ describe('emulator sink: JSON scanner, properties', () => {
   it('finds the first ill-formed UTF-8 sequence exactly when isUtf8 refuses the bytes', () => {
     const highBytes = fc.uint8Array({ maxLength: 12 }).map((a) => Buffer.from(a.map((x) => (x < 64 ? x : 0x80 + (x % 0x80)))));
     fc.assert(
-      fc.property(fc.oneof(highBytes, fc.string({ unit: 'binary', maxLength: 8 }).map((s) => bytes(s))), (b) => {
-        const at = firstInvalidUtf8(b);
-        assert.equal(at === -1, isUtf8(b));
-        if (at >= 0) {
-          assert.ok(isUtf8(b.subarray(0, at)), 'the bytes before the reported sequence are well-formed');
-          assert.ok(new TextDecoder('utf-8').decode(b.subarray(at)).startsWith('\uFFFD'), 'a sequence starts there that a decoder replaces');
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          highBytes,
+          fc.string({ unit: 'binary', maxLength: 8 }).map((s) => bytes(s)),
+        ),
+        (b) => {
+          const at = firstInvalidUtf8(b);
+          assert.equal(at === -1, isUtf8(b));
+          if (at >= 0) {
+            assert.ok(isUtf8(b.subarray(0, at)), 'the bytes before the reported sequence are well-formed');
+            assert.ok(new TextDecoder('utf-8').decode(b.subarray(at)).startsWith('\uFFFD'), 'a sequence starts there that a decoder replaces');
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });

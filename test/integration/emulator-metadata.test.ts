@@ -16,22 +16,43 @@ describe('emulator: dataset metadata', () => {
   after(async () => {
     await emu.stop();
   });
-  const put = (id: string, json: unknown, auth = PUBLISHER_AUTH) => call<Body>(emu.url, `/api/views/${id}.json`, { method: 'PUT', headers: { authorization: auth }, json });
+  const put = (id: string, json: unknown, auth = PUBLISHER_AUTH) =>
+    call<Body>(emu.url, `/api/views/${id}.json`, { method: 'PUT', headers: { authorization: auth }, json });
   const view = async (id: string) => (await call<Body>(emu.url, `/api/views/${id}.json`, { headers: { authorization: PUBLISHER_AUTH } })).body;
   const scratch = () => {
-    const id = emu.store.createDataset({ name: 'Scratch', owner: 'pub1-usr1', category: 'Finance', columns: [{ name: 'Code', dataTypeName: 'text' }, { name: 'Amount', dataTypeName: 'number' }] });
-    emu.store.upsertRows(id, [{ code: 'A', amount: 1 }, { code: 'B', amount: 2 }]);
+    const id = emu.store.createDataset({
+      name: 'Scratch',
+      owner: 'pub1-usr1',
+      category: 'Finance',
+      columns: [
+        { name: 'Code', dataTypeName: 'text' },
+        { name: 'Amount', dataTypeName: 'number' },
+      ],
+    });
+    emu.store.upsertRows(id, [
+      { code: 'A', amount: 1 },
+      { code: 'B', amount: 2 },
+    ]);
     return id;
   };
 
   it('serves the domain lists: categories (with counts), licences and the custom fieldsets', async () => {
     const cats = await call<{ results: { domain_category: string; count: number }[] }>(emu.url, '/api/catalog/v1/domain_categories?domains=x');
-    assert.deepEqual(cats.body.results.map((r) => r.domain_category), DOMAIN_METADATA.categories);
+    assert.deepEqual(
+      cats.body.results.map((r) => r.domain_category),
+      DOMAIN_METADATA.categories,
+    );
     assert.equal(cats.body.results.find((r) => r.domain_category === 'Permitting')?.count, 1);
     const lic = await call<{ id: string; attributionRequired: boolean }[]>(emu.url, '/api/licenses.json');
     assert.ok(lic.body.some((l) => l.id === 'CC_30_BY' && l.attributionRequired));
-    const conf = await call<{ type: string; properties: { name: string; value: { name: string }[] }[] }[]>(emu.url, '/api/configurations.json?type=metadata&defaultOnly=true');
-    assert.deepEqual(conf.body[0]?.properties[0]?.value.map((f) => f.name), ['Publication Metadata', 'Data Quality']);
+    const conf = await call<{ type: string; properties: { name: string; value: { name: string }[] }[] }[]>(
+      emu.url,
+      '/api/configurations.json?type=metadata&defaultOnly=true',
+    );
+    assert.deepEqual(
+      conf.body[0]?.properties[0]?.value.map((f) => f.name),
+      ['Publication Metadata', 'Data Quality'],
+    );
   });
 
   it('PUT /api/views sets every key, renames a field (rows follow) and shows the contact email to writers only', async () => {
@@ -62,9 +83,15 @@ describe('emulator: dataset metadata', () => {
     const col = (r.body.columns as { id: number; fieldName: string; name: string; description: string }[]).find((c) => c.id === code.id);
     assert.deepEqual([col?.fieldName, col?.name, col?.description], ['line_code', 'Line code', 'Unique']);
     assert.equal(emu.store.getDataset(id)?.rowIdentifier, 'line_code');
-    assert.deepEqual(emu.store.getRows(id).map((row) => row.v.line_code), ['A', 'B']);
+    assert.deepEqual(
+      emu.store.getRows(id).map((row) => row.v.line_code),
+      ['A', 'B'],
+    );
     const rows = await call<Body[]>(emu.url, `/resource/${id}.json?$order=line_code`, { headers: { authorization: PUBLISHER_AUTH } });
-    assert.deepEqual(rows.body.map((x) => x.line_code), ['A', 'B']);
+    assert.deepEqual(
+      rows.body.map((x) => x.line_code),
+      ['A', 'B'],
+    );
     // Made public: an anonymous reader sees the rest but not the private contact email.
     await put(id, {}, PUBLISHER_AUTH);
     emu.store.updateDataset(id, { isPublic: true });
@@ -88,7 +115,11 @@ describe('emulator: dataset metadata', () => {
       [{ licenseId: 'CC_30_BY', attribution: null }, 'attribution', /requires an attribution/],
       [{ attributionLink: 'javascript:alert(1)' }, 'attributionLink', /not an http\(s\) URL/],
       [{ metadata: { custom_fields: { Nope: {} } } }, 'metadata.custom_fields.Nope', /Unknown custom metadata fieldset/],
-      [{ metadata: { custom_fields: { 'Publication Metadata': { 'Update Frequency': 'Hourly' } } } }, 'metadata.custom_fields.Publication Metadata.Update Frequency', /not an option/],
+      [
+        { metadata: { custom_fields: { 'Publication Metadata': { 'Update Frequency': 'Hourly' } } } },
+        'metadata.custom_fields.Publication Metadata.Update Frequency',
+        /not an option/,
+      ],
       [{ metadata: { rowIdentifier: 'nope' } }, 'metadata.rowIdentifier', /not a column/],
     ];
     const before = JSON.stringify(await view(id));
@@ -112,24 +143,47 @@ describe('emulator: dataset metadata', () => {
 
   it('a metadata-only revision validates on open and applies everything with the permission on apply', async () => {
     const id = scratch();
-    const bad = await call<Body>(emu.url, `/api/publishing/v1/revision/${id}`, { method: 'POST', headers: { authorization: PUBLISHER_AUTH }, json: { action: { type: 'update' }, metadata: { category: 'Sports' } } });
+    const bad = await call<Body>(emu.url, `/api/publishing/v1/revision/${id}`, {
+      method: 'POST',
+      headers: { authorization: PUBLISHER_AUTH },
+      json: { action: { type: 'update' }, metadata: { category: 'Sports' } },
+    });
     assert.equal(bad.status, 400);
     assert.deepEqual([bad.body.code, (bad.body.data as Body).field], ['invalid_metadata', 'metadata.category']);
     const open = await call<{ resource: { revision_seq: number; metadata: Body }; links: { apply: string } }>(emu.url, `/api/publishing/v1/revision/${id}`, {
       method: 'POST',
       headers: { authorization: PUBLISHER_AUTH },
-      json: { action: { type: 'update', permission: 'public' }, metadata: { name: 'Revised', licenseId: 'PUBLIC_DOMAIN', privateMetadata: { contactEmail: 'a@b.org' }, metadata: { custom_fields: { 'Data Quality': { 'Known Issues': 'none' } } } } },
+      json: {
+        action: { type: 'update', permission: 'public' },
+        metadata: {
+          name: 'Revised',
+          licenseId: 'PUBLIC_DOMAIN',
+          privateMetadata: { contactEmail: 'a@b.org' },
+          metadata: { custom_fields: { 'Data Quality': { 'Known Issues': 'none' } } },
+        },
+      },
     });
     assert.equal(open.status, 201, open.text);
     assert.equal(open.body.resource.metadata.name, 'Revised');
     assert.equal(emu.store.getDataset(id)?.name, 'Scratch');
-    const badUpdate = await call<Body>(emu.url, `/api/publishing/v1/revision/${id}/${open.body.resource.revision_seq}`, { method: 'PUT', headers: { authorization: PUBLISHER_AUTH }, json: { metadata: { privateMetadata: { contactEmail: 'x' } } } });
+    const badUpdate = await call<Body>(emu.url, `/api/publishing/v1/revision/${id}/${open.body.resource.revision_seq}`, {
+      method: 'PUT',
+      headers: { authorization: PUBLISHER_AUTH },
+      json: { metadata: { privateMetadata: { contactEmail: 'x' } } },
+    });
     assert.equal((badUpdate.body.data as Body).field, 'metadata.privateMetadata.contactEmail');
-    const job = await call<{ resource: { id: number } }>(emu.url, open.body.links.apply, { method: 'PUT', headers: { authorization: PUBLISHER_AUTH }, json: {} });
+    const job = await call<{ resource: { id: number } }>(emu.url, open.body.links.apply, {
+      method: 'PUT',
+      headers: { authorization: PUBLISHER_AUTH },
+      json: {},
+    });
     assert.equal(job.status, 200);
     for (let i = 0; i < 50 && emu.store.getDataset(id)?.name !== 'Revised'; i++) await new Promise((r) => setTimeout(r, 20));
     const v = await view(id);
-    assert.deepEqual([v.name, v.licenseId, (v.privateMetadata as Body).contactEmail, emu.store.getDataset(id)?.isPublic], ['Revised', 'PUBLIC_DOMAIN', 'a@b.org', true]);
+    assert.deepEqual(
+      [v.name, v.licenseId, (v.privateMetadata as Body).contactEmail, emu.store.getDataset(id)?.isPublic],
+      ['Revised', 'PUBLIC_DOMAIN', 'a@b.org', true],
+    );
     assert.deepEqual((v.metadata as Body).custom_fields, { 'Data Quality': { 'Known Issues': 'none' } });
   });
 });

@@ -56,7 +56,10 @@ describe('emulator: answers as the platform does', () => {
       const rev = await dsm(`/revision/${id}`, { method: 'POST', json: { action: { type: 'update' } } });
       assert.equal(rev.status, 201, rev.text);
       const r = rev.body.resource as Body;
-      const src = await dsm(`/revision/${id}/${String(r.revision_seq)}/source`, { method: 'POST', json: { source_type: { type: 'upload', filename: 'x.csv' } } });
+      const src = await dsm(`/revision/${id}/${String(r.revision_seq)}/source`, {
+        method: 'POST',
+        json: { source_type: { type: 'upload', filename: 'x.csv' } },
+      });
       assert.equal(src.status, 201, src.text);
       const sid = (src.body.resource as Body).id as number;
       const up = await dsm(`/source/${sid}`, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
@@ -79,7 +82,7 @@ describe('emulator: answers as the platform does', () => {
 
     it('validate_row_id answers {"valid": …} at the top level', async () => {
       const { rev, source, output } = await uploaded('bldg-prmt', 'permit_id,address\nA-1,x\nA-2,y\nA-2,z\n');
-      const is = ((source.schemas as Body[])[0]).id as number;
+      const is = (source.schemas as Body[])[0].id as number;
       const cols = output.output_columns as { field_name: string; transform: { id: number } }[];
       const tid = (f: string) => cols.find((c) => c.field_name === f)?.transform.id;
       const unique = await dsm(`/source/${String(source.id)}/schema/${is}/output/${String(output.id)}/validate_row_id/${String(tid('address'))}`);
@@ -131,7 +134,11 @@ describe('emulator: answers as the platform does', () => {
   describe('3. /resource writes without Content-Type', () => {
     // Bytes, not a string: fetch would add `text/plain` to a string body.
     const raw = (id: string, body: string | Uint8Array, headers: Record<string, string> = {}, method = 'POST') =>
-      call<Body>(emu.url, `/resource/${id}.json`, { method, body: typeof body === 'string' ? Buffer.from(body) : body, headers: { authorization: PUBLISHER_AUTH, ...headers } });
+      call<Body>(emu.url, `/resource/${id}.json`, {
+        method,
+        body: typeof body === 'string' ? Buffer.from(body) : body,
+        headers: { authorization: PUBLISHER_AUTH, ...headers },
+      });
 
     it('reads a body starting with [ or { (after BOM and whitespace) as JSON', async () => {
       const arr = await raw('bldg-prmt', '  \n[{"permit_id":"NOCT-1","address":"1 Sniff St"}]');
@@ -198,7 +205,12 @@ describe('emulator: answers as the platform does', () => {
     it('Save as CSV writes the rows, not a 202 body, when reads are answered 202 first', async () => {
       const save = async (c: SodaClient): Promise<string> => {
         const chunks: string[] = [];
-        const out = new Writable({ write: (chunk: Buffer, _enc, done) => { chunks.push(chunk.toString('utf8')); done(); } });
+        const out = new Writable({
+          write: (chunk: Buffer, _enc, done) => {
+            chunks.push(chunk.toString('utf8'));
+            done();
+          },
+        });
         await exportQueryCsv(c, 'tree-cnsu', 'SELECT species, diameter_in ORDER BY :id', out);
         return chunks.join('');
       };
@@ -219,7 +231,12 @@ describe('emulator: answers as the platform does', () => {
       emu.setFaults('accepted=1,acceptedRetryAfter=0,only=/resource/tree-cnsu.json');
       try {
         const events: HttpLogEvent[] = [];
-        const err = await client({ onLog: (e) => events.push(e) }).rows('tree-cnsu', { limit: 1 }).then(() => undefined, (e: unknown) => e);
+        const err = await client({ onLog: (e) => events.push(e) })
+          .rows('tree-cnsu', { limit: 1 })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
         assert.ok(err instanceof SodaError, String(err));
         assert.match(err.message, /still preparing the answer \(202 Accepted\)/);
         assert.equal(events.filter((e) => e.phase === 'response' && e.status === 202).length, 31);
@@ -233,7 +250,12 @@ describe('emulator: answers as the platform does', () => {
               ac.abort();
             }),
         };
-        const cancelled = await client({ clock }).rows('tree-cnsu', { limit: 1 }, { signal: ac.signal }).then(() => undefined, (e: unknown) => e);
+        const cancelled = await client({ clock })
+          .rows('tree-cnsu', { limit: 1 }, { signal: ac.signal })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
         assert.ok(cancelled instanceof SodaError && cancelled.kind === 'cancelled', String(cancelled));
       } finally {
         emu.setFaults(undefined);
@@ -254,20 +276,36 @@ describe('emulator: answers as the platform does', () => {
       const rev = await dsm('/revision/bldg-prmt', { method: 'POST', json: { action: { type: 'update' }, metadata: { name: 'Permits, renamed' } } });
       const seq = (rev.body.resource as Body).revision_seq as number;
       const withNew = await call<{ results: Body[] }>(emu.url, `/api/catalog/v1?ids=bldg-prmt:${seq}`, { headers });
-      assert.deepEqual(withNew.body.results.map((x) => [(x.resource as Body).id, (x.resource as Body).name]), [[`bldg-prmt:${seq}`, 'Permits, renamed']]);
+      assert.deepEqual(
+        withNew.body.results.map((x) => [(x.resource as Body).id, (x.resource as Body).name]),
+        [[`bldg-prmt:${seq}`, 'Permits, renamed']],
+      );
       await dsm(`/revision/bldg-prmt/${seq}`, { method: 'DELETE' });
       const gone = await call<{ results: Body[] }>(emu.url, `/api/catalog/v1?ids=bldg-prmt:${seq}`, { headers });
       assert.equal(gone.body.results.length, 0);
       // Not to other users, even authenticated with the header.
-      const other = await call<{ results: Body[] }>(emu.url, '/api/catalog/v1?ids=tree-cnsu:1', { headers: { authorization: OTHER_AUTH, 'x-socrata-host': emu.domain } });
+      const other = await call<{ results: Body[] }>(emu.url, '/api/catalog/v1?ids=tree-cnsu:1', {
+        headers: { authorization: OTHER_AUTH, 'x-socrata-host': emu.domain },
+      });
       assert.equal(other.body.results.length, 0);
     });
 
     it('the client marks them draftOf their dataset, and commands needing a 4x4 name the base id', async () => {
       const found = [];
       for await (const page of client().catalog({ q: 'tree' })) found.push(...page.results);
-      assert.deepEqual(found.map((e) => [e.id, e.draftOf]), [['tree-cnsu', undefined], ['tree-cnsu:1', { id: 'tree-cnsu', revision: 1 }]]);
-      const err = await client().rows('tree-cnsu:1').then(() => undefined, (e: unknown) => e);
+      assert.deepEqual(
+        found.map((e) => [e.id, e.draftOf]),
+        [
+          ['tree-cnsu', undefined],
+          ['tree-cnsu:1', { id: 'tree-cnsu', revision: 1 }],
+        ],
+      );
+      const err = await client()
+        .rows('tree-cnsu:1')
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       assert.ok(err instanceof SodaError && err.kind === 'invalid-input', String(err));
       assert.match(err.message, /"tree-cnsu:1" is a draft \(revision 1\) of tree-cnsu, not a dataset: .* use tree-cnsu/);
       assert.throws(() => checkRequest({ file: 'x.csv', mode: 'upsert', dataset: 'tree-cnsu:1' }), /draft \(revision 1\) of tree-cnsu; publish to tree-cnsu/);
@@ -277,10 +315,18 @@ describe('emulator: answers as the platform does', () => {
   describe('6. catalog visibility', () => {
     it('lists hidden and unpublished assets only to an authenticated caller naming the domain in X-Socrata-Host', async () => {
       emu.store.setDatasetFlag('park-othr', 'hidden', true);
-      const draftId = emu.store.createDataset({ name: 'Unpublished Parks', owner: SAMPLE.users.other.id, columns: [], isPublic: true, publicationStage: 'unpublished' });
+      const draftId = emu.store.createDataset({
+        name: 'Unpublished Parks',
+        owner: SAMPLE.users.other.id,
+        columns: [],
+        isPublic: true,
+        publicationStage: 'unpublished',
+      });
       try {
         const ids = async (headers: Record<string, string>) =>
-          (await call<{ results: { resource: { id: string } }[] }>(emu.url, `/api/catalog/v1?for_user=${SAMPLE.users.other.id}`, { headers })).body.results.map((r) => r.resource.id).sort();
+          (await call<{ results: { resource: { id: string } }[] }>(emu.url, `/api/catalog/v1?for_user=${SAMPLE.users.other.id}`, { headers })).body.results
+            .map((r) => r.resource.id)
+            .sort();
         assert.deepEqual(await ids({}), []);
         assert.deepEqual(await ids({ authorization: OTHER_AUTH }), []);
         assert.deepEqual(await ids({ authorization: OTHER_AUTH, 'x-socrata-host': 'data.example.gov' }), [], 'another authenticating domain');
@@ -303,7 +349,10 @@ describe('emulator: answers as the platform does', () => {
         assert.deepEqual(r.body, { error: true, message: 'You must be logged in to access this resource' });
         const events: HttpLogEvent[] = [];
         const bad = client({ auth: { type: 'basic', email: SAMPLE.users.publisher.email, password: 'wrong' }, onLog: (e) => events.push(e) });
-        const err = await bad.currentUser().then(() => undefined, (e: unknown) => e);
+        const err = await bad.currentUser().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         assert.ok(err instanceof SodaError, String(err));
         assert.equal(err.kind, 'auth');
         assert.equal(err.credentialsRejected, true);
@@ -311,11 +360,19 @@ describe('emulator: answers as the platform does', () => {
         assert.equal(events.filter((e) => e.phase === 'request').length, 1, 'not retried');
         assert.equal(events.find((e) => e.phase === 'error')?.credentialsRejected, true);
         // The same answer to a caller that sent no credentials is not about credentials.
-        const anon = await client({ auth: { type: 'none' } }).currentUser().then(() => undefined, (e: unknown) => e);
+        const anon = await client({ auth: { type: 'none' } })
+          .currentUser()
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
         assert.ok(anon instanceof SodaError && anon.kind === 'auth' && !anon.credentialsRejected, String(anon));
         // A 403 for lack of rights (with a code) with good credentials is not either.
         const viewer = client({ auth: { type: 'basic', email: SAMPLE.users.viewer.email, password: SAMPLE.users.viewer.password } });
-        const denied = await viewer.upsert('bldg-prmt', [{ permit_id: 'X' }]).then(() => undefined, (e: unknown) => e);
+        const denied = await viewer.upsert('bldg-prmt', [{ permit_id: 'X' }]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         assert.ok(denied instanceof SodaError && denied.status === 403 && !denied.credentialsRejected, String(denied));
       } finally {
         emu.setAuthFailures('code');
@@ -327,7 +384,11 @@ describe('emulator: answers as the platform does', () => {
 
     it('the test-control endpoint switches the style for another process', async () => {
       const ctl = new URL('/__emulator/rejected-credentials', emu.url);
-      const set = await fetch(ctl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo_key_id', authFailures: 'login' }) });
+      const set = await fetch(ctl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'demo_key_id', authFailures: 'login' }),
+      });
       assert.equal(set.status, 200);
       const r = await call<Body>(emu.url, '/api/users/current.json', { headers: { authorization: basic('demo_key_id', 'demo_key_secret') } });
       assert.equal(r.status, 403);

@@ -29,7 +29,11 @@ describe('emulator: sharing', () => {
 
   // Authenticated catalog calls name the portal in X-Socrata-Host, as the client does (private assets need it).
   const catalog = (query: string, auth?: string): Promise<{ status: number; body: CatalogBody }> =>
-    call<CatalogBody>(emu.url, `/api/catalog/v1?domains=${emu.domain}&${query}`, auth ? { headers: { authorization: auth, 'x-socrata-host': emu.domain } } : {});
+    call<CatalogBody>(
+      emu.url,
+      `/api/catalog/v1?domains=${emu.domain}&${query}`,
+      auth ? { headers: { authorization: auth, 'x-socrata-host': emu.domain } } : {},
+    );
   const ids = (b: CatalogBody): string[] => b.results.map((r) => r.resource.id);
   const view = (id: string, auth?: string): Promise<{ status: number; body: ViewBody }> =>
     call<ViewBody>(emu.url, `/api/views/${id}.json`, auth ? { headers: { authorization: auth } } : {});
@@ -76,7 +80,8 @@ describe('emulator: sharing', () => {
   });
 
   it('writes follow the rights: an editor upserts, but neither deletes the dataset; a viewer is refused', async () => {
-    const upsert = (id: string, auth: string) => call(emu.url, `/resource/${id}.json`, { method: 'POST', headers: { authorization: auth }, json: [{ branch_id: 'LB-90', branch: 'Kiosk' }] });
+    const upsert = (id: string, auth: string) =>
+      call(emu.url, `/resource/${id}.json`, { method: 'POST', headers: { authorization: auth }, json: [{ branch_id: 'LB-90', branch: 'Kiosk' }] });
     assert.equal((await upsert('libr-shrd', PUBLISHER_AUTH)).status, 200);
     assert.equal((await upsert('park-othr', PUBLISHER_AUTH)).status, 403);
     const refused = await call<{ code: string; message: string; data: { right: string } }>(emu.url, '/resource/insp-shrd.json', {
@@ -87,10 +92,17 @@ describe('emulator: sharing', () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.body.code, 'permission_denied');
     assert.equal(refused.body.data.right, 'write');
-    const del = await call<{ code: string; data: { right: string } }>(emu.url, '/api/views/libr-shrd.json', { method: 'DELETE', headers: { authorization: PUBLISHER_AUTH } });
+    const del = await call<{ code: string; data: { right: string } }>(emu.url, '/api/views/libr-shrd.json', {
+      method: 'DELETE',
+      headers: { authorization: PUBLISHER_AUTH },
+    });
     assert.equal(del.status, 403);
     assert.equal(del.body.data.right, 'delete_view');
-    const meta = await call<{ name: string }>(emu.url, '/api/views/libr-shrd.json', { method: 'PUT', headers: { authorization: PUBLISHER_AUTH }, json: { description: 'Edited by an editor' } });
+    const meta = await call<{ name: string }>(emu.url, '/api/views/libr-shrd.json', {
+      method: 'PUT',
+      headers: { authorization: PUBLISHER_AUTH },
+      json: { description: 'Edited by an editor' },
+    });
     assert.equal(meta.status, 200);
   });
 

@@ -38,7 +38,10 @@ describe('emulator: SoQL reads', () => {
     assert.ok(!('info_url' in r25));
     assert.ok(!('valuation' in (r.body[39] ?? {})));
     assert.ok(!(':id' in row), 'system fields only when selected');
-    assert.equal(r.headers.get('x-soda2-fields'), JSON.stringify(['permit_id', 'address', 'valuation', 'issued_date', 'is_residential', 'info_url', 'location']));
+    assert.equal(
+      r.headers.get('x-soda2-fields'),
+      JSON.stringify(['permit_id', 'address', 'valuation', 'issued_date', 'is_residential', 'info_url', 'location']),
+    );
     assert.equal(r.headers.get('x-soda2-types'), JSON.stringify(['text', 'text', 'number', 'floating_timestamp', 'boolean', 'url', 'point']));
     assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
   });
@@ -67,13 +70,21 @@ describe('emulator: SoQL reads', () => {
   });
 
   it('supports $select with aliases, aggregates, $group, $having and several $order keys', async () => {
-    const r = await q(`/resource/crsh-larg.json?${qs({ $select: 'severity, count(*) AS n, sum(injuries), min(crash_id) as first, max(crash_id)', $group: 'severity', $order: 'n DESC' })}`);
+    const r = await q(
+      `/resource/crsh-larg.json?${qs({ $select: 'severity, count(*) AS n, sum(injuries), min(crash_id) as first, max(crash_id)', $group: 'severity', $order: 'n DESC' })}`,
+    );
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(JSON.parse(r.headers.get('x-soda2-fields') ?? ''), ['severity', 'n', 'sum_injuries', 'first', 'max_crash_id']);
     assert.deepEqual(JSON.parse(r.headers.get('x-soda2-types') ?? ''), ['text', 'number', 'number', 'number', 'number']);
     const counts = r.body.map((x) => Number(x.n));
-    assert.deepEqual([...counts].sort((a, b) => b - a), counts);
-    assert.equal(counts.reduce((a, b) => a + b, 0), 60000);
+    assert.deepEqual(
+      [...counts].sort((a, b) => b - a),
+      counts,
+    );
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      60000,
+    );
     // Cross-check one group against a plain filter.
     const minor = r.body.find((x) => x.severity === 'minor');
     const viaWhere = await q(`/resource/crsh-larg.json?${qs({ $select: 'count(*)', $where: "severity = 'minor'" })}`);
@@ -102,16 +113,33 @@ describe('emulator: SoQL reads', () => {
       return got.body.length;
     };
     assert.ok((await check('valuation > 1000000', (r) => r.valuation !== undefined && Number(r.valuation) > 1000000)) > 0);
-    assert.ok((await check("is_residential = true AND issued_date >= '2025-01-01'", (r) => r.is_residential === true && String(r.issued_date) >= '2025-01-01')) > 0);
-    assert.ok((await check('NOT is_residential OR valuation < 5000', (r) => r.is_residential === false || (r.valuation !== undefined && Number(r.valuation) < 5000))) > 0);
+    assert.ok(
+      (await check("is_residential = true AND issued_date >= '2025-01-01'", (r) => r.is_residential === true && String(r.issued_date) >= '2025-01-01')) > 0,
+    );
+    assert.ok(
+      (await check('NOT is_residential OR valuation < 5000', (r) => r.is_residential === false || (r.valuation !== undefined && Number(r.valuation) < 5000))) >
+        0,
+    );
     assert.equal(await check('info_url IS NULL', (r) => r.info_url === undefined), 20);
     assert.equal(await check('valuation IS NOT NULL', (r) => r.valuation !== undefined), 488);
-    assert.equal(await check("permit_id IN ('BP-2025-00003', 'BP-2025-00007', 'nope')", (r) => ['BP-2025-00003', 'BP-2025-00007'].includes(String(r.permit_id))), 2);
+    assert.equal(
+      await check("permit_id IN ('BP-2025-00003', 'BP-2025-00007', 'nope')", (r) => ['BP-2025-00003', 'BP-2025-00007'].includes(String(r.permit_id))),
+      2,
+    );
     assert.equal(await check("permit_id NOT IN ('BP-2025-00003')", (r) => r.permit_id !== 'BP-2025-00003'), 499);
-    assert.ok((await check('valuation BETWEEN 10000 AND 500000', (r) => r.valuation !== undefined && Number(r.valuation) >= 10000 && Number(r.valuation) <= 500000)) > 0);
+    assert.ok(
+      (await check('valuation BETWEEN 10000 AND 500000', (r) => r.valuation !== undefined && Number(r.valuation) >= 10000 && Number(r.valuation) <= 500000)) >
+        0,
+    );
     assert.ok((await check("address LIKE '%Main St'", (r) => String(r.address).endsWith('Main St'))) > 0);
     assert.ok((await check("starts_with(address, '12')", (r) => String(r.address).startsWith('12'))) > 0);
-    assert.ok((await check("(species = 'Ginkgo' or species = 'Elm') and healthy", (r) => (r.species === 'Ginkgo' || r.species === 'Elm') && r.healthy === true, 'tree-cnsu')) > 0);
+    assert.ok(
+      (await check(
+        "(species = 'Ginkgo' or species = 'Elm') and healthy",
+        (r) => (r.species === 'Ginkgo' || r.species === 'Elm') && r.healthy === true,
+        'tree-cnsu',
+      )) > 0,
+    );
   });
 
   it('supports simple column=value filters, $q full-text search and $query', async () => {
@@ -122,11 +150,15 @@ describe('emulator: SoQL reads', () => {
     assert.equal(num.body[0]?.crash_id, '77');
     const search = await q('/resource/tree-cnsu.json?$q=ginkgo&$limit=1000');
     assert.ok(search.body.length > 0 && search.body.every((r) => r.species === 'Ginkgo'));
-    const query = await q(`/resource/bldg-prmt.json?${qs({ $query: "SELECT permit_id, valuation WHERE valuation > 100000 ORDER BY valuation DESC LIMIT 3 OFFSET 1" })}`);
+    const query = await q(
+      `/resource/bldg-prmt.json?${qs({ $query: 'SELECT permit_id, valuation WHERE valuation > 100000 ORDER BY valuation DESC LIMIT 3 OFFSET 1' })}`,
+    );
     assert.equal(query.status, 200, query.text);
     assert.equal(query.body.length, 3);
     assert.deepEqual(Object.keys(query.body[0] ?? {}), ['permit_id', 'valuation']);
-    const top = await q(`/resource/bldg-prmt.json?${qs({ $select: 'permit_id, valuation', $where: 'valuation > 100000', $order: 'valuation DESC', $limit: '4' })}`);
+    const top = await q(
+      `/resource/bldg-prmt.json?${qs({ $select: 'permit_id, valuation', $where: 'valuation > 100000', $order: 'valuation DESC', $limit: '4' })}`,
+    );
     assert.deepEqual(query.body, top.body.slice(1));
   });
 

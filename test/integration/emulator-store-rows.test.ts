@@ -15,7 +15,10 @@ describe('emulator store: row ids', () => {
     const store = new EmulatorStore();
     const a = store.createDataset({ name: 'a', owner, columns: [{ name: 'n', dataTypeName: 'number' }] });
     const b = store.createDataset({ name: 'b', owner, columns: [{ name: 'n', dataTypeName: 'number' }] });
-    store.upsertRows(a, Array.from({ length: 2000 }, (_, i) => ({ n: i })));
+    store.upsertRows(
+      a,
+      Array.from({ length: 2000 }, (_, i) => ({ n: i })),
+    );
     store.upsertRows(b, [{ n: 1 }]);
     const ids = store.getRows(a).map((r) => r.id);
     assert.equal(new Set(ids).size, 2000);

@@ -25,7 +25,15 @@ describe('emulator: writes', () => {
     const original = await row('bldg-prmt', 'BP-2025-00001');
     const r = await post('/resource/bldg-prmt.json', [
       { permit_id: 'BP-2025-00001', valuation: 42.5 },
-      { permit_id: 'NEW-0001', address: '1 New St', valuation: '1000', issued_date: '2026-03-04', is_residential: true, info_url: { url: 'https://x.example/1', description: 'one' }, location: 'POINT (-87.6 41.8)' },
+      {
+        permit_id: 'NEW-0001',
+        address: '1 New St',
+        valuation: '1000',
+        issued_date: '2026-03-04',
+        is_residential: true,
+        info_url: { url: 'https://x.example/1', description: 'one' },
+        location: 'POINT (-87.6 41.8)',
+      },
       { permit_id: 'BP-2025-00002', ':deleted': true },
       { permit_id: 'NOT-THERE', ':deleted': true },
     ]);
@@ -36,8 +44,13 @@ describe('emulator: writes', () => {
     assert.deepEqual(merged, { ...original, valuation: '42.5' }, 'merge keeps the other fields');
     const created = await row('bldg-prmt', 'NEW-0001');
     assert.deepEqual(created, {
-      permit_id: 'NEW-0001', address: '1 New St', valuation: '1000', issued_date: '2026-03-04T00:00:00.000', is_residential: true,
-      info_url: { url: 'https://x.example/1', description: 'one' }, location: { type: 'Point', coordinates: [-87.6, 41.8] },
+      permit_id: 'NEW-0001',
+      address: '1 New St',
+      valuation: '1000',
+      issued_date: '2026-03-04T00:00:00.000',
+      is_residential: true,
+      info_url: { url: 'https://x.example/1', description: 'one' },
+      location: { type: 'Point', coordinates: [-87.6, 41.8] },
     });
     assert.equal((await call(emu.url, '/resource/bldg-prmt/BP-2025-00002.json')).status, 404);
     assert.equal(emu.store.rowCount('bldg-prmt'), 500);
@@ -51,12 +64,19 @@ describe('emulator: writes', () => {
   });
 
   it('appends rows without a row identifier, and updates or deletes them by :id', async () => {
-    const r = await post('/resource/tree-cnsu.json', [{ species: 'Oak', diameter_in: 3 }, { species: 'Oak', diameter_in: 3 }]);
+    const r = await post('/resource/tree-cnsu.json', [
+      { species: 'Oak', diameter_in: 3 },
+      { species: 'Oak', diameter_in: 3 },
+    ]);
     assert.deepEqual(r.body, { 'By RowIdentifier': 0, 'Rows Updated': 0, 'Rows Deleted': 0, 'By SID': 0, 'Rows Created': 2, Errors: 0 });
     assert.equal(emu.store.rowCount('tree-cnsu'), 302);
     const ids = (await call<Body[]>(emu.url, '/resource/tree-cnsu.json?$select=:id,species&$where=species=%27Oak%27')).body.map((x) => String(x[':id']));
     assert.equal(ids.length, 2);
-    const u = await post('/resource/tree-cnsu.json', [{ ':id': ids[0], species: 'Red Oak' }, { ':id': ids[1], ':deleted': true }, { ':id': 'row-zzzz~zzzz~zzzz', species: 'x' }]);
+    const u = await post('/resource/tree-cnsu.json', [
+      { ':id': ids[0], species: 'Red Oak' },
+      { ':id': ids[1], ':deleted': true },
+      { ':id': 'row-zzzz~zzzz~zzzz', species: 'x' },
+    ]);
     assert.deepEqual(u.body, { 'By RowIdentifier': 0, 'Rows Updated': 1, 'Rows Deleted': 1, 'By SID': 3, 'Rows Created': 0, Errors: 1 });
     assert.equal((await row('tree-cnsu', ids[0] ?? '')).species, 'Red Oak');
     assert.equal(emu.store.rowCount('tree-cnsu'), 301);
@@ -64,13 +84,25 @@ describe('emulator: writes', () => {
 
   it('refuses unknown fields and maltyped values with 400 and applies nothing (atomic)', async () => {
     const before = JSON.stringify(emu.store.getRows('bldg-prmt'));
-    const unknown = await post('/resource/bldg-prmt.json', [{ permit_id: 'BP-2025-00001', valuation: 1 }, { permit_id: 'X', colour: 'red' }]);
+    const unknown = await post('/resource/bldg-prmt.json', [
+      { permit_id: 'BP-2025-00001', valuation: 1 },
+      { permit_id: 'X', colour: 'red' },
+    ]);
     assert.equal(unknown.status, 400);
     assert.equal(unknown.body.errorCode, 'soda.row.column-not-found');
     assert.equal(unknown.body.message, "One or more rows expected column 'colour' which was not found on the dataset");
     assert.equal((unknown.body.data as Body).value, 'colour');
-    for (const [field, value, expected] of [['valuation', 'twelve', 'number'], ['issued_date', '31/31/2020', 'floating_timestamp'], ['is_residential', 'maybe', 'boolean'], ['location', { lat: 1 }, 'point'], ['address', { a: 1 }, 'text']] as const) {
-      const r = await post('/resource/bldg-prmt.json', [{ permit_id: 'BP-2025-00001', valuation: 7 }, { permit_id: 'BP-2025-00009', [field]: value }]);
+    for (const [field, value, expected] of [
+      ['valuation', 'twelve', 'number'],
+      ['issued_date', '31/31/2020', 'floating_timestamp'],
+      ['is_residential', 'maybe', 'boolean'],
+      ['location', { lat: 1 }, 'point'],
+      ['address', { a: 1 }, 'text'],
+    ] as const) {
+      const r = await post('/resource/bldg-prmt.json', [
+        { permit_id: 'BP-2025-00001', valuation: 7 },
+        { permit_id: 'BP-2025-00009', [field]: value },
+      ]);
       assert.equal(r.status, 400, field);
       assert.equal(r.body.errorCode, 'soda.column.maltyped');
       const data = r.body.data as Body;
@@ -91,7 +123,11 @@ describe('emulator: writes', () => {
   });
 
   it('rejects malformed JSON, wrong bodies and content types', async () => {
-    const bad = await call<Body>(emu.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'content-type': 'application/json' }, body: '[{"permit_id": "x",\n  oops}]' });
+    const bad = await call<Body>(emu.url, '/resource/bldg-prmt.json', {
+      method: 'POST',
+      headers: { authorization: PUBLISHER_AUTH, 'content-type': 'application/json' },
+      body: '[{"permit_id": "x",\n  oops}]',
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.errorCode, 'req.body.malformed-json');
     assert.equal((bad.body.data as Body).row, 2);
@@ -99,13 +135,18 @@ describe('emulator: writes', () => {
     const notArray = await put('/resource/bldg-prmt.json', { permit_id: 'x' });
     assert.equal(notArray.status, 400);
     assert.deepEqual(notArray.body.data, { expected: 'array' });
-    const xml = await call<Body>(emu.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'content-type': 'application/xml' }, body: '<x/>' });
+    const xml = await call<Body>(emu.url, '/resource/bldg-prmt.json', {
+      method: 'POST',
+      headers: { authorization: PUBLISHER_AUTH, 'content-type': 'application/xml' },
+      body: '<x/>',
+    });
     assert.equal(xml.status, 415);
     assert.equal(xml.body.errorCode, 'req.content-type.not-json');
   });
 
   it('names the exact line and column of a JSON syntax error, past the first line and after non-ASCII text', async () => {
-    const send = (body: string) => call<Body>(emu.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'content-type': 'application/json' }, body });
+    const send = (body: string) =>
+      call<Body>(emu.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'content-type': 'application/json' }, body });
     const missingComma = await send('[\n  {"permit_id": "a"},\n  {"permit_id": "b" "valuation": 1}\n]');
     assert.equal(missingComma.status, 400);
     assert.equal(missingComma.body.errorCode, 'req.body.malformed-json');
@@ -121,8 +162,13 @@ describe('emulator: writes', () => {
   });
 
   it('accepts a text/csv body whose header holds field names', async () => {
-    const csv = 'permit_id,valuation,issued_date,is_residential,info_url,location,:deleted\nBP-2025-00001,99,03/26/2024 10:38:01 PM,false,Site (https://s.example),"(41.9, -87.7)",\nCSV-1,,2026-01-02,true,,,\nBP-2025-00003,,,,,,true\n';
-    const r = await call<UpsertResult>(emu.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'content-type': 'text/csv' }, body: csv });
+    const csv =
+      'permit_id,valuation,issued_date,is_residential,info_url,location,:deleted\nBP-2025-00001,99,03/26/2024 10:38:01 PM,false,Site (https://s.example),"(41.9, -87.7)",\nCSV-1,,2026-01-02,true,,,\nBP-2025-00003,,,,,,true\n';
+    const r = await call<UpsertResult>(emu.url, '/resource/bldg-prmt.json', {
+      method: 'POST',
+      headers: { authorization: PUBLISHER_AUTH, 'content-type': 'text/csv' },
+      body: csv,
+    });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body, { 'By RowIdentifier': 3, 'Rows Updated': 1, 'Rows Deleted': 1, 'By SID': 0, 'Rows Created': 1, Errors: 0 });
     const one = await row('bldg-prmt', 'BP-2025-00001');
@@ -132,25 +178,47 @@ describe('emulator: writes', () => {
     assert.deepEqual(one.location, { type: 'Point', coordinates: [-87.7, 41.9] });
     const fresh = await row('bldg-prmt', 'CSV-1');
     assert.deepEqual(fresh, { permit_id: 'CSV-1', issued_date: '2026-01-02T00:00:00.000', is_residential: true });
-    const badCell = await call<Body>(emu.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'content-type': 'text/csv' }, body: 'permit_id,valuation\nA,1\nB,lots\n' });
+    const badCell = await call<Body>(emu.url, '/resource/bldg-prmt.json', {
+      method: 'POST',
+      headers: { authorization: PUBLISHER_AUTH, 'content-type': 'text/csv' },
+      body: 'permit_id,valuation\nA,1\nB,lots\n',
+    });
     assert.equal(badCell.status, 400);
     assert.equal(badCell.body.errorCode, 'soda.column.maltyped');
     assert.deepEqual([(badCell.body.data as Body).line, (badCell.body.data as Body).column], [3, 2]);
-    const badHeader = await call<Body>(emu.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'content-type': 'text/csv' }, body: 'permit_id,Valuation\nA,1\n' });
+    const badHeader = await call<Body>(emu.url, '/resource/bldg-prmt.json', {
+      method: 'POST',
+      headers: { authorization: PUBLISHER_AUTH, 'content-type': 'text/csv' },
+      body: 'permit_id,Valuation\nA,1\n',
+    });
     assert.equal(badHeader.body.errorCode, 'soda.row.column-not-found');
     assert.equal(emu.store.findRow('bldg-prmt', 'A'), undefined);
   });
 
   it('replaces all rows atomically with PUT, and [] truncates', async () => {
-    const r = await put('/resource/park-othr.json', [{ facility_id: 'F1', name: 'Pool', open: true }, { facility_id: 'F2', name: 'Rink' }], OTHER_AUTH);
+    const r = await put(
+      '/resource/park-othr.json',
+      [
+        { facility_id: 'F1', name: 'Pool', open: true },
+        { facility_id: 'F2', name: 'Rink' },
+      ],
+      OTHER_AUTH,
+    );
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body, { 'By RowIdentifier': 2, 'Rows Updated': 0, 'Rows Deleted': 0, 'By SID': 0, 'Rows Created': 2, Errors: 0 });
     const rows = (await call<Body[]>(emu.url, '/resource/park-othr.json')).body;
-    assert.deepEqual(rows, [{ facility_id: 'F1', name: 'Pool', open: true }, { facility_id: 'F2', name: 'Rink' }]);
+    assert.deepEqual(rows, [
+      { facility_id: 'F1', name: 'Pool', open: true },
+      { facility_id: 'F2', name: 'Rink' },
+    ]);
     const bad = await put('/resource/park-othr.json', [{ facility_id: 'F3' }, { facility_id: 'F4', open: 'perhaps' }], OTHER_AUTH);
     assert.equal(bad.status, 400);
     assert.equal(emu.store.rowCount('park-othr'), 2, 'a failed replace keeps the old rows');
-    const csv = await call<UpsertResult>(emu.url, '/resource/park-othr.json', { method: 'PUT', headers: { authorization: OTHER_AUTH, 'content-type': 'text/csv' }, body: 'facility_id,name\nC1,Court\n' });
+    const csv = await call<UpsertResult>(emu.url, '/resource/park-othr.json', {
+      method: 'PUT',
+      headers: { authorization: OTHER_AUTH, 'content-type': 'text/csv' },
+      body: 'facility_id,name\nC1,Court\n',
+    });
     assert.equal(csv.body['Rows Created'], 1);
     assert.equal(emu.store.rowCount('park-othr'), 1);
     const empty = await put('/resource/park-othr.json', [], OTHER_AUTH);
@@ -195,31 +263,50 @@ describe('emulator: writes', () => {
     const anon = await call<Body>(emu.url, '/resource/bldg-prmt.json', { method: 'POST', json: [] });
     assert.equal(anon.status, 403);
     assert.equal(anon.body.code, 'authentication_required');
-    for (const [auth, path] of [[VIEWER_AUTH, '/resource/bldg-prmt.json'], [PUBLISHER_AUTH, '/resource/park-othr.json'], [KEY_AUTH, '/resource/park-othr.json']] as const) {
+    for (const [auth, path] of [
+      [VIEWER_AUTH, '/resource/bldg-prmt.json'],
+      [PUBLISHER_AUTH, '/resource/park-othr.json'],
+      [KEY_AUTH, '/resource/park-othr.json'],
+    ] as const) {
       const r = await post(path, [{}], auth);
       assert.equal(r.status, 403, path);
       assert.equal(r.body.code, 'permission_denied');
       assert.equal(r.body.error, true);
     }
-    assert.equal((await call(emu.url, '/resource/park-othr.json?$limit=1', { headers: { authorization: PUBLISHER_AUTH } })).status, 200, 'the publisher may read it');
+    assert.equal(
+      (await call(emu.url, '/resource/park-othr.json?$limit=1', { headers: { authorization: PUBLISHER_AUTH } })).status,
+      200,
+      'the publisher may read it',
+    );
     assert.equal((await post('/resource/bldg-prmt.json', [], KEY_AUTH)).status, 200, 'API key of the owner may write');
     const wrongPass = await post('/resource/bldg-prmt.json', [], 'Basic ' + Buffer.from('publisher@example.org:nope').toString('base64'));
     assert.equal(wrongPass.status, 401);
   });
 
   it('records applied writes with request ids and row counts', async () => {
-    await call(emu.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'x-socrata-requestid': 'req-one' }, json: [{ permit_id: 'L-1' }, { permit_id: 'L-2' }] });
+    await call(emu.url, '/resource/bldg-prmt.json', {
+      method: 'POST',
+      headers: { authorization: PUBLISHER_AUTH, 'x-socrata-requestid': 'req-one' },
+      json: [{ permit_id: 'L-1' }, { permit_id: 'L-2' }],
+    });
     await put('/resource/bdgt-priv.json', []);
     const log = emu.store.appliedWrites;
     assert.equal(log.length, 2);
-    assert.deepEqual([log[0]?.requestId, log[0]?.dataset, log[0]?.kind, log[0]?.rowsIn, log[0]?.result['Rows Created']], ['req-one', 'bldg-prmt', 'upsert', 2, 2]);
+    assert.deepEqual(
+      [log[0]?.requestId, log[0]?.dataset, log[0]?.kind, log[0]?.rowsIn, log[0]?.result['Rows Created']],
+      ['req-one', 'bldg-prmt', 'upsert', 2, 2],
+    );
     assert.deepEqual([log[1]?.dataset, log[1]?.kind, log[1]?.rowsIn, log[1]?.source], ['bdgt-priv', 'replace', 0, 'resource']);
   });
 
   it('refuses a body over the limit with 413 req.body.too-large', async () => {
     const small = await startEmulator({ seed: 'sample', bodyLimit: 1000 });
     try {
-      const r = await call<Body>(small.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH }, json: Array.from({ length: 100 }, (_, i) => ({ permit_id: `P${i}` })) });
+      const r = await call<Body>(small.url, '/resource/bldg-prmt.json', {
+        method: 'POST',
+        headers: { authorization: PUBLISHER_AUTH },
+        json: Array.from({ length: 100 }, (_, i) => ({ permit_id: `P${i}` })),
+      });
       assert.equal(r.status, 413);
       assert.equal(r.body.errorCode, 'req.body.too-large');
       assert.deepEqual(r.body.data, { limit: 1000 });
@@ -236,7 +323,11 @@ describe('emulator: writes', () => {
       const r = await call<UpsertResult>(sink.url, '/resource/bldg-prmt.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH }, json: rows });
       assert.equal(r.status, 200);
       assert.equal(r.body['Rows Created'], 5000);
-      const c = await call<UpsertResult>(sink.url, '/resource/abcd-1234.json', { method: 'POST', headers: { authorization: PUBLISHER_AUTH, 'content-type': 'text/csv' }, body: 'a,b\n1,2\n3,4\n' });
+      const c = await call<UpsertResult>(sink.url, '/resource/abcd-1234.json', {
+        method: 'POST',
+        headers: { authorization: PUBLISHER_AUTH, 'content-type': 'text/csv' },
+        body: 'a,b\n1,2\n3,4\n',
+      });
       assert.equal(c.body['Rows Created'], 2);
       assert.deepEqual([sink.store.sinkCounters.requests, sink.store.sinkCounters.rows], [2, 5002]);
       assert.ok(sink.store.sinkCounters.bytes > 0);

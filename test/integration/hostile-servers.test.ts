@@ -59,10 +59,11 @@ async function box(handle: Sabotage = () => false): Promise<Box> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.port = (server.address() as { port: number }).port;
-  state.close = () => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => resolve());
-  });
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
   boxes.push(state);
   return state;
 }
@@ -130,7 +131,10 @@ describe('hostile servers: bodies', () => {
     });
     const c = client(b.port);
     try {
-      const r = await publish(c, { file: csv, dataset: 'bdgt-priv', mode: 'upsert' }).then((x) => x.message, (e: Error) => e.message);
+      const r = await publish(c, { file: csv, dataset: 'bdgt-priv', mode: 'upsert' }).then(
+        (x) => x.message,
+        (e: Error) => e.message,
+      );
       assert.match(r, /larger than the 64 MB limit/);
     } finally {
       await c.close();
@@ -172,7 +176,17 @@ describe('hostile servers: bodies', () => {
     const c = client(b.port);
     try {
       assert.match((await rejection(c.currentUser())).message, /Unexpected answer from Socrata: the current user has no "id"/);
-      assert.match((await rejection((async () => { for await (const p of c.catalog({})) return p; return undefined; })())).message, /Unexpected answer/);
+      assert.match(
+        (
+          await rejection(
+            (async () => {
+              for await (const p of c.catalog({})) return p;
+              return undefined;
+            })(),
+          )
+        ).message,
+        /Unexpected answer/,
+      );
       assert.match((await rejection(c.rows('tree-cnsu', {}))).message, /not a JSON array/);
       const r = await publish(c, { file: csv, dataset: 'bdgt-priv', mode: 'upsert' });
       assert.equal(r.status, 'failed', `a count of "many" must not become 0 created: ${r.message}`);
@@ -203,10 +217,16 @@ describe('hostile servers: redirects never carry credentials to another origin',
       });
       const c = client(b.port);
       try {
-        const r = await publish(c, { file: csv, dataset: 'bdgt-priv', mode: 'upsert' }).then((x) => x.message, (e: Error) => e.message);
+        const r = await publish(c, { file: csv, dataset: 'bdgt-priv', mode: 'upsert' }).then(
+          (x) => x.message,
+          (e: Error) => e.message,
+        );
         assert.match(r, /redirected the request to another origin \(http:\/\/localhost:\d+\); it was not followed/);
         assert.equal(evil.seen.length, 0, 'nothing reached the other host');
-        assert.ok(b.seen.some((s) => s.authorization?.startsWith('Basic ')), 'the real host did get the credentials');
+        assert.ok(
+          b.seen.some((s) => s.authorization?.startsWith('Basic ')),
+          'the real host did get the credentials',
+        );
       } finally {
         await c.close();
       }

@@ -33,7 +33,16 @@ describe('metadata: CLI, publish spec, schemas', () => {
     });
   };
   const scratch = (): string => {
-    const id = emu.store.createDataset({ name: 'Scratch', owner: 'pub1-usr1', category: 'Finance', columns: [{ name: 'Code', dataTypeName: 'text' }, { name: 'Amount', dataTypeName: 'number' }], rowIdentifier: 'code' });
+    const id = emu.store.createDataset({
+      name: 'Scratch',
+      owner: 'pub1-usr1',
+      category: 'Finance',
+      columns: [
+        { name: 'Code', dataTypeName: 'text' },
+        { name: 'Amount', dataTypeName: 'number' },
+      ],
+      rowIdentifier: 'code',
+    });
     emu.store.upsertRows(id, [{ code: 'A', amount: 1 }]);
     return id;
   };
@@ -64,9 +73,14 @@ describe('metadata: CLI, publish spec, schemas', () => {
   it('metadata set: a partial file, dry run first (nothing sent), then applied; a field rename warns', async () => {
     const id = scratch();
     // A partial file: two dataset keys and the columns (every key of each, as `get --json` prints them).
-    const got = JSON.parse((await cli(['metadata', 'get', '--domain', emu.domain, '--dataset', id, '--json'])).stdout) as { columns: Record<string, unknown>[] };
+    const got = JSON.parse((await cli(['metadata', 'get', '--domain', emu.domain, '--dataset', id, '--json'])).stdout) as {
+      columns: Record<string, unknown>[];
+    };
     const columns = got.columns.map((c) => (c.fieldName === 'amount' ? { ...c, fieldName: 'amount_usd' } : c));
-    const f = file('meta.json', JSON.stringify({ description: 'Ledger lines', license: { id: 'PUBLIC_DOMAIN', attribution: null, attributionLink: null }, columns }));
+    const f = file(
+      'meta.json',
+      JSON.stringify({ description: 'Ledger lines', license: { id: 'PUBLIC_DOMAIN', attribution: null, attributionLink: null }, columns }),
+    );
     const dry = await cli(['metadata', 'set', '--domain', emu.domain, '--dataset', id, '--file', f, '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /Would change 3 field\(s\)/);
@@ -76,7 +90,10 @@ describe('metadata: CLI, publish spec, schemas', () => {
     assert.equal(run.code, 0, run.stderr);
     const out = JSON.parse(run.stdout) as { route: string; document: { description: string; license: { id: string } } };
     assert.deepEqual([out.route, out.document.description, out.document.license.id], ['view', 'Ledger lines', 'PUBLIC_DOMAIN']);
-    assert.deepEqual(emu.store.getRows(id).map((r) => r.v.amount_usd), ['1']);
+    assert.deepEqual(
+      emu.store.getRows(id).map((r) => r.v.amount_usd),
+      ['1'],
+    );
   });
 
   it('metadata set refuses a bad file naming the file and every field, and sends nothing', async () => {
@@ -96,25 +113,55 @@ describe('metadata: CLI, publish spec, schemas', () => {
   it('a spec metadata section goes into the same revision on the revision route', async () => {
     const id = scratch();
     const csv = file('rows.csv', 'code,amount\nB,2\n');
-    const spec = file('rev.socrata.json', JSON.stringify({ domain: emu.domain, dataset: id, csv, mode: 'upsert', route: 'revision', metadata: { description: 'From the spec', customFields: { 'Publication Metadata': { 'Update Frequency': 'Daily' } } } }));
+    const spec = file(
+      'rev.socrata.json',
+      JSON.stringify({
+        domain: emu.domain,
+        dataset: id,
+        csv,
+        mode: 'upsert',
+        route: 'revision',
+        metadata: { description: 'From the spec', customFields: { 'Publication Metadata': { 'Update Frequency': 'Daily' } } },
+      }),
+    );
     const before = dsmapiState(emu.store).revisionsOf(id).length;
     const r = await cli(['publish', '--spec', spec]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal(dsmapiState(emu.store).revisionsOf(id).length, before + 1, 'one revision for rows and metadata');
     assert.equal(emu.store.getDataset(id)?.description, 'From the spec');
-    assert.deepEqual((emu.store.getDataset(id)?.flags.metadata as { customFields: unknown }).customFields, { 'Publication Metadata': { 'Update Frequency': 'Daily' } });
+    assert.deepEqual((emu.store.getDataset(id)?.flags.metadata as { customFields: unknown }).customFields, {
+      'Publication Metadata': { 'Update Frequency': 'Daily' },
+    });
     assert.equal(emu.store.rowCount(id), 2);
   });
 
   it('a new dataset gets the spec metadata with its first revision; a bad value refuses the whole create', async () => {
     const csv = file('new.csv', 'code,amount\nA,1\n');
-    const spec = file('new.socrata.json', JSON.stringify({ domain: emu.domain, dataset: 'new', new: { name: 'Fresh' }, csv, mode: 'create', metadata: { license: { id: 'PUBLIC_DOMAIN' }, contactEmail: 'fresh@example.org' } }));
+    const spec = file(
+      'new.socrata.json',
+      JSON.stringify({
+        domain: emu.domain,
+        dataset: 'new',
+        new: { name: 'Fresh' },
+        csv,
+        mode: 'create',
+        metadata: { license: { id: 'PUBLIC_DOMAIN' }, contactEmail: 'fresh@example.org' },
+      }),
+    );
     const r = await cli(['publish', '--spec', spec, '--json']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const id = (JSON.parse(r.stdout) as { dataset: string }).dataset;
-    assert.deepEqual(emu.store.getDataset(id)?.flags.metadata, { licenseId: 'PUBLIC_DOMAIN', attributionLink: null, contactEmail: 'fresh@example.org', customFields: {} });
+    assert.deepEqual(emu.store.getDataset(id)?.flags.metadata, {
+      licenseId: 'PUBLIC_DOMAIN',
+      attributionLink: null,
+      contactEmail: 'fresh@example.org',
+      customFields: {},
+    });
     const count = emu.store.listDatasets().length;
-    const bad = file('new-bad.socrata.json', JSON.stringify({ domain: emu.domain, dataset: 'new', new: { name: 'Fresh' }, csv, mode: 'create', metadata: { license: { id: 'MIT' } } }));
+    const bad = file(
+      'new-bad.socrata.json',
+      JSON.stringify({ domain: emu.domain, dataset: 'new', new: { name: 'Fresh' }, csv, mode: 'create', metadata: { license: { id: 'MIT' } } }),
+    );
     const refused = await cli(['publish', '--spec', bad]);
     assert.equal(refused.code, 1);
     assert.match(refused.stdout + refused.stderr, /Invalid license "MIT"/);
@@ -124,11 +171,19 @@ describe('metadata: CLI, publish spec, schemas', () => {
   it('on the /resource route the metadata follows the rows; a refused value is reported with the rows kept', async () => {
     const id = scratch();
     const csv = file('rows2.csv', 'code,amount\nC,3\n');
-    const ok = await cli(['publish', '--spec', file('res.socrata.json', JSON.stringify({ domain: emu.domain, dataset: id, csv, mode: 'upsert', metadata: { tags: ['ledger'] } }))]);
+    const ok = await cli([
+      'publish',
+      '--spec',
+      file('res.socrata.json', JSON.stringify({ domain: emu.domain, dataset: id, csv, mode: 'upsert', metadata: { tags: ['ledger'] } })),
+    ]);
     assert.equal(ok.code, 0, ok.stderr + ok.stdout);
     assert.match(ok.stdout, /Metadata updated \(tags\)/);
     assert.deepEqual(emu.store.getDataset(id)?.tags, ['ledger']);
-    const bad = await cli(['publish', '--spec', file('res2.socrata.json', JSON.stringify({ domain: emu.domain, dataset: id, csv, mode: 'upsert', metadata: { category: 'Sports' } }))]);
+    const bad = await cli([
+      'publish',
+      '--spec',
+      file('res2.socrata.json', JSON.stringify({ domain: emu.domain, dataset: id, csv, mode: 'upsert', metadata: { category: 'Sports' } })),
+    ]);
     assert.equal(bad.code, 1);
     // The rows were published (counts on stdout); the failure comes last, on stderr.
     assert.match(bad.stdout, /updated 1/);
@@ -145,7 +200,9 @@ describe('metadata: CLI, publish spec, schemas', () => {
     const specSchema = JSON.parse(readFileSync(join(root, 'schemas', 'publish-spec.schema.json'), 'utf8')) as { properties: { metadata: unknown } };
     assert.deepEqual(specSchema.properties.metadata, metadataPatchJsonSchema());
     // With a portal's lists, categories and licences become enums.
-    const withLists = metadataJsonSchema({ categories: ['A'], licenses: [{ id: 'L', name: 'L', attributionRequired: false }] }) as { properties: { category: { enum: unknown[] }; license: { properties: { id: { enum: unknown[] } } } } };
+    const withLists = metadataJsonSchema({ categories: ['A'], licenses: [{ id: 'L', name: 'L', attributionRequired: false }] }) as {
+      properties: { category: { enum: unknown[] }; license: { properties: { id: { enum: unknown[] } } } };
+    };
     assert.deepEqual(withLists.properties.category.enum, ['A', null]);
     assert.deepEqual(withLists.properties.license.properties.id.enum, ['L', null]);
   });

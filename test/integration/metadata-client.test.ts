@@ -24,7 +24,11 @@ describe('metadata document and client', () => {
   let client: MetadataClient;
   before(async () => {
     emu = await startEmulator({ seed: 'sample' });
-    soda = new SodaClient({ domain: emu.domain, auth: { type: 'apiKey', keyId: SAMPLE.apiKey.keyId, keySecret: SAMPLE.apiKey.keySecret }, retry: { baseDelayMs: 1 } });
+    soda = new SodaClient({
+      domain: emu.domain,
+      auth: { type: 'apiKey', keyId: SAMPLE.apiKey.keyId, keySecret: SAMPLE.apiKey.keySecret },
+      retry: { baseDelayMs: 1 },
+    });
     client = new MetadataClient(soda);
   });
   after(async () => {
@@ -32,8 +36,20 @@ describe('metadata document and client', () => {
     await emu.stop();
   });
   const scratch = (): string => {
-    const id = emu.store.createDataset({ name: 'Scratch', owner: 'pub1-usr1', category: 'Finance', columns: [{ name: 'Code', dataTypeName: 'text' }, { name: 'Amount', dataTypeName: 'number' }], rowIdentifier: 'code' });
-    emu.store.upsertRows(id, [{ code: 'A', amount: 1 }, { code: 'B', amount: 1 }]);
+    const id = emu.store.createDataset({
+      name: 'Scratch',
+      owner: 'pub1-usr1',
+      category: 'Finance',
+      columns: [
+        { name: 'Code', dataTypeName: 'text' },
+        { name: 'Amount', dataTypeName: 'number' },
+      ],
+      rowIdentifier: 'code',
+    });
+    emu.store.upsertRows(id, [
+      { code: 'A', amount: 1 },
+      { code: 'B', amount: 1 },
+    ]);
     return id;
   };
   const clone = (d: MetadataDocument): MetadataDocument => JSON.parse(JSON.stringify(d)) as MetadataDocument;
@@ -44,12 +60,18 @@ describe('metadata document and client', () => {
     assert.equal(document.category, 'Permitting');
     assert.equal(document.rowIdentifier, 'permit_id');
     assert.equal(document.permission, 'public');
-    assert.deepEqual(document.columns.map((c) => c.fieldName), ['permit_id', 'address', 'valuation', 'issued_date', 'is_residential', 'info_url', 'location']);
+    assert.deepEqual(
+      document.columns.map((c) => c.fieldName),
+      ['permit_id', 'address', 'valuation', 'issued_date', 'is_residential', 'info_url', 'location'],
+    );
     assert.equal(document.columns[0]?.description, 'Unique permit number');
     const lists = await client.lists();
     assert.ok(lists.categories?.includes('Permitting'));
     assert.ok(lists.licenses?.some((l) => l.id === 'CC_30_BY' && l.attributionRequired));
-    assert.deepEqual(lists.fieldsets?.map((f) => f.name), ['Publication Metadata', 'Data Quality']);
+    assert.deepEqual(
+      lists.fieldsets?.map((f) => f.name),
+      ['Publication Metadata', 'Data Quality'],
+    );
     // The formatted text parses back to the same document.
     assert.deepEqual(parseDocument(formatDocument(document, 'socrata:/x/schema.json'), document, lists), { $schema: 'socrata:/x/schema.json', ...document });
   });
@@ -58,7 +80,14 @@ describe('metadata document and client', () => {
     const { document } = await client.get('bldg-prmt');
     const lists = await client.lists();
     const bad = clone(document) as unknown as Record<string, unknown>;
-    Object.assign(bad, { category: 'Sports', contactEmail: 'nope', license: { id: 'CC_30_BY', attribution: null, attributionLink: 'ftp://x' }, customFields: { 'Publication Metadata': { 'Update Frequency': 'Hourly' } }, rowIdentifier: 'gone', extra: 1 });
+    Object.assign(bad, {
+      category: 'Sports',
+      contactEmail: 'nope',
+      license: { id: 'CC_30_BY', attribution: null, attributionLink: 'ftp://x' },
+      customFields: { 'Publication Metadata': { 'Update Frequency': 'Hourly' } },
+      rowIdentifier: 'gone',
+      extra: 1,
+    });
     const cols = bad.columns as { fieldName: string; displayName: string }[];
     cols[1].fieldName = 'permit_id';
     cols[2].fieldName = 'Bad Name';
@@ -100,7 +129,14 @@ describe('metadata document and client', () => {
     mine.rowIdentifier = 'permit_number';
     mine.permission = 'private';
     const changes = diffDocuments(document, mine);
-    assert.deepEqual(changes.map((c) => [c.field, c.kind]), [['description', 'plain'], ['permission', 'permission'], ['columns[0].fieldName', 'field-name']]);
+    assert.deepEqual(
+      changes.map((c) => [c.field, c.kind]),
+      [
+        ['description', 'plain'],
+        ['permission', 'permission'],
+        ['columns[0].fieldName', 'field-name'],
+      ],
+    );
     const risks = describeRisks(changes, emu.domain, 'bldg-prmt');
     assert.match(risks.join('\n'), /permit_id → permit_number: this breaks API consumers .*\/resource\/bldg-prmt\.json\?\$select=permit_id/);
     mine.rowIdentifier = 'address';
@@ -112,7 +148,14 @@ describe('metadata document and client', () => {
     const revisionsBefore = dsmapiState(emu.store).revisionsOf(id).length;
     const { document: base } = await client.get(id);
     const mine = clone(base);
-    Object.assign(mine, { name: 'Ledger', category: 'Business', tags: ['money'], contactEmail: 'data@example.org', permission: 'public', customFields: { 'Publication Metadata': { 'Update Frequency': 'Weekly' } } });
+    Object.assign(mine, {
+      name: 'Ledger',
+      category: 'Business',
+      tags: ['money'],
+      contactEmail: 'data@example.org',
+      permission: 'public',
+      customFields: { 'Publication Metadata': { 'Update Frequency': 'Weekly' } },
+    });
     mine.license = { id: 'CC_30_BY', attribution: 'City', attributionLink: 'https://example.org' };
     const result = await client.apply(id, mine, { base, lists: await client.lists() });
     assert.equal(result.route, 'revision');
@@ -140,7 +183,10 @@ describe('metadata document and client', () => {
     assert.equal(result.route, 'view');
     assert.deepEqual(result.document, mine);
     const rows = await soda.rows(id, { order: 'line_code' });
-    assert.deepEqual(rows.rows.map((r) => r.line_code), ['A', 'B']);
+    assert.deepEqual(
+      rows.rows.map((r) => r.line_code),
+      ['A', 'B'],
+    );
   });
 
   it('refuses to save over a change made on the server since the document was read', async () => {
@@ -149,7 +195,10 @@ describe('metadata document and client', () => {
     emu.store.updateDataset(id, { description: 'changed elsewhere' });
     const mine = clone(base);
     mine.name = 'Mine';
-    const err = await client.apply(id, mine, { base }).then(() => undefined, (e: unknown) => e);
+    const err = await client.apply(id, mine, { base }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof MetadataConflictError);
     assert.equal(err.server.description, 'changed elsewhere');
     assert.equal(emu.store.getDataset(id)?.name, 'Scratch');
@@ -167,7 +216,10 @@ describe('metadata document and client', () => {
     mine.category = 'Sports';
     mine.name = 'Should not land';
     for (const route of ['revision', 'view'] as const) {
-      const err = await client.apply(id, mine, { base, route }).then(() => undefined, (e: unknown) => e);
+      const err = await client.apply(id, mine, { base, route }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(isSodaError(err), String(err));
       assert.equal(err.field, 'category', route);
       assert.match(err.message, /Unknown category "Sports"/);
@@ -175,7 +227,10 @@ describe('metadata document and client', () => {
     const dup = clone(base);
     dup.rowIdentifier = 'amount';
     dup.name = 'Should not land';
-    const err = await client.apply(id, dup, { base, route: 'view' }).then(() => undefined, (e: unknown) => e);
+    const err = await client.apply(id, dup, { base, route: 'view' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(isSodaError(err));
     assert.equal(emu.store.getDataset(id)?.name, 'Scratch');
     assert.equal(emu.store.getDataset(id)?.rowIdentifier, 'code');
@@ -187,7 +242,10 @@ describe('metadata document and client', () => {
     const mine = clone(base);
     mine.permission = 'public';
     mine.columns[1].displayName = 'Total';
-    const err = await client.apply(id, mine, { base }).then(() => undefined, (e: unknown) => e);
+    const err = await client.apply(id, mine, { base }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(isSodaError(err));
     assert.equal(err.field, 'permission');
     assert.equal(emu.store.getDataset(id)?.isPublic, false);

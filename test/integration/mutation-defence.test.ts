@@ -52,7 +52,9 @@ function bomPair(name: string, text: string | Buffer): { withBom: string; withou
 }
 
 /** A loopback server; every socket is destroyed on close. */
-async function listen(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void,
+): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -67,10 +69,11 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse, body:
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -105,7 +108,10 @@ describe('defence: an unsafe POST is not retried after a connection reset', () =
     // The proxy forwards every request to the emulator; for a POST to /resource it then resets the client's connection
     // instead of answering, so the write is applied and its answer lost.
     const proxy = await listen((req, res, body) => {
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>;
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<
+        string,
+        string
+      >;
       void fetch(`${emu.url}${req.url ?? '/'}`, { method: req.method, headers, ...(body.length > 0 ? { body } : {}) }).then(async (r) => {
         const text = Buffer.from(await r.arrayBuffer());
         if (req.method === 'POST' && (req.url ?? '').startsWith('/resource/')) {
@@ -131,7 +137,11 @@ describe('defence: an unsafe POST is not retried after a connection reset', () =
       assert.match(r.message, /was reset/);
       assert.match(r.message, /lines 2–4 is unknown/);
       const applied = emu.store.appliedWrites.slice(writes).filter((w) => w.dataset === 'tree-cnsu');
-      assert.deepEqual(applied.map((w) => w.rowsIn), [3], 'one request, applied once, never repeated');
+      assert.deepEqual(
+        applied.map((w) => w.rowsIn),
+        [3],
+        'one request, applied once, never repeated',
+      );
       assert.equal(emu.store.rowCount('tree-cnsu'), before + 3);
     } finally {
       await c.close();
@@ -144,18 +154,32 @@ describe('defence: the UTF-8 byte order mark', () => {
   const HEADER = 'line_item,department,amount';
 
   it('a CSV with a BOM publishes: the first column maps to its field and every row arrives as written', async () => {
-    const rows = [['BOM-1', 'Parks', '11'], ['BOM-2', 'Fire', '12'], ['BOM-3', 'Water', '13']];
+    const rows = [
+      ['BOM-1', 'Parks', '11'],
+      ['BOM-2', 'Fire', '12'],
+      ['BOM-3', 'Water', '13'],
+    ];
     const csv = file('bom-publish.csv', Buffer.concat([BOM, Buffer.from(`${HEADER}\n${rows.map((r) => r.join(',')).join('\n')}\n`)]));
     const req: PublishRequest = { file: csv, dataset: 'bdgt-priv', mode: 'upsert' };
     const plan = await planPublish(client, req);
     assert.deepEqual(plan.file.header, ['line_item', 'department', 'amount']);
-    assert.deepEqual(plan.columns.map((c) => [c.csvHeader, c.fieldName]), [['line_item', 'line_item'], ['department', 'department'], ['amount', 'amount']]);
+    assert.deepEqual(
+      plan.columns.map((c) => [c.csvHeader, c.fieldName]),
+      [
+        ['line_item', 'line_item'],
+        ['department', 'department'],
+        ['amount', 'amount'],
+      ],
+    );
     assert.equal(plan.problemCount, 0, JSON.stringify(plan.problems));
     const r = await executePublish(client, plan);
     assert.equal(r.status, 'success', r.message);
     assert.equal(r.created, 3);
     const { rows: remote } = await client.rows('bdgt-priv', { where: "line_item like 'BOM-%'", order: 'line_item' });
-    assert.deepEqual(remote.map((x) => [x.line_item, x.department, String(x.amount)]), rows);
+    assert.deepEqual(
+      remote.map((x) => [x.line_item, x.department, String(x.amount)]),
+      rows,
+    );
   });
 
   it('readHead and openCsv: the same header, rows and lines with and without the BOM', async () => {
@@ -166,7 +190,10 @@ describe('defence: the UTF-8 byte order mark', () => {
     assert.equal(a.format.bom, true);
     assert.equal(b.format.bom, false);
     assert.deepEqual(a.header, ['line_item', 'department', 'amount']);
-    assert.deepEqual([a.header, a.fieldNames, a.headerProblems, a.rows, a.estimatedRowCount], [b.header, b.fieldNames, b.headerProblems, b.rows, b.estimatedRowCount]);
+    assert.deepEqual(
+      [a.header, a.fieldNames, a.headerProblems, a.rows, a.estimatedRowCount],
+      [b.header, b.fieldNames, b.headerProblems, b.rows, b.estimatedRowCount],
+    );
     const all = async (p: string): Promise<unknown[]> => {
       const reader = await openCsv(p);
       const out: unknown[] = [reader.header];
@@ -194,10 +221,19 @@ describe('defence: the UTF-8 byte order mark', () => {
       assert.deepEqual(a.headerProblems, []);
       assert.deepEqual(a.unknownColumns, []);
       assert.equal(a.rowIdentifier?.inCsv, true);
-      assert.deepEqual(a.columns[2]?.invalid.examples.map((e) => [e.line, e.column]), [[252, 3]]);
-      assert.deepEqual(a.rowIdentifier?.duplicates.examples.map((e) => [e.line, e.column]), [[402, 1]]);
+      assert.deepEqual(
+        a.columns[2]?.invalid.examples.map((e) => [e.line, e.column]),
+        [[252, 3]],
+      );
+      assert.deepEqual(
+        a.rowIdentifier?.duplicates.examples.map((e) => [e.line, e.column]),
+        [[402, 1]],
+      );
       assert.equal(a.rows, 401);
-      assert.deepEqual({ ...a, file: '', format: { ...a.format, path: '', bom: false, fileSize: 0 } }, { ...b, file: '', format: { ...b.format, path: '', fileSize: 0 } });
+      assert.deepEqual(
+        { ...a, file: '', format: { ...a.format, path: '', bom: false, fileSize: 0 } },
+        { ...b, file: '', format: { ...b.format, path: '', fileSize: 0 } },
+      );
     }
   });
 
@@ -223,7 +259,12 @@ describe('defence: the UTF-8 byte order mark', () => {
 
 describe('defence: a plan whose only problems are in the header', () => {
   const cases = [
-    { name: 'duplicate', header: 'line_item,department,Department,amount', row: (i: number) => `HDR-D${i},Parks,Parks,${i}`, says: /columns 2 \("department"\), 3 \("Department"\) all become the field name "department"/ },
+    {
+      name: 'duplicate',
+      header: 'line_item,department,Department,amount',
+      row: (i: number) => `HDR-D${i},Parks,Parks,${i}`,
+      says: /columns 2 \("department"\), 3 \("Department"\) all become the field name "department"/,
+    },
     { name: 'empty', header: 'line_item,,amount', row: (i: number) => `HDR-E${i},x,${i}`, says: /column 2 has an empty header/ },
   ];
   for (const c of cases) {

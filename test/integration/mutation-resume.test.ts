@@ -75,16 +75,34 @@ function journalFiles(journalDir: string): string[] {
 
 describe('resume: a journal with a gap', () => {
   const cases: { name: string; applied: LineRange[] }[] = [
-    { name: 'gap', applied: [[2, 3], [6, 7]] },
-    { name: 'gaps', applied: [[3, 3], [5, 6]] },
+    {
+      name: 'gap',
+      applied: [
+        [2, 3],
+        [6, 7],
+      ],
+    },
+    {
+      name: 'gaps',
+      applied: [
+        [3, 3],
+        [5, 6],
+      ],
+    },
   ];
   for (const c of cases) {
     it(`a hand-written journal ${JSON.stringify(c.applied)}: exactly the lines outside it are sent, and the server ends with every row`, async () => {
       await withEmulator(async (emu, client) => {
         const prefix = `GAP-${c.name}-`;
-        const file = budgetFile(`${c.name}.csv`, Array.from({ length: 6 }, (_, i) => ({ line_item: `${prefix}${i + 1}`, department: `Dept ${i + 1}`, amount: String(10 + i) })));
+        const file = budgetFile(
+          `${c.name}.csv`,
+          Array.from({ length: 6 }, (_, i) => ({ line_item: `${prefix}${i + 1}`, department: `Dept ${i + 1}`, amount: String(10 + i) })),
+        );
         // The lines the journal calls applied are on the server, as an earlier run would have left them.
-        emu.store.upsertRows('bdgt-priv', file.rows.filter((r) => inAny(c.applied, r.line)).map((r) => ({ line_item: r.line_item, department: r.department, amount: r.amount })));
+        emu.store.upsertRows(
+          'bdgt-priv',
+          file.rows.filter((r) => inAny(c.applied, r.line)).map((r) => ({ line_item: r.line_item, department: r.department, amount: r.amount })),
+        );
         const gap = file.rows.filter((r) => !inAny(c.applied, r.line));
         assert.ok(gap.length > 0 && gap.some((r) => r.line < Math.max(...c.applied.map(([, b]) => b))), 'a line before the end of the last range is missing');
 
@@ -140,12 +158,22 @@ describe('resume: a journal with a gap', () => {
       assert.equal(second.status, 'failed', second.message);
       assert.match(second.message, /413/);
       assert.equal(second.resume?.status, 'resumed');
-      assert.deepEqual(second.appliedRanges, [[2, 3], [6, 7]]);
+      assert.deepEqual(second.appliedRanges, [
+        [2, 3],
+        [6, 7],
+      ]);
       assert.deepEqual(resourceWrites(emu, since), { requests: 1, rows: 2 });
       const files = journalFiles(journalDir);
       assert.equal(files.length, 1);
       const saved = JSON.parse(readFileSync(join(journalDir, files[0] ?? ''), 'utf8')) as JournalFile;
-      assert.deepEqual(saved.applied, [[2, 3], [6, 7]], 'the journal on disk has the gap');
+      assert.deepEqual(
+        saved.applied,
+        [
+          [2, 3],
+          [6, 7],
+        ],
+        'the journal on disk has the gap',
+      );
 
       // Run 3, one row per request so each long row fits: exactly lines 4 and 5 are sent.
       since = emu.store.appliedWrites.length;

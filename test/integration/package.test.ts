@@ -14,7 +14,9 @@ const root = join(__dirname, '..', '..');
 /** The tracked files of the working tree, or undefined outside a git checkout. */
 function trackedFiles(): string[] | undefined {
   try {
-    return execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\0').filter((f) => f !== '' && existsSync(join(root, f)));
+    return execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+      .split('\0')
+      .filter((f) => f !== '' && existsSync(join(root, f)));
   } catch {
     return undefined;
   }
@@ -96,25 +98,57 @@ describe('npm run package on a fresh copy of the repository', { skip: files === 
   it('ships the runtime files and nothing else', () => {
     const names = entries.map((e) => e.name).sort();
     for (const required of [
-      'extension.vsixmanifest', '[Content_Types].xml', 'extension/package.json', 'extension/package.nls.json', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt',
-      'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/worker-entry.js', 'extension/dist/webview/preview.js', 'extension/dist/webview/grid.js',
-      'extension/schemas/publish-spec.schema.json', 'extension/media/socrata.svg',
+      'extension.vsixmanifest',
+      '[Content_Types].xml',
+      'extension/package.json',
+      'extension/package.nls.json',
+      'extension/readme.md',
+      'extension/changelog.md',
+      'extension/LICENSE.txt',
+      'extension/dist/extension.js',
+      'extension/dist/cli.js',
+      'extension/dist/worker-entry.js',
+      'extension/dist/webview/preview.js',
+      'extension/dist/webview/grid.js',
+      'extension/schemas/publish-spec.schema.json',
+      'extension/media/socrata.svg',
     ]) {
       assert.ok(names.includes(required), `${required} is in the package`);
     }
-    const allowed = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|package\.nls\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|cli|worker-entry)\.js|dist\/webview\/.+|media\/.+|schemas\/.+\.json))$/;
-    assert.deepEqual(names.filter((n) => !allowed.test(n)), [], 'no other files (sources, tests, maps, docs, node_modules)');
-    assert.deepEqual(names.filter((n) => n.endsWith('.map')), []);
-    const manifest = JSON.parse(entries.find((e) => e.name === 'extension/package.json')?.data().toString('utf8') ?? '{}') as { main: string; bin: Record<string, string> };
+    const allowed =
+      /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|package\.nls\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|cli|worker-entry)\.js|dist\/webview\/.+|media\/.+|schemas\/.+\.json))$/;
+    assert.deepEqual(
+      names.filter((n) => !allowed.test(n)),
+      [],
+      'no other files (sources, tests, maps, docs, node_modules)',
+    );
+    assert.deepEqual(
+      names.filter((n) => n.endsWith('.map')),
+      [],
+    );
+    const manifest = JSON.parse(
+      entries
+        .find((e) => e.name === 'extension/package.json')
+        ?.data()
+        .toString('utf8') ?? '{}',
+    ) as { main: string; bin: Record<string, string> };
     assert.ok(names.includes(`extension/${manifest.main.replace(/^\.\//, '')}`), 'main is in the package');
     for (const bin of Object.values(manifest.bin)) assert.ok(names.includes(`extension/${bin.replace(/^\.\//, '')}`), `${bin} is in the package`);
   });
 
   it('carries the README written for the Extensions view: no relative links, every setting described', () => {
-    const readme = entries.find((e) => e.name === 'extension/readme.md')?.data().toString('utf8') ?? '';
+    const readme =
+      entries
+        .find((e) => e.name === 'extension/readme.md')
+        ?.data()
+        .toString('utf8') ?? '';
     assert.equal(readme.trim(), readFileSync(join(root, 'docs', 'EXTENSION_README.md'), 'utf8').trim());
     const links = [...readme.matchAll(/\]\(([^)\s]+)[^)]*\)|<(?:a|img)\s[^>]*(?:href|src)="([^"]+)"/g)].map((m) => m[1] ?? m[2] ?? '');
-    assert.deepEqual(links.filter((l) => !/^(https:|http:|#|mailto:)/.test(l)), [], 'relative links break in the Extensions view');
+    assert.deepEqual(
+      links.filter((l) => !/^(https:|http:|#|mailto:)/.test(l)),
+      [],
+      'relative links break in the Extensions view',
+    );
     assert.doesNotMatch(readme, /npm (start|test|run)/, 'no developer instructions');
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, unknown> }[] } };
     for (const key of pkg.contributes.configuration.flatMap((c) => Object.keys(c.properties))) {

@@ -48,7 +48,12 @@ function budgetCsv(rows: [string, string, string][]): string {
 }
 
 function strip(rows: Record<string, unknown>[], fields: string[]): string[][] {
-  return rows.map((r) => fields.map((f) => { const v = r[f]; return v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v); }));
+  return rows.map((r) =>
+    fields.map((f) => {
+      const v = r[f];
+      return v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+    }),
+  );
 }
 
 const fast = { revisionPoll: { initialDelayMs: 5, maxDelayMs: 20 } };
@@ -97,15 +102,21 @@ describe('publish: upsert, append, delete through /resource', () => {
   it('closes batches at the byte limit too, and keeps non-ASCII text and quoted line breaks intact', async () => {
     await withEmulator(async (emu, client) => {
       const long = 'é'.repeat(600);
-      const rows = Array.from({ length: 9 }, (_, i) => `U-${i},"${long} ${i}
-second line",${i}`);
+      const rows = Array.from(
+        { length: 9 },
+        (_, i) => `U-${i},"${long} ${i}
+second line",${i}`,
+      );
       const csv = file('bytes.csv', `line_item,department,amount\n${rows.join('\n')}\n`);
       const writes = emu.store.appliedWrites.length;
       const r = await publish(client, { file: csv, dataset: 'bdgt-priv', mode: 'upsert', batchBytes: 4096 });
       assert.equal(r.status, 'success', r.message);
       const sizes = emu.store.appliedWrites.slice(writes).map((w) => w.rowsIn);
       assert.ok(sizes.length >= 3 && sizes.every((n) => n <= 4), `batches of at most 4096 bytes: ${sizes.join(',')}`);
-      assert.equal(sizes.reduce((a, b) => a + b, 0), 9);
+      assert.equal(
+        sizes.reduce((a, b) => a + b, 0),
+        9,
+      );
       // Each record spans two physical lines (2-3, 4-5, …, 18-19): the ranges of the batches join up.
       assert.deepEqual(r.appliedRanges, [[2, 19]]);
       const got = (await client.rows('bdgt-priv', { where: "line_item = 'U-7'" })).rows;
@@ -134,14 +145,19 @@ second line",${i}`);
     });
   });
 
-  it('a batch the server refuses for one row names that row\'s line in the file, not its position in the batch', async () => {
+  it("a batch the server refuses for one row names that row's line in the file, not its position in the batch", async () => {
     await withEmulator(async (_emu, client) => {
       const header = 'permit_id,address,valuation';
       const csv = file('maltyped.csv', `${header}\nLINE-1,1 Main St,100\nLINE-2,2 Main St,200\n"LINE-3","3 Main\nSt",n/a\n`);
       const plan = await planPublish(client, { file: csv, dataset: 'bldg-prmt', mode: 'upsert' });
       assert.equal(plan.blocked, true, 'the client finds "n/a" itself');
       // As if the client had let it through (a value only the server refuses): the server names row 3 of the batch.
-      const loose: typeof plan = { ...plan, blocked: false, problemCount: 0, columns: plan.columns.map((c) => (c.fieldName === 'valuation' ? { ...c, type: 'text' as const } : c)) };
+      const loose: typeof plan = {
+        ...plan,
+        blocked: false,
+        problemCount: 0,
+        columns: plan.columns.map((c) => (c.fieldName === 'valuation' ? { ...c, type: 'text' as const } : c)),
+      };
       const result = await executePublish(client, loose);
       assert.equal(result.status, 'failed', result.message);
       assert.match(result.message, /Line 4 of maltyped\.csv: .*got 'n\/a'/);
@@ -165,7 +181,10 @@ second line",${i}`);
       assert.equal(result.status, 'success');
       assert.match(result.message, /3 deleted, 1 not in the dataset\./);
       const after = await allRows(client, 'bldg-prmt', 'permit_id');
-      assert.deepEqual(after.map((r) => r.permit_id), before.map((r) => r.permit_id).filter((id) => !ids.includes(String(id))));
+      assert.deepEqual(
+        after.map((r) => r.permit_id),
+        before.map((r) => r.permit_id).filter((id) => !ids.includes(String(id))),
+      );
     });
   });
 
@@ -188,11 +207,17 @@ second line",${i}`);
       assert.equal(result.created, 2);
       assert.equal(result.updated, 10);
       assert.match(result.message, /140 unchanged row\(s\) not sent/);
-      const upserted = emu.store.appliedWrites.slice(writes).filter((w) => w.result['Rows Deleted'] === 0).reduce((n, w) => n + w.rowsIn, 0);
+      const upserted = emu.store.appliedWrites
+        .slice(writes)
+        .filter((w) => w.result['Rows Deleted'] === 0)
+        .reduce((n, w) => n + w.rowsIn, 0);
       assert.equal(upserted, 12, 'the applied log holds the 10 changed and 2 new rows only');
       assert.equal(result.deleted, before.length - 150);
       const after = await allRows(client, 'bdgt-priv', 'line_item');
-      assert.deepEqual(strip(after, ['line_item', 'department']), rows.map((r) => [r[0], r[1]]).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+      assert.deepEqual(
+        strip(after, ['line_item', 'department']),
+        rows.map((r) => [r[0], r[1]]).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+      );
     });
   });
 });
@@ -200,7 +225,11 @@ second line",${i}`);
 describe('publish: revisions (replace, create)', () => {
   it('replace goes through a revision and leaves exactly the file rows', async () => {
     await withEmulator(async (_emu, client) => {
-      const rows: [string, string, string][] = [['R-1', 'Parks', '1'], ['R-2', 'Fire', '2.5'], ['R-3', 'Police', '3']];
+      const rows: [string, string, string][] = [
+        ['R-1', 'Parks', '1'],
+        ['R-2', 'Fire', '2.5'],
+        ['R-3', 'Police', '3'],
+      ];
       const csv = file('replace.csv', budgetCsv(rows));
       const plan = await planPublish(client, { file: csv, dataset: 'bdgt-priv', mode: 'replace' });
       assert.equal(plan.route, 'revision');
@@ -216,17 +245,28 @@ describe('publish: revisions (replace, create)', () => {
   it('create makes a new dataset with the file rows, mapping and types', async () => {
     await withEmulator(async (_emu, client) => {
       const csv = file('create.csv', 'Code,Name,Score,Skip me\nA1,Alpha,1.5,x\nB2,Beta,2,y\n');
-      const result = await publish(client, {
-        file: csv, mode: 'create', newDataset: { name: 'Scores', description: 'test' },
-        mapping: { 'Skip me': null, Name: 'label' }, types: { code: 'text' }, rowIdentifier: 'code',
-      }, fast);
+      const result = await publish(
+        client,
+        {
+          file: csv,
+          mode: 'create',
+          newDataset: { name: 'Scores', description: 'test' },
+          mapping: { 'Skip me': null, Name: 'label' },
+          types: { code: 'text' },
+          rowIdentifier: 'code',
+        },
+        fast,
+      );
       assert.equal(result.status, 'success', result.message);
       assert.ok(result.dataset);
       const view = await client.view(result.dataset);
       assert.deepEqual(view.columns.map((c) => c.fieldName).sort(), ['code', 'label', 'score']);
       assert.equal(view.columns.find((c) => c.fieldName === 'score')?.dataTypeName, 'number');
       const rows = await allRows(client, result.dataset, 'code');
-      assert.deepEqual(strip(rows, ['code', 'label', 'score']), [['A1', 'Alpha', '1.5'], ['B2', 'Beta', '2']]);
+      assert.deepEqual(strip(rows, ['code', 'label', 'score']), [
+        ['A1', 'Alpha', '1.5'],
+        ['B2', 'Beta', '2'],
+      ]);
     });
   });
 });
@@ -235,30 +275,58 @@ describe('publish: refusals say why and what to do', () => {
   it('refuses upsert and sync without a row identifier, unknown datasets, read-only datasets, viewers', async () => {
     await withEmulator(async (_emu, client) => {
       const csv = file('trees2.csv', 'species\nOak\n');
-      await assert.rejects(planPublish(client, { file: csv, dataset: 'tree-cnsu', mode: 'upsert' }), (e: unknown) => e instanceof PublishError && /no row identifier.*use mode append/s.test(e.message));
+      await assert.rejects(
+        planPublish(client, { file: csv, dataset: 'tree-cnsu', mode: 'upsert' }),
+        (e: unknown) => e instanceof PublishError && /no row identifier.*use mode append/s.test(e.message),
+      );
       await assert.rejects(planPublish(client, { file: csv, dataset: 'tree-cnsu', mode: 'sync' }), /no row identifier/);
       await assert.rejects(planPublish(client, { file: csv, dataset: 'nope-0000', mode: 'append' }), /nope-0000 was not found/);
       const parks = file('parks.csv', 'facility_id,name\nF1,X\n');
       await assert.rejects(planPublish(client, { file: parks, dataset: 'park-othr', mode: 'upsert' }), /not write to it.*Olive Other/s);
-      await assert.rejects(planPublish(client, { file: csv, dataset: 'tree-cnsu', mode: 'bogus' as PublishRequest['mode'] }), /mode: must be one of upsert, append, replace, delete, create, sync/);
-      await assert.rejects(planPublish(client, { file: join(dir, 'missing.csv'), dataset: 'tree-cnsu', mode: 'append' }), /missing\.csv: cannot read the file \(it does not exist\)/);
+      await assert.rejects(
+        planPublish(client, { file: csv, dataset: 'tree-cnsu', mode: 'bogus' as PublishRequest['mode'] }),
+        /mode: must be one of upsert, append, replace, delete, create, sync/,
+      );
+      await assert.rejects(
+        planPublish(client, { file: join(dir, 'missing.csv'), dataset: 'tree-cnsu', mode: 'append' }),
+        /missing\.csv: cannot read the file \(it does not exist\)/,
+      );
     });
-    await withEmulator(async (_emu, client) => {
-      const csv = file('trees3.csv', 'species\nOak\n');
-      const r = await publish(client, { file: csv, dataset: 'tree-cnsu', mode: 'append' });
-      assert.equal(r.status, 'refused');
-      assert.match(r.message, /not write/);
-    }, { auth: VIEWER });
+    await withEmulator(
+      async (_emu, client) => {
+        const csv = file('trees3.csv', 'species\nOak\n');
+        const r = await publish(client, { file: csv, dataset: 'tree-cnsu', mode: 'append' });
+        assert.equal(r.status, 'refused');
+        assert.match(r.message, /not write/);
+      },
+      { auth: VIEWER },
+    );
   });
 
   it('refuses derived views and views without write rights (metadata the emulator does not serve)', () => {
     const base: ViewMetadata = {
-      id: 'abcd-1234', name: 'Filtered', description: undefined, viewType: 'tabular', publicationStage: 'published', rowIdentifierColumnId: undefined,
-      owner: { id: 'pub1-usr1', displayName: 'Pat', screenName: undefined }, createdAt: undefined, rowsUpdatedAt: undefined, viewLastModified: undefined,
-      columns: [], rights: ['read', 'write'], isPublic: undefined, rowIdentifier: undefined, isDraft: false, raw: { displayType: 'table' },
+      id: 'abcd-1234',
+      name: 'Filtered',
+      description: undefined,
+      viewType: 'tabular',
+      publicationStage: 'published',
+      rowIdentifierColumnId: undefined,
+      owner: { id: 'pub1-usr1', displayName: 'Pat', screenName: undefined },
+      createdAt: undefined,
+      rowsUpdatedAt: undefined,
+      viewLastModified: undefined,
+      columns: [],
+      rights: ['read', 'write'],
+      isPublic: undefined,
+      rowIdentifier: undefined,
+      isDraft: false,
+      raw: { displayType: 'table' },
     };
     assert.doesNotThrow(() => checkWritable(base, 'upsert'));
-    assert.throws(() => checkWritable({ ...base, raw: { displayType: 'table', modifyingViewUid: 'wxyz-9876' } }, 'upsert'), /derived view|not a dataset table.*wxyz-9876/s);
+    assert.throws(
+      () => checkWritable({ ...base, raw: { displayType: 'table', modifyingViewUid: 'wxyz-9876' } }, 'upsert'),
+      /derived view|not a dataset table.*wxyz-9876/s,
+    );
     assert.throws(() => checkWritable({ ...base, raw: { displayType: 'chart' } }, 'append'), /chart view, not a dataset table/);
     assert.throws(() => checkWritable({ ...base, viewType: 'blobby' }, 'append'), /not a dataset table/);
     assert.throws(() => checkWritable({ ...base, rights: ['read'] }, 'append'), /may read abcd-1234 .* but not write/);
@@ -268,7 +336,14 @@ describe('publish: refusals say why and what to do', () => {
 describe('publish: validation, bad rows and the error-rows CSV', () => {
   it('sends nothing when validation finds problems, and names the lines', async () => {
     await withEmulator(async (emu, client) => {
-      const csv = file('bad.csv', budgetCsv([['B-1', 'Parks', '1'], ['B-2', 'Parks', 'lots'], ['B-3', 'Parks', '3']]));
+      const csv = file(
+        'bad.csv',
+        budgetCsv([
+          ['B-1', 'Parks', '1'],
+          ['B-2', 'Parks', 'lots'],
+          ['B-3', 'Parks', '3'],
+        ]),
+      );
       const writes = emu.store.appliedWrites.length;
       const r = await publish(client, { file: csv, dataset: 'bdgt-priv', mode: 'upsert' });
       assert.equal(r.status, 'refused');
@@ -280,7 +355,15 @@ describe('publish: validation, bad rows and the error-rows CSV', () => {
 
   it('skipBadRows sends the good rows; the error-rows CSV, fixed, publishes the rest', async () => {
     await withEmulator(async (_emu, client) => {
-      const csv = file('mixed.csv', budgetCsv([['M-1', 'Parks', '1'], ['M-2', 'Parks, "North"', 'lots'], ['M-3', 'Fire', '3'], ['M-4', 'Fire', '12/31/2024']]));
+      const csv = file(
+        'mixed.csv',
+        budgetCsv([
+          ['M-1', 'Parks', '1'],
+          ['M-2', 'Parks, "North"', 'lots'],
+          ['M-3', 'Fire', '3'],
+          ['M-4', 'Fire', '12/31/2024'],
+        ]),
+      );
       const errorRowsFile = join(dir, 'mixed-errors.csv');
       const plan = await planPublish(client, { file: csv, dataset: 'bdgt-priv', mode: 'upsert', skipBadRows: true });
       assert.equal(plan.badRows, 2);
@@ -288,7 +371,10 @@ describe('publish: validation, bad rows and the error-rows CSV', () => {
       const r = await executePublish(client, plan, { errorRowsFile });
       assert.equal(r.status, 'partial');
       assert.equal(r.created, 2);
-      assert.deepEqual(r.rowErrors.map((e) => e.line), [3, 5]);
+      assert.deepEqual(
+        r.rowErrors.map((e) => e.line),
+        [3, 5],
+      );
       const text = readFileSync(errorRowsFile, 'utf8');
       const lines = text.trim().split('\r\n');
       assert.equal(lines[0], 'line_item,department,amount,error');
@@ -299,7 +385,12 @@ describe('publish: validation, bad rows and the error-rows CSV', () => {
       assert.equal(again.status, 'success', again.message);
       assert.equal(again.created, 2);
       const rows = (await client.rows('bdgt-priv', { where: "line_item like 'M-%'", order: 'line_item' })).rows;
-      assert.deepEqual(strip(rows, ['line_item', 'department', 'amount']), [['M-1', 'Parks', '1'], ['M-2', 'Parks, "North"', '7'], ['M-3', 'Fire', '3'], ['M-4', 'Fire', '8']]);
+      assert.deepEqual(strip(rows, ['line_item', 'department', 'amount']), [
+        ['M-1', 'Parks', '1'],
+        ['M-2', 'Parks, "North"', '7'],
+        ['M-3', 'Fire', '3'],
+        ['M-4', 'Fire', '8'],
+      ]);
     });
   });
 });
@@ -315,7 +406,8 @@ describe('publish: cancel, journal and resume', () => {
       const ac = new AbortController();
       let events = 0;
       const first = await publish(client, req, {
-        journalDir, signal: ac.signal,
+        journalDir,
+        signal: ac.signal,
         onProgress: (p: PublishProgress) => {
           if (p.stage === 'sending' && ++events === 5) ac.abort();
         },
@@ -341,7 +433,10 @@ describe('publish: cancel, journal and resume', () => {
       assert.equal(last?.bytesDone, statSync(csv).size);
       assert.match(last?.lastRequestId ?? '', /^[0-9a-f]{32}$/);
       assert.ok(seen.some((p) => p.stage === 'sending' && p.rowsPerSecond > 0 && p.etaSeconds !== undefined));
-      assert.ok(seen.every((p, i) => i === 0 || p.rowsDone >= (seen[i - 1]?.rowsDone ?? 0)), 'rows done never go back');
+      assert.ok(
+        seen.every((p, i) => i === 0 || p.rowsDone >= (seen[i - 1]?.rowsDone ?? 0)),
+        'rows done never go back',
+      );
       assert.equal(second.status, 'success', second.message);
       assert.equal(second.resume?.status, 'resumed');
       assert.equal(second.resume?.skippedRows, first.created);
@@ -356,7 +451,13 @@ describe('publish: cancel, journal and resume', () => {
 
   it('a changed file starts over and says so', async () => {
     await withEmulator(async (_emu, client) => {
-      const csv = file('changed.csv', budgetCsv([['C-1', 'Parks', '1'], ['C-2', 'Parks', '2']]));
+      const csv = file(
+        'changed.csv',
+        budgetCsv([
+          ['C-1', 'Parks', '1'],
+          ['C-2', 'Parks', '2'],
+        ]),
+      );
       const journalDir = join(dir, 'journal-changed');
       const ac = new AbortController();
       ac.abort();
@@ -364,11 +465,26 @@ describe('publish: cancel, journal and resume', () => {
       assert.equal(first.status, 'cancelled');
       // The plan was refused before anything (cancelled while planning) — make a journal by a real partial run instead.
       const ac2 = new AbortController();
-      const r1 = await publish(client, { file: csv, dataset: 'bdgt-priv', mode: 'upsert', batchSize: 1, concurrency: 1 }, {
-        journalDir, signal: ac2.signal, onProgress: (p) => { if (p.stage === 'sending') ac2.abort(); },
-      });
+      const r1 = await publish(
+        client,
+        { file: csv, dataset: 'bdgt-priv', mode: 'upsert', batchSize: 1, concurrency: 1 },
+        {
+          journalDir,
+          signal: ac2.signal,
+          onProgress: (p) => {
+            if (p.stage === 'sending') ac2.abort();
+          },
+        },
+      );
       assert.equal(r1.status, 'cancelled', r1.message);
-      writeFileSync(csv, budgetCsv([['C-1', 'Parks', '1'], ['C-2', 'Parks', '2'], ['C-3', 'Parks', '3']]));
+      writeFileSync(
+        csv,
+        budgetCsv([
+          ['C-1', 'Parks', '1'],
+          ['C-2', 'Parks', '2'],
+          ['C-3', 'Parks', '3'],
+        ]),
+      );
       const r2 = await publish(client, { file: csv, dataset: 'bdgt-priv', mode: 'upsert', batchSize: 1 }, { journalDir });
       assert.equal(r2.status, 'success', r2.message);
       assert.equal(r2.resume?.status, 'restarted');
@@ -402,9 +518,17 @@ describe('publish: cancel, journal and resume', () => {
     await withEmulator(async (_emu, client) => {
       const csv = file('replace-cancel.csv', budgetCsv([['X-1', 'Parks', '1']]));
       const ac = new AbortController();
-      const r = await publish(client, { file: csv, dataset: 'bdgt-priv', mode: 'replace' }, {
-        ...fast, signal: ac.signal, onProgress: (p) => { if (p.stage === 'uploading') ac.abort(); },
-      });
+      const r = await publish(
+        client,
+        { file: csv, dataset: 'bdgt-priv', mode: 'replace' },
+        {
+          ...fast,
+          signal: ac.signal,
+          onProgress: (p) => {
+            if (p.stage === 'uploading') ac.abort();
+          },
+        },
+      );
       assert.equal(r.status, 'cancelled', r.message);
       assert.match(r.message, /discarded|nothing was applied/);
       assert.equal(await client.count('bdgt-priv'), 200);

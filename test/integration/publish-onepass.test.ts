@@ -38,7 +38,9 @@ async function withEmulator(fn: (emu: Emulator, client: SodaClient) => Promise<v
 
 async function rowsById(client: SodaClient, id: string): Promise<Map<string, Record<string, unknown>>> {
   const out = new Map<string, Record<string, unknown>>();
-  for await (const page of client.allRows<Record<string, unknown>>(id, { order: 'line_item' }, { pageSize: 50_000 })) for (const r of page.rows) out.set(String(r.line_item), r);
+  for await (const page of client.allRows<Record<string, unknown>>(id, { order: 'line_item' }, { pageSize: 50_000 })) {
+    for (const r of page.rows) out.set(String(r.line_item), r);
+  }
   return out;
 }
 
@@ -52,7 +54,9 @@ describe('publish: one pass (spooled batches)', () => {
       utimesSync(csv, mtime, mtime);
       const plan = await planPublish(client, { file: csv, dataset: 'bdgt-priv', mode: 'upsert', batchSize: 2 }, { spool: true });
       assert.ok(plan.spool, 'the plan holds a spool');
-      if (process.platform !== 'win32') assert.equal(existsSync(plan.spool.path), false, 'the spool has no name in the temp folder: it is read through its open handle');
+      if (process.platform !== 'win32') {
+        assert.equal(existsSync(plan.spool.path), false, 'the spool has no name in the temp folder: it is read through its open handle');
+      }
       assert.equal(JSON.stringify(plan).includes(plan.spool.path), false, 'the spool is not part of the plan as JSON');
       const spoolPath = plan.spool.path;
       // Same size, same modification time, other content: only a second read of the file would see it.
@@ -98,13 +102,19 @@ describe('publish: one pass (spooled batches)', () => {
       assert.equal(r.status, 'partial', r.message);
       assert.equal(r.created, 3);
       assert.equal(r.errors, 2);
-      assert.deepEqual(r.rowErrors.map((e) => e.line), [3, 5]);
+      assert.deepEqual(
+        r.rowErrors.map((e) => e.line),
+        [3, 5],
+      );
       const errorRows = readFileSync(errorRowsFile, 'utf8').trim().split('\n');
       assert.equal(errorRows.length, 3);
       assert.match(errorRows[1] ?? '', /^BAD-0002,Fire,ten,/);
       assert.match(errorRows[2] ?? '', /^BAD-0004,Library,4x,/);
       const rows = await rowsById(client, 'bdgt-priv');
-      assert.deepEqual(['BAD-0001', 'BAD-0002', 'BAD-0003', 'BAD-0004', 'BAD-0005'].map((id) => rows.has(id)), [true, false, true, false, true]);
+      assert.deepEqual(
+        ['BAD-0001', 'BAD-0002', 'BAD-0003', 'BAD-0004', 'BAD-0005'].map((id) => rows.has(id)),
+        [true, false, true, false, true],
+      );
     });
   });
 
@@ -136,24 +146,31 @@ describe('publish: one pass (spooled batches)', () => {
     });
   });
 
-  it('a process killed with its spool open leaves no file behind', { skip: process.platform === 'win32' ? 'Windows keeps the name of an open file' : false }, async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'lib', 'spool-child.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const path = await new Promise<string>((resolve, reject) => {
-      child.stdout.setEncoding('utf8');
-      let out = '';
-      child.stdout.on('data', (d: string) => {
-        out += d;
-        if (out.includes('\n')) resolve(out.trim());
+  it(
+    'a process killed with its spool open leaves no file behind',
+    { skip: process.platform === 'win32' ? 'Windows keeps the name of an open file' : false },
+    async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'lib', 'spool-child.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const path = await new Promise<string>((resolve, reject) => {
+        child.stdout.setEncoding('utf8');
+        let out = '';
+        child.stdout.on('data', (d: string) => {
+          out += d;
+          if (out.includes('\n')) resolve(out.trim());
+        });
+        child.once('exit', () => reject(new Error(`the child exited before it opened its spool: ${out}`)));
       });
-      child.once('exit', () => reject(new Error(`the child exited before it opened its spool: ${out}`)));
-    });
-    assert.match(path, /socrata-publish-\d+-[0-9a-f]+\.spool$/);
-    assert.equal(existsSync(path), false, 'unlinked while open');
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-    assert.equal(readdirSync(tmpdir()).some((f) => f.startsWith(`socrata-publish-${child.pid}-`)), false);
-  });
+      assert.match(path, /socrata-publish-\d+-[0-9a-f]+\.spool$/);
+      assert.equal(existsSync(path), false, 'unlinked while open');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      assert.equal(
+        readdirSync(tmpdir()).some((f) => f.startsWith(`socrata-publish-${child.pid}-`)),
+        false,
+      );
+    },
+  );
 
   it('disposePlan deletes an unsent spool; a dry run leaves none', async () => {
     await withEmulator(async (_emu, client) => {

@@ -76,9 +76,27 @@ describe('reliability: the CLI killed mid-publish, then run again', () => {
     const batch = 50;
     const concurrency = 2;
     const csv = join(dir, 'kill-upsert.csv');
-    writeFileSync(csv, `line_item,department,amount\n${Array.from({ length: n }, (_, i) => `KL-${String(i).padStart(5, '0')},Dept ${i % 5},${i}.5`).join('\n')}\n`);
+    writeFileSync(
+      csv,
+      `line_item,department,amount\n${Array.from({ length: n }, (_, i) => `KL-${String(i).padStart(5, '0')},Dept ${i % 5},${i}.5`).join('\n')}\n`,
+    );
     const journalDir = join(dir, 'journal-upsert');
-    const args = ['publish', csv, '--domain', emu.domain, '--dataset', 'bdgt-priv', '--mode', 'upsert', '--batch-size', String(batch), '--concurrency', String(concurrency), '--journal-dir', journalDir];
+    const args = [
+      'publish',
+      csv,
+      '--domain',
+      emu.domain,
+      '--dataset',
+      'bdgt-priv',
+      '--mode',
+      'upsert',
+      '--batch-size',
+      String(batch),
+      '--concurrency',
+      String(concurrency),
+      '--journal-dir',
+      journalDir,
+    ];
     const isOurs = (w: { dataset: string }): boolean => w.dataset === 'bdgt-priv';
     const before = emu.store.appliedWrites.filter(isOurs).length;
     emu.setFaults('latency=20-20,only=writes'); // keeps requests in flight, so the kill lands mid-publish
@@ -90,7 +108,10 @@ describe('reliability: the CLI killed mid-publish, then run again', () => {
     }
     assert.equal(killed.signal, 'SIGKILL');
     assert.ok(existsSync(journalDir) && readdirSync(journalDir).some((f) => f.endsWith('.json')), 'the killed run left its journal');
-    const firstRows = emu.store.appliedWrites.filter(isOurs).slice(before).reduce((s, w) => s + w.rowsIn, 0);
+    const firstRows = emu.store.appliedWrites
+      .filter(isOurs)
+      .slice(before)
+      .reduce((s, w) => s + w.rowsIn, 0);
     assert.ok(firstRows > 0 && firstRows < n, `the kill came mid-publish (${firstRows} of ${n} rows applied)`);
 
     const again = await cli([...args, '--json']);
@@ -108,7 +129,10 @@ describe('reliability: the CLI killed mid-publish, then run again', () => {
       const i = Number(text(r.v.line_item).slice(3));
       if (r.v.department !== `Dept ${i % 5}` || r.v.amount !== `${i}.5`) assert.fail(`${text(r.v.line_item)} holds ${JSON.stringify(r.v)}`);
     }
-    const applied = emu.store.appliedWrites.filter(isOurs).slice(before).reduce((s, w) => s + w.rowsIn, 0);
+    const applied = emu.store.appliedWrites
+      .filter(isOurs)
+      .slice(before)
+      .reduce((s, w) => s + w.rowsIn, 0);
     assert.ok(applied >= n, 'every row was applied');
     assert.ok(applied - n <= concurrency * batch, `only the batches in flight at the kill were applied twice (${applied - n} extra rows)`);
     assert.equal(out.created + out.updated, n - out.resume.skippedRows, 'the second run counts each row it sent once');
@@ -120,7 +144,22 @@ describe('reliability: the CLI killed mid-publish, then run again', () => {
     const csv = join(dir, 'kill-append.csv');
     writeFileSync(csv, `species,diameter_in\n${Array.from({ length: n }, (_, i) => `KA-${i},${i % 30}`).join('\n')}\n`);
     const journalDir = join(dir, 'journal-append');
-    const args = ['publish', csv, '--domain', emu.domain, '--dataset', 'tree-cnsu', '--mode', 'append', '--batch-size', '50', '--concurrency', '1', '--journal-dir', journalDir];
+    const args = [
+      'publish',
+      csv,
+      '--domain',
+      emu.domain,
+      '--dataset',
+      'tree-cnsu',
+      '--mode',
+      'append',
+      '--batch-size',
+      '50',
+      '--concurrency',
+      '1',
+      '--journal-dir',
+      journalDir,
+    ];
     emu.setFaults('latency=20-20,only=writes');
     try {
       assert.equal((await publishAndKill(args, 'tree-cnsu', 4)).signal, 'SIGKILL');
@@ -155,7 +194,10 @@ describe('reliability: the CLI killed mid-publish, then run again', () => {
     assert.equal(done.code, 0, done.stdout + done.stderr);
     const final = count();
     assert.equal(final.size, n, 'every row arrived');
-    assert.ok([...final.values()].every((k) => k === 1), 'no row twice');
+    assert.ok(
+      [...final.values()].every((k) => k === 1),
+      'no row twice',
+    );
   });
 
   it('refuses injected domains and dataset ids on the command line before any request (exit 2)', async () => {
@@ -169,9 +211,18 @@ describe('reliability: the CLI killed mid-publish, then run again', () => {
     const host = `127.0.0.1:${(rec.address() as { port: number }).port}`;
     try {
       const cases: [string, string][] = [
-        [`${host}/`, 'bdgt-priv'], [`evil.com/`, 'bdgt-priv'], [`a@${host}`, 'bdgt-priv'], [`${host}/../x`, 'bdgt-priv'],
-        [`${host}%2F`, 'bdgt-priv'], [`${host} x`, 'bdgt-priv'], [`http://data.example.org`, 'bdgt-priv'],
-        [host, '../'], [host, 'bdgt-priv/../x'], [host, 'bdgt%2Fpriv'], [host, 'bdgt priv'], [host, 'a@b'],
+        [`${host}/`, 'bdgt-priv'],
+        [`evil.com/`, 'bdgt-priv'],
+        [`a@${host}`, 'bdgt-priv'],
+        [`${host}/../x`, 'bdgt-priv'],
+        [`${host}%2F`, 'bdgt-priv'],
+        [`${host} x`, 'bdgt-priv'],
+        [`http://data.example.org`, 'bdgt-priv'],
+        [host, '../'],
+        [host, 'bdgt-priv/../x'],
+        [host, 'bdgt%2Fpriv'],
+        [host, 'bdgt priv'],
+        [host, 'a@b'],
       ];
       for (const [domain, dataset] of cases) {
         const r = await cli(['publish', csv, '--domain', domain, '--dataset', dataset, '--mode', 'upsert']);

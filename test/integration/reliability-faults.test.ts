@@ -40,10 +40,20 @@ async function withEmulator(fn: (emu: Emulator, client: SodaClient) => Promise<v
 /** A dataset with a row identifier, `pre` rows already in it (ids R-000000 …, label "old"). */
 function upsertTarget(emu: Emulator, id: string, pre: number): void {
   emu.store.createDataset({
-    id, name: 'Reliability upsert', owner: 'pub1-usr1', rowIdentifier: 'item_id',
-    columns: [{ name: 'item_id', dataTypeName: 'text' }, { name: 'label', dataTypeName: 'text' }, { name: 'amount', dataTypeName: 'number' }],
+    id,
+    name: 'Reliability upsert',
+    owner: 'pub1-usr1',
+    rowIdentifier: 'item_id',
+    columns: [
+      { name: 'item_id', dataTypeName: 'text' },
+      { name: 'label', dataTypeName: 'text' },
+      { name: 'amount', dataTypeName: 'number' },
+    ],
   });
-  emu.store.upsertRows(id, Array.from({ length: pre }, (_, i) => ({ item_id: rid(i), label: 'old', amount: '0' })));
+  emu.store.upsertRows(
+    id,
+    Array.from({ length: pre }, (_, i) => ({ item_id: rid(i), label: 'old', amount: '0' })),
+  );
 }
 
 const rid = (i: number): string => `R-${String(i).padStart(6, '0')}`;
@@ -98,13 +108,20 @@ describe('reliability: upsert to a dataset with a row identifier under faults', 
       assertServerRowsEqualFile(emu, 'rel1-upsr', ROWS, pre);
       // These faults all happen before the server applies anything, so every row was applied exactly once …
       const applied = emu.store.appliedWrites.filter((w) => w.dataset === 'rel1-upsr' && w.source === 'resource');
-      assert.equal(applied.reduce((n, w) => n + w.rowsIn, 0), ROWS, 'the applied log holds every row exactly once');
+      assert.equal(
+        applied.reduce((n, w) => n + w.rowsIn, 0),
+        ROWS,
+        'the applied log holds every row exactly once',
+      );
       // … and the totals are exact: the earlier rows were updated, the rest created, nothing counted twice.
       const created = runs.reduce((n, r) => n + r.created, 0);
       const updated = runs.reduce((n, r) => n + r.updated, 0);
       assert.equal(created, ROWS - pre);
       assert.equal(updated, pre);
-      assert.equal(runs.reduce((n, r) => n + r.errors, 0), 0);
+      assert.equal(
+        runs.reduce((n, r) => n + r.errors, 0),
+        0,
+      );
       const last = runs[runs.length - 1];
       assert.deepEqual(last.appliedRanges, [[2, ROWS + 1]]);
       assert.deepEqual(last.uncertainRanges, []);
@@ -124,7 +141,10 @@ describe('reliability: upsert to a dataset with a row identifier under faults', 
       const sent = emu.store.appliedWrites.filter((w) => w.dataset === 'rel2-upsr').reduce((s, w) => s + w.rowsIn, 0);
       assert.ok(sent > n, `batches whose answer was lost were applied again (${sent} rows applied for ${n})`);
       // The server's report for a re-sent batch counts its rows as updates; every row is still counted once.
-      assert.equal(runs.reduce((s, r) => s + r.created + r.updated, 0), n);
+      assert.equal(
+        runs.reduce((s, r) => s + r.created + r.updated, 0),
+        n,
+      );
     });
   });
 });
@@ -200,7 +220,10 @@ describe('reliability: append to a dataset without a row identifier under faults
         const occ = occurrences(emu, n);
         const total = occ.reduce((s, k) => s + k, 0);
         if (r.status === 'success') {
-          assert.ok(occ.every((k) => k === 1), 'every row exactly once');
+          assert.ok(
+            occ.every((k) => k === 1),
+            'every row exactly once',
+          );
           assert.equal(r.created, n);
         } else {
           assert.equal(r.status, 'failed', r.message);
@@ -222,7 +245,10 @@ describe('reliability: revisions under chunk failures and failed jobs', () => {
       configureDsmapi(emu.store, { preferredChunkSize: 64 * 1024, preferredParallelism: 2 });
       const n = 12_000;
       const p = join(dir, 'replace-chunks.csv');
-      writeFileSync(p, `line_item,department,amount\n${Array.from({ length: n }, (_, i) => `CH-${String(i).padStart(6, '0')},Department of Chunks ${i % 9},${i}.25`).join('\n')}\n`);
+      writeFileSync(
+        p,
+        `line_item,department,amount\n${Array.from({ length: n }, (_, i) => `CH-${String(i).padStart(6, '0')},Department of Chunks ${i % 9},${i}.25`).join('\n')}\n`,
+      );
       for (const seq of [1, 2, 4]) failChunkOnce(emu.store, seq);
       const r = await publish(client, { file: p, dataset: 'bdgt-priv', mode: 'replace' }, { ...fast });
       assert.equal(r.status, 'success', r.message);
@@ -245,7 +271,11 @@ describe('reliability: revisions under chunk failures and failed jobs', () => {
       const r = await publish(client, { file: p, dataset: 'bdgt-priv', mode: 'replace' }, { ...fast });
       assert.equal(r.status, 'failed', r.message);
       assert.match(r.message, /Nothing was applied/);
-      assert.deepEqual(emu.store.getRows('bdgt-priv').map((x) => JSON.stringify(x.v)), before, 'the dataset is unchanged');
+      assert.deepEqual(
+        emu.store.getRows('bdgt-priv').map((x) => JSON.stringify(x.v)),
+        before,
+        'the dataset is unchanged',
+      );
     });
   });
 });

@@ -98,7 +98,12 @@ describe('DSMAPI chunked upload (client + emulator)', () => {
       assert.equal(held.length, bytes.length);
       await client.discard(rev.resource.fourfour, rev.resource.revision_seq, rev.links);
       assert.equal(dsmapiState(emu.store).sources.get(source.resource.id)?.chunks.size, 0, 'no chunk left after the discard');
-      const res = await http.request({ method: 'POST', path: `/api/publishing/v1/source/${source.resource.id}/chunk/3/${bytes.length}/commit`, expect: 'text', acceptStatus: [400] });
+      const res = await http.request({
+        method: 'POST',
+        path: `/api/publishing/v1/source/${source.resource.id}/chunk/3/${bytes.length}/commit`,
+        expect: 'text',
+        acceptStatus: [400],
+      });
       assert.equal(res.status, 400);
       assert.match(res.body, /revision_closed/);
     } finally {

@@ -243,7 +243,10 @@ describe('DSMAPI revisions (client + emulator)', () => {
       assert.equal(err.details.outcome, 'not-applied');
       const revs = await client.listRevisions('bldg-prmt');
       assert.ok(revs.length > 0);
-      assert.ok(revs.every((r) => r.closed_at), 'no revision left open');
+      assert.ok(
+        revs.every((r) => r.closed_at),
+        'no revision left open',
+      );
       assert.equal((await client.listRevisions('bldg-prmt', true)).length, 0);
       assert.deepEqual(
         emu.store.getRows('bldg-prmt').map((r) => JSON.stringify(r.v)),
@@ -368,12 +371,10 @@ describe('DSMAPI revisions (client + emulator)', () => {
 
   it('rejects a column plan naming a column the file does not have, discarding the revision', async () => {
     const csv = file('plan.csv', 'species,diameter_in\nOak,3\n');
-    const err = await runner
-      .updateDataset('tree-cnsu', { action: 'update', file: csv, columns: { nope: { type: 'number' } }, ...fast })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const err = await runner.updateDataset('tree-cnsu', { action: 'update', file: csv, columns: { nope: { type: 'number' } }, ...fast }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof RevisionError);
     assert.equal(err.kind, 'invalid-input');
     assert.equal(err.details.field, 'nope');
@@ -386,7 +387,10 @@ describe('DSMAPI revisions (client + emulator)', () => {
       const viewer = new RevisionRunner(new RevisionsClient(transportFromHttp(viewerHttp), { domain: emu.domain, scheme: 'http' }));
       const csv = file('v.csv', 'a\n1\n');
       await assert.rejects(viewer.createDataset({ file: csv, metadata: { name: 'Nope' }, ...fast }), (e: unknown) => (e as { status?: number }).status === 403);
-      await assert.rejects(viewer.updateDataset('park-othr', { action: 'update', file: csv, ...fast }), (e: unknown) => (e as { status?: number }).status === 403);
+      await assert.rejects(
+        viewer.updateDataset('park-othr', { action: 'update', file: csv, ...fast }),
+        (e: unknown) => (e as { status?: number }).status === 403,
+      );
     } finally {
       await viewerHttp.close();
     }
@@ -395,7 +399,11 @@ describe('DSMAPI revisions (client + emulator)', () => {
 
 describe('DSMAPI helpers', () => {
   it('follows link templates and falls back for anything off the API', () => {
-    const links = { chunk: '/api/publishing/v1/source/7/chunk/{seq_num}/{byte_offset}', evil: 'https://elsewhere.example/x', up: '/api/publishing/v1/../../etc' };
+    const links = {
+      chunk: '/api/publishing/v1/source/7/chunk/{seq_num}/{byte_offset}',
+      evil: 'https://elsewhere.example/x',
+      up: '/api/publishing/v1/../../etc',
+    };
     assert.equal(followLink(links, ['chunk'], { seq_num: 2, byte_offset: 2048 }, '/fallback'), '/api/publishing/v1/source/7/chunk/2/2048');
     assert.equal(followLink(links, ['evil'], {}, '/api/publishing/v1/fallback'), '/api/publishing/v1/fallback');
     assert.equal(followLink(links, ['up'], {}, '/api/publishing/v1/fallback'), '/api/publishing/v1/fallback');
@@ -412,15 +420,33 @@ describe('DSMAPI helpers', () => {
       ],
     };
     const current = [
-      { id: 20, field_name: 'a', display_name: 'A', position: 1, transform: { transform_expr: 'to_text(`a`)', transform_input_columns: [{ input_column_id: 10 }] } },
-      { id: 21, field_name: 'b', display_name: 'B', position: 2, transform: { transform_expr: 'to_number(`b`)', transform_input_columns: [{ input_column_id: 11 }] } },
+      {
+        id: 20,
+        field_name: 'a',
+        display_name: 'A',
+        position: 1,
+        transform: { transform_expr: 'to_text(`a`)', transform_input_columns: [{ input_column_id: 10 }] },
+      },
+      {
+        id: 21,
+        field_name: 'b',
+        display_name: 'B',
+        position: 2,
+        transform: { transform_expr: 'to_number(`b`)', transform_input_columns: [{ input_column_id: 11 }] },
+      },
     ];
     const out = planOutputColumns(input, current, { a: { type: 'number', fieldName: 'aa' }, b: { drop: true } }, 'aa');
     assert.deepEqual(
       out.map((c) => [c.field_name, c.transform.transform_expr, c.is_primary_key, c.initial_output_column_id]),
       [['aa', 'to_number(`a`)', true, 20]],
     );
-    assert.throws(() => planOutputColumns(input, current, { a: { fieldName: 'Bad Name' } }), (e: unknown) => e instanceof RevisionError && e.details.field === 'Bad Name');
-    assert.throws(() => planOutputColumns(input, current, {}, 'zz'), (e: unknown) => e instanceof RevisionError && e.details.field === 'rowIdentifier');
+    assert.throws(
+      () => planOutputColumns(input, current, { a: { fieldName: 'Bad Name' } }),
+      (e: unknown) => e instanceof RevisionError && e.details.field === 'Bad Name',
+    );
+    assert.throws(
+      () => planOutputColumns(input, current, {}, 'zz'),
+      (e: unknown) => e instanceof RevisionError && e.details.field === 'rowIdentifier',
+    );
   });
 });

@@ -77,10 +77,14 @@ describe('security: injection in domains is refused before any request', () => {
 
   it('the SodaClient constructor refuses every variant; the live server saw nothing', () => {
     for (const domain of hostile()) {
-      assert.throws(() => new SodaClient({ domain, auth: creds }), (e: unknown) => {
-        refusedInput(e);
-        return true;
-      }, JSON.stringify(domain));
+      assert.throws(
+        () => new SodaClient({ domain, auth: creds }),
+        (e: unknown) => {
+          refusedInput(e);
+          return true;
+        },
+        JSON.stringify(domain),
+      );
     }
     assert.equal(connections, 0);
   });
@@ -95,8 +99,26 @@ describe('security: injection in domains is refused before any request', () => {
 });
 
 describe('security: injection in 4x4 ids is refused before any request', () => {
-  const bad = ['../', '..%2F..', 'abcd%2F1234', 'abcd-1234/../../api/users/current', 'ab cd-1234', 'abcd-1234 ', 'abcd-1234?$select=*', 'abcd-1234#x',
-    'abcd-1234/', 'evil.com/', 'a@b', 'ABCD-1234', 'abcd_1234', 'abcd-12345', '\u0430bcd-1234', 'abcd-1234\u0000', '', 'abcd-1234.json'];
+  const bad = [
+    '../',
+    '..%2F..',
+    'abcd%2F1234',
+    'abcd-1234/../../api/users/current',
+    'ab cd-1234',
+    'abcd-1234 ',
+    'abcd-1234?$select=*',
+    'abcd-1234#x',
+    'abcd-1234/',
+    'evil.com/',
+    'a@b',
+    'ABCD-1234',
+    'abcd_1234',
+    'abcd-12345',
+    '\u0430bcd-1234',
+    'abcd-1234\u0000',
+    '',
+    'abcd-1234.json',
+  ];
 
   it('every SodaClient endpoint refuses a bad 4x4 naming the field; the live server saw nothing', async () => {
     const client = new SodaClient({ domain: `127.0.0.1:${port}`, auth: creds, retry: { maxAttempts: 1 } });
@@ -114,10 +136,14 @@ describe('security: injection in 4x4 ids is refused before any request', () => {
           ['exportCsv', () => client.exportCsv(id, { limit: 1 })],
         ];
         for (const [name, call] of calls) {
-          await assert.rejects(call, (e: unknown) => {
-            refusedInput(e);
-            return true;
-          }, `${name}(${JSON.stringify(id)})`);
+          await assert.rejects(
+            call,
+            (e: unknown) => {
+              refusedInput(e);
+              return true;
+            },
+            `${name}(${JSON.stringify(id)})`,
+          );
         }
       }
     } finally {

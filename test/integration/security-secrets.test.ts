@@ -63,11 +63,14 @@ describe('secrets: a server that echoes credentials', () => {
       const token = a.split(' ')[1] ?? '';
       const decoded = Buffer.from(token, 'base64').toString();
       res.writeHead(req.url?.includes('unauthorized') ? 401 : 400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({
-        code: 'echo', error: true,
-        message: `You sent ${a} (${decoded}) with app token ${String(req.headers['x-app-token'])}`,
-        data: { authorization: a, decoded, nested: [{ again: token }] },
-      }));
+      res.end(
+        JSON.stringify({
+          code: 'echo',
+          error: true,
+          message: `You sent ${a} (${decoded}) with app token ${String(req.headers['x-app-token'])}`,
+          data: { authorization: a, decoded, nested: [{ again: token }] },
+        }),
+      );
     });
     await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
     port = (echo.address() as { port: number }).port;
@@ -82,7 +85,10 @@ describe('secrets: a server that echoes credentials', () => {
       const secrets = secretsOf(auth, appToken);
       try {
         for (const path of ['/api/views/abcd-1234.json', '/unauthorized']) {
-          const e = await c.http.request({ method: 'GET', path }).then(() => assert.fail('expected an error'), (x: unknown) => x as Error);
+          const e = await c.http.request({ method: 'GET', path }).then(
+            () => assert.fail('expected an error'),
+            (x: unknown) => x as Error,
+          );
           assert.match(e.message, /\[redacted\]/, 'the echo is visible, with the secret cut out');
           assertClean('message', e.message, secrets);
           assertClean('JSON', JSON.stringify(e), secrets);
@@ -112,15 +118,31 @@ describe('secrets: publish flows against the emulator', () => {
     for (const auth of auths) {
       const events: HttpLogEvent[] = [];
       const secrets = secretsOf(auth, 'demo-app-token');
-      const c = new SodaClient({ domain: emu.domain, auth, appToken: 'demo-app-token', retry: { baseDelayMs: 1, maxDelayMs: 5 }, onLog: (e) => events.push(e) });
+      const c = new SodaClient({
+        domain: emu.domain,
+        auth,
+        appToken: 'demo-app-token',
+        retry: { baseDelayMs: 1, maxDelayMs: 5 },
+        onLog: (e) => events.push(e),
+      });
       const results: unknown[] = [];
       try {
         results.push(await publish(c, { file: good, dataset: 'bdgt-priv', mode: 'upsert' }, { journalDir }));
         results.push(await publish(c, { file: bad, dataset: 'bdgt-priv', mode: 'upsert', skipBadRows: true }, { journalDir }));
         const ac = new AbortController();
-        results.push(await publish(c, { file: big, dataset: 'bdgt-priv', mode: 'upsert', batchSize: 50, concurrency: 1 }, {
-          journalDir, signal: ac.signal, onProgress: (p) => { if (p.stage === 'sending' && p.rowsDone >= 100) ac.abort(); },
-        }));
+        results.push(
+          await publish(
+            c,
+            { file: big, dataset: 'bdgt-priv', mode: 'upsert', batchSize: 50, concurrency: 1 },
+            {
+              journalDir,
+              signal: ac.signal,
+              onProgress: (p) => {
+                if (p.stage === 'sending' && p.rowsDone >= 100) ac.abort();
+              },
+            },
+          ),
+        );
         emu.setFaults('error=1,errorStatus=503,only=writes');
         results.push(await publish(c, { file: big, dataset: 'bdgt-priv', mode: 'upsert', batchSize: 50 }, { journalDir }));
         emu.setFaults(undefined);
@@ -128,7 +150,10 @@ describe('secrets: publish flows against the emulator', () => {
         emu.setFaults(undefined);
         await c.close();
       }
-      assert.ok(events.some((e) => e.phase === 'retry'), 'the failure flow retried (and logged it)');
+      assert.ok(
+        events.some((e) => e.phase === 'retry'),
+        'the failure flow retried (and logged it)',
+      );
       assertClean(`${auth.type}: results`, JSON.stringify(results), secrets);
       assertClean(`${auth.type}: log events`, JSON.stringify(events), secrets);
       const files = filesUnder(flowsDir);

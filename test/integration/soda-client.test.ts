@@ -16,7 +16,6 @@ import { rejectsWithSodaError } from '../lib/helpers';
 const publisher: SodaAuth = { type: 'basic', email: SAMPLE.users.publisher.email, password: SAMPLE.users.publisher.password };
 const viewer: SodaAuth = { type: 'basic', email: SAMPLE.users.viewer.email, password: SAMPLE.users.viewer.password };
 
-
 let emu: RunningEmulator;
 const clients: SodaClient[] = [];
 function client(auth: SodaAuth = publisher, extra: Partial<ConstructorParameters<typeof SodaClient>[0] & object> = {}): SodaClient {
@@ -36,7 +35,10 @@ after(async () => {
 describe('soda client: identity', () => {
   it('returns the current user for email/password, API key and OAuth token', async () => {
     const byPassword = await client().currentUser();
-    assert.deepEqual([byPassword.id, byPassword.displayName, byPassword.email, byPassword.roleName], ['pub1-usr1', 'Pat Publisher', 'publisher@example.org', 'publisher']);
+    assert.deepEqual(
+      [byPassword.id, byPassword.displayName, byPassword.email, byPassword.roleName],
+      ['pub1-usr1', 'Pat Publisher', 'publisher@example.org', 'publisher'],
+    );
     const byKey = await client({ type: 'apiKey', keyId: SAMPLE.apiKey.keyId, keySecret: SAMPLE.apiKey.keySecret }).currentUser();
     assert.equal(byKey.id, 'pub1-usr1');
     const token = emu.store.issueAccessToken(SAMPLE.users.viewer.id, SAMPLE.oauthClient.clientId);
@@ -58,7 +60,14 @@ describe('soda client: catalog', () => {
   it('pages through a user’s datasets', async () => {
     const pages = [];
     for await (const page of client().catalog({ forUser: SAMPLE.users.publisher.id, pageSize: 2 })) pages.push(page);
-    assert.deepEqual(pages.map((p) => [p.offset, p.results.length, p.total, p.capped]), [[0, 2, 5, false], [2, 2, 5, false], [4, 1, 5, false]]);
+    assert.deepEqual(
+      pages.map((p) => [p.offset, p.results.length, p.total, p.capped]),
+      [
+        [0, 2, 5, false],
+        [2, 2, 5, false],
+        [4, 1, 5, false],
+      ],
+    );
     const ids = pages.flatMap((p) => p.results.map((r) => r.id)).sort();
     // The client sends X-Socrata-Host, so the owner's private dataset and the draft of tree-cnsu are listed.
     assert.deepEqual(ids, ['bdgt-priv', 'bldg-prmt', 'crsh-larg', 'tree-cnsu', 'tree-cnsu:1']);
@@ -68,7 +77,10 @@ describe('soda client: catalog', () => {
     const permits = pages.flatMap((p) => p.results).find((r) => r.id === 'bldg-prmt');
     assert.equal(permits?.name, 'Building Permits');
     assert.equal(permits?.owner?.id, 'pub1-usr1');
-    assert.deepEqual(permits?.columns.map((c) => c.fieldName), ['permit_id', 'address', 'valuation', 'issued_date', 'is_residential', 'info_url', 'location']);
+    assert.deepEqual(
+      permits?.columns.map((c) => c.fieldName),
+      ['permit_id', 'address', 'valuation', 'issued_date', 'is_residential', 'info_url', 'location'],
+    );
   });
 
   it('searches with q and hides private datasets from anonymous callers', async () => {
@@ -103,10 +115,20 @@ describe('soda client: catalog', () => {
       clients.push(c);
       const pages = [];
       for await (const page of c.catalog({ pageSize: 1000, offset: 7500 })) pages.push(page);
-      assert.deepEqual(asked, [{ offset: 7500, limit: 1000 }, { offset: 8500, limit: 1000 }, { offset: 9500, limit: 500 }]);
-      assert.deepEqual(pages.map((p) => p.capped), [false, false, true]);
+      assert.deepEqual(asked, [
+        { offset: 7500, limit: 1000 },
+        { offset: 8500, limit: 1000 },
+        { offset: 9500, limit: 500 },
+      ]);
+      assert.deepEqual(
+        pages.map((p) => p.capped),
+        [false, false, true],
+      );
       assert.equal(pages.at(-1)?.total, 12_345);
-      assert.equal(pages.reduce((n, p) => n + p.results.length, 0), 2500);
+      assert.equal(
+        pages.reduce((n, p) => n + p.results.length, 0),
+        2500,
+      );
     } finally {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
@@ -124,10 +146,18 @@ describe('soda client: dataset metadata', () => {
   it('reads columns, the row identifier, the owner and timestamps', async () => {
     const v = await client().view('bldg-prmt');
     assert.equal(v.name, 'Building Permits');
-    assert.deepEqual(v.columns.map((c) => [c.fieldName, c.dataTypeName, c.position]), [
-      ['permit_id', 'text', 1], ['address', 'text', 2], ['valuation', 'number', 3], ['issued_date', 'calendar_date', 4],
-      ['is_residential', 'checkbox', 5], ['info_url', 'url', 6], ['location', 'point', 7],
-    ]);
+    assert.deepEqual(
+      v.columns.map((c) => [c.fieldName, c.dataTypeName, c.position]),
+      [
+        ['permit_id', 'text', 1],
+        ['address', 'text', 2],
+        ['valuation', 'number', 3],
+        ['issued_date', 'calendar_date', 4],
+        ['is_residential', 'checkbox', 5],
+        ['info_url', 'url', 6],
+        ['location', 'point', 7],
+      ],
+    );
     assert.equal(typeof v.rowIdentifierColumnId, 'number');
     assert.equal(v.owner?.id, 'pub1-usr1');
     assert.equal(v.createdAt?.getTime(), SAMPLE.createdAt * 1000);
@@ -163,14 +193,20 @@ describe('soda client: reading rows', () => {
     assert.deepEqual(r.fields, ['permit_id', 'valuation', 'issued_date']);
     assert.deepEqual(r.types, ['text', 'number', 'floating_timestamp']);
     const page = await c.rows('bldg-prmt', { order: 'permit_id', limit: 3, offset: 2, select: 'permit_id' });
-    assert.deepEqual(page.rows.map((x) => x.permit_id), ['BP-2025-00003', 'BP-2025-00004', 'BP-2025-00005']);
+    assert.deepEqual(
+      page.rows.map((x) => x.permit_id),
+      ['BP-2025-00003', 'BP-2025-00004', 'BP-2025-00005'],
+    );
   });
 
   it('supports $group, $q, raw $query and simple filters', async () => {
     const c = client();
     const grouped = await c.rows('crsh-larg', { select: 'severity, count(*) AS n', group: 'severity', order: 'severity' });
     assert.ok(grouped.rows.length >= 2);
-    assert.equal(grouped.rows.reduce((n, r) => n + Number(r.n), 0), 60_000);
+    assert.equal(
+      grouped.rows.reduce((n, r) => n + Number(r.n), 0),
+      60_000,
+    );
     const raw = await c.rows('bldg-prmt', { query: "SELECT permit_id WHERE permit_id = 'BP-2025-00007'" });
     assert.deepEqual(raw.rows, [{ permit_id: 'BP-2025-00007' }]);
     const filtered = await c.rows('bldg-prmt', { filters: { permit_id: 'BP-2025-00009' } });
@@ -227,7 +263,10 @@ describe('soda client: writing rows', () => {
   it('upserts JSON rows into a dataset with a row identifier (update merges, new rows are created)', async () => {
     const c = client();
     const before = await c.count('bldg-prmt');
-    const r = await c.upsert('bldg-prmt', [{ permit_id: 'BP-2025-00011', address: '1 Changed St' }, { permit_id: 'NEW-0001', address: '2 New Rd', valuation: 10 }]);
+    const r = await c.upsert('bldg-prmt', [
+      { permit_id: 'BP-2025-00011', address: '1 Changed St' },
+      { permit_id: 'NEW-0001', address: '2 New Rd', valuation: 10 },
+    ]);
     assert.deepEqual([r.shape, r.created, r.updated, r.errors], ['counts', 1, 1, 0]);
     const changed = await c.row<Row>('bldg-prmt', 'BP-2025-00011');
     assert.equal(changed.address, '1 Changed St');
@@ -266,11 +305,17 @@ describe('soda client: writing rows', () => {
 
   it('replaces every row (JSON and CSV)', async () => {
     const c = client();
-    const r = await c.replace('bdgt-priv', [{ line_item: 'L1', department: 'Parks', amount: 5 }, { line_item: 'L2', department: 'Roads', amount: 7 }]);
+    const r = await c.replace('bdgt-priv', [
+      { line_item: 'L1', department: 'Parks', amount: 5 },
+      { line_item: 'L2', department: 'Roads', amount: 7 },
+    ]);
     assert.equal(r.created, 2);
     assert.equal(await c.count('bdgt-priv'), 2);
     await c.replaceCsv('bdgt-priv', 'line_item,department,amount\nL3,Fire,1\n');
-    assert.deepEqual((await c.rows('bdgt-priv')).rows.map((x) => x.line_item), ['L3']);
+    assert.deepEqual(
+      (await c.rows('bdgt-priv')).rows.map((x) => x.line_item),
+      ['L3'],
+    );
   });
 
   it('write errors: unknown column, no write right, viewer', async () => {
@@ -291,7 +336,14 @@ describe('soda client: retries seen in the emulator’s fault log', () => {
       const spec = `seed=${seed},error=0.5,errorStatus=503,only=${path}`;
       emu.setFaults(spec);
       for (let i = 0; i < 3; i++) await (await undiciRequest(`${emu.url}${path}?$limit=1`)).body.dump();
-      if (emu.faultLog().map((e) => e.decision).join() === 'error,error,none') return spec;
+      if (
+        emu
+          .faultLog()
+          .map((e) => e.decision)
+          .join() === 'error,error,none'
+      ) {
+        return spec;
+      }
     }
     throw new Error('no seed found');
   }
@@ -302,10 +354,23 @@ describe('soda client: retries seen in the emulator’s fault log', () => {
     const spec = await seedFor('/resource/bldg-prmt.json');
     emu.setFaults(spec);
     const sleeps: number[] = [];
-    const clock: Clock = { now: () => Date.now(), sleep: (ms, s) => { sleeps.push(ms); return systemClock.sleep(ms, s); } };
+    const clock: Clock = {
+      now: () => Date.now(),
+      sleep: (ms, s) => {
+        sleeps.push(ms);
+        return systemClock.sleep(ms, s);
+      },
+    };
     const r = await client(publisher, { clock, random: () => 0.99, retry: { baseDelayMs: 20 } }).rows('bldg-prmt', { limit: 1 });
     assert.equal(r.rows.length, 1);
-    assert.deepEqual(emu.faultLog().map((e) => [e.decision, e.status]), [['error', 503], ['error', 503], ['none', undefined]]);
+    assert.deepEqual(
+      emu.faultLog().map((e) => [e.decision, e.status]),
+      [
+        ['error', 503],
+        ['error', 503],
+        ['none', undefined],
+      ],
+    );
     assert.deepEqual(sleeps, [19, 39]);
   });
 
@@ -335,18 +400,35 @@ describe('soda client: retries seen in the emulator’s fault log', () => {
 
   it('an upsert keyed by a row identifier is retried after resets, up to the attempt cap', async () => {
     emu.setFaults('reset=1,only=/resource/bldg-prmt.json');
-    const e = await rejectsWithSodaError(client(publisher, { retry: { maxAttempts: 3, baseDelayMs: 1 } }).upsert('bldg-prmt', [{ permit_id: 'R-1' }], { hasRowIdentifier: true }));
+    const e = await rejectsWithSodaError(
+      client(publisher, { retry: { maxAttempts: 3, baseDelayMs: 1 } }).upsert('bldg-prmt', [{ permit_id: 'R-1' }], { hasRowIdentifier: true }),
+    );
     assert.deepEqual([e.kind, e.attempts], ['network', 3]);
-    assert.deepEqual(emu.faultLog().map((x) => x.decision), ['reset', 'reset', 'reset']);
+    assert.deepEqual(
+      emu.faultLog().map((x) => x.decision),
+      ['reset', 'reset', 'reset'],
+    );
   });
 
   it('429 with Retry-After is honoured, even for an append', async () => {
     emu.setFaults('throttle=1,retryAfter=1,only=/resource/tree-cnsu.json');
     const sleeps: number[] = [];
-    const clock: Clock = { now: () => Date.now(), sleep: (ms, s) => { sleeps.push(ms); return systemClock.sleep(ms, s); } };
+    const clock: Clock = {
+      now: () => Date.now(),
+      sleep: (ms, s) => {
+        sleeps.push(ms);
+        return systemClock.sleep(ms, s);
+      },
+    };
     const e = await rejectsWithSodaError(client(publisher, { clock, retry: { maxAttempts: 2 } }).upsert('tree-cnsu', [{ species: 'Yew' }]));
     assert.deepEqual([e.kind, e.status, e.retryAfterMs, e.outcome], ['rate-limited', 429, 1000, 'not-applied']);
     assert.deepEqual(sleeps, [1000]);
-    assert.deepEqual(emu.faultLog().map((x) => [x.decision, x.retryAfter]), [['throttle', 1], ['throttle', 1]]);
+    assert.deepEqual(
+      emu.faultLog().map((x) => [x.decision, x.retryAfter]),
+      [
+        ['throttle', 1],
+        ['throttle', 1],
+      ],
+    );
   });
 });

@@ -32,7 +32,15 @@ type Handler = (req: IncomingMessage, res: ServerResponse, n: number, body: stri
 
 const servers: Server[] = [];
 after(async () => {
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); })));
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
+    ),
+  );
 });
 
 /** A loopback server that records every request and answers the n-th (0-based) with `handler`. */
@@ -58,7 +66,11 @@ async function scripted(handler: Handler): Promise<Scripted> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.port = (server.address() as AddressInfo).port;
   state.domain = `127.0.0.1:${state.port}`;
-  state.close = () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); });
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
   return state;
 }
 
@@ -70,9 +82,15 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 /** The real clock, recording every backoff wait it is asked for. */
 function recordingClock(): Clock & { sleeps: number[] } {
   const sleeps: number[] = [];
-  return { sleeps, now: () => Date.now(), sleep: (ms, signal) => { sleeps.push(ms); return systemClock.sleep(ms, signal); } };
+  return {
+    sleeps,
+    now: () => Date.now(),
+    sleep: (ms, signal) => {
+      sleeps.push(ms);
+      return systemClock.sleep(ms, signal);
+    },
+  };
 }
-
 
 const creds = { type: 'basic', email: 'publisher@example.org', password: 'publish-me' } as const;
 
@@ -80,8 +98,19 @@ describe('soda gateway: headers and logging', () => {
   it('sends User-Agent, a request id, Basic auth and the app token; the log hook never sees them', async () => {
     const srv = await scripted((_req, res) => json(res, 200, { ok: true }));
     const events: HttpLogEvent[] = [];
-    const http = new SodaHttp({ domain: srv.domain, auth: creds, appToken: 'demo-app-token', product: 'vscode-extension', version: '1.2.3', onLog: (e) => events.push(e) });
-    const res = await http.request<{ ok: boolean }>({ method: 'GET', path: '/api/users/current.json', query: { $$app_token: 'demo-app-token', a: ['1', '2'] } });
+    const http = new SodaHttp({
+      domain: srv.domain,
+      auth: creds,
+      appToken: 'demo-app-token',
+      product: 'vscode-extension',
+      version: '1.2.3',
+      onLog: (e) => events.push(e),
+    });
+    const res = await http.request<{ ok: boolean }>({
+      method: 'GET',
+      path: '/api/users/current.json',
+      query: { $$app_token: 'demo-app-token', a: ['1', '2'] },
+    });
     await http.close();
     assert.deepEqual(res.body, { ok: true });
     const h = srv.seen[0]?.headers;
@@ -91,7 +120,10 @@ describe('soda gateway: headers and logging', () => {
     assert.equal(h?.authorization, `Basic ${Buffer.from('publisher@example.org:publish-me').toString('base64')}`);
     assert.equal(h?.['x-app-token'], 'demo-app-token');
     assert.equal(srv.seen[0]?.url, '/api/users/current.json?%24%24app_token=demo-app-token&a=1&a=2');
-    assert.deepEqual(events.map((e) => e.phase), ['request', 'response']);
+    assert.deepEqual(
+      events.map((e) => e.phase),
+      ['request', 'response'],
+    );
     const logged = JSON.stringify(events);
     for (const secret of ['publish-me', Buffer.from('publisher@example.org:publish-me').toString('base64'), 'demo-app-token']) {
       assert.ok(!logged.includes(secret), `log contains ${secret}`);
@@ -120,7 +152,9 @@ describe('soda gateway: headers and logging', () => {
 
 describe('soda gateway: retries', () => {
   it('retries a GET on 503, 503 then succeeds, with the same request id and backoff waits seen by the server', async () => {
-    const srv = await scripted((_req, res, n) => (n < 2 ? json(res, 503, { errorCode: 'service-unavailable', message: 'Service unavailable' }) : json(res, 200, [1])));
+    const srv = await scripted((_req, res, n) =>
+      n < 2 ? json(res, 503, { errorCode: 'service-unavailable', message: 'Service unavailable' }) : json(res, 200, [1]),
+    );
     const clock = recordingClock();
     const http = new SodaHttp({ domain: srv.domain, clock, random: () => 0.999, retry: { baseDelayMs: 40, maxDelayMs: 1000 } });
     const res = await http.request({ method: 'GET', path: '/resource/abcd-1234.json' });
@@ -145,11 +179,16 @@ describe('soda gateway: retries', () => {
     assert.equal(e.kind, 'server');
     assert.equal(e.attempts, 3);
     assert.match(e.message, /^The Socrata server failed \(500 internal-error\): boom\. \(error tag t-1\).*gave up after 3 attempts/);
-    assert.deepEqual(events.map((x) => `${x.phase}${x.attempt}`), ['request1', 'response1', 'retry1', 'request2', 'response2', 'retry2', 'request3', 'response3', 'error3']);
+    assert.deepEqual(
+      events.map((x) => `${x.phase}${x.attempt}`),
+      ['request1', 'response1', 'retry1', 'request2', 'response2', 'retry2', 'request3', 'response3', 'error3'],
+    );
   });
 
   it('honours Retry-After in seconds (server-side gap) and as an HTTP date', async () => {
-    const srv = await scripted((_req, res, n) => (n === 0 ? json(res, 429, { errorCode: 'too-many-requests', message: 'Too many requests' }, { 'retry-after': '1' }) : json(res, 200, {})));
+    const srv = await scripted((_req, res, n) =>
+      n === 0 ? json(res, 429, { errorCode: 'too-many-requests', message: 'Too many requests' }, { 'retry-after': '1' }) : json(res, 200, {}),
+    );
     const clock = recordingClock();
     const http = new SodaHttp({ domain: srv.domain, clock, retry: { baseDelayMs: 1 } });
     await http.request({ method: 'GET', path: '/x' });
@@ -159,7 +198,14 @@ describe('soda gateway: retries', () => {
 
     const date = new Date(Date.now() + 3000).toUTCString();
     const srv2 = await scripted((_req, res, n) => (n === 0 ? json(res, 503, {}, { 'retry-after': date }) : json(res, 200, {})));
-    const fake: Clock & { sleeps: number[] } = { sleeps: [], now: () => Date.now(), sleep: (ms) => { fake.sleeps.push(ms); return Promise.resolve(); } };
+    const fake: Clock & { sleeps: number[] } = {
+      sleeps: [],
+      now: () => Date.now(),
+      sleep: (ms) => {
+        fake.sleeps.push(ms);
+        return Promise.resolve();
+      },
+    };
     const http2 = new SodaHttp({ domain: srv2.domain, clock: fake, retry: { baseDelayMs: 1 } });
     await http2.request({ method: 'GET', path: '/x' });
     await http2.close();
@@ -195,10 +241,22 @@ describe('soda gateway: retries', () => {
     const srv = await scripted((_req, res, n) => (n === 0 ? json(res, 502, {}) : json(res, 200, {})));
     const http = new SodaHttp({ domain: srv.domain, retry: { baseDelayMs: 1 } });
     let made = 0;
-    await http.request({ method: 'PUT', path: '/x', safeToRepeat: true, contentType: 'text/csv', body: () => { made++; return Readable.from(['a,b\n', '1,2\n']); } });
+    await http.request({
+      method: 'PUT',
+      path: '/x',
+      safeToRepeat: true,
+      contentType: 'text/csv',
+      body: () => {
+        made++;
+        return Readable.from(['a,b\n', '1,2\n']);
+      },
+    });
     await http.close();
     assert.equal(made, 2);
-    assert.deepEqual(srv.seen.map((s) => s.body), ['a,b\n1,2\n', 'a,b\n1,2\n']);
+    assert.deepEqual(
+      srv.seen.map((s) => s.body),
+      ['a,b\n1,2\n', 'a,b\n1,2\n'],
+    );
   });
 });
 
@@ -227,7 +285,9 @@ describe('soda gateway: requests that are not safe to repeat', () => {
   });
 
   it('a 4xx is not retried and says the change was not applied', async () => {
-    const srv = await scripted((_req, res) => json(res, 400, { errorCode: 'soda.row.column-not-found', message: "One or more rows expected column 'zzz' which was not found on the dataset" }));
+    const srv = await scripted((_req, res) =>
+      json(res, 400, { errorCode: 'soda.row.column-not-found', message: "One or more rows expected column 'zzz' which was not found on the dataset" }),
+    );
     const http = new SodaHttp({ domain: srv.domain });
     const e = await rejectsWithSodaError(http.request({ method: 'POST', path: '/x', json: [{ zzz: 1 }] }));
     await http.close();
@@ -271,7 +331,9 @@ describe('soda gateway: requests that are not safe to repeat', () => {
 describe('soda gateway: cancellation and time-outs', () => {
   it('cancels a request in flight; a cancelled write has an unknown outcome', async () => {
     let arrived!: () => void;
-    const got = new Promise<void>((r) => { arrived = r; });
+    const got = new Promise<void>((r) => {
+      arrived = r;
+    });
     const srv = await scripted(() => arrived()); // never answers
     const http = new SodaHttp({ domain: srv.domain });
     const ac = new AbortController();
@@ -294,7 +356,13 @@ describe('soda gateway: cancellation and time-outs', () => {
   it('cancels during the backoff wait', async () => {
     const srv = await scripted((_req, res) => json(res, 503, {}, { 'retry-after': '30' }));
     const ac = new AbortController();
-    const clock: Clock = { now: () => Date.now(), sleep: (ms, signal) => { ac.abort(); return systemClock.sleep(ms, signal); } };
+    const clock: Clock = {
+      now: () => Date.now(),
+      sleep: (ms, signal) => {
+        ac.abort();
+        return systemClock.sleep(ms, signal);
+      },
+    };
     const http = new SodaHttp({ domain: srv.domain, clock });
     const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/x', signal: ac.signal }));
     await http.close();
@@ -319,7 +387,10 @@ describe('soda gateway: cancellation and time-outs', () => {
 
 describe('soda gateway: network failures name the host', () => {
   it('body time-out: the server sends headers, then stalls', async () => {
-    const srv = await scripted((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.write('[1,'); });
+    const srv = await scripted((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[1,');
+    });
     const http = new SodaHttp({ domain: srv.domain, retry: { maxAttempts: 1 }, timeouts: { bodyMs: 150 } });
     const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/x' }));
     await http.close();
@@ -329,7 +400,9 @@ describe('soda gateway: network failures name the host', () => {
 
   it('DNS failure (resolver injected into a real undici agent): not-applied, host named', async () => {
     const agent = new Agent({
-      connect: { lookup: (host: string, _o: unknown, cb: (e: Error) => void) => cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' })) } as never,
+      connect: {
+        lookup: (host: string, _o: unknown, cb: (e: Error) => void) => cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' })),
+      } as never,
     });
     const http = new SodaHttp({ domain: 'data.example.org', dispatcher: agent, retry: { maxAttempts: 1 } });
     const e = await rejectsWithSodaError(http.request({ method: 'POST', path: '/resource/abcd-1234.json', json: [] }));
@@ -349,7 +422,10 @@ describe('soda gateway: network failures name the host', () => {
   });
 
   it('cancels a download in the middle of the body', async () => {
-    const srv = await scripted((_req, res) => { res.writeHead(200, { 'content-type': 'text/csv' }); res.write('"a"\n"1"\n'); });
+    const srv = await scripted((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.write('"a"\n"1"\n');
+    });
     const http = new SodaHttp({ domain: srv.domain });
     const ac = new AbortController();
     const res = await http.request({ method: 'GET', path: '/resource/abcd-1234.csv', expect: 'stream', signal: ac.signal });
@@ -371,12 +447,20 @@ describe('soda gateway: network failures name the host', () => {
 describe('soda gateway: hostile or odd servers', () => {
   it('refuses a redirect to another origin without sending anything there', async () => {
     const other = await scripted((_req, res) => json(res, 200, { stolen: true }));
-    const srv = await scripted((_req, res) => { res.writeHead(302, { location: `http://127.0.0.1:${other.port}/api/users/current.json` }); res.end(); });
+    const srv = await scripted((_req, res) => {
+      res.writeHead(302, { location: `http://127.0.0.1:${other.port}/api/users/current.json` });
+      res.end();
+    });
     const http = new SodaHttp({ domain: srv.domain, auth: creds });
     const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/api/users/current.json' }));
     await http.close();
     assert.equal(e.kind, 'protocol');
-    assert.match(e.message, new RegExp(`redirected the request to another origin \\(http://127\\.0\\.0\\.1:${other.port}\\); it was not followed, so credentials were not sent there`));
+    assert.match(
+      e.message,
+      new RegExp(
+        `redirected the request to another origin \\(http://127\\.0\\.0\\.1:${other.port}\\); it was not followed, so credentials were not sent there`,
+      ),
+    );
     assert.equal(other.connections, 0);
     assert.equal(other.seen.length, 0);
   });
@@ -392,7 +476,11 @@ describe('soda gateway: hostile or odd servers', () => {
   it('caps the size of JSON bodies, declared or streamed', async () => {
     const big = JSON.stringify(Array.from({ length: 40_000 }, (_, i) => ({ i, pad: 'xxxxxxxxxxxxxxxxxxxx' })));
     const srv = await scripted((req, res) => {
-      if (req.url === '/declared') { res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(big)) }); res.end(big); return; }
+      if (req.url === '/declared') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(big)) });
+        res.end(big);
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' }); // chunked, no length
       for (let i = 0; i < big.length; i += 10_000) res.write(big.slice(i, i + 10_000));
       res.end();
@@ -409,7 +497,10 @@ describe('soda gateway: hostile or odd servers', () => {
   });
 
   it('reports non-JSON where JSON was expected with the status and a snippet', async () => {
-    const srv = await scripted((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html><body>Maintenance window</body></html>'); });
+    const srv = await scripted((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body>Maintenance window</body></html>');
+    });
     const http = new SodaHttp({ domain: srv.domain });
     const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/x' }));
     const text = await http.request({ method: 'GET', path: '/x', expect: 'text' });
@@ -421,7 +512,11 @@ describe('soda gateway: hostile or odd servers', () => {
   });
 
   it('streams a response body', async () => {
-    const srv = await scripted((_req, res) => { res.writeHead(200, { 'content-type': 'text/csv' }); res.write('"a"\n'); res.end('"1"\n'); });
+    const srv = await scripted((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.write('"a"\n');
+      res.end('"1"\n');
+    });
     const http = new SodaHttp({ domain: srv.domain });
     const res = await http.request({ method: 'GET', path: '/resource/abcd-1234.csv', expect: 'stream' });
     let text = '';
@@ -450,10 +545,23 @@ describe('soda gateway: plain http only to loopback', () => {
     const before = srv.connections;
     assert.equal(before, 1);
 
-    assert.throws(() => new SodaHttp({ domain: `http://data.example.org:${srv.port}`, auth: creds, dispatcher: agent }), (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input' && /plain http/.test(e.message));
+    assert.throws(
+      () => new SodaHttp({ domain: `http://data.example.org:${srv.port}`, auth: creds, dispatcher: agent }),
+      (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input' && /plain http/.test(e.message),
+    );
     // A hand-made domain object claiming http for a public host is re-validated too.
-    const forged: SodaDomain = { scheme: 'http', hostname: 'data.example.org', port: srv.port, host: `data.example.org:${srv.port}`, origin: `http://data.example.org:${srv.port}`, loopback: true };
-    assert.throws(() => new SodaHttp({ domain: forged, auth: creds, dispatcher: agent }), (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input');
+    const forged: SodaDomain = {
+      scheme: 'http',
+      hostname: 'data.example.org',
+      port: srv.port,
+      host: `data.example.org:${srv.port}`,
+      origin: `http://data.example.org:${srv.port}`,
+      loopback: true,
+    };
+    assert.throws(
+      () => new SodaHttp({ domain: forged, auth: creds, dispatcher: agent }),
+      (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input',
+    );
     await agent.close();
     assert.equal(srv.connections, before);
     assert.equal(srv.seen.length, 1);

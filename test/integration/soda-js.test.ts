@@ -63,13 +63,36 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'soda-js-'));
   const key = join(dir, 'key.pem');
   cert = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   front = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
     seen.push(`${req.method ?? ''} ${req.url ?? ''}`);
-    const up = httpRequest({ host: '127.0.0.1', port: emu.port, method: req.method, path: req.url, headers: { ...req.headers, host: emu.domain } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const up = httpRequest(
+      { host: '127.0.0.1', port: emu.port, method: req.method, path: req.url, headers: { ...req.headers, host: emu.domain } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
   });
@@ -87,48 +110,94 @@ after(async () => {
 describe('soda-js, unchanged, against the emulator', () => {
   it('query: a built query and a raw $query give the rows /resource gives', async () => {
     const token = { apiToken: SAMPLE.appToken };
-    const rows = (await sodaJs('consumer', token, [['withDataset', 'bldg-prmt'], ['select', 'permit_id', 'valuation'], ['where', { is_residential: true }], ['order', 'permit_id'], ['limit', 5], ['getRows']])) as Record<string, unknown>[];
+    const rows = (await sodaJs('consumer', token, [
+      ['withDataset', 'bldg-prmt'],
+      ['select', 'permit_id', 'valuation'],
+      ['where', { is_residential: true }],
+      ['order', 'permit_id'],
+      ['limit', 5],
+      ['getRows'],
+    ])) as Record<string, unknown>[];
     assert.equal(rows.length, 5);
     assert.deepEqual(Object.keys(rows[0] ?? {}).sort(), ['permit_id', 'valuation']);
     const direct = await fetch(`${emu.url}/resource/bldg-prmt.json?$select=permit_id,valuation&$where=is_residential=true&$order=permit_id&$limit=5`);
     assert.deepEqual(rows, await direct.json());
     const raw = (await sodaJs('consumer', token, [['withDataset', 'bldg-prmt'], ['soql', 'SELECT count(*) AS n'], ['getRows']])) as { n: string }[];
     assert.ok(Number(raw[0]?.n) > 5);
-    assert.ok(seen.some((s) => s.startsWith('GET /resource/bldg-prmt.json?')), seen.join('\n'));
+    assert.ok(
+      seen.some((s) => s.startsWith('GET /resource/bldg-prmt.json?')),
+      seen.join('\n'),
+    );
   });
 
   it('upsert creates and updates rows by the row identifier and answers the counts', async () => {
-    const created = (await sodaJs('producer', auth, [['withDataset', 'bdgt-priv'], ['upsert', [{ line_item: 'SJS-1', department: 'Parks', amount: 10 }, { line_item: 'SJS-2', department: 'Fire', amount: 20 }]]])) as Record<string, number>;
+    const created = (await sodaJs('producer', auth, [
+      ['withDataset', 'bdgt-priv'],
+      [
+        'upsert',
+        [
+          { line_item: 'SJS-1', department: 'Parks', amount: 10 },
+          { line_item: 'SJS-2', department: 'Fire', amount: 20 },
+        ],
+      ],
+    ])) as Record<string, number>;
     assert.equal(created['Rows Created'], 2);
-    const updated = (await sodaJs('producer', auth, [['withDataset', 'bdgt-priv'], ['upsert', [{ line_item: 'SJS-1', amount: 11 }]]])) as Record<string, number>;
+    const updated = (await sodaJs('producer', auth, [
+      ['withDataset', 'bdgt-priv'],
+      ['upsert', [{ line_item: 'SJS-1', amount: 11 }]],
+    ])) as Record<string, number>;
     assert.equal(updated['Rows Updated'], 1);
     assert.equal(emu.store.findRow('bdgt-priv', 'SJS-1')?.v.amount, '11', 'numbers are kept as SODA number text');
     assert.equal(emu.store.findRow('bdgt-priv', 'SJS-1')?.v.department, 'Parks', 'an upsert merges: fields not sent are kept');
   });
 
   it('update (POST of one row to /resource/{4x4}/{id}) changes that row', async () => {
-    const row = (await sodaJs('producer', auth, [['withDataset', 'bdgt-priv'], ['update', 'SJS-2', { amount: 21 }]])) as Record<string, unknown>;
+    const row = (await sodaJs('producer', auth, [
+      ['withDataset', 'bdgt-priv'],
+      ['update', 'SJS-2', { amount: 21 }],
+    ])) as Record<string, unknown>;
     assert.equal(row.line_item, 'SJS-2');
     assert.equal(emu.store.findRow('bdgt-priv', 'SJS-2')?.v.amount, '21');
   });
 
-  it('replace (PUT of one row to /resource/{4x4}/{id}) is refused with 405, as soda-fountain\'s row route serves only GET, POST and DELETE; nothing changes', async () => {
+  it("replace (PUT of one row to /resource/{4x4}/{id}) is refused with 405, as soda-fountain's row route serves only GET, POST and DELETE; nothing changes", async () => {
     const before = emu.store.findRow('bdgt-priv', 'SJS-2')?.v;
-    await assert.rejects(sodaJs('producer', auth, [['withDataset', 'bdgt-priv'], ['replace', 'SJS-2', { line_item: 'SJS-2', amount: 99 }]]), (e: unknown) => {
-      const body = (e as { body?: { errorCode?: string; data?: { allowed?: string[] } } }).body;
-      return body?.errorCode === 'method-not-allowed' && JSON.stringify(body.data?.allowed) === JSON.stringify(['GET', 'POST', 'DELETE']);
-    });
+    await assert.rejects(
+      sodaJs('producer', auth, [
+        ['withDataset', 'bdgt-priv'],
+        ['replace', 'SJS-2', { line_item: 'SJS-2', amount: 99 }],
+      ]),
+      (e: unknown) => {
+        const body = (e as { body?: { errorCode?: string; data?: { allowed?: string[] } } }).body;
+        return body?.errorCode === 'method-not-allowed' && JSON.stringify(body.data?.allowed) === JSON.stringify(['GET', 'POST', 'DELETE']);
+      },
+    );
     assert.deepEqual(emu.store.findRow('bdgt-priv', 'SJS-2')?.v, before);
   });
 
   it('delete removes one row by its identifier; deleting it again is an error event', async () => {
-    await sodaJs('producer', auth, [['withDataset', 'bdgt-priv'], ['delete', 'SJS-1']]);
+    await sodaJs('producer', auth, [
+      ['withDataset', 'bdgt-priv'],
+      ['delete', 'SJS-1'],
+    ]);
     assert.equal(emu.store.findRow('bdgt-priv', 'SJS-1'), undefined);
-    await assert.rejects(sodaJs('producer', auth, [['withDataset', 'bdgt-priv'], ['delete', 'SJS-1']]), /soda\.row\.not-found|not found/i);
+    await assert.rejects(
+      sodaJs('producer', auth, [
+        ['withDataset', 'bdgt-priv'],
+        ['delete', 'SJS-1'],
+      ]),
+      /soda\.row\.not-found|not found/i,
+    );
   });
 
   it('a write without credentials is refused and reaches soda-js as an error event', async () => {
-    await assert.rejects(sodaJs('producer', { apiToken: SAMPLE.appToken }, [['withDataset', 'crsh-larg'], ['upsert', [{ crash_id: 'SJS-3' }]]]), /logged in/i);
+    await assert.rejects(
+      sodaJs('producer', { apiToken: SAMPLE.appToken }, [
+        ['withDataset', 'crsh-larg'],
+        ['upsert', [{ crash_id: 'SJS-3' }]],
+      ]),
+      /logged in/i,
+    );
     assert.equal(emu.store.findRow('crsh-larg', 'SJS-3'), undefined);
   });
 });

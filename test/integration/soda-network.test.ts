@@ -74,7 +74,11 @@ describe('corporate network: TLS with a private CA, through an authenticating pr
 
   it('sends http.proxyAuthorization as the Proxy-Authorization header', async () => {
     const tunnels = proxy.tunnels(front.port);
-    const { http, logs } = gateway({ product: 'vscode-extension', proxy: { url: `http://127.0.0.1:${proxy.port}`, authorization: `Basic ${BASIC}` }, tls: { caFiles: [pki.caFile] } });
+    const { http, logs } = gateway({
+      product: 'vscode-extension',
+      proxy: { url: `http://127.0.0.1:${proxy.port}`, authorization: `Basic ${BASIC}` },
+      tls: { caFiles: [pki.caFile] },
+    });
     const res = await http.request<{ id: string }>({ method: 'GET', path: '/api/users/current.json' });
     await http.close();
     assert.equal(res.body.id, SAMPLE.users.publisher.id);
@@ -83,7 +87,10 @@ describe('corporate network: TLS with a private CA, through an authenticating pr
   });
 
   it('without the CA: names the certificate problem and the setting that fixes it', async () => {
-    for (const [product, setting] of [['vscode-extension', 'socrata.http.caCertificates'], ['cli', 'SOCRATA_CA_FILE']] as const) {
+    for (const [product, setting] of [
+      ['vscode-extension', 'socrata.http.caCertificates'],
+      ['cli', 'SOCRATA_CA_FILE'],
+    ] as const) {
       const { http, logs } = gateway({ product, proxy: { url: proxyUrl } });
       const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/api/users/current.json' }));
       await http.close();
@@ -104,7 +111,10 @@ describe('corporate network: TLS with a private CA, through an authenticating pr
   });
 
   it('with wrong or missing proxy credentials: says the proxy wants them and where they go, without echoing them', async () => {
-    for (const [url, status] of [[`http://127.0.0.1:${proxy.port}`, '407'], [`http://${USER}:wrong-${PASSWORD}@127.0.0.1:${proxy.port}`, '401']]) {
+    for (const [url, status] of [
+      [`http://127.0.0.1:${proxy.port}`, '407'],
+      [`http://${USER}:wrong-${PASSWORD}@127.0.0.1:${proxy.port}`, '401'],
+    ]) {
       const { http, logs } = gateway({ product: 'vscode-extension', proxy: { url }, tls: { caFiles: [pki.caFile] } });
       const e = await rejectsWithSodaError(http.request({ method: 'GET', path: '/api/users/current.json' }));
       await http.close();
@@ -134,16 +144,26 @@ describe('corporate network: TLS with a private CA, through an authenticating pr
   it('a CA file that is missing or not PEM is refused, naming the file and the setting', () => {
     const notPem = join(dir, 'not-a-cert.txt');
     writeFileSync(notPem, 'hello\n');
-    assert.throws(() => new SodaHttp({ domain, product: 'vscode-extension', tls: { caFiles: [join(dir, 'absent.pem')] } }), /Cannot read the certificate file .*absent\.pem named in socrata\.http\.caCertificates: it does not exist/);
-    assert.throws(() => new SodaHttp({ domain, product: 'cli', tls: { caFiles: [notPem] } }), /not-a-cert\.txt named in SOCRATA_CA_FILE contains no PEM certificate/);
+    assert.throws(
+      () => new SodaHttp({ domain, product: 'vscode-extension', tls: { caFiles: [join(dir, 'absent.pem')] } }),
+      /Cannot read the certificate file .*absent\.pem named in socrata\.http\.caCertificates: it does not exist/,
+    );
+    assert.throws(
+      () => new SodaHttp({ domain, product: 'cli', tls: { caFiles: [notPem] } }),
+      /not-a-cert\.txt named in SOCRATA_CA_FILE contains no PEM certificate/,
+    );
   });
 
-  it('reads the operating system store (on Linux, the system bundle)', { skip: process.platform !== 'linux' || !LINUX_BUNDLES.some((f) => existsSync(f)) }, () => {
-    const bundleFile = LINUX_BUNDLES.find((f) => existsSync(f)) as string;
-    const inFile = readFileSync(bundleFile, 'utf8').split('-----BEGIN CERTIFICATE-----').length - 1;
-    assert.ok(inFile > 0);
-    assert.equal(systemCertificates().length, inFile);
-  });
+  it(
+    'reads the operating system store (on Linux, the system bundle)',
+    { skip: process.platform !== 'linux' || !LINUX_BUNDLES.some((f) => existsSync(f)) },
+    () => {
+      const bundleFile = LINUX_BUNDLES.find((f) => existsSync(f)) as string;
+      const inFile = readFileSync(bundleFile, 'utf8').split('-----BEGIN CERTIFICATE-----').length - 1;
+      assert.ok(inFile > 0);
+      assert.equal(systemCertificates().length, inFile);
+    },
+  );
 
   interface Run {
     code: number;
@@ -152,7 +172,9 @@ describe('corporate network: TLS with a private CA, through an authenticating pr
   }
 
   function cli(args: string[], env: Record<string, string>): Promise<Run> {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOCRATA_') && !/^(https?|no)_proxy$/i.test(k) && k !== 'NODE_EXTRA_CA_CERTS'));
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('SOCRATA_') && !/^(https?|no)_proxy$/i.test(k) && k !== 'NODE_EXTRA_CA_CERTS'),
+    );
     const keys = { SOCRATA_KEY_ID: SAMPLE.apiKey.keyId, SOCRATA_KEY_SECRET: SAMPLE.apiKey.keySecret };
     return new Promise((resolve) => {
       execFile(process.execPath, [bundle, ...args], { env: { ...clean, ...keys, ...env } }, (err, stdout, stderr) => {

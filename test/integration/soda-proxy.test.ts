@@ -70,11 +70,18 @@ describe('soda gateway through an HTTP proxy (tinyproxy)', { skip }, () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const tunnels = (): number => readFileSync(log, 'utf8').split('\n').filter((l) => l.includes(`CONNECT 127.0.0.1:${target}`)).length;
+  const tunnels = (): number =>
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`CONNECT 127.0.0.1:${target}`)).length;
 
   it('goes through an explicitly configured proxy (the VS Code http.proxy path)', async () => {
     const before = tunnels();
-    const http = new SodaHttp({ domain: `127.0.0.1:${target}`, auth: { type: 'apiKey', keyId: 'demo_key_id', keySecret: 'demo_key_secret' }, proxy: { url: `http://127.0.0.1:${proxyPort}` } });
+    const http = new SodaHttp({
+      domain: `127.0.0.1:${target}`,
+      auth: { type: 'apiKey', keyId: 'demo_key_id', keySecret: 'demo_key_secret' },
+      proxy: { url: `http://127.0.0.1:${proxyPort}` },
+    });
     const res = await http.request<{ id: string }>({ method: 'GET', path: '/api/users/current.json' });
     await http.close();
     assert.equal(res.body.id, 'pub1-usr1');
@@ -106,13 +113,21 @@ describe('soda gateway through an HTTP proxy (tinyproxy)', { skip }, () => {
     const clean: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(https?|no)_proxy$/i.test(k)) clean[k] = v;
     return new Promise((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', '-e', script], { env: { ...clean, ...env }, encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) => {
-        resolve({ status: error ? (typeof error.code === 'number' ? error.code : -1) : 0, out: stdout + stderr });
-      });
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', '-e', script],
+        { env: { ...clean, ...env }, encoding: 'utf8', timeout: 30_000 },
+        (error, stdout, stderr) => {
+          resolve({ status: error ? (typeof error.code === 'number' ? error.code : -1) : 0, out: stdout + stderr });
+        },
+      );
     });
   }
 
-  for (const [name, variable] of [['upper-case', 'HTTP_PROXY'], ['lower-case', 'http_proxy']] as const) {
+  for (const [name, variable] of [
+    ['upper-case', 'HTTP_PROXY'],
+    ['lower-case', 'http_proxy'],
+  ] as const) {
     it(`honours ${name} ${variable} from the environment`, async () => {
       const before = tunnels();
       const r = await viaEnv({ [variable]: `http://127.0.0.1:${proxyPort}`, NO_PROXY: '' });

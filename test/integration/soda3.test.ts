@@ -49,16 +49,26 @@ const Q = '/api/v3/views/bldg-prmt/query.json';
 describe('emulator: SODA3 query.json', () => {
   it('answers a JSON array of rows for {query}; the same rows as /resource', async () => {
     const stmt = 'SELECT permit_id, valuation WHERE valuation > 0 ORDER BY permit_id';
-    const r = await call<Record<string, unknown>[]>(v3.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: stmt, includeSynthetic: false } });
+    const r = await call<Record<string, unknown>[]>(v3.url, Q, {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: stmt, includeSynthetic: false },
+    });
     assert.equal(r.status, 200, r.text);
     assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
-    const v21 = await call<Record<string, unknown>[]>(v3.url, `/resource/bldg-prmt.json?$query=${encodeURIComponent(`${stmt} LIMIT 100000`)}`, { headers: { authorization: KEY_AUTH } });
+    const v21 = await call<Record<string, unknown>[]>(v3.url, `/resource/bldg-prmt.json?$query=${encodeURIComponent(`${stmt} LIMIT 100000`)}`, {
+      headers: { authorization: KEY_AUTH },
+    });
     assert.ok(r.body.length > 10);
     assert.deepEqual(r.body, v21.body);
   });
 
   it('has no implicit 1000-row limit (SODA 2.1 has one)', async () => {
-    const big = await call<unknown[]>(v3.url, '/api/v3/views/crsh-larg/query.json', { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT crash_id' } });
+    const big = await call<unknown[]>(v3.url, '/api/v3/views/crsh-larg/query.json', {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT crash_id' },
+    });
     assert.equal(big.status, 200, big.text);
     assert.ok(big.body.length > 1000, `${big.body.length} rows`);
     const v21 = await call<unknown[]>(v3.url, '/resource/crsh-larg.json?$select=crash_id', { headers: { authorization: KEY_AUTH } });
@@ -66,10 +76,18 @@ describe('emulator: SODA3 query.json', () => {
   });
 
   it('page {pageNumber, pageSize} cuts pages of the result, ordered by :id when the query has no order; the pages together are the result', async () => {
-    const all = await call<Record<string, unknown>[]>(v3.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT permit_id ORDER BY :id', includeSynthetic: false } });
+    const all = await call<Record<string, unknown>[]>(v3.url, Q, {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT permit_id ORDER BY :id', includeSynthetic: false },
+    });
     const pages: Record<string, unknown>[] = [];
     for (let n = 1; n <= 200; n++) {
-      const r = await call<Record<string, unknown>[]>(v3.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT permit_id', page: { pageNumber: n, pageSize: 7 }, includeSynthetic: false } });
+      const r = await call<Record<string, unknown>[]>(v3.url, Q, {
+        method: 'POST',
+        headers: { authorization: KEY_AUTH },
+        json: { query: 'SELECT permit_id', page: { pageNumber: n, pageSize: 7 }, includeSynthetic: false },
+      });
       assert.equal(r.status, 200, r.text);
       assert.ok(r.body.length <= 7);
       pages.push(...r.body);
@@ -77,14 +95,26 @@ describe('emulator: SODA3 query.json', () => {
     }
     assert.deepEqual(pages, all.body);
     // A page applies after the statement's own LIMIT: page 2 of a 3-row result is empty.
-    const limited = await call<unknown[]>(v3.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT permit_id LIMIT 3', page: { pageNumber: 2, pageSize: 3 } } });
+    const limited = await call<unknown[]>(v3.url, Q, {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT permit_id LIMIT 3', page: { pageNumber: 2, pageSize: 3 } },
+    });
     assert.deepEqual(limited.body, []);
   });
 
   it('includeSynthetic adds :id, :created_at and :updated_at to SELECT * (default true)', async () => {
-    const withSys = await call<Record<string, unknown>[]>(v3.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT * LIMIT 1' } });
+    const withSys = await call<Record<string, unknown>[]>(v3.url, Q, {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT * LIMIT 1' },
+    });
     assert.ok(':id' in (withSys.body[0] ?? {}) && ':updated_at' in (withSys.body[0] ?? {}), JSON.stringify(withSys.body[0]));
-    const without = await call<Record<string, unknown>[]>(v3.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT * LIMIT 1', includeSynthetic: false } });
+    const without = await call<Record<string, unknown>[]>(v3.url, Q, {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT * LIMIT 1', includeSynthetic: false },
+    });
     assert.ok(!Object.keys(without.body[0] ?? {}).some((k) => k.startsWith(':')));
     assert.ok('permit_id' in (without.body[0] ?? {}));
   });
@@ -95,24 +125,44 @@ describe('emulator: SODA3 query.json', () => {
     assert.equal(anon.body.error, true);
     assert.equal(anon.body.code, 'authentication_required');
     assert.match(String(anon.body.message), /application token/);
-    const token = await call<unknown[]>(v3.url, Q, { method: 'POST', headers: { 'x-app-token': SAMPLE.appToken }, json: { query: 'SELECT permit_id LIMIT 2' } });
+    const token = await call<unknown[]>(v3.url, Q, {
+      method: 'POST',
+      headers: { 'x-app-token': SAMPLE.appToken },
+      json: { query: 'SELECT permit_id LIMIT 2' },
+    });
     assert.equal(token.status, 200, token.text);
     assert.equal(token.body.length, 2);
   });
 
   it('errors use the core envelope {code, error, message, data}: bad SoQL, bad page, bad JSON, missing dataset, wrong method', async () => {
-    const soql = await call<Record<string, unknown>>(v3.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT no_such_column' } });
+    const soql = await call<Record<string, unknown>>(v3.url, Q, {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT no_such_column' },
+    });
     assert.equal(soql.status, 400);
     assert.deepEqual(Object.keys(soql.body).sort(), ['code', 'data', 'error', 'message']);
     assert.equal(soql.body.code, 'query.soql.no-such-column');
-    const page = await call<Record<string, unknown>>(v3.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT *', page: { pageNumber: 0, pageSize: 10 } } });
+    const page = await call<Record<string, unknown>>(v3.url, Q, {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT *', page: { pageNumber: 0, pageSize: 10 } },
+    });
     assert.equal(page.status, 400);
     assert.equal(page.body.error, true);
     assert.match(String(page.body.message), /page\.pageNumber/);
-    const unknown = await call<Record<string, unknown>>(v3.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT *', limit: 5 } });
+    const unknown = await call<Record<string, unknown>>(v3.url, Q, {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT *', limit: 5 },
+    });
     assert.equal(unknown.status, 400);
     assert.match(String(unknown.body.message), /limit/);
-    const missing = await call<Record<string, unknown>>(v3.url, '/api/v3/views/zzzz-9999/query.json', { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT *' } });
+    const missing = await call<Record<string, unknown>>(v3.url, '/api/v3/views/zzzz-9999/query.json', {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT *' },
+    });
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error, true);
     const put = await call<Record<string, unknown>>(v3.url, Q, { method: 'PUT', headers: { authorization: KEY_AUTH }, json: {} });
@@ -121,24 +171,42 @@ describe('emulator: SODA3 query.json', () => {
   });
 
   it('a private dataset is not found for another user, and readable by its owner', async () => {
-    const owner = await call<unknown[]>(v3.url, '/api/v3/views/bdgt-priv/query.json', { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT * LIMIT 1' } });
+    const owner = await call<unknown[]>(v3.url, '/api/v3/views/bdgt-priv/query.json', {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT * LIMIT 1' },
+    });
     assert.equal(owner.status, 200, owner.text);
-    const token = await call<Record<string, unknown>>(v3.url, '/api/v3/views/bdgt-priv/query.json', { method: 'POST', headers: { 'x-app-token': SAMPLE.appToken }, json: { query: 'SELECT *' } });
+    const token = await call<Record<string, unknown>>(v3.url, '/api/v3/views/bdgt-priv/query.json', {
+      method: 'POST',
+      headers: { 'x-app-token': SAMPLE.appToken },
+      json: { query: 'SELECT *' },
+    });
     assert.equal(token.status, 404);
   });
 });
 
 describe('emulator: SODA3 export.csv', () => {
   it('exports every row of the query as CSV (GET ?query= or POST {query}); page is refused', async () => {
-    const get = await call(v3.url, `/api/v3/views/crsh-larg/export.csv?query=${encodeURIComponent('SELECT crash_id')}`, { headers: { authorization: KEY_AUTH } });
+    const get = await call(v3.url, `/api/v3/views/crsh-larg/export.csv?query=${encodeURIComponent('SELECT crash_id')}`, {
+      headers: { authorization: KEY_AUTH },
+    });
     assert.equal(get.status, 200, get.text);
     assert.match(get.headers.get('content-type') ?? '', /^text\/csv/);
     const rows = parse<Record<string, string>>(get.text, { columns: true });
     assert.ok(rows.length > 1000);
     assert.deepEqual(Object.keys(rows[0] ?? {}), ['crash_id']);
-    const post = await call(v3.url, '/api/v3/views/crsh-larg/export.csv', { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT crash_id' } });
+    const post = await call(v3.url, '/api/v3/views/crsh-larg/export.csv', {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT crash_id' },
+    });
     assert.equal(post.text, get.text);
-    const paged = await call<Record<string, unknown>>(v3.url, '/api/v3/views/crsh-larg/export.csv', { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT crash_id', page: { pageNumber: 1, pageSize: 5 } } });
+    const paged = await call<Record<string, unknown>>(v3.url, '/api/v3/views/crsh-larg/export.csv', {
+      method: 'POST',
+      headers: { authorization: KEY_AUTH },
+      json: { query: 'SELECT crash_id', page: { pageNumber: 1, pageSize: 5 } },
+    });
     assert.equal(paged.status, 400);
     assert.match(String(paged.body.message), /page is not available on \/export/);
   });
@@ -157,7 +225,8 @@ describe('emulator: switching SODA3 off and on at runtime (loopback test control
   it('POST /__emulator/soda {"soda": 2} makes the v3 paths 404 until {"soda": 3}; bad bodies get 400', async () => {
     const emu = await startEmulator({ port: 0, seed: 'sample' });
     try {
-      const query = (): Promise<{ status: number }> => call(emu.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT permit_id LIMIT 1' } });
+      const query = (): Promise<{ status: number }> =>
+        call(emu.url, Q, { method: 'POST', headers: { authorization: KEY_AUTH }, json: { query: 'SELECT permit_id LIMIT 1' } });
       assert.equal((await query()).status, 200);
       assert.deepEqual((await call(emu.url, '/__emulator/soda', { method: 'POST', json: { soda: 2 } })).body, { soda: 2 });
       assert.equal((await query()).status, 404);
@@ -185,7 +254,10 @@ describe('engine: runQuery and exportCsv', () => {
       if (!p.hasNext) break;
     }
     const all = await c.rows('bldg-prmt', { select: 'permit_id', order: ':id', limit: 10000 });
-    assert.deepEqual(ids, all.rows.map((r) => r.permit_id));
+    assert.deepEqual(
+      ids,
+      all.rows.map((r) => r.permit_id),
+    );
     assert.equal(queryApiOf(c), 'soda3');
   });
 
@@ -214,12 +286,13 @@ describe('engine: runQuery and exportCsv', () => {
     assert.equal(queryApiOf(c), 'soda3');
   });
 
-  it('bad SoQL reaches the user with the server\'s message (no fallback)', async () => {
+  it("bad SoQL reaches the user with the server's message (no fallback)", async () => {
     const c = client(v3);
     // A query is a read even though SODA3 sends it with POST: its failure says nothing about changes applied.
     await assert.rejects(
       runQuery(c, 'bldg-prmt', 'SELECT no_such_column'),
-      (e: unknown) => e instanceof SodaError && e.kind === 'client' && /no_such_column/.test(e.message) && !/applied/.test(e.message) && e.outcome === undefined,
+      (e: unknown) =>
+        e instanceof SodaError && e.kind === 'client' && /no_such_column/.test(e.message) && !/applied/.test(e.message) && e.outcome === undefined,
     );
     assert.equal(queryApiOf(c), 'soda3');
   });
@@ -228,7 +301,10 @@ describe('engine: runQuery and exportCsv', () => {
     const sent: string[] = [];
     const c = new SodaClient({ domain: v3.domain, retry: { maxAttempts: 1 }, onLog: (e) => void sent.push(e.url) });
     clients.push(c);
-    await assert.rejects(runQuery(c, 'bldg-prmt', 'SELECT *'), (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input' && /application token|app token/.test(e.message));
+    await assert.rejects(
+      runQuery(c, 'bldg-prmt', 'SELECT *'),
+      (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input' && /application token|app token/.test(e.message),
+    );
     await assert.rejects(exportCsv(c, 'bldg-prmt', 'SELECT *'), (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input');
     assert.deepEqual(sent, []);
     // An app token alone is enough.
@@ -255,7 +331,7 @@ describe('engine: runQuery and exportCsv', () => {
     assert.equal(counter.total(), rows.length + 1);
   });
 
-  it('saveQueryCsv writes the portal\'s CSV to a stream with progress, on SODA3 and on SODA 2.1', async () => {
+  it("saveQueryCsv writes the portal's CSV to a stream with progress, on SODA3 and on SODA 2.1", async () => {
     for (const emu of [v3, v2]) {
       const out = new PassThrough();
       const chunks: Buffer[] = [];
@@ -289,7 +365,10 @@ describe('engine: runQuery and exportCsv', () => {
       seen = n;
       if (n >= 1000) abort.abort();
     };
-    await assert.rejects(saveQueryCsv(client(v3), 'crsh-larg', 'SELECT *', out, { signal: abort.signal, onProgress }), (e: unknown) => e instanceof SodaError && e.kind === 'cancelled');
+    await assert.rejects(
+      saveQueryCsv(client(v3), 'crsh-larg', 'SELECT *', out, { signal: abort.signal, onProgress }),
+      (e: unknown) => e instanceof SodaError && e.kind === 'cancelled',
+    );
     assert.ok(seen >= 1000);
   });
 });

@@ -38,17 +38,26 @@ async function collect(stmt: string, id = 'bldg-prmt'): Promise<{ text: string; 
 }
 
 describe('views: query pages against the emulator', () => {
-  it('pages a statement with SODA3 pages in :id order, typed from the dataset\'s columns (SODA3 sends no X-SODA2-Types)', async () => {
+  it("pages a statement with SODA3 pages in :id order, typed from the dataset's columns (SODA3 sends no X-SODA2-Types)", async () => {
     const first = await queryPage(client, 'bldg-prmt', 'SELECT permit_id, valuation, is_residential', 7, 0);
     const second = await queryPage(client, 'bldg-prmt', 'SELECT permit_id, valuation, is_residential', 7, 1);
-    assert.deepEqual(first.columns.map((c) => c.name), ['permit_id', 'valuation', 'is_residential']);
-    assert.deepEqual(first.columns.map((c) => c.type), ['text', 'number', 'boolean']);
+    assert.deepEqual(
+      first.columns.map((c) => c.name),
+      ['permit_id', 'valuation', 'is_residential'],
+    );
+    assert.deepEqual(
+      first.columns.map((c) => c.type),
+      ['text', 'number', 'boolean'],
+    );
     assert.equal(first.rows.length, 7);
     assert.equal(second.rows.length, 7);
     assert.equal(first.hasNext, true);
     assert.equal(first.statement, 'SELECT permit_id, valuation, is_residential', 'SODA3 pages with `page`, not LIMIT/OFFSET');
     const all = await client.rows('bldg-prmt', { select: 'permit_id', order: ':id', limit: 14 });
-    assert.deepEqual([...first.rows, ...second.rows].map((r) => r[0]), all.rows.map((r) => r.permit_id));
+    assert.deepEqual(
+      [...first.rows, ...second.rows].map((r) => r[0]),
+      all.rows.map((r) => r.permit_id),
+    );
   });
 
   it('runs a statement with its own LIMIT as one page', async () => {
@@ -59,17 +68,23 @@ describe('views: query pages against the emulator', () => {
     assert.equal(next.rows.length, 0);
   });
 
-  it('shows the server\'s message for a bad query', async () => {
-    await assert.rejects(queryPage(client, 'bldg-prmt', 'SELECT no_such_column', 10, 0), (e: unknown) => e instanceof SodaError && e.kind === 'client' && /no_such_column/.test(e.message));
+  it("shows the server's message for a bad query", async () => {
+    await assert.rejects(
+      queryPage(client, 'bldg-prmt', 'SELECT no_such_column', 10, 0),
+      (e: unknown) => e instanceof SodaError && e.kind === 'client' && /no_such_column/.test(e.message),
+    );
   });
 
   it('refuses a malformed statement before sending it', async () => {
-    await assert.rejects(queryPage(client, 'bldg-prmt', "SELECT * WHERE address = 'x", 10, 0), (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input' && e.field === 'query');
+    await assert.rejects(
+      queryPage(client, 'bldg-prmt', "SELECT * WHERE address = 'x", 10, 0),
+      (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input' && e.field === 'query',
+    );
   });
 });
 
 describe('views: Save as CSV against the emulator', () => {
-  it('writes every row over several pages, with a header and the server\'s values', async () => {
+  it("writes every row over several pages, with a header and the server's values", async () => {
     const { text, rows, progress } = await collect('SELECT permit_id, valuation, location WHERE valuation > 0');
     const expected = await client.count('bldg-prmt', { where: 'valuation > 0' });
     assert.equal(rows, expected);
@@ -94,7 +109,12 @@ describe('views: Save as CSV against the emulator', () => {
     const abort = new AbortController();
     const out = new PassThrough();
     out.resume();
-    const run = exportQueryCsv(client, 'crsh-larg', 'SELECT crash_id', out, { signal: abort.signal, onProgress: (n) => { if (n >= 1000) abort.abort(); } });
+    const run = exportQueryCsv(client, 'crsh-larg', 'SELECT crash_id', out, {
+      signal: abort.signal,
+      onProgress: (n) => {
+        if (n >= 1000) abort.abort();
+      },
+    });
     await assert.rejects(run, (e: unknown) => e instanceof SodaError && e.kind === 'cancelled');
   });
 });

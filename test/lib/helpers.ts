@@ -9,7 +9,15 @@ const root = join(__dirname, '..', '..');
 /** Builds the CLI as it ships (bundled the way esbuild.js builds dist/cli.js) into `dir`; returns the script path. */
 export async function bundleCli(dir: string): Promise<string> {
   const bundle = join(dir, 'cli.js');
-  await build({ entryPoints: [join(root, 'src', 'cli.ts')], outfile: bundle, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
+  await build({
+    entryPoints: [join(root, 'src', 'cli.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'error',
+  });
   return bundle;
 }
 

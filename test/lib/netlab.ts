@@ -29,7 +29,9 @@ export interface Pki {
  * scheme as plain http (a local emulator), so a portal over https is served on this address instead.
  */
 export function lanAddress(): string | undefined {
-  return Object.values(networkInterfaces()).flat().find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
 }
 
 /** Makes a CA and a server certificate for 127.0.0.1, localhost and `ips`, signed by it, in `dir`. */
@@ -39,11 +41,62 @@ export function makePki(dir: string, ips: readonly string[] = [], name = 'Test I
   const run = (args: string[]): void => {
     execFileSync(ssl, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   };
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', `/CN=${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', p('server.key'), '-out', p('server.csr'), '-subj', '/CN=127.0.0.1']);
-  writeFileSync(p('server.ext'), `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...ips.map((ip) => `IP:${ip}`)].join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-  run(['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('server.pem'), '-days', '2', '-extfile', p('server.ext')]);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    p('ca.key'),
+    '-out',
+    p('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  run([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    p('server.key'),
+    '-out',
+    p('server.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
+  writeFileSync(
+    p('server.ext'),
+    `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...ips.map((ip) => `IP:${ip}`)].join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
+  );
+  run([
+    'x509',
+    '-req',
+    '-in',
+    p('server.csr'),
+    '-CA',
+    p('ca.pem'),
+    '-CAkey',
+    p('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    p('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    p('server.ext'),
+  ]);
   return { caFile: p('ca.pem'), keyFile: p('server.key'), certFile: p('server.pem') };
 }
 
@@ -103,8 +156,20 @@ export async function startTinyproxy(dir: string, auth?: { user: string; passwor
   const port = await freePort();
   const conf = join(dir, 'tinyproxy.conf');
   // No ConnectPort lines: CONNECT is allowed to any port (our servers' are random).
-  writeFileSync(conf, [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 30', 'Allow 127.0.0.1', `LogFile "${log}"`, 'LogLevel Info', 'MaxClients 20',
-    ...(auth ? [`BasicAuth ${auth.user} ${auth.password}`] : []), ''].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `Port ${port}`,
+      'Listen 127.0.0.1',
+      'Timeout 30',
+      'Allow 127.0.0.1',
+      `LogFile "${log}"`,
+      'LogLevel Info',
+      'MaxClients 20',
+      ...(auth ? [`BasicAuth ${auth.user} ${auth.password}`] : []),
+      '',
+    ].join('\n'),
+  );
   const child: ChildProcess = spawn(TINYPROXY as string, ['-d', '-c', conf], { stdio: 'ignore' });
   const text = (): string => (existsSync(log) ? readFileSync(log, 'utf8') : '');
   const end = Date.now() + 10_000;
@@ -118,7 +183,10 @@ export async function startTinyproxy(dir: string, auth?: { user: string; passwor
   return {
     port,
     log,
-    tunnels: (target, host = '127.0.0.1') => text().split('\n').filter((l) => l.includes(`CONNECT ${host}:${target}`)).length,
+    tunnels: (target, host = '127.0.0.1') =>
+      text()
+        .split('\n')
+        .filter((l) => l.includes(`CONNECT ${host}:${target}`)).length,
     close: () => {
       if (child.exitCode === null) child.kill('SIGTERM');
     },

@@ -103,7 +103,10 @@ describe('architecture: the import graph of src', () => {
   it('sees the imports it should (the graph is not empty and the extension wires every feature)', () => {
     assert.ok(edges.length > 100, `only ${edges.length} imports found`);
     for (const feature of FEATURES) {
-      assert.ok(edges.some((e) => e.from === 'extension.ts' && e.to === `${feature}/index.ts`), `extension.ts does not import ${feature}`);
+      assert.ok(
+        edges.some((e) => e.from === 'extension.ts' && e.to === `${feature}/index.ts`),
+        `extension.ts does not import ${feature}`,
+      );
     }
   });
 
@@ -160,9 +163,22 @@ describe('architecture: the import graph of src', () => {
       `// the import of a comment, from 'nowhere'`,
     ].join('\n');
     assert.deepEqual(specifiers(text).sort(), ['../accounts/model', '../w', '../z', './side-effect', './x', './y', 'vscode'].sort());
-    const graph = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])], ['d', new Set(['a'])]]);
+    const graph = new Map([
+      ['a', new Set(['b'])],
+      ['b', new Set(['c'])],
+      ['c', new Set(['a'])],
+      ['d', new Set(['a'])],
+    ]);
     assert.deepEqual(cycles(graph), ['a → b → c → a']);
-    assert.deepEqual(cycles(new Map([['a', new Set(['b'])], ['b', new Set<string>()]])), []);
+    assert.deepEqual(
+      cycles(
+        new Map([
+          ['a', new Set(['b'])],
+          ['b', new Set<string>()],
+        ]),
+      ),
+      [],
+    );
   });
 });
 
@@ -188,7 +204,13 @@ describe('architecture', () => {
   });
 
   it('the import detector recognises every form of a vscode import', () => {
-    for (const line of [`import * as vscode from 'vscode';`, `import { window } from "vscode";`, `const v = require('vscode');`, `await import('vscode')`, `import 'vscode';`]) {
+    for (const line of [
+      `import * as vscode from 'vscode';`,
+      `import { window } from "vscode";`,
+      `const v = require('vscode');`,
+      `await import('vscode')`,
+      `import 'vscode';`,
+    ]) {
       assert.ok(vscodeImport.test(line), line);
     }
     assert.ok(!vscodeImport.test(`import { x } from './vscode-like';`));

@@ -1,16 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { authFor, describeIdentity, identityOf } from '../../src/accounts/client';
-import {
-  accountLabel,
-  diffAccounts,
-  domainFromScopes,
-  domainScope,
-  parseAccounts,
-  parseCredential,
-  SecretKeys,
-  secretKeyKind,
-} from '../../src/accounts/model';
+import { accountLabel, diffAccounts, domainFromScopes, domainScope, parseAccounts, parseCredential, SecretKeys, secretKeyKind } from '../../src/accounts/model';
 import { AccountStore, type SecretStore } from '../../src/accounts/store';
 
 /** An in-memory SecretStorage (the seam VS Code's SecretStorage fills in the extension). */
@@ -29,7 +20,14 @@ class MemorySecrets implements SecretStore {
   }
 }
 
-const publisher = { domain: 'data.city.gov', userId: 'pub1-usr1', email: 'publisher@example.org', displayName: 'Pat Publisher', roleName: 'publisher', kind: 'apiKey' as const };
+const publisher = {
+  domain: 'data.city.gov',
+  userId: 'pub1-usr1',
+  email: 'publisher@example.org',
+  displayName: 'Pat Publisher',
+  roleName: 'publisher',
+  kind: 'apiKey' as const,
+};
 
 describe('auth model', () => {
   it('labels accounts as "<email> @ <domain>" and carries the domain in the scopes', () => {
@@ -79,10 +77,25 @@ describe('auth model', () => {
   it('diffs account snapshots by id', () => {
     const a = { ...publisher, id: 'd|1' };
     const b = { ...publisher, userId: '2', id: 'd|2' };
-    const d = diffAccounts([a, b], [{ ...b, invalid: true }, { ...a, userId: '3', id: 'd|3' }]);
-    assert.deepEqual(d.removed.map((x) => x.id), ['d|1']);
-    assert.deepEqual(d.added.map((x) => x.id), ['d|3']);
-    assert.deepEqual(d.changed.map((x) => x.id), ['d|2']);
+    const d = diffAccounts(
+      [a, b],
+      [
+        { ...b, invalid: true },
+        { ...a, userId: '3', id: 'd|3' },
+      ],
+    );
+    assert.deepEqual(
+      d.removed.map((x) => x.id),
+      ['d|1'],
+    );
+    assert.deepEqual(
+      d.added.map((x) => x.id),
+      ['d|3'],
+    );
+    assert.deepEqual(
+      d.changed.map((x) => x.id),
+      ['d|2'],
+    );
   });
 });
 
@@ -95,7 +108,10 @@ describe('auth account store', () => {
     const index = secrets.data.get(SecretKeys.accounts) ?? '';
     assert.ok(!index.includes('demo_key_secret'), 'the account list holds no secret');
     assert.deepEqual(await store.credential(saved.id), { kind: 'apiKey', keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
-    assert.deepEqual((await store.list()).map((a) => a.id), [saved.id]);
+    assert.deepEqual(
+      (await store.list()).map((a) => a.id),
+      [saved.id],
+    );
 
     // Signing in again as the same user on the same domain replaces the account (one session per identity).
     await store.save({ ...publisher, kind: 'basic' }, { kind: 'basic', email: 'publisher@example.org', password: 'publish-me' });
@@ -110,9 +126,7 @@ describe('auth account store', () => {
 
   it('keeps concurrent saves (no lost update within a window)', async () => {
     const store = new AccountStore(new MemorySecrets());
-    await Promise.all(
-      ['a', 'b', 'c', 'd'].map((u) => store.save({ ...publisher, userId: u }, { kind: 'apiKey', keyId: u, keySecret: 's' })),
-    );
+    await Promise.all(['a', 'b', 'c', 'd'].map((u) => store.save({ ...publisher, userId: u }, { kind: 'apiKey', keyId: u, keySecret: 's' })));
     assert.deepEqual((await store.list()).map((a) => a.userId).sort(), ['a', 'b', 'c', 'd']);
   });
 

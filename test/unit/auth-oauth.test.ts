@@ -43,7 +43,10 @@ describe('oauth state', () => {
   });
 
   it('refuses malformed states and short nonces', () => {
-    assert.throws(() => parseState('abc'), (e: unknown) => e instanceof OAuthError && e.code === 'invalid-state');
+    assert.throws(
+      () => parseState('abc'),
+      (e: unknown) => e instanceof OAuthError && e.code === 'invalid-state',
+    );
     assert.throws(() => parseState(`short.${Buffer.from(CALLBACK).toString('base64url')}`), OAuthError);
     assert.throws(() => createState(CALLBACK, Buffer.alloc(8)), RangeError);
   });
@@ -52,7 +55,10 @@ describe('oauth state', () => {
     const s = createState(CALLBACK);
     checkState(s, s);
     const other = createState(CALLBACK);
-    assert.throws(() => checkState(s, other), (e: unknown) => e instanceof OAuthError && e.code === 'state-mismatch');
+    assert.throws(
+      () => checkState(s, other),
+      (e: unknown) => e instanceof OAuthError && e.code === 'state-mismatch',
+    );
     assert.throws(() => checkState(s, undefined), OAuthError);
     assert.throws(() => checkState(s, `${s}x`), OAuthError);
   });
@@ -75,15 +81,25 @@ describe('oauth urls', () => {
     assert.equal(validateRedirectUri(' https://example.org/socrata/cb.html '), 'https://example.org/socrata/cb.html');
     assert.equal(validateRedirectUri('http://127.0.0.1:9999/cb'), 'http://127.0.0.1:9999/cb');
     for (const bad of ['http://example.org/cb', 'vscode://x/y', 'not a url', 'https://u:p@example.org/', 'https://example.org/#frag']) {
-      assert.throws(() => validateRedirectUri(bad), (e: unknown) => e instanceof OAuthError && e.code === 'invalid-redirect', bad);
+      assert.throws(
+        () => validateRedirectUri(bad),
+        (e: unknown) => e instanceof OAuthError && e.code === 'invalid-redirect',
+        bad,
+      );
     }
   });
 
   it('reads a pasted code or callback address', () => {
     assert.deepEqual(parsePastedCode('  abc123 '), { code: 'abc123', state: undefined });
     assert.deepEqual(parsePastedCode('https://localhost/cb?code=XYZ&state=S1'), { code: 'XYZ', state: 'S1' });
-    assert.throws(() => parsePastedCode('https://localhost/cb?error=access_denied'), (e: unknown) => e instanceof OAuthError && e.code === 'access-denied');
-    assert.throws(() => parsePastedCode('https://localhost/cb?state=1'), (e: unknown) => e instanceof OAuthError && e.code === 'missing-code');
+    assert.throws(
+      () => parsePastedCode('https://localhost/cb?error=access_denied'),
+      (e: unknown) => e instanceof OAuthError && e.code === 'access-denied',
+    );
+    assert.throws(
+      () => parsePastedCode('https://localhost/cb?state=1'),
+      (e: unknown) => e instanceof OAuthError && e.code === 'missing-code',
+    );
     assert.throws(() => parsePastedCode('<script>'), OAuthError);
     assert.throws(() => parsePastedCode(''), OAuthError);
   });
@@ -240,7 +256,8 @@ describe('oauth callback page (media/oauth-callback.html)', () => {
   });
 
   it('follows a browser editor only when its origin is listed', () => {
-    const web = 'http://127.0.0.1:8080/callback?vscode-reqid=1&vscode-scheme=code-oss&vscode-authority=opendata-tools.socrata-publisher&vscode-path=%2Foauth-callback';
+    const web =
+      'http://127.0.0.1:8080/callback?vscode-reqid=1&vscode-scheme=code-oss&vscode-authority=opendata-tools.socrata-publisher&vscode-path=%2Foauth-callback';
     const state = createState(web);
     assert.equal(runPage(`https://localhost/cb.html?code=C&state=${state}`).navigatedTo, undefined);
     const r = runPage(`https://localhost/cb.html?code=C&state=${state}`, 'https://code.example.org http://127.0.0.1:8080');

@@ -17,21 +17,42 @@ function sink(isTTY: boolean): Writable & { isTTY: boolean; text: () => string }
   return Object.assign(w, { isTTY, text: () => text });
 }
 
-const progress = (rowsDone: number): PublishProgress => ({ stage: 'sending', rowsDone, rowsTotal: 1000, bytesDone: rowsDone * 10, bytesTotal: 10_000, rowsPerSecond: 50, etaSeconds: 20, lastRequestId: undefined });
+const progress = (rowsDone: number): PublishProgress => ({
+  stage: 'sending',
+  rowsDone,
+  rowsTotal: 1000,
+  bytesDone: rowsDone * 10,
+  bytesTotal: 10_000,
+  rowsPerSecond: 50,
+  etaSeconds: 20,
+  lastRequestId: undefined,
+});
 
 describe('CLI progress', () => {
   it('not a terminal: a line about every 10 s, the first one 10 s after the start', () => {
     let t = 0;
     const err = sink(false);
     const p = progressPrinter(err, { now: () => t });
-    for (const [at, rows] of [[0, 10], [3_000, 100], [9_999, 200], [10_000, 300], [15_000, 400], [19_999, 500], [20_000, 600], [21_000, 700]] as const) {
+    for (const [at, rows] of [
+      [0, 10],
+      [3_000, 100],
+      [9_999, 200],
+      [10_000, 300],
+      [15_000, 400],
+      [19_999, 500],
+      [20_000, 600],
+      [21_000, 700],
+    ] as const) {
       t = at;
       p.onProgress(progress(rows));
     }
     p.done();
     const lines = err.text().trimEnd().split('\n');
     assert.equal(PROGRESS_LINE_INTERVAL_MS, 10_000);
-    assert.deepEqual(lines.map((l) => /sending (\d+)\/1000 rows/.exec(l)?.[1]), ['300', '600']);
+    assert.deepEqual(
+      lines.map((l) => /sending (\d+)\/1000 rows/.exec(l)?.[1]),
+      ['300', '600'],
+    );
     assert.ok(!err.text().includes('\r') && !err.text().includes('\u001b'), 'no terminal control characters');
   });
 

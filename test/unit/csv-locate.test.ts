@@ -20,7 +20,11 @@ function csv(name: string, content: string | Buffer): string {
 function cut(text: string, s: { startLine: number; startCharacter: number; endLine: number; endCharacter: number }): string {
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   if (s.startLine === s.endLine) return (lines[s.startLine] ?? '').slice(s.startCharacter, s.endCharacter);
-  return [(lines[s.startLine] ?? '').slice(s.startCharacter), ...lines.slice(s.startLine + 1, s.endLine), (lines[s.endLine] ?? '').slice(0, s.endCharacter)].join('\n');
+  return [
+    (lines[s.startLine] ?? '').slice(s.startCharacter),
+    ...lines.slice(s.startLine + 1, s.endLine),
+    (lines[s.endLine] ?? '').slice(0, s.endCharacter),
+  ].join('\n');
 }
 
 describe('locateCells', () => {
@@ -28,8 +32,15 @@ describe('locateCells', () => {
     const text = 'id,name,amount\n1,"Smith, ""Jo""",12\n2,"two\nlines",x\n3,,13\n4,Zoë 🌳,bad\n5,last,99';
     const path = csv('mixed.csv', text);
     const wanted = [
-      { line: 2, column: 2 }, { line: 2, column: 3 }, { line: 3, column: 2 }, { line: 3, column: 3 }, { line: 5, column: 2 },
-      { line: 6, column: 3 }, { line: 7, column: 3 }, { line: 6, column: 3 }, { line: 6, column: 2 },
+      { line: 2, column: 2 },
+      { line: 2, column: 3 },
+      { line: 3, column: 2 },
+      { line: 3, column: 3 },
+      { line: 5, column: 2 },
+      { line: 6, column: 3 },
+      { line: 7, column: 3 },
+      { line: 6, column: 3 },
+      { line: 6, column: 2 },
     ];
     const spans = await locateCells({ path, encoding: 'utf-8', delimiter: ',' }, wanted);
     const at = (line: number, column: number): string => {
@@ -51,7 +62,12 @@ describe('locateCells', () => {
   it('CRLF, a BOM, semicolons, and a short row (not found)', async () => {
     const text = '\uFEFFa;b;c\r\n1;2;3\r\n4;5\r\n6;"7;x";8\r\n';
     const path = csv('crlf.csv', text);
-    const spans = await locateCells({ path, encoding: 'utf-8', delimiter: ';' }, [{ line: 1, column: 1 }, { line: 2, column: 3 }, { line: 3, column: 3 }, { line: 4, column: 2 }]);
+    const spans = await locateCells({ path, encoding: 'utf-8', delimiter: ';' }, [
+      { line: 1, column: 1 },
+      { line: 2, column: 3 },
+      { line: 3, column: 3 },
+      { line: 4, column: 2 },
+    ]);
     assert.deepEqual(spans.get('1:1'), { startLine: 0, startCharacter: 0, endLine: 0, endCharacter: 1 }, 'the BOM is not a character of the document');
     assert.equal(cut(text, spans.get('2:3') ?? assert.fail()), '3');
     assert.equal(spans.get('3:3'), undefined);
@@ -69,10 +85,19 @@ describe('locateCells', () => {
     const text = 'permit_id,valuation,notes\nP-1,100,"a\nb"\nP-2,twelve thousand,ok\nP-3,,"x"\n';
     const path = csv('validate.csv', text);
     const head = await readHead(path, { rows: 0 });
-    const report = await validateFile(path, { columns: [{ fieldName: 'permit_id', name: 'permit_id', dataTypeName: 'text' }, { fieldName: 'valuation', name: 'valuation', dataTypeName: 'number' }, { fieldName: 'notes', name: 'notes', dataTypeName: 'text' }] });
+    const report = await validateFile(path, {
+      columns: [
+        { fieldName: 'permit_id', name: 'permit_id', dataTypeName: 'text' },
+        { fieldName: 'valuation', name: 'valuation', dataTypeName: 'number' },
+        { fieldName: 'notes', name: 'notes', dataTypeName: 'text' },
+      ],
+    });
     const bad = report.columns.flatMap((c) => c.invalid.examples);
     assert.equal(bad.length, 1);
-    const spans = await locateCells(head.format, bad.map((e) => ({ line: e.line, column: e.column })));
+    const spans = await locateCells(
+      head.format,
+      bad.map((e) => ({ line: e.line, column: e.column })),
+    );
     const s = spans.get(cellKey(bad[0]));
     assert.ok(s);
     assert.equal(cut(text, s), 'twelve thousand');

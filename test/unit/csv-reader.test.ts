@@ -36,7 +36,10 @@ describe('csv reader', () => {
   it('reads CRLF files with quoted newlines and gives each record its physical start line', async () => {
     const { header, records } = await readAll(fx('permits-crlf.csv'));
     assert.deepEqual(header, ['permit_id', 'address', 'valuation', 'issued_date', 'is_residential', 'info_url', 'location']);
-    assert.deepEqual(records.map((r) => r.line), [2, 3, 5, 6]);
+    assert.deepEqual(
+      records.map((r) => r.line),
+      [2, 3, 5, 6],
+    );
     assert.equal(records[1].fields[1], 'Apt 4\r\n99 Oak Ave');
     assert.equal(records[2].fields[1], 'Say "hi"');
     assert.equal(records[3].fields[1], '=HYPERLINK("https://example.org")');
@@ -47,7 +50,15 @@ describe('csv reader', () => {
     const p = join(tmp, 'lf.csv');
     writeFileSync(p, 'a,b\n\n1,"x\ny\nz"\n\n\n2,w\n3,"\n"\n4,last');
     const { records } = await readAll(p);
-    assert.deepEqual(records.map((r) => [r.line, r.fields[0]]), [[3, '1'], [8, '2'], [9, '3'], [11, '4']]);
+    assert.deepEqual(
+      records.map((r) => [r.line, r.fields[0]]),
+      [
+        [3, '1'],
+        [8, '2'],
+        [9, '3'],
+        [11, '4'],
+      ],
+    );
   });
 
   it('keeps line numbers right across chunk and batch boundaries', async () => {
@@ -75,16 +86,28 @@ describe('csv reader', () => {
     const { header, records, encoding } = await readAll(fx('bom-utf8.csv'));
     assert.equal(encoding, 'utf-8');
     assert.deepEqual(header, ['name', 'city']);
-    assert.deepEqual(records.map((r) => r.fields), [['Zoë', 'Köln'], ['José', 'São Paulo']]);
+    assert.deepEqual(
+      records.map((r) => r.fields),
+      [
+        ['Zoë', 'Köln'],
+        ['José', 'São Paulo'],
+      ],
+    );
   });
 
-  for (const [file, enc] of [['utf16le.csv', 'utf-16le'], ['utf16be.csv', 'utf-16be']] as const) {
+  for (const [file, enc] of [
+    ['utf16le.csv', 'utf-16le'],
+    ['utf16be.csv', 'utf-16be'],
+  ] as const) {
     it(`decodes ${enc} with BOM and sniffs the semicolon`, async () => {
       const { header, records, encoding, delimiter } = await readAll(fx(file));
       assert.equal(encoding, enc);
       assert.equal(delimiter, ';');
       assert.deepEqual(header, ['name', 'amount']);
-      assert.deepEqual(records, [{ line: 2, fields: ['Ärger', '1,5'] }, { line: 3, fields: ['Straße', '2'] }]);
+      assert.deepEqual(records, [
+        { line: 2, fields: ['Ärger', '1,5'] },
+        { line: 3, fields: ['Straße', '2'] },
+      ]);
     });
   }
 
@@ -106,40 +129,67 @@ describe('csv reader', () => {
       'windows-1252.csv:3:4: invalid UTF-8 byte 0xE9 at byte offset 22; if the file was saved by a legacy program, choose its encoding (e.g. windows-1252)',
     );
     const { records } = await readAll(fx('windows-1252.csv'), { encoding: 'windows-1252' });
-    assert.deepEqual(records.map((r) => r.fields), [['plain', '1'], ['Café', '€5']]);
+    assert.deepEqual(
+      records.map((r) => r.fields),
+      [
+        ['plain', '1'],
+        ['Café', '€5'],
+      ],
+    );
   });
 
   it('finds an invalid byte after a multi-byte character split across chunks', async () => {
     const p = join(tmp, 'split.csv');
     const good = Buffer.from('h\n' + 'é'.repeat(600) + '\n', 'utf8');
     writeFileSync(p, Buffer.concat([good, Buffer.from([0x61, 0xff, 0x0a])]));
-    await assert.rejects(openCsv(p, { chunkSize: 7 }).then(async (r) => { for await (const _ of r.batches()); }), (err: unknown) => {
-      assert.ok(err instanceof CsvError);
-      assert.equal(err.byteOffset, good.length + 1);
-      assert.equal(err.line, 3);
-      assert.equal(err.column, 2);
-      return true;
-    });
+    await assert.rejects(
+      openCsv(p, { chunkSize: 7 }).then(async (r) => {
+        for await (const _ of r.batches());
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof CsvError);
+        assert.equal(err.byteOffset, good.length + 1);
+        assert.equal(err.line, 3);
+        assert.equal(err.column, 2);
+        return true;
+      },
+    );
     assert.equal(firstInvalidUtf8(Buffer.from([0xe2, 0x82, 0xac, 0xc0, 0xaf])), 3, 'overlong encodings are invalid');
     assert.equal(firstInvalidUtf8(Buffer.from([0xed, 0xa0, 0x80])), 0, 'surrogates are invalid');
   });
 
   it('names file, line and column for an unterminated quoted field', async () => {
-    await rejectsWith(readAll(fx('unterminated.csv')), 'UNTERMINATED_QUOTE', 'unterminated.csv:3:2: unterminated quoted field (the closing quote is missing before the end of the file)');
+    await rejectsWith(
+      readAll(fx('unterminated.csv')),
+      'UNTERMINATED_QUOTE',
+      'unterminated.csv:3:2: unterminated quoted field (the closing quote is missing before the end of the file)',
+    );
   });
 
   it('stops at a field larger than the limit with the line, without reading it all', async () => {
     const p = join(tmp, 'huge-field.csv');
     writeFileSync(p, `id,blob\n1,small\n2,"${'x'.repeat(11 * 1024 * 1024)}"\n3,after\n`);
     await rejectsWith(readAll(p), 'FIELD_TOO_LARGE', 'huge-field.csv:3:2: a field is larger than the limit of 10 MB (option maxFieldSize)');
-    await rejectsWith(readAll(p, { maxFieldSize: 1000 }), 'FIELD_TOO_LARGE', 'huge-field.csv:3:2: a field is larger than the limit of 1000 bytes (option maxFieldSize)');
+    await rejectsWith(
+      readAll(p, { maxFieldSize: 1000 }),
+      'FIELD_TOO_LARGE',
+      'huge-field.csv:3:2: a field is larger than the limit of 1000 bytes (option maxFieldSize)',
+    );
     const ok = await readAll(p, { maxFieldSize: 12 * 1024 * 1024 });
     assert.equal(ok.records[1].fields[1].length, 11 * 1024 * 1024);
   });
 
   it('returns ragged rows as they are, with their lines', async () => {
     const { records } = await readAll(fx('ragged.csv'));
-    assert.deepEqual(records.map((r) => [r.line, r.fields.length]), [[2, 3], [3, 2], [4, 3], [5, 4]]);
+    assert.deepEqual(
+      records.map((r) => [r.line, r.fields.length]),
+      [
+        [2, 3],
+        [3, 2],
+        [4, 3],
+        [5, 4],
+      ],
+    );
   });
 
   it('handles an empty file and a header-only file', async () => {
@@ -182,6 +232,9 @@ describe('csv reader', () => {
     assert.ok(head.bytesRead <= 64 * 1024);
     assert.equal(head.complete, false);
     assert.ok(Math.abs(head.estimatedRowCount - 100_000) / 100_000 < 0.01, `estimate ${head.estimatedRowCount}`);
-    assert.deepEqual(head.columns.map((c) => c.type), ['number', 'text']);
+    assert.deepEqual(
+      head.columns.map((c) => c.type),
+      ['number', 'text'],
+    );
   });
 });

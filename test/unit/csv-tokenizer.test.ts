@@ -48,10 +48,17 @@ function boundaries(text: string): number[] {
 
 const fmt = (delimiter: string, lineBreak: '\n' | '\r'): CsvFormat => ({ path: 'data.csv', encoding: 'utf-8', bom: false, delimiter, lineBreak, fileSize: 0 });
 
-const csvText = fc.array(fc.constantFrom('a', 'b', 'xyz', '"', '""', ',', ';', '\t', '\n', '\r', '\r\n', ' ', 'é', '😀'), { maxLength: 40 }).map((parts) => parts.join(''));
+const csvText = fc
+  .array(fc.constantFrom('a', 'b', 'xyz', '"', '""', ',', ';', '\t', '\n', '\r', '\r\n', ' ', 'é', '😀'), { maxLength: 40 })
+  .map((parts) => parts.join(''));
 
 describe('CSV tokenizer vs csv-parse', () => {
-  for (const [delimiter, lineBreak] of [[',', '\n'], [';', '\n'], ['\t', '\n'], [',', '\r']] as const) {
+  for (const [delimiter, lineBreak] of [
+    [',', '\n'],
+    [';', '\n'],
+    ['\t', '\n'],
+    [',', '\r'],
+  ] as const) {
     it(`same records, lines and errors (delimiter ${JSON.stringify(delimiter)}, line break ${JSON.stringify(lineBreak)})`, () => {
       fc.assert(
         fc.property(csvText, fc.array(fc.nat(), { maxLength: 6 }), (text, picks) => {
@@ -76,7 +83,7 @@ describe('CSV tokenizer vs csv-parse', () => {
     for (const cut of boundaries(text)) assert.deepEqual(run(fmt(',', '\n'), bytes, [cut], 'fast'), reference, `cut at ${cut}`);
   });
 
-  it('gives csv-parse\'s exact results on the cases it treats specially', () => {
+  it("gives csv-parse's exact results on the cases it treats specially", () => {
     const cases: [string, string[][]][] = [
       ['a"b,c\n', [['a"b', 'c']]], // a quote inside an unquoted field is a character
       ['"ab"c,d\n', [['"ab"c', 'd']]], // a closing quote followed by text: the field goes on unquoted
@@ -89,7 +96,11 @@ describe('CSV tokenizer vs csv-parse', () => {
     for (const [text, fields] of cases) {
       const bytes = Buffer.from(text, 'utf8');
       const ours = run(fmt(',', '\n'), bytes, [], 'fast');
-      assert.deepEqual(ours.records.map((r) => r.fields), fields, text);
+      assert.deepEqual(
+        ours.records.map((r) => r.fields),
+        fields,
+        text,
+      );
       assert.deepEqual(ours, run(fmt(',', '\n'), bytes, [], 'csv-parse'), text);
     }
   });
@@ -108,7 +119,10 @@ describe('CSV tokenizer vs csv-parse', () => {
     const out: CsvRecord[] = [];
     parser.feed(bytes.subarray(0, 8), false, out);
     // The first 1 500 bytes of the field already pass the limit: refused without the rest of the record.
-    assert.throws(() => parser.feed(bytes.subarray(8, 1500), false, out), (e: unknown) => e instanceof CsvError && e.code === 'FIELD_TOO_LARGE' && e.line === 2 && e.column === 2);
+    assert.throws(
+      () => parser.feed(bytes.subarray(8, 1500), false, out),
+      (e: unknown) => e instanceof CsvError && e.code === 'FIELD_TOO_LARGE' && e.line === 2 && e.column === 2,
+    );
     assert.equal(run(fmt(',', '\n'), bytes, [], 'csv-parse', 1000).error, 'FIELD_TOO_LARGE 2:2');
     // Multi-byte characters count as their UTF-8 bytes: 400 × 3 bytes is over a 1 000-byte limit.
     assert.equal(run(fmt(',', '\n'), Buffer.from(`${'€'.repeat(400)}\n`, 'utf8'), [], 'fast', 1000).error, 'FIELD_TOO_LARGE 1:1');

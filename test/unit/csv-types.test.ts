@@ -9,7 +9,10 @@ const conv = (type: ColumnType, raw: string, options: ConvertOptions = {}) => cr
 describe('csv type inference', () => {
   it('infers the permit columns, including both point notations and labelled URLs', async () => {
     const head = await readHead(fx('permits-crlf.csv'));
-    assert.deepEqual(head.columns.map((c) => c.type), ['text', 'text', 'number', 'floating_timestamp', 'checkbox', 'url', 'point']);
+    assert.deepEqual(
+      head.columns.map((c) => c.type),
+      ['text', 'text', 'number', 'floating_timestamp', 'checkbox', 'url', 'point'],
+    );
     assert.equal(head.columns[2].nulls, 1);
     assert.equal(head.columns[2].nullShare, 0.25);
     assert.equal(head.columns[3].dateOrder, 'mdy');
@@ -30,18 +33,35 @@ describe('csv type inference', () => {
   });
 
   it('infers semicolon decimal-comma numbers only with the option', async () => {
-    assert.deepEqual((await readHead(fx('semicolon-decimal-comma.csv'))).columns.map((c) => c.type), ['number', 'text', 'floating_timestamp']);
-    assert.deepEqual((await readHead(fx('semicolon-decimal-comma.csv'), { decimalComma: true })).columns.map((c) => c.type), ['number', 'number', 'floating_timestamp']);
+    assert.deepEqual(
+      (await readHead(fx('semicolon-decimal-comma.csv'))).columns.map((c) => c.type),
+      ['number', 'text', 'floating_timestamp'],
+    );
+    assert.deepEqual(
+      (await readHead(fx('semicolon-decimal-comma.csv'), { decimalComma: true })).columns.map((c) => c.type),
+      ['number', 'number', 'floating_timestamp'],
+    );
   });
 
   it('infers email, url, checkbox words, 0/1 as number, and an all-empty row as nulls', async () => {
     const head = await readHead(fx('misc-types.csv'));
-    assert.deepEqual(head.columns.map((c) => [c.type, c.nulls]), [['email', 1], ['url', 1], ['checkbox', 1], ['number', 1]]);
+    assert.deepEqual(
+      head.columns.map((c) => [c.type, c.nulls]),
+      [
+        ['email', 1],
+        ['url', 1],
+        ['checkbox', 1],
+        ['number', 1],
+      ],
+    );
   });
 
   it('infers points in both notations, and text when a coordinate is out of range', async () => {
     const head = await readHead(fx('points.csv'));
-    assert.deepEqual(head.columns.map((c) => c.type), ['text', 'text']);
+    assert.deepEqual(
+      head.columns.map((c) => c.type),
+      ['text', 'text'],
+    );
     const first3 = await readHead(fx('points.csv'), { rows: 3 });
     assert.equal(first3.rows.length, 3);
   });
@@ -56,9 +76,15 @@ describe('csv conversion to API JSON', () => {
     assert.deepEqual(conv('number', '-.5'), { ok: true, value: '-0.5' });
     assert.deepEqual(conv('number', '1.'), { ok: true, value: '1' });
     assert.deepEqual(conv('number', '.'), { ok: false, message: '"." is not a number' });
-    assert.deepEqual(conv('number', '1.234,5'), { ok: false, message: '"1.234,5" looks like a number with a decimal comma; turn on the decimal-comma option to read it' });
+    assert.deepEqual(conv('number', '1.234,5'), {
+      ok: false,
+      message: '"1.234,5" looks like a number with a decimal comma; turn on the decimal-comma option to read it',
+    });
     assert.deepEqual(conv('number', '1.234,5', { decimalComma: true }), { ok: true, value: '1234.5' });
-    assert.deepEqual(conv('number', '12,34'), { ok: false, message: '"12,34" looks like a number with a decimal comma; turn on the decimal-comma option to read it' });
+    assert.deepEqual(conv('number', '12,34'), {
+      ok: false,
+      message: '"12,34" looks like a number with a decimal comma; turn on the decimal-comma option to read it',
+    });
     assert.deepEqual(conv('number', '$5'), { ok: false, message: '"$5" is not a plain number (currency symbols and % are not allowed)' });
     assert.deepEqual(conv('number', 'abc'), { ok: false, message: '"abc" is not a number' });
     assert.deepEqual(conv('number', ''), { ok: true, value: null });
@@ -86,11 +112,17 @@ describe('csv conversion to API JSON', () => {
     assert.deepEqual(conv('fixed_timestamp', '2023-12-31T23:59:59-08:00'), { ok: true, value: '2024-01-01T07:59:59.000Z' });
     assert.deepEqual(conv('fixed_timestamp', '2024-02-29T12:00:00+0530'), { ok: true, value: '2024-02-29T06:30:00.000Z' });
     assert.deepEqual(conv('fixed_timestamp', '2024-03-26T10:38:01Z'), { ok: true, value: '2024-03-26T10:38:01.000Z' });
-    assert.deepEqual(conv('fixed_timestamp', '2024-03-26 10:38'), { ok: false, message: '"2024-03-26 10:38" has no time zone; the column is a fixed timestamp and needs Z or an offset such as -08:00' });
+    assert.deepEqual(conv('fixed_timestamp', '2024-03-26 10:38'), {
+      ok: false,
+      message: '"2024-03-26 10:38" has no time zone; the column is a fixed timestamp and needs Z or an offset such as -08:00',
+    });
   });
 
   it('checkbox, point, location, url, email, text', () => {
-    assert.deepEqual(['true', 'No', 'Y', 'n', '1', '0', 'T'].map((v) => conv('checkbox', v)), [true, false, true, false, true, false, true].map((value) => ({ ok: true, value })));
+    assert.deepEqual(
+      ['true', 'No', 'Y', 'n', '1', '0', 'T'].map((v) => conv('checkbox', v)),
+      [true, false, true, false, true, false, true].map((value) => ({ ok: true, value })),
+    );
     assert.deepEqual(conv('checkbox', 'maybe'), { ok: false, message: '"maybe" is not a checkbox value (use true/false, yes/no, y/n or 1/0)' });
     assert.deepEqual(conv('point', 'POINT (-87.653274 41.936172)'), { ok: true, value: { type: 'Point', coordinates: [-87.653274, 41.936172] } });
     assert.deepEqual(conv('point', '(41.936172, -87.653274)'), { ok: true, value: { type: 'Point', coordinates: [-87.653274, 41.936172] } });
@@ -120,21 +152,29 @@ describe('csv conversion to API JSON', () => {
 
 describe('csv field names', () => {
   it('normalises headers to API field names', () => {
-    assert.deepEqual(
-      ['Permit ID', '  Total (USD) ', 'Café Name', '2020 Count', 'a--b__c', 'already_ok', '%%%'].map(normaliseFieldName),
-      ['permit_id', 'total_usd', 'cafe_name', '_2020_count', 'a_b_c', 'already_ok', ''],
-    );
+    assert.deepEqual(['Permit ID', '  Total (USD) ', 'Café Name', '2020 Count', 'a--b__c', 'already_ok', '%%%'].map(normaliseFieldName), [
+      'permit_id',
+      'total_usd',
+      'cafe_name',
+      '_2020_count',
+      'a_b_c',
+      'already_ok',
+      '',
+    ]);
   });
 
   it('reports empty and duplicate headers', async () => {
     const head = await readHead(fx('dup-headers.csv'));
     assert.deepEqual(head.fieldNames, ['name', 'name', '', 'total_usd', 'total_usd', '_2020_count']);
     assert.deepEqual(head.headerProblems, checkHeader(head.header));
-    assert.deepEqual(head.headerProblems.map((p) => [p.kind, p.columns, p.message]), [
-      ['empty', [2], 'column 3 has an empty header'],
-      ['duplicate', [0, 1], 'columns 1 ("Name"), 2 ("name") all become the field name "name"'],
-      ['duplicate', [3, 4], 'columns 4 ("Total (USD)"), 5 ("total usd") all become the field name "total_usd"'],
-    ]);
+    assert.deepEqual(
+      head.headerProblems.map((p) => [p.kind, p.columns, p.message]),
+      [
+        ['empty', [2], 'column 3 has an empty header'],
+        ['duplicate', [0, 1], 'columns 1 ("Name"), 2 ("name") all become the field name "name"'],
+        ['duplicate', [3, 4], 'columns 4 ("Total (USD)"), 5 ("total usd") all become the field name "total_usd"'],
+      ],
+    );
   });
 
   it('matches headers to dataset columns with a confidence', () => {
@@ -146,13 +186,16 @@ describe('csv field names', () => {
       { fieldName: 'location', name: 'Location' },
     ];
     const m = matchHeaders(['permit_id', 'Permit Id', 'Date Issued', 'valuaton', 'info url', 'zzz'], columns);
-    assert.deepEqual(m.map((x) => [x.csvHeader, x.fieldName, x.confidence, x.reason]), [
-      ['permit_id', 'permit_id', 1, 'field name'],
-      ['Permit Id', undefined, 0, 'no match'],
-      ['Date Issued', 'issued_date', 0.9, 'display name'],
-      ['valuaton', 'valuation', 0.71, 'similar name'],
-      ['info url', 'info_url', 0.95, 'normalised field name'],
-      ['zzz', undefined, 0, 'no match'],
-    ]);
+    assert.deepEqual(
+      m.map((x) => [x.csvHeader, x.fieldName, x.confidence, x.reason]),
+      [
+        ['permit_id', 'permit_id', 1, 'field name'],
+        ['Permit Id', undefined, 0, 'no match'],
+        ['Date Issued', 'issued_date', 0.9, 'display name'],
+        ['valuaton', 'valuation', 0.71, 'similar name'],
+        ['info url', 'info_url', 0.95, 'normalised field name'],
+        ['zzz', undefined, 0, 'no match'],
+      ],
+    );
   });
 });

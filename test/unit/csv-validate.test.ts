@@ -41,9 +41,18 @@ describe('csv validation against a dataset', () => {
     assert.deepEqual(report.missingColumns, []);
     assert.equal(report.problemCount, 0, JSON.stringify(report.columns.filter((c) => c.invalid.count)));
     assert.deepEqual(report.typeDisagreements, []);
-    assert.deepEqual(report.columns.map((c) => [c.fieldName, c.nulls]), [
-      ['permit_id', 0], ['address', 0], ['valuation', 1], ['issued_date', 0], ['is_residential', 0], ['info_url', 1], ['location', 1],
-    ]);
+    assert.deepEqual(
+      report.columns.map((c) => [c.fieldName, c.nulls]),
+      [
+        ['permit_id', 0],
+        ['address', 0],
+        ['valuation', 1],
+        ['issued_date', 0],
+        ['is_residential', 0],
+        ['info_url', 1],
+        ['location', 1],
+      ],
+    );
   });
 
   it('reports bad cells, ragged rows, missing/unknown columns and row-identifier problems with lines', async () => {
@@ -60,31 +69,55 @@ describe('csv validation against a dataset', () => {
       ].join('\n'),
     );
     const r = await validateFile(p, permits, { maxExamples: 2 });
-    assert.deepEqual(r.mapping.map((m) => m.fieldName), ['permit_id', 'valuation', 'issued_date', undefined, 'location']);
+    assert.deepEqual(
+      r.mapping.map((m) => m.fieldName),
+      ['permit_id', 'valuation', 'issued_date', undefined, 'location'],
+    );
     assert.deepEqual(r.unknownColumns, ['extra']);
     assert.deepEqual(r.missingColumns, ['address', 'is_residential', 'info_url']);
     const valuation = r.columns.find((c) => c.fieldName === 'valuation');
     assert.deepEqual(valuation?.invalid, {
       count: 2,
       examples: [
-        { line: 3, column: 2, columnName: 'valuation', value: '12abc', message: '"12abc" is not a number', text: 'bad.csv:3:2 (valuation): "12abc" is not a number' },
         {
-          line: 5, column: 2, columnName: 'valuation', value: '1.234,5',
+          line: 3,
+          column: 2,
+          columnName: 'valuation',
+          value: '12abc',
+          message: '"12abc" is not a number',
+          text: 'bad.csv:3:2 (valuation): "12abc" is not a number',
+        },
+        {
+          line: 5,
+          column: 2,
+          columnName: 'valuation',
+          value: '1.234,5',
           message: '"1.234,5" looks like a number with a decimal comma; turn on the decimal-comma option to read it',
           text: 'bad.csv:5:2 (valuation): "1.234,5" looks like a number with a decimal comma; turn on the decimal-comma option to read it',
         },
       ],
     });
-    assert.deepEqual(r.columns.find((c) => c.fieldName === 'issued_date')?.invalid.examples.map((e) => e.text), [
-      'bad.csv:2:3 (Issued Date): "2023-02-30" is not a real date (2023-02 has no day 30)',
+    assert.deepEqual(
+      r.columns.find((c) => c.fieldName === 'issued_date')?.invalid.examples.map((e) => e.text),
+      ['bad.csv:2:3 (Issued Date): "2023-02-30" is not a real date (2023-02 has no day 30)'],
+    );
+    assert.deepEqual(
+      r.columns.find((c) => c.fieldName === 'location')?.invalid.examples.map((e) => e.text),
+      ['bad.csv:3:5 (location): "(91, 10)" has latitude 91, outside -90..90'],
+    );
+    assert.deepEqual(r.ragged.rows, [
+      { line: 4, expected: 5, actual: 4 },
+      { line: 5, expected: 5, actual: 6 },
     ]);
-    assert.deepEqual(r.columns.find((c) => c.fieldName === 'location')?.invalid.examples.map((e) => e.text), [
-      'bad.csv:3:5 (location): "(91, 10)" has latitude 91, outside -90..90',
-    ]);
-    assert.deepEqual(r.ragged.rows, [{ line: 4, expected: 5, actual: 4 }, { line: 5, expected: 5, actual: 6 }]);
     assert.equal(r.ragged.examples[0].text, 'bad.csv:4: row has 4 fields, the header has 5');
-    assert.deepEqual(r.rowIdentifier?.empty.examples.map((e) => e.text), ['bad.csv:3:1 (Permit ID): the row identifier permit_id is empty']);
-    assert.deepEqual(r.rowIdentifier?.duplicates.examples.map((e) => e.text), ['bad.csv:4:1 (Permit ID): row identifier "P-1" appears more than once in the file']);
+    assert.deepEqual(
+      r.rowIdentifier?.empty.examples.map((e) => e.text),
+      ['bad.csv:3:1 (Permit ID): the row identifier permit_id is empty'],
+    );
+    assert.deepEqual(
+      r.rowIdentifier?.duplicates.examples.map((e) => e.text),
+      ['bad.csv:4:1 (Permit ID): row identifier "P-1" appears more than once in the file'],
+    );
     assert.equal(r.problemCount, 2 + 1 + 1 + 2 + 1 + 1);
   });
 
@@ -117,15 +150,30 @@ describe('csv validation against a dataset', () => {
     const r = await validateFile(p, permits, { sampleBytes: 1024 });
     assert.equal(r.rows, 3001);
     assert.deepEqual(r.typeDisagreements, [
-      { csvIndex: 0, csvHeader: 'valuation', sample: 'number', full: 'text', message: 'column "valuation" looked like number in the first 281 rows but the whole file reads as text' },
+      {
+        csvIndex: 0,
+        csvHeader: 'valuation',
+        sample: 'number',
+        full: 'text',
+        message: 'column "valuation" looked like number in the first 281 rows but the whole file reads as text',
+      },
     ]);
     assert.equal(r.columns[0].invalid.examples[0].text, 'late-text.csv:3002:1 (valuation): "not a number" is not a number');
   });
 
   it('reads decimal commas and DD/MM dates when asked, via the semicolon fixture', async () => {
-    const target: DatasetSchema = { columns: [{ fieldName: 'id', name: 'ID', dataTypeName: 'number' }, { fieldName: 'betrag', name: 'Betrag', dataTypeName: 'number' }, { fieldName: 'datum', name: 'Datum', dataTypeName: 'calendar_date' }] };
+    const target: DatasetSchema = {
+      columns: [
+        { fieldName: 'id', name: 'ID', dataTypeName: 'number' },
+        { fieldName: 'betrag', name: 'Betrag', dataTypeName: 'number' },
+        { fieldName: 'datum', name: 'Datum', dataTypeName: 'calendar_date' },
+      ],
+    };
     const plain = await validateFile(fx('semicolon-decimal-comma.csv'), target);
-    assert.deepEqual(plain.columns.map((c) => c.invalid.count), [0, 2, 0]);
+    assert.deepEqual(
+      plain.columns.map((c) => c.invalid.count),
+      [0, 2, 0],
+    );
     const comma = await validateFile(fx('semicolon-decimal-comma.csv'), target, { decimalComma: true });
     assert.equal(comma.problemCount, 0);
   });

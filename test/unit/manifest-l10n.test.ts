@@ -12,8 +12,20 @@ const nls = JSON.parse(readFileSync(join(root, 'package.nls.json'), 'utf8')) as 
 
 /** Fields under `contributes` whose values people read. */
 const TEXT_FIELDS = new Set([
-  'title', 'shortTitle', 'category', 'label', 'name', 'contextualTitle', 'contents', 'description', 'markdownDescription',
-  'enumDescriptions', 'markdownEnumDescriptions', 'deprecationMessage', 'markdownDeprecationMessage', 'altText',
+  'title',
+  'shortTitle',
+  'category',
+  'label',
+  'name',
+  'contextualTitle',
+  'contents',
+  'description',
+  'markdownDescription',
+  'enumDescriptions',
+  'markdownEnumDescriptions',
+  'deprecationMessage',
+  'markdownDeprecationMessage',
+  'altText',
 ]);
 /** Places where those field names hold something else (ids, paths, schema names). */
 const NOT_TEXT = [/^jsonValidation\./, /^configuration\.\d+\.properties\.[^.]+\.items\./];
@@ -41,8 +53,14 @@ describe('manifest localisation (package.nls.json)', () => {
 
   it('finds the manifest strings it checks', () => {
     assert.ok(found.filter((f) => f.path.startsWith('commands.')).length >= 20, 'command titles and categories');
-    assert.ok(found.some((f) => /^configuration\.\d+\.properties\..+\.markdownDescription$/.test(f.path)), 'setting descriptions');
-    assert.ok(found.some((f) => f.path.startsWith('walkthroughs.')), 'walkthrough texts');
+    assert.ok(
+      found.some((f) => /^configuration\.\d+\.properties\..+\.markdownDescription$/.test(f.path)),
+      'setting descriptions',
+    );
+    assert.ok(
+      found.some((f) => f.path.startsWith('walkthroughs.')),
+      'walkthrough texts',
+    );
   });
 
   it('no manifest title or other text is hard-coded: each is a %key% with its text in package.nls.json', () => {
@@ -54,6 +72,9 @@ describe('manifest localisation (package.nls.json)', () => {
 
   it('package.nls.json holds only keys the manifest uses', () => {
     const used = new Set(found.map((f) => f.value.slice(1, -1)));
-    assert.deepEqual(Object.keys(nls).filter((k) => !used.has(k)), []);
+    assert.deepEqual(
+      Object.keys(nls).filter((k) => !used.has(k)),
+      [],
+    );
   });
 });

@@ -124,7 +124,10 @@ describe('row id hashes: the log and the search', () => {
     const a = new IdHashLog();
     for (const h of [5, 3, 8]) a.add(h);
     const runs = a.takeRuns();
-    assert.deepEqual(runs.map((r) => [...r]), [[5, 3, 8]]);
+    assert.deepEqual(
+      runs.map((r) => [...r]),
+      [[5, 3, 8]],
+    );
     assert.equal(a.bytes, 0);
     const b = new IdHashLog();
     b.addRuns([new Float64Array(0), ...runs, new Float64Array(0)]);
@@ -155,7 +158,10 @@ describe('row id hashes: memory', () => {
     const log = new IdHashLog();
     for (let i = 0; i < 5000; i++) log.add(i);
     assert.equal(log.bytes, 8192 * 8);
-    assert.deepEqual(log.takeRuns().map((r) => r.length), [5000]);
+    assert.deepEqual(
+      log.takeRuns().map((r) => r.length),
+      [5000],
+    );
   });
 
   it('past 1M hashes a new chunk starts (nothing is copied to grow), and bytes counts every chunk', () => {
@@ -165,13 +171,19 @@ describe('row id hashes: memory', () => {
     assert.equal(log.size, chunk + 5);
     assert.equal(log.bytes, 2 * chunk * 8);
     const runs = log.takeRuns();
-    assert.deepEqual(runs.map((r) => r.length), [chunk, 5]);
+    assert.deepEqual(
+      runs.map((r) => r.length),
+      [chunk, 5],
+    );
     assert.deepEqual([runs[0]?.[0], runs[0]?.[chunk - 1], runs[1]?.[0], runs[1]?.[4]], [0, chunk - 1, chunk, chunk + 4]);
   });
 
   it('addRuns keeps no empty run', () => {
     const log = new IdHashLog();
     log.addRuns([new Float64Array(0), Float64Array.from([1, 2]), new Float64Array(0)]);
-    assert.deepEqual(log.takeRuns().map((r) => [...r]), [[1, 2], []]);
+    assert.deepEqual(
+      log.takeRuns().map((r) => [...r]),
+      [[1, 2], []],
+    );
   });
 });

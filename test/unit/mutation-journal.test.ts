@@ -13,13 +13,18 @@ const tmp = mkdtempSync(join(tmpdir(), 'mutation-journal-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The parts of a plan the journal reads. */
-function plan(over: { file?: Partial<PublishPlan['file']>; mode?: PublishPlan['mode']; dataset?: string; rowIdentifier?: string; columns?: PublishPlan['columns'] } = {}): PublishPlan {
+function plan(
+  over: { file?: Partial<PublishPlan['file']>; mode?: PublishPlan['mode']; dataset?: string; rowIdentifier?: string; columns?: PublishPlan['columns'] } = {},
+): PublishPlan {
   return {
     domain: 'data.example.gov',
     dataset: over.dataset ?? 'abcd-1234',
     mode: over.mode ?? 'upsert',
     rowIdentifier: over.rowIdentifier ?? 'id',
-    columns: over.columns ?? [{ csvIndex: 0, csvHeader: 'id', fieldName: 'id', type: 'text' }, { csvIndex: 1, csvHeader: 'Name', fieldName: 'name', type: 'text' }],
+    columns: over.columns ?? [
+      { csvIndex: 0, csvHeader: 'id', fieldName: 'id', type: 'text' },
+      { csvIndex: 1, csvHeader: 'Name', fieldName: 'name', type: 'text' },
+    ],
     file: { path: '/data/file.csv', size: 100, mtimeMs: 1000, headHash: 'h1', header: ['id', 'Name'], ...over.file },
   } as unknown as PublishPlan;
 }
@@ -28,10 +33,34 @@ describe('journal ranges', () => {
   it('addRange merges overlapping and adjacent ranges, keeps a one-line gap, sorts', () => {
     assert.deepEqual(addRange([], [5, 6]), [[5, 6]]);
     assert.deepEqual(addRange([[2, 3]], [4, 5]), [[2, 5]], 'adjacent: 3 and 4 touch');
-    assert.deepEqual(addRange([[2, 3]], [5, 6]), [[2, 3], [5, 6]], 'line 4 is missing: no merge');
-    assert.deepEqual(addRange([[6, 7]], [2, 3]), [[2, 3], [6, 7]], 'sorted by start');
+    assert.deepEqual(
+      addRange([[2, 3]], [5, 6]),
+      [
+        [2, 3],
+        [5, 6],
+      ],
+      'line 4 is missing: no merge',
+    );
+    assert.deepEqual(
+      addRange([[6, 7]], [2, 3]),
+      [
+        [2, 3],
+        [6, 7],
+      ],
+      'sorted by start',
+    );
     assert.deepEqual(addRange([[2, 9]], [4, 5]), [[2, 9]], 'inside: the end stays the larger one');
-    assert.deepEqual(addRange([[2, 3], [6, 7]], [4, 5]), [[2, 7]], 'fills the gap');
+    assert.deepEqual(
+      addRange(
+        [
+          [2, 3],
+          [6, 7],
+        ],
+        [4, 5],
+      ),
+      [[2, 7]],
+      'fills the gap',
+    );
     assert.deepEqual(addRange([[2, 4]], [3, 8]), [[2, 8]], 'overlap extends');
     const before: LineRange[] = [[2, 3]];
     addRange(before, [4, 5]);
@@ -39,13 +68,51 @@ describe('journal ranges', () => {
   });
 
   it('removeRange removes exactly that range', () => {
-    assert.deepEqual(removeRange([[2, 3], [6, 7]], [6, 7]), [[2, 3]]);
-    assert.deepEqual(removeRange([[2, 3], [6, 7]], [6, 8]), [[2, 3], [6, 7]]);
-    assert.deepEqual(removeRange([[2, 3], [6, 7]], [2, 7]), [[2, 3], [6, 7]]);
+    assert.deepEqual(
+      removeRange(
+        [
+          [2, 3],
+          [6, 7],
+        ],
+        [6, 7],
+      ),
+      [[2, 3]],
+    );
+    assert.deepEqual(
+      removeRange(
+        [
+          [2, 3],
+          [6, 7],
+        ],
+        [6, 8],
+      ),
+      [
+        [2, 3],
+        [6, 7],
+      ],
+    );
+    assert.deepEqual(
+      removeRange(
+        [
+          [2, 3],
+          [6, 7],
+        ],
+        [2, 7],
+      ),
+      [
+        [2, 3],
+        [6, 7],
+      ],
+    );
   });
 
   it('inRanges finds both ends of every range and nothing in the gaps', () => {
-    const ranges: LineRange[] = [[2, 3], [6, 7], [10, 10], [12, 20]];
+    const ranges: LineRange[] = [
+      [2, 3],
+      [6, 7],
+      [10, 10],
+      [12, 20],
+    ];
     const inside = new Set([2, 3, 6, 7, 10, 12, 13, 19, 20]);
     for (let line = 0; line <= 22; line++) {
       const expected = inside.has(line) || (line >= 12 && line <= 20);
@@ -55,7 +122,13 @@ describe('journal ranges', () => {
   });
 
   it('formatRanges names single lines and spans', () => {
-    assert.equal(formatRanges([[2, 2], [4, 9]]), 'line 2, lines 4–9');
+    assert.equal(
+      formatRanges([
+        [2, 2],
+        [4, 9],
+      ]),
+      'line 2, lines 4–9',
+    );
     assert.equal(formatRanges([]), '');
   });
 });
@@ -70,8 +143,18 @@ describe('journal files', () => {
       plan({ dataset: 'wxyz-9876' }),
       plan({ mode: 'append' }),
       plan({ rowIdentifier: 'name' }),
-      plan({ columns: [{ csvIndex: 0, csvHeader: 'id', fieldName: 'id', type: 'text' }, { csvIndex: 1, csvHeader: 'Name', fieldName: undefined, type: 'text' }] as PublishPlan['columns'] }),
-      plan({ columns: [{ csvIndex: 0, csvHeader: 'id', fieldName: 'id', type: 'number' }, { csvIndex: 1, csvHeader: 'Name', fieldName: 'name', type: 'text' }] as PublishPlan['columns'] }),
+      plan({
+        columns: [
+          { csvIndex: 0, csvHeader: 'id', fieldName: 'id', type: 'text' },
+          { csvIndex: 1, csvHeader: 'Name', fieldName: undefined, type: 'text' },
+        ] as PublishPlan['columns'],
+      }),
+      plan({
+        columns: [
+          { csvIndex: 0, csvHeader: 'id', fieldName: 'id', type: 'number' },
+          { csvIndex: 1, csvHeader: 'Name', fieldName: 'name', type: 'text' },
+        ] as PublishPlan['columns'],
+      }),
     ]) {
       assert.notEqual(journalKey(other), base);
     }
@@ -81,7 +164,10 @@ describe('journal files', () => {
     const dir = join(tmp, 'roundtrip');
     const j = Journal.fresh(dir, plan());
     assert.deepEqual([j.data.version, j.data.applied, j.data.inFlight, j.data.deletesDone], [JOURNAL_VERSION, [], [], false]);
-    j.data.applied = [[2, 3], [6, 7]];
+    j.data.applied = [
+      [2, 3],
+      [6, 7],
+    ];
     j.data.inFlight = [[4, 5]];
     const first = j.save();
     j.data.applied = [[2, 7]];
@@ -122,12 +208,24 @@ describe('journal files', () => {
     assert.equal(await why({ size: 101 }), '/data/file.csv is not the file of the interrupted publish: its size changed (100 → 101 bytes)');
     assert.equal(await why({ headHash: 'h2' }), '/data/file.csv is not the file of the interrupted publish: its first 64 KiB changed');
     assert.equal(await why({ mtimeMs: 1001 }), '/data/file.csv is not the file of the interrupted publish: it was modified since');
-    assert.equal(await why({ size: 101, headHash: 'h2', mtimeMs: 1001 }), '/data/file.csv is not the file of the interrupted publish: its size changed (100 → 101 bytes)');
+    assert.equal(
+      await why({ size: 101, headHash: 'h2', mtimeMs: 1001 }),
+      '/data/file.csv is not the file of the interrupted publish: its size changed (100 → 101 bytes)',
+    );
     assert.equal(await why({ headHash: 'h2', mtimeMs: 1001 }), '/data/file.csv is not the file of the interrupted publish: its first 64 KiB changed');
-    const saved = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0] ?? ''), 'utf8')) as { file: unknown; target: unknown; mapping: unknown; mode: string; rowIdentifier: string };
+    const saved = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0] ?? ''), 'utf8')) as {
+      file: unknown;
+      target: unknown;
+      mapping: unknown;
+      mode: string;
+      rowIdentifier: string;
+    };
     assert.deepEqual(saved.file, { path: '/data/file.csv', size: 100, mtimeMs: 1000, headHash: 'h1' });
     assert.deepEqual(saved.target, { domain: 'data.example.gov', dataset: 'abcd-1234' });
-    assert.deepEqual(saved.mapping, [{ csvHeader: 'id', fieldName: 'id' }, { csvHeader: 'Name', fieldName: 'name' }]);
+    assert.deepEqual(saved.mapping, [
+      { csvHeader: 'id', fieldName: 'id' },
+      { csvHeader: 'Name', fieldName: 'name' },
+    ]);
     assert.deepEqual([saved.mode, saved.rowIdentifier], ['upsert', 'id']);
   });
 

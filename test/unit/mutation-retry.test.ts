@@ -32,14 +32,29 @@ describe('retry: Retry-After forms', () => {
 describe('retry: backoff', () => {
   const policy = { baseDelayMs: 100, maxDelayMs: 1000 };
   it('clamps a random source outside [0, 1]', () => {
-    assert.equal(backoffDelay(3, policy, () => -5), 0);
-    assert.equal(backoffDelay(3, policy, () => 7), 400);
+    assert.equal(
+      backoffDelay(3, policy, () => -5),
+      0,
+    );
+    assert.equal(
+      backoffDelay(3, policy, () => 7),
+      400,
+    );
   });
 
   it('failure counts below 1 wait like the first failure', () => {
-    assert.equal(backoffDelay(0, policy, () => 0.5), 50);
-    assert.equal(backoffDelay(-2, policy, () => 0.5), 50);
-    assert.equal(backoffDelay(1, policy, () => 0.5), 50);
+    assert.equal(
+      backoffDelay(0, policy, () => 0.5),
+      50,
+    );
+    assert.equal(
+      backoffDelay(-2, policy, () => 0.5),
+      50,
+    );
+    assert.equal(
+      backoffDelay(1, policy, () => 0.5),
+      50,
+    );
   });
 
   it('uses Math.random by default, within the bound', () => {
@@ -58,7 +73,12 @@ describe('retry: policies', () => {
   });
 
   it('later parts win, undefined parts and undefined values change nothing, attempts are whole and at least 1', () => {
-    assert.deepEqual(resolvePolicy(undefined, { maxDelayMs: 5 }, { maxDelayMs: undefined, maxElapsedMs: 9 }, { maxDelayMs: 7 }), { maxAttempts: 6, maxElapsedMs: 9, baseDelayMs: 500, maxDelayMs: 7 });
+    assert.deepEqual(resolvePolicy(undefined, { maxDelayMs: 5 }, { maxDelayMs: undefined, maxElapsedMs: 9 }, { maxDelayMs: 7 }), {
+      maxAttempts: 6,
+      maxElapsedMs: 9,
+      baseDelayMs: 500,
+      maxDelayMs: 7,
+    });
     assert.equal(resolvePolicy({ maxAttempts: 2.9 }).maxAttempts, 2);
     assert.equal(resolvePolicy({ maxAttempts: -3 }).maxAttempts, 1);
     assert.equal(resolvePolicy({ maxAttempts: 1 }).maxAttempts, 1);

@@ -34,21 +34,91 @@ const pick = <T>(...xs: T[]): fc.Arbitrary<T> => fc.constantFrom(...xs);
 
 const numberCells = fc.oneof(
   fc.tuple(pick('', '-', '+'), digits(0, 6), pick('', '.'), digits(0, 4)).map((p) => p.join('')),
-  fc.tuple(pick('', '-'), digits(1, 3), fc.array(fc.tuple(pick(','), digits(2, 4)).map((p) => p.join('')), { maxLength: 3 }), pick('', '.5', '.', '.00')).map(([s, a, g, f]) => s + a + g.join('') + f),
+  fc
+    .tuple(
+      pick('', '-'),
+      digits(1, 3),
+      fc.array(
+        fc.tuple(pick(','), digits(2, 4)).map((p) => p.join('')),
+        { maxLength: 3 },
+      ),
+      pick('', '.5', '.', '.00'),
+    )
+    .map(([s, a, g, f]) => s + a + g.join('') + f),
   fc.double({ noNaN: true }).map(String),
   fc.string({ maxLength: 8 }),
 );
 const dateCells = fc.oneof(
-  fc.tuple(digits(4, 4), pick('-'), digits(1, 2), pick('-'), digits(1, 3), pick('', 'T', ' ', 't'), digits(1, 2), pick(':', ''), digits(1, 2), pick('', ':00', ':5', ':59', ':60', 'Z', '.5')).map((p) => (p[5] === '' ? p.slice(0, 5) : p).join('')),
-  fc.tuple(digits(1, 3), pick('/', '-', '.'), digits(1, 2), pick('/', '-'), digits(3, 5), pick('', ' ', 'T'), digits(1, 2), pick(':'), digits(2, 2), pick('', ':30', ' PM', ':61')).map((p) => (p[5] === '' ? p.slice(0, 5) : p).join('')),
-  fc.constantFrom('2024-02-29', '2023-02-29', '2024-13-01', '1/2/2023 24:00', '12/31/2023 23:59:59', '31/12/2023', '0999-01-01', '2024-1-5 7:05', ' 2024-01-01'),
+  fc
+    .tuple(
+      digits(4, 4),
+      pick('-'),
+      digits(1, 2),
+      pick('-'),
+      digits(1, 3),
+      pick('', 'T', ' ', 't'),
+      digits(1, 2),
+      pick(':', ''),
+      digits(1, 2),
+      pick('', ':00', ':5', ':59', ':60', 'Z', '.5'),
+    )
+    .map((p) => (p[5] === '' ? p.slice(0, 5) : p).join('')),
+  fc
+    .tuple(
+      digits(1, 3),
+      pick('/', '-', '.'),
+      digits(1, 2),
+      pick('/', '-'),
+      digits(3, 5),
+      pick('', ' ', 'T'),
+      digits(1, 2),
+      pick(':'),
+      digits(2, 2),
+      pick('', ':30', ' PM', ':61'),
+    )
+    .map((p) => (p[5] === '' ? p.slice(0, 5) : p).join('')),
+  fc.constantFrom(
+    '2024-02-29',
+    '2023-02-29',
+    '2024-13-01',
+    '1/2/2023 24:00',
+    '12/31/2023 23:59:59',
+    '31/12/2023',
+    '0999-01-01',
+    '2024-1-5 7:05',
+    ' 2024-01-01',
+  ),
   fc.string({ maxLength: 12 }),
 );
 const pointCells = fc.oneof(
-  fc.tuple(pick('POINT (', 'POINT(', 'point ('), fc.double({ min: -200, max: 200, noNaN: true }), pick(' ', '  '), fc.double({ min: -100, max: 100, noNaN: true }), pick(')', ' )')).map(([a, x, s, y, b]) => `${a}${x}${s}${y}${b}`),
-  fc.tuple(pick('-', ''), digits(1, 3), pick('', '.'), digits(0, 6), pick('-', ''), digits(1, 2), pick('.', ''), digits(0, 5)).map(([s1, a, d1, b, s2, c, d2, e]) => `POINT (${s1}${a}${d1}${b} ${s2}${c}${d2}${e})`),
+  fc
+    .tuple(
+      pick('POINT (', 'POINT(', 'point ('),
+      fc.double({ min: -200, max: 200, noNaN: true }),
+      pick(' ', '  '),
+      fc.double({ min: -100, max: 100, noNaN: true }),
+      pick(')', ' )'),
+    )
+    .map(([a, x, s, y, b]) => `${a}${x}${s}${y}${b}`),
+  fc
+    .tuple(pick('-', ''), digits(1, 3), pick('', '.'), digits(0, 6), pick('-', ''), digits(1, 2), pick('.', ''), digits(0, 5))
+    .map(([s1, a, d1, b, s2, c, d2, e]) => `POINT (${s1}${a}${d1}${b} ${s2}${c}${d2}${e})`),
   fc.string({ maxLength: 12 }).map((s) => `POINT (${s})`),
-  fc.constantFrom('POINT (-0.0 0)', 'POINT (0.0000001 1)', 'POINT (0.000001 -0.0000010)', 'POINT (180.0 90.000)', 'POINT (180.01 0)', 'POINT (1 90.5)', 'POINT (-180 -90)', 'POINT (007.50 010)', 'POINT (1.234567890123456 2)', 'POINT (123.45678901234 1)', 'POINT (1e1 2)', 'POINT (1. 2)', 'POINT (.5 2)'),
+  fc.constantFrom(
+    'POINT (-0.0 0)',
+    'POINT (0.0000001 1)',
+    'POINT (0.000001 -0.0000010)',
+    'POINT (180.0 90.000)',
+    'POINT (180.01 0)',
+    'POINT (1 90.5)',
+    'POINT (-180 -90)',
+    'POINT (007.50 010)',
+    'POINT (1.234567890123456 2)',
+    'POINT (123.45678901234 1)',
+    'POINT (1e1 2)',
+    'POINT (1. 2)',
+    'POINT (.5 2)',
+  ),
 );
 const urlCells = fc.oneof(
   fc.tuple(pick('http://', 'https://', 'ftp://', 'HTTP://', 'https:/'), fc.string({ maxLength: 20 })).map((p) => p.join('')),

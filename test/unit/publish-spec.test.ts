@@ -21,7 +21,19 @@ describe('publish spec', () => {
 
   it('accepts a full spec and resolves the CSV against the spec directory', async () => {
     const p = join(dir, 'socrata.publish.json');
-    writeFileSync(p, JSON.stringify({ ...base, mapping: { 'Permit #': 'permit_id', Notes: null }, types: { valuation: 'money' }, rowIdentifier: 'permit_id', batchSize: 5000, concurrency: 2, skipBadRows: true, route: 'revision' }));
+    writeFileSync(
+      p,
+      JSON.stringify({
+        ...base,
+        mapping: { 'Permit #': 'permit_id', Notes: null },
+        types: { valuation: 'money' },
+        rowIdentifier: 'permit_id',
+        batchSize: 5000,
+        concurrency: 2,
+        skipBadRows: true,
+        route: 'revision',
+      }),
+    );
     const loaded = await loadSpec(p);
     assert.equal(loaded.request.file, join(dir, 'data.csv'));
     assert.equal(loaded.request.dataset, 'abcd-1234');
@@ -47,7 +59,11 @@ describe('publish spec', () => {
       [{ ...base, dataset: 'new', mode: 'create', new: { name: 'X', permission: 'open' } }, /new\.permission: must be one of public, private/],
     ];
     for (const [value, re] of cases) {
-      assert.throws(() => parseSpec(value, 'x.json'), (e: unknown) => e instanceof PublishError && re.test(e.message), JSON.stringify(value));
+      assert.throws(
+        () => parseSpec(value, 'x.json'),
+        (e: unknown) => e instanceof PublishError && re.test(e.message),
+        JSON.stringify(value),
+      );
     }
   });
 
@@ -63,8 +79,24 @@ describe('publish spec', () => {
   it('the JSON Schema lists the same settings, modes and requirements', () => {
     assert.deepEqual(schema.required.sort(), ['csv', 'dataset', 'domain', 'mode']);
     assert.deepEqual(schema.properties.mode.enum, [...PUBLISH_MODES]);
-    const props = Object.keys(schema.properties).filter((k) => k !== '$schema').sort();
-    assert.deepEqual(props, ['batchSize', 'concurrency', 'csv', 'dataset', 'domain', 'mapping', 'metadata', 'mode', 'new', 'route', 'rowIdentifier', 'skipBadRows', 'types']);
+    const props = Object.keys(schema.properties)
+      .filter((k) => k !== '$schema')
+      .sort();
+    assert.deepEqual(props, [
+      'batchSize',
+      'concurrency',
+      'csv',
+      'dataset',
+      'domain',
+      'mapping',
+      'metadata',
+      'mode',
+      'new',
+      'route',
+      'rowIdentifier',
+      'skipBadRows',
+      'types',
+    ]);
     for (const k of props) assert.doesNotThrow(() => parseSpec({ ...base, ...(k === 'new' ? { dataset: 'new', mode: 'create', new: { name: 'N' } } : {}) }), k);
     assert.deepEqual(Object.keys(schema.properties.new.properties ?? {}).sort(), ['category', 'description', 'name', 'permission', 'tags']);
   });

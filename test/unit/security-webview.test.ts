@@ -13,8 +13,10 @@ const types = fc.constantFrom(...KNOWN, 'next', 'previous', 'saveCsv', 'retry', 
 const messages = fc.oneof(
   fc.jsonValue(),
   fc.record({ type: types }, { requiredKeys: [] }),
-  fc.dictionary(fc.constantFrom('type', 'column', 'columnType', 'target', 'mode', 'name', 'description', 'field', 'line', 'action', '__proto__', 'constructor'),
-    fc.oneof(types, fc.jsonValue(), fc.integer({ min: -3, max: 3 }), fc.constant(null))),
+  fc.dictionary(
+    fc.constantFrom('type', 'column', 'columnType', 'target', 'mode', 'name', 'description', 'field', 'line', 'action', '__proto__', 'constructor'),
+    fc.oneof(types, fc.jsonValue(), fc.integer({ min: -3, max: 3 }), fc.constant(null)),
+  ),
 );
 
 describe('security: webview messages are validated before use', () => {
@@ -29,21 +31,46 @@ describe('security: webview messages are validated before use', () => {
         assert.ok(KNOWN.has(r.type as string));
         const isIndex = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
         switch (r.type) {
-          case 'setType': assert.ok(isIndex(r.column) && isColumnType(r.columnType)); break;
-          case 'setTarget': assert.ok(isIndex(r.column) && (r.target === null || (typeof r.target === 'string' && /^[A-Za-z0-9_:@]{1,200}$/.test(r.target)))); break;
-          case 'setMode': assert.ok(isMode(r.mode)); break;
-          case 'openLine': assert.ok(isIndex(r.column) && typeof r.line === 'number' && Number.isInteger(r.line) && r.line >= 1); break;
-          case 'action': assert.ok(['dryRun', 'publish', 'saveSpec'].includes(r.action as string)); break;
-          case 'setRowIdentifier': assert.ok(r.field === null || (typeof r.field === 'string' && /^[a-z_][a-z0-9_]*$/.test(r.field))); break;
-          case 'newDataset': assert.ok(typeof r.name === 'string' && r.name.trim() !== '' && typeof r.description === 'string'); break;
-          default: assert.deepEqual(Object.keys(r), ['type']);
+          case 'setType':
+            assert.ok(isIndex(r.column) && isColumnType(r.columnType));
+            break;
+          case 'setTarget':
+            assert.ok(isIndex(r.column) && (r.target === null || (typeof r.target === 'string' && /^[A-Za-z0-9_:@]{1,200}$/.test(r.target))));
+            break;
+          case 'setMode':
+            assert.ok(isMode(r.mode));
+            break;
+          case 'openLine':
+            assert.ok(isIndex(r.column) && typeof r.line === 'number' && Number.isInteger(r.line) && r.line >= 1);
+            break;
+          case 'action':
+            assert.ok(['dryRun', 'publish', 'saveSpec'].includes(r.action as string));
+            break;
+          case 'setRowIdentifier':
+            assert.ok(r.field === null || (typeof r.field === 'string' && /^[a-z_][a-z0-9_]*$/.test(r.field)));
+            break;
+          case 'newDataset':
+            assert.ok(typeof r.name === 'string' && r.name.trim() !== '' && typeof r.description === 'string');
+            break;
+          default:
+            assert.deepEqual(Object.keys(r), ['type']);
         }
       }),
       { numRuns: 3000 },
     );
     assert.ok(accepted > 0, 'some generated messages are well formed (the guard does not refuse everything)');
-    for (const bad of [null, 'ready', 42, [{ type: 'ready' }], { type: 'ready', extra: 1 }, { type: 'setType', column: -1, columnType: 'number' },
-      { type: 'setTarget', column: 0, target: '../../etc' }, { type: 'setMode', mode: 'drop' }, { type: 'action', action: 'eval' }, { type: 'openLine', line: 0, column: 0 }]) {
+    for (const bad of [
+      null,
+      'ready',
+      42,
+      [{ type: 'ready' }],
+      { type: 'ready', extra: 1 },
+      { type: 'setType', column: -1, columnType: 'number' },
+      { type: 'setTarget', column: 0, target: '../../etc' },
+      { type: 'setMode', mode: 'drop' },
+      { type: 'action', action: 'eval' },
+      { type: 'openLine', line: 0, column: 0 },
+    ]) {
       assert.equal(isWebviewToHost(bad), false, JSON.stringify(bad));
     }
   });

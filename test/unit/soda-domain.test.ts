@@ -20,7 +20,17 @@ function refused(input: string, pattern: RegExp): void {
 describe('soda parseDomain', () => {
   it('accepts host names, defaulting to https', () => {
     const d = parseDomain('data.cityofchicago.org');
-    assert.deepEqual({ ...d }, { scheme: 'https', hostname: 'data.cityofchicago.org', port: undefined, host: 'data.cityofchicago.org', origin: 'https://data.cityofchicago.org', loopback: false });
+    assert.deepEqual(
+      { ...d },
+      {
+        scheme: 'https',
+        hostname: 'data.cityofchicago.org',
+        port: undefined,
+        host: 'data.cityofchicago.org',
+        origin: 'https://data.cityofchicago.org',
+        loopback: false,
+      },
+    );
     assert.equal(parseDomain('  Data.City.GOV  ').origin, 'https://data.city.gov');
     assert.equal(parseDomain('data.city.gov:8443').origin, 'https://data.city.gov:8443');
   });
@@ -106,7 +116,13 @@ describe('soda 4x4 ids', () => {
 
   it('assert4x4 throws invalid-input naming the field', () => {
     assert.doesNotThrow(() => assert4x4('bldg-prmt'));
-    assert.throws(() => assert4x4('../etc', 'dataset id'), (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input' && e.field === 'dataset id' && /Invalid dataset id "\.\.\/etc"/.test(e.message));
-    assert.throws(() => assert4x4(undefined, 'user id'), (e: unknown) => e instanceof SodaError && /Invalid user id undefined/.test(e.message));
+    assert.throws(
+      () => assert4x4('../etc', 'dataset id'),
+      (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input' && e.field === 'dataset id' && /Invalid dataset id "\.\.\/etc"/.test(e.message),
+    );
+    assert.throws(
+      () => assert4x4(undefined, 'user id'),
+      (e: unknown) => e instanceof SodaError && /Invalid user id undefined/.test(e.message),
+    );
   });
 });

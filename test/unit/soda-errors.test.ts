@@ -30,7 +30,11 @@ describe('soda error envelopes (reference §4.1)', () => {
   });
 
   it('C: discovery envelope {error: "<message>"}', () => {
-    assert.deepEqual(parseErrorBody('{"error":"offset + limit must be <= 10000"}'), { code: undefined, message: 'offset + limit must be <= 10000', data: undefined });
+    assert.deepEqual(parseErrorBody('{"error":"offset + limit must be <= 10000"}'), {
+      code: undefined,
+      message: 'offset + limit must be <= 10000',
+      data: undefined,
+    });
   });
 
   it('D: API-key envelope', () => {
@@ -74,8 +78,14 @@ describe('soda errorFromResponse', () => {
   });
 
   it('adds retry-after, error tags and the outcome of writes', () => {
-    assert.match(errorFromResponse({ status: 429, bodyText: '{"errorCode":"too-many-requests","message":"Too many requests"}', retryAfterMs: 3000 }).message, /Retry after 3 s\.$/);
-    assert.match(errorFromResponse({ status: 500, bodyText: '{"errorCode":"internal-error","message":"boom","data":{"tag":"abc-123"}}' }).message, /\(error tag abc-123\)/);
+    assert.match(
+      errorFromResponse({ status: 429, bodyText: '{"errorCode":"too-many-requests","message":"Too many requests"}', retryAfterMs: 3000 }).message,
+      /Retry after 3 s\.$/,
+    );
+    assert.match(
+      errorFromResponse({ status: 500, bodyText: '{"errorCode":"internal-error","message":"boom","data":{"tag":"abc-123"}}' }).message,
+      /\(error tag abc-123\)/,
+    );
     const unknown = errorFromResponse({ status: 500, bodyText: '', outcome: 'unknown' });
     assert.equal(unknown.outcome, 'unknown');
     assert.match(unknown.message, /may or may not have been applied/);
@@ -105,12 +115,30 @@ describe('soda errorFromResponse', () => {
 describe('soda backoff and Retry-After', () => {
   const policy = { baseDelayMs: 100, maxDelayMs: 1000 };
   it('full jitter: uniform below min(cap, base·2^(n-1))', () => {
-    assert.equal(backoffDelay(1, policy, () => 0.999999), 99);
-    assert.equal(backoffDelay(2, policy, () => 0.5), 100);
-    assert.equal(backoffDelay(3, policy, () => 0.5), 200);
-    assert.equal(backoffDelay(5, policy, () => 0.5), 500); // 1600 capped to 1000
-    assert.equal(backoffDelay(30, policy, () => 1), 1000);
-    assert.equal(backoffDelay(4, policy, () => 0), 0);
+    assert.equal(
+      backoffDelay(1, policy, () => 0.999999),
+      99,
+    );
+    assert.equal(
+      backoffDelay(2, policy, () => 0.5),
+      100,
+    );
+    assert.equal(
+      backoffDelay(3, policy, () => 0.5),
+      200,
+    );
+    assert.equal(
+      backoffDelay(5, policy, () => 0.5),
+      500,
+    ); // 1600 capped to 1000
+    assert.equal(
+      backoffDelay(30, policy, () => 1),
+      1000,
+    );
+    assert.equal(
+      backoffDelay(4, policy, () => 0),
+      0,
+    );
   });
 
   it('parses Retry-After seconds and HTTP dates', () => {
@@ -132,8 +160,14 @@ describe('soda backoff and Retry-After', () => {
 
 describe('soda auth headers and redaction', () => {
   it('builds Basic for email/password and API keys, OAuth for tokens', () => {
-    assert.equal(authorizationHeader({ type: 'basic', email: 'publisher@example.org', password: 'publish-me' }), `Basic ${Buffer.from('publisher@example.org:publish-me').toString('base64')}`);
-    assert.equal(authorizationHeader({ type: 'apiKey', keyId: 'demo_key_id', keySecret: 'demo_key_secret' }), `Basic ${Buffer.from('demo_key_id:demo_key_secret').toString('base64')}`);
+    assert.equal(
+      authorizationHeader({ type: 'basic', email: 'publisher@example.org', password: 'publish-me' }),
+      `Basic ${Buffer.from('publisher@example.org:publish-me').toString('base64')}`,
+    );
+    assert.equal(
+      authorizationHeader({ type: 'apiKey', keyId: 'demo_key_id', keySecret: 'demo_key_secret' }),
+      `Basic ${Buffer.from('demo_key_id:demo_key_secret').toString('base64')}`,
+    );
     assert.equal(authorizationHeader({ type: 'oauth', accessToken: 'tok' }), 'OAuth tok');
     assert.equal(authorizationHeader({ type: 'none' }), undefined);
     assert.throws(() => authorizationHeader({ type: 'basic', email: 'a:b', password: 'x' }), /must not contain ":"/);
@@ -142,7 +176,11 @@ describe('soda auth headers and redaction', () => {
   });
 
   it('redacts secrets from headers and URLs', () => {
-    assert.deepEqual(redactHeaders({ Authorization: 'Basic abc', 'x-app-token': 'demo', accept: 'x' }), { Authorization: 'Basic [redacted]', 'x-app-token': '[redacted]', accept: 'x' });
+    assert.deepEqual(redactHeaders({ Authorization: 'Basic abc', 'x-app-token': 'demo', accept: 'x' }), {
+      Authorization: 'Basic [redacted]',
+      'x-app-token': '[redacted]',
+      accept: 'x',
+    });
     const u = redactUrl('https://u:p@h.example/resource/abcd-1234.json?$$app_token=demo&$where=a%3D1');
     assert.ok(!u.includes('demo') && !u.includes('u:p'), u);
     assert.equal(new URL(u).searchParams.get('$where'), 'a=1');
@@ -159,7 +197,12 @@ describe('soda result parsing', () => {
   });
 
   it('normalises the report-item array, also double-wrapped', () => {
-    const items = [{ typ: 'insert', id: 'row-a' }, { typ: 'update', id: 'k1' }, { typ: 'delete', id: 'k2' }, { typ: 'error', err: 'no_such_row_to_delete', id: 'k3' }];
+    const items = [
+      { typ: 'insert', id: 'row-a' },
+      { typ: 'update', id: 'k1' },
+      { typ: 'delete', id: 'k2' },
+      { typ: 'error', err: 'no_such_row_to_delete', id: 'k3' },
+    ];
     for (const body of [items, [items]]) {
       const r = normaliseUpsertResult(body);
       assert.deepEqual([r.shape, r.created, r.updated, r.deleted, r.errors], ['report', 1, 1, 1, 1]);
@@ -172,14 +215,23 @@ describe('soda result parsing', () => {
     assert.deepEqual([r.shape, r.created, r.updated, r.errors, r.rowErrors[0]?.inputIndex], ['snake', 1, 2, 1, 4]);
     const row = normaliseUpsertResult({ ':id': 'row-1', ':created_at': 't1', ':updated_at': 't2', name: 'x' });
     assert.deepEqual([row.shape, row.created, row.updated], ['row', 0, 1]);
-    assert.throws(() => normaliseUpsertResult({ what: 1 }), (e: unknown) => e instanceof SodaError && e.kind === 'protocol');
+    assert.throws(
+      () => normaliseUpsertResult({ what: 1 }),
+      (e: unknown) => e instanceof SodaError && e.kind === 'protocol',
+    );
     assert.throws(() => normaliseUpsertResult([{ typ: 'weird' }]), /unknown type/);
   });
 
   it('finds the row identifier field by column id, or from metadata.rowIdentifier', () => {
-    const columns = [{ id: 11, fieldName: 'b', position: 2, dataTypeName: 'text' }, { id: 10, fieldName: 'a', position: 1, dataTypeName: 'number' }];
+    const columns = [
+      { id: 11, fieldName: 'b', position: 2, dataTypeName: 'text' },
+      { id: 10, fieldName: 'a', position: 1, dataTypeName: 'number' },
+    ];
     const v = parseView({ id: 'abcd-1234', columns, rowIdentifierColumnId: 11, createdAt: 1700000000 });
-    assert.deepEqual(v.columns.map((c) => c.fieldName), ['a', 'b']);
+    assert.deepEqual(
+      v.columns.map((c) => c.fieldName),
+      ['a', 'b'],
+    );
     assert.equal(rowIdentifierField(v), 'b');
     assert.equal(v.createdAt?.toISOString(), '2023-11-14T22:13:20.000Z');
     assert.equal(rowIdentifierField(parseView({ id: 'abcd-1234', columns, metadata: { rowIdentifier: 10 } })), 'a');

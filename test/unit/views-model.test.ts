@@ -48,11 +48,26 @@ describe('views: Go to Dataset input', () => {
   });
 
   it('refuses text without a 4x4, and plain http to a non-loopback host, naming the problem', () => {
-    assert.throws(() => parseDatasetRef(''), (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input' && /empty/.test(e.message));
-    assert.throws(() => parseDatasetRef('building permits'), (e: unknown) => e instanceof SodaError && /neither a 4x4/.test(e.message));
-    assert.throws(() => parseDatasetRef('https://data.x.gov/Some/Name'), (e: unknown) => e instanceof SodaError && /no 4x4/.test(e.message));
-    assert.throws(() => parseDatasetRef('http://data.x.gov/d/abcd-1234'), (e: unknown) => e instanceof SodaError && e.field === 'domain');
-    assert.throws(() => parseDatasetRef('https://user:pw@data.x.gov/d/abcd-1234'), (e: unknown) => e instanceof SodaError && /user name or password/.test(e.message));
+    assert.throws(
+      () => parseDatasetRef(''),
+      (e: unknown) => e instanceof SodaError && e.kind === 'invalid-input' && /empty/.test(e.message),
+    );
+    assert.throws(
+      () => parseDatasetRef('building permits'),
+      (e: unknown) => e instanceof SodaError && /neither a 4x4/.test(e.message),
+    );
+    assert.throws(
+      () => parseDatasetRef('https://data.x.gov/Some/Name'),
+      (e: unknown) => e instanceof SodaError && /no 4x4/.test(e.message),
+    );
+    assert.throws(
+      () => parseDatasetRef('http://data.x.gov/d/abcd-1234'),
+      (e: unknown) => e instanceof SodaError && e.field === 'domain',
+    );
+    assert.throws(
+      () => parseDatasetRef('https://user:pw@data.x.gov/d/abcd-1234'),
+      (e: unknown) => e instanceof SodaError && /user name or password/.test(e.message),
+    );
   });
 
   it('builds portal and API URLs from a validated domain and id only', () => {
@@ -65,23 +80,42 @@ describe('views: Go to Dataset input', () => {
 
 describe('views: SoQL statements', () => {
   it('ignores keywords inside string literals and back-quoted names', () => {
-    assert.deepEqual(statementShape("SELECT * WHERE address = 'limit 5 order by x'"), { hasLimit: false, hasOffset: false, hasOrder: false, hasGroup: false, hasAggregate: false, hasDistinct: false });
+    assert.deepEqual(statementShape("SELECT * WHERE address = 'limit 5 order by x'"), {
+      hasLimit: false,
+      hasOffset: false,
+      hasOrder: false,
+      hasGroup: false,
+      hasAggregate: false,
+      hasDistinct: false,
+    });
     assert.equal(statementShape('SELECT `limit` ORDER BY a').hasLimit, false);
     assert.equal(statementShape('select species, count(*) group by species').hasGroup, true);
   });
 
   it('appends a stable order and the page window unless the statement has its own LIMIT', () => {
     assert.deepEqual(pagedStatement('SELECT *', 100, 200), { statement: 'SELECT * ORDER BY :id LIMIT 100 OFFSET 200', paged: true });
-    assert.deepEqual(pagedStatement('SELECT * ORDER BY valuation DESC;', 10, 0), { statement: 'SELECT * ORDER BY valuation DESC LIMIT 10 OFFSET 0', paged: true });
-    assert.deepEqual(pagedStatement('SELECT species, count(*) GROUP BY species', 10, 10), { statement: 'SELECT species, count(*) GROUP BY species LIMIT 10 OFFSET 10', paged: true });
+    assert.deepEqual(pagedStatement('SELECT * ORDER BY valuation DESC;', 10, 0), {
+      statement: 'SELECT * ORDER BY valuation DESC LIMIT 10 OFFSET 0',
+      paged: true,
+    });
+    assert.deepEqual(pagedStatement('SELECT species, count(*) GROUP BY species', 10, 10), {
+      statement: 'SELECT species, count(*) GROUP BY species LIMIT 10 OFFSET 10',
+      paged: true,
+    });
     assert.deepEqual(pagedStatement('SELECT * LIMIT 5', 100, 0), { statement: 'SELECT * LIMIT 5', paged: false });
   });
 
   it('adds no ORDER BY :id to an aggregate or DISTINCT query: one row as written, or paged by its own order', () => {
     assert.deepEqual(pagedStatement('SELECT count(*)', 100, 0), { statement: 'SELECT count(*)', paged: false });
-    assert.deepEqual(pagedStatement('select SUM(valuation) as total where is_residential = true', 100, 0), { statement: 'select SUM(valuation) as total where is_residential = true', paged: false });
+    assert.deepEqual(pagedStatement('select SUM(valuation) as total where is_residential = true', 100, 0), {
+      statement: 'select SUM(valuation) as total where is_residential = true',
+      paged: false,
+    });
     assert.deepEqual(pagedStatement('SELECT DISTINCT species', 10, 0), { statement: 'SELECT DISTINCT species LIMIT 10 OFFSET 0', paged: true });
-    assert.deepEqual(pagedStatement('SELECT species, count(*) AS n GROUP BY species ORDER BY n DESC', 10, 20), { statement: 'SELECT species, count(*) AS n GROUP BY species ORDER BY n DESC LIMIT 10 OFFSET 20', paged: true });
+    assert.deepEqual(pagedStatement('SELECT species, count(*) AS n GROUP BY species ORDER BY n DESC', 10, 20), {
+      statement: 'SELECT species, count(*) AS n GROUP BY species ORDER BY n DESC LIMIT 10 OFFSET 20',
+      paged: true,
+    });
     // A function name inside a literal or the WHERE clause is not an aggregate.
     assert.equal(statementShape("SELECT * WHERE address = 'count(1)'").hasAggregate, false);
     assert.equal(statementShape('SELECT permit_id WHERE valuation > 5').hasAggregate, false);
@@ -108,8 +142,14 @@ describe('views: values and CSV', () => {
   });
 
   it('takes columns from X-SODA2-Fields/Types, else from the rows in order of appearance', () => {
-    assert.deepEqual(resultColumns([], ['a', 'b'], ['text', 'number']), [{ name: 'a', type: 'text' }, { name: 'b', type: 'number' }]);
-    assert.deepEqual(resultColumns([{ a: 1 }, { b: 2, a: 3 }], undefined, undefined), [{ name: 'a', type: undefined }, { name: 'b', type: undefined }]);
+    assert.deepEqual(resultColumns([], ['a', 'b'], ['text', 'number']), [
+      { name: 'a', type: 'text' },
+      { name: 'b', type: 'number' },
+    ]);
+    assert.deepEqual(resultColumns([{ a: 1 }, { b: 2, a: 3 }], undefined, undefined), [
+      { name: 'a', type: undefined },
+      { name: 'b', type: undefined },
+    ]);
   });
 
   it('maps legacy type names to SoQL names and writes update times', () => {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { roleLabel, roleOf } from '../../src/datasets/model';
 
 describe('views: sharing model', () => {
-  it('finds the account\'s own role among the grants, the strongest when several', () => {
+  it("finds the account's own role among the grants, the strongest when several", () => {
     const grants = [
       { inherited: false, type: 'viewer', flags: ['public'] },
       { inherited: false, type: 'viewer', userId: 'abcd-1234', flags: [] },

@@ -27,7 +27,17 @@
 //    contradicted the column is text. ISO dates may mix with the chosen slash order;
 //  - a column where some timestamps have a zone and some do not is text;
 //  - an empty column (all cells empty) is text with `nullShare` 1.
-import { FALSE_RESULT, fail, NUL_MESSAGE, NULL_RESULT, TRUE_RESULT, type ColumnConverter, type ColumnType, type ConvertOptions, type ConvertResult } from './catalog';
+import {
+  FALSE_RESULT,
+  fail,
+  NUL_MESSAGE,
+  NULL_RESULT,
+  TRUE_RESULT,
+  type ColumnConverter,
+  type ColumnType,
+  type ConvertOptions,
+  type ConvertResult,
+} from './catalog';
 import { formatFixed, formatFloating, isEmail, parseBoolean, parseDate, parseNumber, parsePoint, parseUrl } from './parse';
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -73,7 +73,8 @@ export function jsonFastPath(type: ColumnType, options: ConvertOptions): JsonFas
       return (raw) => (raw.length === 0 ? 'null' : scanFloating(raw, order) ? floatingText(raw) : undefined);
     }
     case 'point':
-      return (raw) => (raw.length === 0 ? 'null' : scanPoint(raw) ? `{"type":"Point","coordinates":[${coordinateText(raw, 0)},${coordinateText(raw, 6)}]}` : undefined);
+      return (raw) =>
+        raw.length === 0 ? 'null' : scanPoint(raw) ? `{"type":"Point","coordinates":[${coordinateText(raw, 0)},${coordinateText(raw, 6)}]}` : undefined;
     case 'url':
       return (raw) => (raw.length === 0 ? 'null' : isBareHttpUrl(raw, true) ? `{"url":"${raw}"}` : undefined);
     default:

@@ -38,7 +38,16 @@ function tidyNumber(s: string): string {
 
 // Without a prototype, so that `constructor` or `toString` are not taken for checkbox values.
 export const BOOLEANS: Record<string, boolean | undefined> = Object.assign(Object.create(null) as Record<string, boolean | undefined>, {
-  true: true, false: false, yes: true, no: false, y: true, n: false, t: true, f: false, '1': true, '0': false,
+  true: true,
+  false: false,
+  yes: true,
+  no: false,
+  y: true,
+  n: false,
+  t: true,
+  f: false,
+  '1': true,
+  '0': false,
 });
 
 export function parseBoolean(text: string): boolean | undefined {

@@ -24,7 +24,8 @@ export type HostToGrid =
   | { readonly type: 'busy'; readonly message: string }
   | { readonly type: 'error'; readonly title: string; readonly message: string; readonly hasPrevious: boolean };
 
-export type GridToHost = { readonly type: 'ready' } | { readonly type: 'next' } | { readonly type: 'previous' } | { readonly type: 'saveCsv' } | { readonly type: 'retry' };
+export type GridToHost =
+  { readonly type: 'ready' } | { readonly type: 'next' } | { readonly type: 'previous' } | { readonly type: 'saveCsv' } | { readonly type: 'retry' };
 
 export function isGridToHost(value: unknown): value is GridToHost {
   if (typeof value !== 'object' || value === null) return false;

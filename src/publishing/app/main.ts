@@ -2,8 +2,17 @@
 // with textContent only (no HTML strings), sets sizes through CSSOM (allowed by the CSP) and keeps its state with
 // setState so a hidden/shown or reloaded panel comes back as it was.
 import {
-  COLUMN_TYPES, type ColumnTarget, type ColumnView, isHostToWebview, type Mode, MODES, NEW_COLUMN, type PlanView, type PreviewModel,
-  type WebviewState, type WebviewToHost,
+  COLUMN_TYPES,
+  type ColumnTarget,
+  type ColumnView,
+  isHostToWebview,
+  type Mode,
+  MODES,
+  NEW_COLUMN,
+  type PlanView,
+  type PreviewModel,
+  type WebviewState,
+  type WebviewToHost,
 } from '../protocol';
 
 interface VsCodeApi {
@@ -43,8 +52,18 @@ function icon(name: string): HTMLElement {
   return h('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
 }
 
-function button(label: string, iconName: string, onClick: () => void, opts: { primary?: boolean; disabled?: boolean; title?: string; id?: string } = {}): HTMLButtonElement {
-  const b = h('button', { type: 'button', class: opts.primary ? 'btn primary' : 'btn secondary', disabled: opts.disabled, title: opts.title, id: opts.id }, icon(iconName), h('span', {}, label));
+function button(
+  label: string,
+  iconName: string,
+  onClick: () => void,
+  opts: { primary?: boolean; disabled?: boolean; title?: string; id?: string } = {},
+): HTMLButtonElement {
+  const b = h(
+    'button',
+    { type: 'button', class: opts.primary ? 'btn primary' : 'btn secondary', disabled: opts.disabled, title: opts.title, id: opts.id },
+    icon(iconName),
+    h('span', {}, label),
+  );
   b.addEventListener('click', onClick);
   return b;
 }
@@ -111,19 +130,54 @@ function targetSection(m: PreviewModel): HTMLElement {
   } else {
     section.append(h('p', { class: 'dataset muted', id: 'target-dataset' }, 'No dataset chosen yet.'));
   }
-  const actions = h('div', { class: 'row' }, button('Choose Dataset…', 'search', () => post({ type: 'pickDataset' }), { id: 'pick-dataset' }));
+  const actions = h(
+    'div',
+    { class: 'row' },
+    button('Choose Dataset…', 'search', () => post({ type: 'pickDataset' }), { id: 'pick-dataset' }),
+  );
   section.append(actions);
-  const name = h('input', { type: 'text', id: 'new-name', placeholder: 'Name of a new dataset', 'aria-label': 'New dataset name', value: t.kind === 'new' ? t.name : '' });
-  const desc = h('input', { type: 'text', id: 'new-description', placeholder: 'Description (optional)', 'aria-label': 'New dataset description', value: t.kind === 'new' ? t.description : '' });
+  const name = h('input', {
+    type: 'text',
+    id: 'new-name',
+    placeholder: 'Name of a new dataset',
+    'aria-label': 'New dataset name',
+    value: t.kind === 'new' ? t.name : '',
+  });
+  const desc = h('input', {
+    type: 'text',
+    id: 'new-description',
+    placeholder: 'Description (optional)',
+    'aria-label': 'New dataset description',
+    value: t.kind === 'new' ? t.description : '',
+  });
   const visibility = h('select', { id: 'new-permission', 'aria-label': 'Visibility of the new dataset' });
-  for (const v of ['private', 'public'] as const) visibility.append(h('option', { value: v, selected: (t.kind === 'new' ? t.permission : 'private') === v }, v === 'public' ? 'Public (anyone can see it)' : 'Private (only you and those you share with)'));
+  for (const v of ['private', 'public'] as const) {
+    visibility.append(
+      h(
+        'option',
+        { value: v, selected: (t.kind === 'new' ? t.permission : 'private') === v },
+        v === 'public' ? 'Public (anyone can see it)' : 'Private (only you and those you share with)',
+      ),
+    );
+  }
   const create = button('Use New Dataset', 'add', () => {
-    if (name.value.trim() !== '') post({ type: 'newDataset', name: name.value.trim(), description: desc.value, permission: visibility.value === 'public' ? 'public' : 'private' });
+    if (name.value.trim() !== '') {
+      post({ type: 'newDataset', name: name.value.trim(), description: desc.value, permission: visibility.value === 'public' ? 'public' : 'private' });
+    }
   });
   visibility.addEventListener('change', () => {
-    if (t.kind === 'new') post({ type: 'newDataset', name: t.name, description: t.description, permission: visibility.value === 'public' ? 'public' : 'private' });
+    if (t.kind === 'new') {
+      post({ type: 'newDataset', name: t.name, description: t.description, permission: visibility.value === 'public' ? 'public' : 'private' });
+    }
   });
-  section.append(h('details', { class: 'new-dataset', open: t.kind === 'new' }, h('summary', {}, 'Create a new dataset instead'), h('div', { class: 'row' }, name, desc, visibility, create)));
+  section.append(
+    h(
+      'details',
+      { class: 'new-dataset', open: t.kind === 'new' },
+      h('summary', {}, 'Create a new dataset instead'),
+      h('div', { class: 'row' }, name, desc, visibility, create),
+    ),
+  );
 
   const modeSelect = h('select', { id: 'mode', 'aria-label': 'Mode' });
   const allowed = MODES.filter((mode) => (t.kind === 'new' ? mode === 'create' : mode !== 'create'));
@@ -148,7 +202,11 @@ function targetSection(m: PreviewModel): HTMLElement {
 }
 
 function fieldNameOf(header: string): string {
-  const n = header.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const n = header
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   return /^[a-z_]/.test(n) ? n : `_${n}`;
 }
 
@@ -162,7 +220,8 @@ function planSection(m: PreviewModel): HTMLElement {
         ? h('p', { class: 'error', id: 'plan-state' }, icon('error'), ` ${p.message ?? 'The check failed.'}`)
         : h('p', { class: 'muted', id: 'plan-state' }, p.message ?? p.explanation ?? '');
   section.append(status);
-  const stat = (label: string, value: number | undefined, cls = '', id?: string) => h('div', { class: `stat ${cls}`, id }, h('span', { class: 'value' }, fmt(value)), h('span', { class: 'label' }, label));
+  const stat = (label: string, value: number | undefined, cls = '', id?: string) =>
+    h('div', { class: `stat ${cls}`, id }, h('span', { class: 'value' }, fmt(value)), h('span', { class: 'label' }, label));
   section.append(
     h(
       'div',
@@ -178,7 +237,13 @@ function planSection(m: PreviewModel): HTMLElement {
     const box = h('input', { type: 'checkbox', id: 'skip-bad-rows', checked: p.skipBadRows });
     box.addEventListener('change', () => post({ type: 'setSkipBadRows', skip: box.checked }));
     const count = p.badRows !== undefined ? `the ${fmt(p.badRows)} row${p.badRows === 1 ? '' : 's'}` : 'the rows';
-    section.append(h('p', { class: 'skip' }, h('label', { for: 'skip-bad-rows' }, box, ` Skip ${count} with problems and publish the others (the skipped rows go to an error-rows CSV)`)));
+    section.append(
+      h(
+        'p',
+        { class: 'skip' },
+        h('label', { for: 'skip-bad-rows' }, box, ` Skip ${count} with problems and publish the others (the skipped rows go to an error-rows CSV)`),
+      ),
+    );
   }
   const busy = m.busy !== undefined;
   const noTarget = m.target.kind === 'none';
@@ -186,7 +251,11 @@ function planSection(m: PreviewModel): HTMLElement {
     h(
       'div',
       { class: 'row actions' },
-      button('Dry Run', 'beaker', () => post({ type: 'action', action: 'dryRun' }), { disabled: busy || noTarget, id: 'dry-run', title: 'Check and count without sending anything' }),
+      button('Dry Run', 'beaker', () => post({ type: 'action', action: 'dryRun' }), {
+        disabled: busy || noTarget,
+        id: 'dry-run',
+        title: 'Check and count without sending anything',
+      }),
       button('Publish', 'cloud-upload', () => post({ type: 'action', action: 'publish' }), { primary: true, disabled: busy || noTarget, id: 'publish' }),
       button('Save as Publish Spec', 'save', () => post({ type: 'action', action: 'saveSpec' }), { disabled: noTarget, id: 'save-spec' }),
     ),
@@ -237,7 +306,14 @@ function columnsSection(m: PreviewModel): HTMLElement {
       h(
         'tr',
         { 'data-column': c.index },
-        h('th', { scope: 'row' }, c.header, c.confidence !== undefined && c.confidence < 1 ? h('span', { class: 'muted', title: 'Matched by name similarity' }, ` ~${Math.round(c.confidence * 100)}%`) : ''),
+        h(
+          'th',
+          { scope: 'row' },
+          c.header,
+          c.confidence !== undefined && c.confidence < 1
+            ? h('span', { class: 'muted', title: 'Matched by name similarity' }, ` ~${Math.round(c.confidence * 100)}%`)
+            : '',
+        ),
         h('td', { class: 'inferred' }, c.inferredType),
         h('td', {}, typeSel),
         h('td', {}, targetOptions(m, c)),
@@ -253,8 +329,20 @@ function columnsSection(m: PreviewModel): HTMLElement {
 /** The first rows, virtualised: only the rows in view (plus a margin) are in the DOM. */
 function gridSection(m: PreviewModel): HTMLElement {
   const header = m.grid.header;
-  const viewport = h('div', { class: 'grid-viewport', tabindex: 0, role: 'grid', 'aria-label': 'First rows', 'aria-rowcount': m.grid.rows.length + 1, id: 'grid' });
-  const head = h('div', { class: 'grid-row grid-head', role: 'row' }, h('span', { class: 'cell line', role: 'columnheader' }, 'line'), ...header.map((c) => h('span', { class: 'cell', role: 'columnheader', title: c }, c)));
+  const viewport = h('div', {
+    class: 'grid-viewport',
+    tabindex: 0,
+    role: 'grid',
+    'aria-label': 'First rows',
+    'aria-rowcount': m.grid.rows.length + 1,
+    id: 'grid',
+  });
+  const head = h(
+    'div',
+    { class: 'grid-row grid-head', role: 'row' },
+    h('span', { class: 'cell line', role: 'columnheader' }, 'line'),
+    ...header.map((c) => h('span', { class: 'cell', role: 'columnheader', title: c }, c)),
+  );
   const body = h('div', { class: 'grid-body' });
   body.style.height = `${m.grid.rows.length * ROW_HEIGHT}px`;
   viewport.append(head, body);
@@ -270,7 +358,12 @@ function gridSection(m: PreviewModel): HTMLElement {
     for (let i = top; i < bottom; i++) {
       const r = m.grid.rows[i];
       if (!r) continue;
-      const row = h('div', { class: 'grid-row', role: 'row', 'aria-rowindex': i + 2 }, h('span', { class: 'cell line' }, String(r.line)), ...header.map((_, j) => h('span', { class: 'cell', role: 'gridcell', title: r.fields[j] ?? '' }, r.fields[j] ?? '')));
+      const row = h(
+        'div',
+        { class: 'grid-row', role: 'row', 'aria-rowindex': i + 2 },
+        h('span', { class: 'cell line' }, String(r.line)),
+        ...header.map((_, j) => h('span', { class: 'cell', role: 'gridcell', title: r.fields[j] ?? '' }, r.fields[j] ?? '')),
+      );
       row.style.transform = `translateY(${i * ROW_HEIGHT}px)`;
       body.append(row);
     }

@@ -33,5 +33,7 @@ export async function axeViolations(frame: Frame): Promise<AxeViolation[]> {
 
 /** The serious and critical violations, one line each, for an assertion message. */
 export function serious(violations: readonly AxeViolation[]): string[] {
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).join(' | ')}`);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).join(' | ')}`);
 }

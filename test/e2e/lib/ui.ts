@@ -67,7 +67,11 @@ export class Ui {
   /** The prompt text an input box or quick pick shows (its message or placeholder). */
   async quickInputPrompt(): Promise<string> {
     const widget = await this.quickInput();
-    const message = (await widget.locator('.quick-input-message').textContent().catch(() => '')) ?? '';
+    const message =
+      (await widget
+        .locator('.quick-input-message')
+        .textContent()
+        .catch(() => '')) ?? '';
     const placeholder = (await widget.locator('input.input').getAttribute('placeholder')) ?? '';
     return [placeholder, message].filter((s) => s.trim() !== '').join(' | ');
   }
@@ -83,9 +87,22 @@ export class Ui {
     while (Date.now() < deadline) {
       const widget = this.page.locator(QUICK_INPUT);
       if (await widget.isVisible()) {
-        const title = (await widget.locator('.quick-input-title').textContent().catch(() => '')) ?? '';
+        const title =
+          (await widget
+            .locator('.quick-input-title')
+            .textContent()
+            .catch(() => '')) ?? '';
         shown = `${await this.quickInputPrompt().catch(() => '')} ${title}`.trim();
-        if (match.test(shown) && (!empty || (await widget.locator('input.input').inputValue().catch(() => 'x')) === '')) return;
+        if (
+          match.test(shown) &&
+          (!empty ||
+            (await widget
+              .locator('input.input')
+              .inputValue()
+              .catch(() => 'x')) === '')
+        ) {
+          return;
+        }
       }
       await this.page.waitForTimeout(100);
     }
@@ -106,8 +123,14 @@ export class Ui {
       if (Date.now() > deadline) break;
       await this.page.waitForTimeout(200);
     }
-    const placeholder = (await widget.locator('input.input').getAttribute('placeholder').catch(() => '')) ?? '';
-    throw new Error(`the quick pick lists no "${label}" after ${timeoutMs / 1000} s; it lists: ${items.join(' | ') || 'nothing'} (placeholder: ${placeholder})`);
+    const placeholder =
+      (await widget
+        .locator('input.input')
+        .getAttribute('placeholder')
+        .catch(() => '')) ?? '';
+    throw new Error(
+      `the quick pick lists no "${label}" after ${timeoutMs / 1000} s; it lists: ${items.join(' | ') || 'nothing'} (placeholder: ${placeholder})`,
+    );
   }
 
   /** Picks the quick-pick item whose label contains `label` (types to filter, then clicks the row). */
@@ -133,7 +156,9 @@ export class Ui {
   /** Shows the Explorer and returns the row of `name` (a file or folder at the top level or expanded). */
   async explorerItem(name: string): Promise<Locator> {
     await this.runCommand('View: Show Explorer');
-    const row = this.page.locator('.explorer-folders-view .monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) }).first();
+    const row = this.page
+      .locator('.explorer-folders-view .monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) })
+      .first();
     try {
       await row.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
     } catch {
@@ -229,7 +254,9 @@ export class Ui {
 
   /** Clicks a button (e.g. "Retry") on the notification matching `match`. */
   async clickNotificationButton(match: RegExp | string, button: string): Promise<void> {
-    const toast = this.page.locator('.notifications-toasts .notification-toast', { has: this.page.locator('.notification-list-item-message', { hasText: match }) }).first();
+    const toast = this.page
+      .locator('.notifications-toasts .notification-toast', { has: this.page.locator('.notification-list-item-message', { hasText: match }) })
+      .first();
     await toast.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
     await toast.locator('.monaco-button', { hasText: button }).first().click();
   }

@@ -97,7 +97,6 @@ export function seedDraft(store: EmulatorStore): void {
   newRevision(dsmapiState(store), ds.id, owner, { type: 'update' }, null, false);
 }
 
-
 // ------------------------------------------------------------------------------------------ routes
 
 async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
@@ -130,7 +129,10 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       const ds = requireDataset(ctx, a, user);
       if (m === 'GET') {
         const open = ctx.url.searchParams.get('open') === 'true';
-        const list = st.revisionsOf(ds.id).filter((r) => !open || !r.closed_at).sort((x, y) => y.revision_seq - x.revision_seq);
+        const list = st
+          .revisionsOf(ds.id)
+          .filter((r) => !open || !r.closed_at)
+          .sort((x, y) => y.revision_seq - x.revision_seq);
         ctx.sendJson(200, list.map(revisionJson));
         return;
       }
@@ -170,7 +172,9 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
           rev.metadata = merged;
         }
         if (typeof body.output_schema_id === 'number') {
-          if (!findOutputSchema(st, body.output_schema_id)) throw new Fail(400, 'invalid_output_schema', `output schema ${body.output_schema_id} does not exist`);
+          if (!findOutputSchema(st, body.output_schema_id)) {
+            throw new Fail(400, 'invalid_output_schema', `output schema ${body.output_schema_id} does not exist`);
+          }
           rev.output_schema_id = body.output_schema_id;
         }
         return ctx.sendJson(200, revisionJson(rev));
@@ -194,7 +198,9 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
           throw new Fail(400, 'invalid_output_schema', `output schema ${osid} does not belong to this revision`, { output_schema_id: osid });
         }
         if (Date.now() < found.out.readyAt) throw new Fail(400, 'output_schema_not_ready', `output schema ${osid} is still being computed`);
-        if (found.out.output_columns.some((col) => col.transform.failed_at)) throw new Fail(400, 'transform_failed', `output schema ${osid} has failed transforms`);
+        if (found.out.output_columns.some((col) => col.transform.failed_at)) {
+          throw new Fail(400, 'transform_failed', `output schema ${osid} has failed transforms`);
+        }
         out = found.out;
       } else if (rev.creates) {
         throw new Fail(400, 'output_schema_required', 'a new dataset needs an upload before it can be applied');
@@ -204,7 +210,12 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
         rev.approval = 'submitted';
         rev.closed_at = nowIso();
         // Flat, like initiate: socrata-py's Job sees `key == 'approval_submitted'` at the top level.
-        return ctx.sendJson(200, { key: 'approval_submitted', message: 'The revision was submitted for approval', fourfour: rev.fourfour, revision_seq: rev.revision_seq });
+        return ctx.sendJson(200, {
+          key: 'approval_submitted',
+          message: 'The revision was submitted for approval',
+          fourfour: rev.fourfour,
+          revision_seq: rev.revision_seq,
+        });
       }
       const job = startJob(ctx, st, rev, out, user);
       return ctx.sendJson(200, taskSetJson(rev, job));
@@ -217,8 +228,14 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       requireOpen(rev);
       const body = asObject(await ctx.readJson(), 'the request body');
       const type = asObject(body.source_type, 'source_type');
-      if (type.type !== 'upload') throw new Fail(400, 'unsupported_source_type', `source_type.type ${JSON.stringify(type.type)} is not supported (only upload)`, { field: 'source_type.type' });
-      if (typeof type.filename !== 'string' || type.filename === '') throw new Fail(400, 'invalid_filename', 'source_type.filename must be a non-empty string', { field: 'source_type.filename' });
+      if (type.type !== 'upload') {
+        throw new Fail(400, 'unsupported_source_type', `source_type.type ${JSON.stringify(type.type)} is not supported (only upload)`, {
+          field: 'source_type.type',
+        });
+      }
+      if (typeof type.filename !== 'string' || type.filename === '') {
+        throw new Fail(400, 'invalid_filename', 'source_type.filename must be a non-empty string', { field: 'source_type.filename' });
+      }
       const parseOptions = body.parse_options === undefined ? {} : asObject(body.parse_options, 'parse_options');
       const src: SourceState = {
         id: st.newId(),
@@ -279,9 +296,15 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
           pos += chunk.length;
         }
         if (ordered.length !== seq + 1 || pos !== offset) {
-          throw new Fail(400, 'size_mismatch', `commit says ${seq + 1} chunks / ${offset} bytes; received ${ordered.length} / ${pos}`, { seq_num: seq, byte_offset: offset });
+          throw new Fail(400, 'size_mismatch', `commit says ${seq + 1} chunks / ${offset} bytes; received ${ordered.length} / ${pos}`, {
+            seq_num: seq,
+            byte_offset: offset,
+          });
         }
-        const bytes = Buffer.concat(ordered.flatMap(([, x]) => x.parts), pos);
+        const bytes = Buffer.concat(
+          ordered.flatMap(([, x]) => x.parts),
+          pos,
+        );
         src.chunks.clear();
         ingest(st, src, bytes, user);
         return ctx.sendJson(200, sourceJson(src));
@@ -353,7 +376,6 @@ async function readChunk(ctx: EmulatorContext, limit: number): Promise<{ parts: 
   }
   return { parts, length };
 }
-
 
 export async function handlePublishing(ctx: EmulatorContext): Promise<void> {
   const st = dsmapiState(ctx.store);

@@ -3,14 +3,7 @@
  * output schemas (transforms really evaluated) and task sets. Pure data + helpers; HTTP lives in index.ts.
  */
 import { parse } from 'csv-parse/sync';
-import {
-  canonicalNumber,
-  type DataTypeName,
-  fromCsv,
-  MALTYPED,
-  parseFloatingTimestamp,
-  type StoredValue,
-} from '../types';
+import { canonicalNumber, type DataTypeName, fromCsv, MALTYPED, parseFloatingTimestamp, type StoredValue } from '../types';
 
 export interface DsmapiConfig {
   /** `preferred_chunk_size` answered by `initiate` (bytes). */
@@ -179,7 +172,11 @@ export const nowIso = (): string => new Date().toISOString();
 
 /** `Permit ID` → `permit_id` (lower case, non-alphanumerics → `_`). */
 export function fieldNameOf(header: string, used: Set<string>): string {
-  let base = header.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  let base = header
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   if (base === '') base = 'column';
   if (/^[0-9]/.test(base)) base = `_${base}`;
   let name = base;

@@ -8,7 +8,24 @@ import { datasetRights } from '../grants';
 import { applyChange, type MetadataChange, MetadataInvalid, parseChange } from '../metadata';
 import type { Dataset, EmulatorStore, User } from '../store';
 import type { StoredValue } from '../types';
-import { type Cell, type DsmapiState, evaluate, FUNCTION_OF_SOQL, fieldNameOf, guessType, type InputSchemaState, nowIso, type OutputColumnState, type OutputSchemaState, parseExpr, parseUpload, type RevisionState, type SourceState, type TaskSetState, type UserRef } from './model';
+import {
+  type Cell,
+  type DsmapiState,
+  evaluate,
+  FUNCTION_OF_SOQL,
+  fieldNameOf,
+  guessType,
+  type InputSchemaState,
+  nowIso,
+  type OutputColumnState,
+  type OutputSchemaState,
+  parseExpr,
+  parseUpload,
+  type RevisionState,
+  type SourceState,
+  type TaskSetState,
+  type UserRef,
+} from './model';
 
 export class Fail extends Error {
   constructor(
@@ -59,8 +76,6 @@ export function requireSource(ctx: EmulatorContext, st: DsmapiState, idText: str
   return src;
 }
 
-
-
 export function asObject(v: unknown, what: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Fail(400, 'invalid_body', `${what} must be a JSON object`);
   return v as Record<string, unknown>;
@@ -70,12 +85,16 @@ export function parseAction(body: Record<string, unknown>, allowDelete: boolean)
   const a = body.action === undefined ? { type: 'update' } : asObject(body.action, 'action');
   const type = a.type ?? 'update';
   if (type !== 'update' && type !== 'replace' && !(allowDelete && type === 'delete')) {
-    throw new Fail(400, 'invalid_action', `action.type must be update, replace${allowDelete ? ' or delete' : ''}; got ${JSON.stringify(type)}`, { field: 'action.type' });
+    throw new Fail(400, 'invalid_action', `action.type must be update, replace${allowDelete ? ' or delete' : ''}; got ${JSON.stringify(type)}`, {
+      field: 'action.type',
+    });
   }
   const out: RevisionState['action'] = { type };
   // socrata-py sends `permission: null` from create_*_revision by default: the dataset keeps its permission.
   if (a.permission !== undefined && a.permission !== null) {
-    if (a.permission !== 'public' && a.permission !== 'private') throw new Fail(400, 'invalid_permission', 'action.permission must be public or private', { field: 'action.permission' });
+    if (a.permission !== 'public' && a.permission !== 'private') {
+      throw new Fail(400, 'invalid_permission', 'action.permission must be public or private', { field: 'action.permission' });
+    }
     out.permission = a.permission;
   }
   return out;
@@ -85,7 +104,9 @@ export function parseMetadata(body: Record<string, unknown>): Record<string, unk
   if (body.metadata === undefined || body.metadata === null) return null;
   const m = asObject(body.metadata, 'metadata');
   for (const k of ['name', 'description', 'category'] as const) {
-    if (m[k] !== undefined && m[k] !== null && typeof m[k] !== 'string') throw new Fail(400, 'invalid_metadata', `metadata.${k} must be a string`, { field: `metadata.${k}` });
+    if (m[k] !== undefined && m[k] !== null && typeof m[k] !== 'string') {
+      throw new Fail(400, 'invalid_metadata', `metadata.${k} must be a string`, { field: `metadata.${k}` });
+    }
   }
   if (m.tags !== undefined && (!Array.isArray(m.tags) || m.tags.some((t) => typeof t !== 'string'))) {
     throw new Fail(400, 'invalid_metadata', 'metadata.tags must be a list of strings', { field: 'metadata.tags' });
@@ -93,7 +114,14 @@ export function parseMetadata(body: Record<string, unknown>): Record<string, unk
   return m;
 }
 
-export function newRevision(st: DsmapiState, fourfour: string, user: User, action: RevisionState['action'], metadata: Record<string, unknown> | null, creates: boolean): RevisionState {
+export function newRevision(
+  st: DsmapiState,
+  fourfour: string,
+  user: User,
+  action: RevisionState['action'],
+  metadata: Record<string, unknown> | null,
+  creates: boolean,
+): RevisionState {
   const list = st.revisionsOf(fourfour);
   const rev: RevisionState = {
     id: st.newId(),
@@ -165,7 +193,9 @@ export function addOutputSchema(st: DsmapiState, src: SourceState, input: InputS
     const c = asObject(value, `output_columns[${i}]`);
     const field = c.field_name;
     if (typeof field !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(field)) {
-      throw new Fail(400, 'invalid_field_name', `output_columns[${i}].field_name must be lower-case letters, digits and _`, { field: `output_columns[${i}].field_name` });
+      throw new Fail(400, 'invalid_field_name', `output_columns[${i}].field_name must be lower-case letters, digits and _`, {
+        field: `output_columns[${i}].field_name`,
+      });
     }
     if (seen.has(field)) throw new Fail(400, 'duplicate_field_name', `field_name ${field} is used twice`, { field });
     seen.add(field);

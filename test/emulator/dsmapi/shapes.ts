@@ -3,10 +3,17 @@
  * the link names socrata-py and the .NET client follow, and the schema-errors CSV.
  */
 import { toCsvText } from '../types';
-import { type Cell, type InputSchemaState, type OutputColumnState, type OutputSchemaState, type RevisionState, type SourceState, type TaskSetState } from './model';
+import {
+  type Cell,
+  type InputSchemaState,
+  type OutputColumnState,
+  type OutputSchemaState,
+  type RevisionState,
+  type SourceState,
+  type TaskSetState,
+} from './model';
 
 export const BASE = '/api/publishing/v1';
-
 
 export function revisionPath(r: RevisionState): string {
   return `${BASE}/revision/${r.fourfour}/${r.revision_seq}`;
@@ -106,7 +113,9 @@ export function sourceLinks(s: SourceState): unknown {
 /** The source's `input_schema_links` with `{input_schema_id}` filled in. */
 export function inputSchemaLinks(s: SourceState, inputSchemaId: number): unknown {
   const fill = (v: unknown): unknown =>
-    typeof v === 'string' ? v.replace('{input_schema_id}', String(inputSchemaId)) : Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, fill(x)]));
+    typeof v === 'string'
+      ? v.replace('{input_schema_id}', String(inputSchemaId))
+      : Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, fill(x)]));
   return fill((sourceLinks(s) as { input_schema_links: unknown }).input_schema_links);
 }
 
@@ -142,7 +151,6 @@ export function outputSchemaJson(s: SourceState, o: OutputSchemaState): unknown 
     },
   };
 }
-
 
 function csvCell(v: string): string {
   return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;

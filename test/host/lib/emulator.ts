@@ -32,6 +32,16 @@ export async function startSampleEmulator(options: EmulatorOptions = {}): Promis
   if (!emulatorAvailable()) return undefined;
   const mod = (await import(entry)) as EmulatorModule | { default: EmulatorModule };
   const api = 'startEmulator' in mod ? mod : mod.default;
-  const started = await api.startEmulator({ seed: 'sample', ...(options.port !== undefined ? { port: options.port } : {}), ...(options.data ? { data: options.data } : {}) });
-  return { url: started.url, domain: started.domain, stop: async () => { await started.stop(); } };
+  const started = await api.startEmulator({
+    seed: 'sample',
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.data ? { data: options.data } : {}),
+  });
+  return {
+    url: started.url,
+    domain: started.domain,
+    stop: async () => {
+      await started.stop();
+    },
+  };
 }

@@ -14,7 +14,14 @@ export function printOutcome(o: Outcome): void {
   const mark = o.state === 'passed' ? '✔' : o.state === 'failed' ? '✘' : '-';
   const time = o.durationMs !== undefined && o.durationMs >= 100 ? ` (${o.durationMs} ms)` : '';
   console.log(`  ${mark} ${o.title}${time}`);
-  if (o.error) console.log(o.error.split('\n').map((line) => `      ${line}`).join('\n'));
+  if (o.error) {
+    console.log(
+      o.error
+        .split('\n')
+        .map((line) => `      ${line}`)
+        .join('\n'),
+    );
+  }
 }
 
 /** Prints the summary, writes SUITE_SUMMARY when set, and returns the exit code. */

@@ -114,7 +114,10 @@ async function rejectCredential(username: string | undefined): Promise<void> {
   const emu = emulator();
   assert.ok(emu);
   const url = new URL('/__emulator/rejected-credentials', emu.url);
-  const res = username === undefined ? await fetch(url, { method: 'DELETE' }) : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username }) });
+  const res =
+    username === undefined
+      ? await fetch(url, { method: 'DELETE' })
+      : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username }) });
   assert.equal(res.status, 200, await res.text());
 }
 
@@ -183,17 +186,28 @@ describe('auth: accounts in real VS Code', function () {
     assert.equal(result, undefined, 'the command failed');
     assert.deepEqual(await accounts(domain), before, 'the existing account is untouched and no viewer account was added');
     // Updating the existing account with a wrong secret keeps the old, working credential.
-    const bad = await vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'wrong-secret-value' });
+    const bad = await vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithApiKey', {
+      domain,
+      keyId: 'demo_key_id',
+      keySecret: 'wrong-secret-value',
+    });
     assert.equal(bad, undefined);
     assert.deepEqual(await accounts(domain), before);
     // The old, stored credential still works: signing in again with it succeeds.
-    const again = await vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+    const again = await vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithApiKey', {
+      domain,
+      keyId: 'demo_key_id',
+      keySecret: 'demo_key_secret',
+    });
     assert.equal(again?.accountId, before[0]?.accountId);
   });
 
   it('sets an app token per domain', async function () {
     const domain = domainOrSkip(this);
-    const r = await vscode.commands.executeCommand<{ domain: string; set: boolean } | undefined>('socrata.auth.setAppToken', { domain, appToken: 'demo-app-token-for-tests' });
+    const r = await vscode.commands.executeCommand<{ domain: string; set: boolean } | undefined>('socrata.auth.setAppToken', {
+      domain,
+      appToken: 'demo-app-token-for-tests',
+    });
     assert.deepEqual(r, { domain, set: true });
     const cleared = await vscode.commands.executeCommand<{ domain: string; set: boolean } | undefined>('socrata.auth.setAppToken', { domain, appToken: '' });
     assert.deepEqual(cleared, { domain, set: false });
@@ -218,9 +232,16 @@ describe('auth: accounts in real VS Code', function () {
       password: 'publish-me',
     });
     assert.equal(result?.label, `publisher@example.org @ ${domain}`);
-    assert.deepEqual((await accounts(domain)).map((a) => a.kind), ['basic']);
+    assert.deepEqual(
+      (await accounts(domain)).map((a) => a.kind),
+      ['basic'],
+    );
     // A second identity on the same domain is a second account.
-    const other = await vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithPassword', { domain, email: 'other@example.org', password: 'other-pass' });
+    const other = await vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithPassword', {
+      domain,
+      email: 'other@example.org',
+      password: 'other-pass',
+    });
     assert.equal(other?.displayName, 'Olive Other');
     assert.deepEqual((await accounts(domain)).map((a) => a.label).sort(), [`other@example.org @ ${domain}`, `publisher@example.org @ ${domain}`]);
   });
@@ -235,10 +256,16 @@ describe('auth: accounts in real VS Code', function () {
       ...filesUnder(join(userData, 'logs')),
       ...filesUnder(join(userData, 'Machine')),
     ];
-    assert.ok(candidates.some((f) => f.includes('logs')), 'found the log files');
+    assert.ok(
+      candidates.some((f) => f.includes('logs')),
+      'found the log files',
+    );
     const socrataLog = candidates.filter((f) => /Socrata\.log$/.test(f));
     assert.ok(socrataLog.length > 0, 'found the Socrata output channel log');
-    assert.ok(socrataLog.some((f) => readFileSync(f, 'utf8').includes('Signed in to')), 'the output channel logged the sign-in');
+    assert.ok(
+      socrataLog.some((f) => readFileSync(f, 'utf8').includes('Signed in to')),
+      'the output channel logged the sign-in',
+    );
     const leaks: string[] = [];
     for (const file of candidates) {
       const text = readFileSync(file).toString('latin1');
@@ -252,7 +279,8 @@ describe('auth: accounts in real VS Code', function () {
   it('marks an account whose stored credential the portal answers 401 as needing sign-in, stops offering it, and tells once', async function () {
     const domain = domainOrSkip(this);
     await signOutAll();
-    const signIn = () => vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+    const signIn = () =>
+      vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
     const signedIn = await signIn();
     assert.ok(signedIn);
     const accountId = signedIn.accountId;
@@ -277,7 +305,9 @@ describe('auth: accounts in real VS Code', function () {
       assert.deepEqual(await listed(), [[accountId, true]], 'the account is marked as needing sign-in');
       assert.equal(await api().accounts.getConnection(domain), undefined, 'the account is no longer offered');
       assert.equal(await api().accounts.getConnection(domain, { accountId }), undefined, 'not even when asked for by id');
-      const node = (await api().datasets.provider.getChildren()).find((n): n is DatasetsNode & { kind: 'domain' } => n.kind === 'domain' && n.account.id === accountId);
+      const node = (await api().datasets.provider.getChildren()).find(
+        (n): n is DatasetsNode & { kind: 'domain' } => n.kind === 'domain' && n.account.id === accountId,
+      );
       assert.ok(node, 'the account stays in the tree');
       const children = await api().datasets.provider.getChildren(node);
       assert.deepEqual(
@@ -306,7 +336,11 @@ describe('auth: accounts in real VS Code', function () {
       assert.equal((await signIn())?.accountId, accountId);
       assert.deepEqual(await listed(), [[accountId, false]], 'signed in again');
       await rejectCredential('demo_key_id');
-      const result = await vscode.commands.executeCommand<{ error?: string } | undefined>('socrata.dataset.runQuery', { domain, id: 'bldg-prmt', query: 'SELECT permit_id LIMIT 1' });
+      const result = await vscode.commands.executeCommand<{ error?: string } | undefined>('socrata.dataset.runQuery', {
+        domain,
+        id: 'bldg-prmt',
+        query: 'SELECT permit_id LIMIT 1',
+      });
       assert.match(result?.error ?? '', /did not accept the credentials/);
       await until('the account to be marked after the query', async () => ((await listed())[0]?.[1] === true ? true : undefined));
       assert.equal(await api().accounts.getConnection(domain), undefined);

@@ -106,7 +106,11 @@ describe('day one: the everyday workflow', function () {
     url = emu.url;
     await extension().activate();
     await signOutAll();
-    const r = await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+    const r = await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithApiKey', {
+      domain,
+      keyId: 'demo_key_id',
+      keySecret: 'demo_key_secret',
+    });
     assert.equal(r?.domain, domain);
   });
 
@@ -134,11 +138,18 @@ describe('day one: the everyday workflow', function () {
   it('SELECT count(*) runs in the query grid (no ORDER BY :id added to an aggregate)', async () => {
     const result = await vscode.commands.executeCommand<QueryResult>('socrata.dataset.runQuery', { domain, id: 'bldg-prmt', query: 'SELECT count(*)' });
     assert.equal(result.error, undefined, result.error);
-    assert.deepEqual(result.columns.map((c) => c.name), ['count']);
+    assert.deepEqual(
+      result.columns.map((c) => c.name),
+      ['count'],
+    );
     assert.equal(result.rows.length, 1);
     assert.match(result.rows[0]?.[0] ?? '', /^\d+$/);
     assert.equal(result.hasNext, false);
-    const grouped = await vscode.commands.executeCommand<QueryResult>('socrata.dataset.runQuery', { domain, id: 'bldg-prmt', query: 'SELECT is_residential, count(*) GROUP BY is_residential' });
+    const grouped = await vscode.commands.executeCommand<QueryResult>('socrata.dataset.runQuery', {
+      domain,
+      id: 'bldg-prmt',
+      query: 'SELECT is_residential, count(*) GROUP BY is_residential',
+    });
     assert.equal(grouped.error, undefined, grouped.error);
     assert.equal(grouped.rows.length, 2);
   });
@@ -153,7 +164,12 @@ describe('day one: the everyday workflow', function () {
   it('after a create, the preview targets the new dataset: publishing again updates it instead of creating a duplicate; the tree lists it', async () => {
     const name = `Day One Permits ${Date.now()}`;
     const file = ws('permits-good.csv');
-    const first = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, newDataset: { name }, run: 'publish', confirmed: true });
+    const first = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), {
+      domain,
+      newDataset: { name },
+      run: 'publish',
+      confirmed: true,
+    });
     assert.equal(first.outcome?.status, 'success', first.outcome?.message);
     const id = first.outcome.dataset;
     assert.ok(id && /^[a-z0-9]{4}-[a-z0-9]{4}$/.test(id), `the new dataset's 4x4 (${id})`);
@@ -171,7 +187,10 @@ describe('day one: the everyday workflow', function () {
     assert.deepEqual(await ownedNamed(url, name), [id], 'one dataset with that name');
 
     // Palette Publish Again (the last publish) targets it too.
-    const palette = vscode.commands.executeCommand<{ status: string; dataset: string | undefined; message: string }>('socrata.publishAgain', { run: 'publish', confirmed: true });
+    const palette = vscode.commands.executeCommand<{ status: string; dataset: string | undefined; message: string }>('socrata.publishAgain', {
+      run: 'publish',
+      confirmed: true,
+    });
     await new Promise((r) => setTimeout(r, 1500));
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     const outcome = await palette;
@@ -194,7 +213,10 @@ describe('day one: the everyday workflow', function () {
       assert.equal(before.columns.find((c) => c.header === 'valuation')?.inferredType, 'text');
 
       // Fixed on disk (as an editor or another program would): the preview catches up by itself.
-      writeFileSync(file, `${[HEADER, permitLine('STALE-1', '100'), permitLine('STALE-2', '200'), permitLine('STALE-3', '300'), permitLine('STALE-4', '400')].join('\n')}\n`);
+      writeFileSync(
+        file,
+        `${[HEADER, permitLine('STALE-1', '100'), permitLine('STALE-2', '200'), permitLine('STALE-3', '300'), permitLine('STALE-4', '400')].join('\n')}\n`,
+      );
       const after = await until('the preview to follow the file', 20_000, async () => {
         await panel.session.whenScanned();
         const s = panel.session.summary();
@@ -216,7 +238,7 @@ describe('day one: the everyday workflow', function () {
     }
   });
 
-  it('for an existing dataset, cells are checked against the field\'s type whatever type is chosen, and a choice the server would refuse is refused in the preview', async () => {
+  it("for an existing dataset, cells are checked against the field's type whatever type is chosen, and a choice the server would refuse is refused in the preview", async () => {
     const file = ws('dayone-types.csv');
     writeFileSync(file, `${[HEADER, permitLine('TYPE-1', '100'), permitLine('TYPE-2', 'n/a')].join('\n')}\n`);
     try {
@@ -244,7 +266,13 @@ describe('day one: the everyday workflow', function () {
     const file = ws('dayone-delete.csv');
     writeFileSync(file, 'permit_id\nGONE-1\nGONE-2\nNEVER-THERE-1\n');
     try {
-      const result = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', mode: 'delete', run: 'publish', confirmed: true });
+      const result = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), {
+        domain,
+        dataset: 'bldg-prmt',
+        mode: 'delete',
+        run: 'publish',
+        confirmed: true,
+      });
       assert.equal(result.outcome?.status, 'success', result.outcome?.message);
       assert.match(result.outcome.message, /2 deleted, 1 not in the dataset/);
       assert.doesNotMatch(result.outcome.message, /error/i);
@@ -285,7 +313,7 @@ describe('day one: the everyday workflow', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('a re-opened preview remembers the file\'s last target', async () => {
+  it("a re-opened preview remembers the file's last target", async () => {
     const file = ws('dayone-remember.csv');
     writeFileSync(file, `${HEADER}\n${permitLine('REMEMBER-1', '1')}\n`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -308,7 +336,12 @@ describe('day one: the everyday workflow', function () {
 
   it('a new dataset is public or private as chosen', async () => {
     const name = `Day One Public ${Date.now()}`;
-    const res = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(ws('permits-good.csv')), { domain, newDataset: { name, permission: 'public' }, run: 'publish', confirmed: true });
+    const res = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(ws('permits-good.csv')), {
+      domain,
+      newDataset: { name, permission: 'public' },
+      run: 'publish',
+      confirmed: true,
+    });
     const id = res.outcome?.dataset;
     assert.ok(id, res.outcome?.message);
     created.push(id);
@@ -333,13 +366,20 @@ describe('day one: the everyday workflow', function () {
       return Number(Object.values(body[0] ?? {})[0]);
     };
     try {
-      const running = vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', run: 'publish' });
+      const running = vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), {
+        domain,
+        dataset: 'bldg-prmt',
+        run: 'publish',
+      });
       await until('rows to arrive', 60_000, async () => (await count()) > 0);
       assert.equal(await vscode.commands.executeCommand<boolean>('socrata.publish.cancel'), true);
       const cancelled = await running;
       assert.equal(cancelled.outcome?.status, 'cancelled');
       assert.match(cancelled.outcome.message, /Applied: lines 2–\d+ of dayone-resume\.csv\. Publishing the same file again resumes/);
-      const resumed = await vscode.commands.executeCommand<{ status: string; message: string; resume: { status: string } | undefined }>('socrata.publishAgain', { last: true, run: 'publish', confirmed: true });
+      const resumed = await vscode.commands.executeCommand<{ status: string; message: string; resume: { status: string } | undefined }>(
+        'socrata.publishAgain',
+        { last: true, run: 'publish', confirmed: true },
+      );
       assert.equal(resumed.status, 'success', resumed.message);
       assert.equal(resumed.resume?.status, 'resumed');
       assert.equal(await count(), rows);
@@ -349,7 +389,11 @@ describe('day one: the everyday workflow', function () {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       const ids = lines.slice(1).map((l) => l.split(',')[0]);
       for (let i = 0; i < ids.length; i += 5000) {
-        await fetch(new URL('/resource/bldg-prmt.json', url), { method: 'POST', headers: { Authorization: AUTH, 'Content-Type': 'application/json' }, body: JSON.stringify(ids.slice(i, i + 5000).map((permit_id) => ({ permit_id, ':deleted': true }))) });
+        await fetch(new URL('/resource/bldg-prmt.json', url), {
+          method: 'POST',
+          headers: { Authorization: AUTH, 'Content-Type': 'application/json' },
+          body: JSON.stringify(ids.slice(i, i + 5000).map((permit_id) => ({ permit_id, ':deleted': true }))),
+        });
       }
       rmSync(file, { force: true });
     }
@@ -357,7 +401,12 @@ describe('day one: the everyday workflow', function () {
 
   it('Delete Dataset refuses a name that does not match, deletes through the platform on the right one, and the tree drops it', async () => {
     const name = `Day One Delete ${Date.now()}`;
-    const res = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(ws('permits-good.csv')), { domain, newDataset: { name }, run: 'publish', confirmed: true });
+    const res = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(ws('permits-good.csv')), {
+      domain,
+      newDataset: { name },
+      run: 'publish',
+      confirmed: true,
+    });
     const id = res.outcome?.dataset;
     assert.ok(id, res.outcome?.message);
     created.push(id);
@@ -374,15 +423,21 @@ describe('day one: the everyday workflow', function () {
   });
 
   it('Sign Out sits on the account node and signs that account out', async () => {
-    const menus = (extension().packageJSON as { contributes: { menus: Record<string, { command: string; when?: string }[]> } }).contributes.menus['view/item/context'] ?? [];
+    const menus =
+      (extension().packageJSON as { contributes: { menus: Record<string, { command: string; when?: string }[]> } }).contributes.menus['view/item/context'] ??
+      [];
     const item = menus.find((m) => m.command === 'socrata.auth.signOut');
-    assert.ok(item, 'Sign Out is in the tree\'s item menu');
+    assert.ok(item, "Sign Out is in the tree's item menu");
     assert.match(item.when ?? '', /viewItem =~ \/\^domain;\//);
     const roots = await api().datasets.provider.getChildren();
     const account = roots.find((n) => n.kind === 'domain' && n.account?.domain === domain);
     assert.ok(account);
     const out = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signOut', account);
     assert.ok(out, 'signed out without asking which account');
-    await until('the account to leave the tree', 10_000, async () => !(await api().datasets.provider.getChildren()).some((n) => n.kind === 'domain' && n.account?.domain === domain));
+    await until(
+      'the account to leave the tree',
+      10_000,
+      async () => !(await api().datasets.provider.getChildren()).some((n) => n.kind === 'domain' && n.account?.domain === domain),
+    );
   });
 });

@@ -32,7 +32,10 @@ describe('views: manifest', () => {
     const container = m.contributes.viewsContainers.activitybar.find((c) => c.id === 'socrata');
     assert.ok(container);
     assert.ok(existsSync(join(dirname(config().manifestPath), container.icon)), container.icon);
-    assert.deepEqual(m.contributes.views.socrata?.map((v) => v.id), ['socrata.datasets']);
+    assert.deepEqual(
+      m.contributes.views.socrata?.map((v) => v.id),
+      ['socrata.datasets'],
+    );
   });
 
   it('gives every declared command the "Socrata" category and hides the tree-only ones from the palette', () => {
@@ -46,7 +49,9 @@ describe('views: manifest', () => {
   it('names only declared commands in menus and welcome links', async () => {
     const m = manifest();
     const declared = new Set(m.contributes.commands.map((c) => c.command));
-    const inMenus = Object.values(m.contributes.menus).flat().map((e) => e.command);
+    const inMenus = Object.values(m.contributes.menus)
+      .flat()
+      .map((e) => e.command);
     const inWelcome = m.contributes.viewsWelcome.flatMap((w) => [...w.contents.matchAll(/\(command:([\w.]+)\)/g)].map((x) => x[1] ?? ''));
     const unknown = [...inMenus, ...inWelcome].filter((id) => !declared.has(id));
     assert.deepEqual(unknown, []);
@@ -67,7 +72,9 @@ describe('views: manifest', () => {
   });
 
   it('has welcome content for signed out, no datasets and unreachable', () => {
-    const whens = manifest().contributes.viewsWelcome.filter((w) => w.view === 'socrata.datasets').map((w) => w.when);
+    const whens = manifest()
+      .contributes.viewsWelcome.filter((w) => w.view === 'socrata.datasets')
+      .map((w) => w.when);
     for (const state of ['signedOut', 'empty', 'unreachable']) assert.ok(whens.includes(`socrata.datasets.state == ${state}`), state);
   });
 });

@@ -21,7 +21,11 @@ async function serverView(): Promise<Record<string, unknown>> {
 }
 
 async function putView(body: unknown): Promise<void> {
-  const res = await fetch(new URL(`/api/views/${ID}.json`, emulator()?.url), { method: 'PUT', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(new URL(`/api/views/${ID}.json`, emulator()?.url), {
+    method: 'PUT',
+    headers: { authorization: AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 200, await res.text());
 }
 
@@ -72,7 +76,11 @@ describe('Edit Dataset Metadata', function () {
     domain = emu.domain;
     await extension().activate();
     await signOutAll();
-    const result = await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+    const result = await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithApiKey', {
+      domain,
+      keyId: 'demo_key_id',
+      keySecret: 'demo_key_secret',
+    });
     assert.equal(result?.domain, domain);
     api().metadata.setPrompts(prompts);
     original = await serverView();
@@ -87,7 +95,9 @@ describe('Edit Dataset Metadata', function () {
       name: original.name,
       description: original.description,
       category: original.category,
-      columns: originalCols.filter((c) => cols.some((x) => x.id === c.id)).map((c) => ({ id: c.id, fieldName: c.fieldName, name: c.name, description: c.description })),
+      columns: originalCols
+        .filter((c) => cols.some((x) => x.id === c.id))
+        .map((c) => ({ id: c.id, fieldName: c.fieldName, name: c.name, description: c.description })),
     });
     await signOutAll();
   });
@@ -105,8 +115,13 @@ describe('Edit Dataset Metadata', function () {
     assert.equal(editor.document.languageId, 'json');
     const doc = JSON.parse(editor.document.getText()) as { $schema: string; name: string; columns: { fieldName: string }[] };
     assert.equal(doc.name, 'Street Tree Census');
-    assert.deepEqual(doc.columns.map((c) => c.fieldName), ['species', 'diameter_in', 'planted_on', 'healthy', 'location']);
-    const schema = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.parse(doc.$schema)))) as { properties: { category: { enum: unknown[] } } };
+    assert.deepEqual(
+      doc.columns.map((c) => c.fieldName),
+      ['species', 'diameter_in', 'planted_on', 'healthy', 'location'],
+    );
+    const schema = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.parse(doc.$schema)))) as {
+      properties: { category: { enum: unknown[] } };
+    };
     assert.ok(schema.properties.category.enum.includes('Environment'), 'the portal categories are an enum');
     const saved = new Promise<unknown>((resolve) => {
       const sub = api().metadata.onDidSave((e) => {
@@ -123,10 +138,13 @@ describe('Edit Dataset Metadata', function () {
   it('the schema marks a bad category, and saving it is refused with nothing sent', async () => {
     const editor = await vscode.commands.executeCommand<vscode.TextEditor>('socrata.dataset.editMetadata', { domain, id: ID });
     const before = await serverView();
-    assert.equal(await editAndSave(editor, (d) => {
-      d.category = 'Sports';
-      d.name = 'Not saved';
-    }), false);
+    assert.equal(
+      await editAndSave(editor, (d) => {
+        d.category = 'Sports';
+        d.name = 'Not saved';
+      }),
+      false,
+    );
     const after = await serverView();
     assert.deepEqual([after.name, after.category], [before.name, before.category]);
     // The JSON language service validates against socrata:/<domain>/schema.json.
@@ -137,7 +155,10 @@ describe('Edit Dataset Metadata', function () {
       if (messages.some((m) => /Environment|enum|allowed/i.test(m))) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    assert.ok(messages.some((m) => /Environment|enum|allowed/i.test(m)), `a schema diagnostic for the category, got: ${messages.join(' | ')}`);
+    assert.ok(
+      messages.some((m) => /Environment|enum|allowed/i.test(m)),
+      `a schema diagnostic for the category, got: ${messages.join(' | ')}`,
+    );
   });
 
   it('a field-name rename is shown as a diff and needs confirmation; declined, nothing changes', async () => {
@@ -145,7 +166,7 @@ describe('Edit Dataset Metadata', function () {
     let editor = await vscode.commands.executeCommand<vscode.TextEditor>('socrata.dataset.editMetadata', { domain, id: ID });
     const rename = (d: Record<string, unknown>): void => {
       const cols = d.columns as { fieldName: string }[];
-      (cols[0]).fieldName = 'species_name';
+      cols[0].fieldName = 'species_name';
     };
     assert.equal(await editAndSave(editor, rename), false);
     assert.equal(asked.risky.length, 1);
@@ -167,7 +188,10 @@ describe('Edit Dataset Metadata', function () {
     await putView({ description: 'Changed on the server' });
     assert.equal(await editAndSave(editor, (d) => (d.name = 'Mine')), false);
     assert.equal(asked.conflicts, 1);
-    assert.ok(diffTabs().some((t) => t.original.path.endsWith('/metadata.server.json')), 'Compare opened the diff');
+    assert.ok(
+      diffTabs().some((t) => t.original.path.endsWith('/metadata.server.json')),
+      'Compare opened the diff',
+    );
     assert.equal((await serverView()).name, 'Street Tree Census');
     answers = { risky: true, conflict: 'overwrite' };
     await vscode.window.showTextDocument(editor.document);

@@ -26,7 +26,10 @@ function filesUnder(dir: string, out: string[] = []): string[] {
 
 function socrataLog(): string {
   const userData = join(runner().context.globalStorageUri.fsPath, '..', '..', '..');
-  return filesUnder(join(userData, 'logs')).filter((f) => /Socrata\.log$/.test(f)).map((f) => readFileSync(f, 'utf8')).join('\n');
+  return filesUnder(join(userData, 'logs'))
+    .filter((f) => /Socrata\.log$/.test(f))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
 }
 
 async function logWhen(what: string, ready: (text: string) => boolean): Promise<string> {
@@ -86,7 +89,11 @@ describe('corporate network: TLS with a private CA through an authenticating pro
   it('signs in through the proxy with the CA from socrata.http.caCertificates', async () => {
     await socrataHttp().update('caCertificates', [pki.caFile], vscode.ConfigurationTarget.Global);
     const before = tunnels();
-    const result = await vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+    const result = await vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithApiKey', {
+      domain,
+      keyId: 'demo_key_id',
+      keySecret: 'demo_key_secret',
+    });
     assert.ok(result, 'signed in');
     assert.equal(result.displayName, 'Pat Publisher');
     assert.ok(tunnels() > before, 'tinyproxy logged the tunnel to the TLS front');
@@ -95,7 +102,11 @@ describe('corporate network: TLS with a private CA through an authenticating pro
   it('without the CA: the message names the certificate problem and socrata.http.caCertificates', async () => {
     await socrataHttp().update('caCertificates', [], vscode.ConfigurationTarget.Global);
     await signOutAll();
-    const result = await vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+    const result = await vscode.commands.executeCommand<SignInResult | undefined>('socrata.auth.signInWithApiKey', {
+      domain,
+      keyId: 'demo_key_id',
+      keySecret: 'demo_key_secret',
+    });
     assert.equal(result, undefined, 'the sign-in failed');
     const text = await logWhen('the certificate error', (t) => t.includes('Certificate problem'));
     const line = text.split('\n').find((l) => l.includes('Certificate problem')) ?? '';

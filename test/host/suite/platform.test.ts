@@ -18,7 +18,11 @@ function domainOrSkip(ctx: Mocha.Context): string {
 }
 
 async function signIn(domain: string): Promise<string> {
-  const result = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+  const result = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signInWithApiKey', {
+    domain,
+    keyId: 'demo_key_id',
+    keySecret: 'demo_key_secret',
+  });
   assert.ok(result?.accountId, `signed in to ${domain}`);
   return result.accountId;
 }
@@ -36,7 +40,11 @@ async function refuseWithLogin(on: boolean): Promise<void> {
   assert.ok(emu);
   const url = new URL('/__emulator/rejected-credentials', emu.url);
   const res = on
-    ? await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo_key_id', authFailures: 'login' }) })
+    ? await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'demo_key_id', authFailures: 'login' }),
+      })
     : await fetch(url, { method: 'DELETE' });
   assert.equal(res.status, 200, await res.text());
 }
@@ -69,7 +77,11 @@ describe('platform answers in real VS Code', function () {
     await signIn(domain);
     const list = await api().datasets.provider.getChildren(await accountNode(domain));
     assert.deepEqual(list.flatMap((n) => (n.kind === 'dataset' ? [n.datasetId] : [])).sort(), ['bdgt-priv', 'bldg-prmt', 'crsh-larg', 'tree-cnsu']);
-    assert.equal(list.some((n) => n.kind === 'draft'), false, 'the draft is not a dataset of its own');
+    assert.equal(
+      list.some((n) => n.kind === 'draft'),
+      false,
+      'the draft is not a dataset of its own',
+    );
     const trees = list.find((n) => n.kind === 'dataset' && n.datasetId === 'tree-cnsu');
     assert.ok(trees);
     assert.match(String(api().datasets.provider.getTreeItem(trees).description), /^tree-cnsu · draft open/);
@@ -83,7 +95,10 @@ describe('platform answers in real VS Code', function () {
     assert.ok(item.tooltip instanceof vscode.MarkdownString);
     assert.match(item.tooltip.value, /`tree-cnsu:1`/);
     assert.match(item.tooltip.value, /not&nbsp;yet&nbsp;applied/);
-    assert.ok(kids.slice(1).every((k) => k.kind === 'column'), 'then the columns');
+    assert.ok(
+      kids.slice(1).every((k) => k.kind === 'column'),
+      'then the columns',
+    );
     // A command given the draft node uses the dataset's 4x4; given the draft's id it refuses (the message, which
     // names the dataset to use, is checked in the unit tests) rather than sending it to the portal.
     assert.equal(await vscode.commands.executeCommand<string | undefined>('socrata.dataset.copyId', draft), 'tree-cnsu');
@@ -111,7 +126,10 @@ describe('platform answers in real VS Code', function () {
       );
       // The error a feature gets is recognised by status and message.
       const client = await api().accounts.clientWith(domain, { kind: 'apiKey', keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
-      const refused = await client.currentUser().then(() => undefined, (e: unknown) => e);
+      const refused = await client.currentUser().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await client.close();
       assert.match(String(refused), /did not accept the credentials \(403\)/);
       const [account] = (await api().accounts.list()).filter((a) => a.id === accountId);

@@ -31,7 +31,17 @@ interface FlowSummary {
 interface FlowResult {
   file: string;
   preview: FlowSummary;
-  outcome: { status: string; created: number; updated: number; errors: number; appliedRanges: [number, number][]; resume: { status: string; skippedRows: number } | undefined; message: string } | undefined;
+  outcome:
+    | {
+        status: string;
+        created: number;
+        updated: number;
+        errors: number;
+        appliedRanges: [number, number][];
+        resume: { status: string; skippedRows: number } | undefined;
+        message: string;
+      }
+    | undefined;
 }
 
 interface Api {
@@ -86,7 +96,11 @@ async function deletePublishedRows(url: string, files: string[]): Promise<void> 
   const auth = `Basic ${Buffer.from('demo_key_id:demo_key_secret').toString('base64')}`;
   for (let i = 0; i < ids.length; i += 5000) {
     const body = ids.slice(i, i + 5000).map((permit_id) => ({ permit_id, ':deleted': true }));
-    const res = await fetch(new URL('/resource/bldg-prmt.json', url), { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(new URL('/resource/bldg-prmt.json', url), {
+      method: 'POST',
+      headers: { Authorization: auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(res.status, 200, `deleting the published rows: ${await res.text()}`);
   }
   assert.equal(await rowCount(url, "starts_with(permit_id, 'DEMO-') OR starts_with(permit_id, 'CNCL-')"), 0, 'the published rows are gone');
@@ -176,7 +190,11 @@ describe('publish flow against the emulator', function () {
     await extension().activate();
     // Only the publisher (the owner of bldg-prmt) is signed in, whatever earlier test files did.
     await signOutAll();
-    const signedIn = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+    const signedIn = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signInWithApiKey', {
+      domain,
+      keyId: 'demo_key_id',
+      keySecret: 'demo_key_secret',
+    });
     assert.ok(signedIn, 'signed in as the publisher');
   });
 
@@ -192,7 +210,11 @@ describe('publish flow against the emulator', function () {
 
   it('Publish to Socrata… on the bad file: types from the dataset, the planted problems in the preview and the Problems panel', async () => {
     const file = ws('permits-bad.csv');
-    const result = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', run: 'dryRun' });
+    const result = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), {
+      domain,
+      dataset: 'bldg-prmt',
+      run: 'dryRun',
+    });
     const cols = new Map(result.preview.columns.map((c) => [c.header, c]));
     assert.equal(result.preview.error, undefined);
     assert.equal(result.preview.mode, 'upsert', 'bldg-prmt has a row identifier: upsert');
@@ -209,8 +231,14 @@ describe('publish flow against the emulator', function () {
     assert.ok(line3, 'a diagnostic on line 3');
     assert.match(line3.message, /valuation/);
     assert.equal(line3.severity, vscode.DiagnosticSeverity.Error);
-    assert.ok(diags.some((d) => d.range.start.line === 9 && /field/.test(d.message)), 'the short row on line 10');
-    assert.ok(diags.some((d) => d.range.start.line === 7), 'the duplicate permit id on line 8');
+    assert.ok(
+      diags.some((d) => d.range.start.line === 9 && /field/.test(d.message)),
+      'the short row on line 10',
+    );
+    assert.ok(
+      diags.some((d) => d.range.start.line === 7),
+      'the duplicate permit id on line 8',
+    );
 
     // Each cell problem points at its field: the line and the column of the cell, not column 1.
     const located = await waitForCellRange(file, 2);
@@ -220,7 +248,11 @@ describe('publish flow against the emulator', function () {
 
     // Publishing the bad file is refused with the problems named; nothing is sent.
     const before = await rowCount(url);
-    const refused = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', run: 'publish' });
+    const refused = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), {
+      domain,
+      dataset: 'bldg-prmt',
+      run: 'publish',
+    });
     assert.equal(refused.outcome?.status, 'refused');
     assert.equal(await rowCount(url), before);
   });
@@ -229,7 +261,11 @@ describe('publish flow against the emulator', function () {
     const file = ws('permits-good.csv');
     const before = await rowCount(url, "starts_with(permit_id, 'DEMO-')");
     assert.equal(before, 0);
-    const result = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', run: 'publish' });
+    const result = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), {
+      domain,
+      dataset: 'bldg-prmt',
+      run: 'publish',
+    });
     assert.equal(result.outcome?.status, 'success', result.outcome?.message);
     assert.equal(result.outcome.created, 200);
     assert.equal(await rowCount(url, "starts_with(permit_id, 'DEMO-')"), 200);
@@ -264,7 +300,11 @@ describe('publish flow against the emulator', function () {
     assert.ok(applied > 0 && applied < rows, `some rows were applied before the cancel (${applied})`);
     assert.equal(await vscode.commands.executeCommand<boolean>('socrata.publish.cancel'), false, 'nothing runs any more');
 
-    const resumed = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', run: 'publish' });
+    const resumed = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(file), {
+      domain,
+      dataset: 'bldg-prmt',
+      run: 'publish',
+    });
     assert.equal(resumed.outcome?.status, 'success', resumed.outcome?.message);
     assert.equal(resumed.outcome.resume?.status, 'resumed');
     assert.ok((resumed.outcome.resume?.skippedRows ?? 0) >= applied, 'the applied rows were skipped');
@@ -272,13 +312,27 @@ describe('publish flow against the emulator', function () {
   });
 
   it('with a second account on the portal that may only read the dataset, a target given without an account publishes as the one that may write', async () => {
-    const other = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signInWithPassword', { domain, email: 'other@example.org', password: 'other-pass' });
+    const other = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signInWithPassword', {
+      domain,
+      email: 'other@example.org',
+      password: 'other-pass',
+    });
     assert.ok(other, 'signed in as a second user');
     try {
-      const listed = ((await vscode.commands.executeCommand<{ domain: string; email: string }[] | undefined>('socrata.auth.listAccounts')) ?? []).filter((a) => a.domain === domain);
-      assert.deepEqual(listed.map((a) => a.email), ['other@example.org', 'publisher@example.org'], 'the reader comes first, so "the first account" would be refused');
+      const listed = ((await vscode.commands.executeCommand<{ domain: string; email: string }[] | undefined>('socrata.auth.listAccounts')) ?? []).filter(
+        (a) => a.domain === domain,
+      );
+      assert.deepEqual(
+        listed.map((a) => a.email),
+        ['other@example.org', 'publisher@example.org'],
+        'the reader comes first, so "the first account" would be refused',
+      );
       const file = ws('permits-good.csv');
-      const result = await vscode.commands.executeCommand<FlowResult | undefined>('socrata.csv.publish', vscode.Uri.file(file), { domain, dataset: 'bldg-prmt', run: 'dryRun' });
+      const result = await vscode.commands.executeCommand<FlowResult | undefined>('socrata.csv.publish', vscode.Uri.file(file), {
+        domain,
+        dataset: 'bldg-prmt',
+        run: 'dryRun',
+      });
       assert.ok(result, 'the command returned its summary (no error)');
       assert.equal(result.preview.error, undefined);
       assert.equal(result.outcome?.status, 'dry-run', result.outcome?.message);
@@ -288,14 +342,24 @@ describe('publish flow against the emulator', function () {
   });
 
   it('Publish Again with a spec naming only the portal runs as the signed-in account that may write, not the first one', async () => {
-    const other = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signInWithPassword', { domain, email: 'other@example.org', password: 'other-pass' });
+    const other = await vscode.commands.executeCommand<{ accountId: string } | undefined>('socrata.auth.signInWithPassword', {
+      domain,
+      email: 'other@example.org',
+      password: 'other-pass',
+    });
     assert.ok(other, 'signed in as a second user');
     const spec = ws('permits-again.socrata.json');
     writeFileSync(spec, JSON.stringify({ domain, dataset: 'bldg-prmt', csv: 'permits-good.csv', mode: 'upsert' }, null, 2));
     try {
-      const listed = ((await vscode.commands.executeCommand<{ domain: string; email: string }[] | undefined>('socrata.auth.listAccounts')) ?? []).filter((a) => a.domain === domain);
+      const listed = ((await vscode.commands.executeCommand<{ domain: string; email: string }[] | undefined>('socrata.auth.listAccounts')) ?? []).filter(
+        (a) => a.domain === domain,
+      );
       assert.equal(listed[0]?.email, 'other@example.org', 'the reader comes first, so "the first account" would be refused');
-      const outcome = await vscode.commands.executeCommand<{ status: string; message?: string; updated?: number } | undefined>('socrata.publishAgain', { spec, run: 'publish', confirmed: true });
+      const outcome = await vscode.commands.executeCommand<{ status: string; message?: string; updated?: number } | undefined>('socrata.publishAgain', {
+        spec,
+        run: 'publish',
+        confirmed: true,
+      });
       assert.ok(outcome, 'the command returned its outcome (no error)');
       assert.equal(outcome.status, 'success', outcome.message);
       assert.equal(outcome.updated, 200, 'the rows published by the earlier test are updated');

@@ -38,7 +38,12 @@ function filesUnder(dir: string, out: string[] = []): string[] {
 function candidates(): string[] {
   // <user data>/User/globalStorage/<runner id> → <user data>
   const userData = join(runner().context.globalStorageUri.fsPath, '..', '..', '..');
-  return [...filesUnder(join(userData, 'User')), ...filesUnder(join(userData, 'logs')), ...filesUnder(join(userData, 'Machine')), ...filesUnder(config().workspaceFolder)];
+  return [
+    ...filesUnder(join(userData, 'User')),
+    ...filesUnder(join(userData, 'logs')),
+    ...filesUnder(join(userData, 'Machine')),
+    ...filesUnder(config().workspaceFolder),
+  ];
 }
 
 /** Where each secret appears, as UTF-8/Latin-1 bytes or as UTF-16 (SQLite and some logs may use either). */
@@ -80,10 +85,16 @@ const scan = describe('secrets: nothing left behind by any flow of the suite', (
     // Let log writers flush what the last flows wrote.
     await new Promise((r) => setTimeout(r, 1500));
     const files = candidates();
-    assert.ok(files.some((f) => /[\\/]logs[\\/]/.test(f)), 'found the log files');
+    assert.ok(
+      files.some((f) => /[\\/]logs[\\/]/.test(f)),
+      'found the log files',
+    );
     const outputLogs = files.filter((f) => /Socrata\.log$/.test(f));
     assert.ok(outputLogs.length > 0, 'found the Socrata output channel log');
-    assert.ok(outputLogs.some((f) => readFileSync(f, 'utf8').trim().length > 0), 'the output channel has content');
+    assert.ok(
+      outputLogs.some((f) => readFileSync(f, 'utf8').trim().length > 0),
+      'the output channel has content',
+    );
     // Desktop VS Code keeps global and workspace state in state.vscdb files under the user data; code-server keeps
     // them in the browser (IndexedDB), out of reach here: the byte scan covers state.vscdb when it exists.
     note(`secrets scan: ${files.length} files, ${files.filter((f) => /state\.vscdb$/.test(f)).length} state.vscdb, ${outputLogs.length} Socrata output log(s)`);

@@ -31,7 +31,11 @@ async function signInAs(domain: string, who: Account): Promise<void> {
   await signOutAll();
   const result =
     who === 'publisher'
-      ? await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' })
+      ? await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithApiKey', {
+          domain,
+          keyId: 'demo_key_id',
+          keySecret: 'demo_key_secret',
+        })
       : await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithPassword', {
           domain,
           email: `${who}@example.org`,
@@ -127,7 +131,7 @@ describe('sharing: My datasets, Shared with me, All datasets', function () {
     });
   }
 
-  it('offers write actions by the account\'s rights, not by ownership', async () => {
+  it("offers write actions by the account's rights, not by ownership", async () => {
     await signInAs(domain, 'publisher');
     const g = await groups(domain);
     const [library] = datasets(await provider().getChildren(g.shared));
@@ -163,7 +167,10 @@ describe('sharing: My datasets, Shared with me, All datasets', function () {
     const g = await groups(domain);
     assert.match(String(provider().getTreeItem(g.all).description), /by last update/);
     const byUpdate = datasets(await provider().getChildren(g.all)).map((d) => Date.parse(d.entry.updatedAt ?? ''));
-    assert.ok(byUpdate.every((t, i) => i === 0 || (byUpdate[i - 1] ?? t) >= t), 'newest first');
+    assert.ok(
+      byUpdate.every((t, i) => i === 0 || (byUpdate[i - 1] ?? t) >= t),
+      'newest first',
+    );
     await vscode.commands.executeCommand('socrata.datasets.sortAll', 'name');
     const byName = datasets(await provider().getChildren((await groups(domain)).all)).map((d) => d.name.toLowerCase());
     assert.deepEqual(byName, [...byName].sort());
@@ -173,24 +180,37 @@ describe('sharing: My datasets, Shared with me, All datasets', function () {
     await signInAs(domain, 'publisher');
     const library = join(dir, 'branches.csv');
     writeFileSync(library, 'branch_id,branch,visits\nLB-77,Harbor Branch,120\nLB-78,Hill Branch,80\n');
-    const ok = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(library), { domain, dataset: 'libr-shrd', run: 'publish' });
+    const ok = await vscode.commands.executeCommand<FlowResult>('socrata.csv.publish', vscode.Uri.file(library), {
+      domain,
+      dataset: 'libr-shrd',
+      run: 'publish',
+    });
     assert.equal(ok.outcome?.status, 'success', ok.outcome?.message);
-    const rows = (await (await fetch(new URL('/resource/libr-shrd.json?$where=branch_id%20in(%27LB-77%27,%27LB-78%27)', emulator()?.url), {
-      headers: { authorization: `Basic ${Buffer.from('other@example.org:other-pass').toString('base64')}` },
-    })).json()) as { branch: string }[];
+    const rows = (await (
+      await fetch(new URL('/resource/libr-shrd.json?$where=branch_id%20in(%27LB-77%27,%27LB-78%27)', emulator()?.url), {
+        headers: { authorization: `Basic ${Buffer.from('other@example.org:other-pass').toString('base64')}` },
+      })
+    ).json()) as { branch: string }[];
     assert.deepEqual(rows.map((r) => r.branch).sort(), ['Harbor Branch', 'Hill Branch']);
 
     await signInAs(domain, 'viewer');
     const inspections = join(dir, 'inspections.csv');
     writeFileSync(inspections, 'inspection_id,restaurant,score\nIN-900,Corner Cafe,91\n');
     // Publishing stops at the preview, whose message (shown and logged) names the missing right; nothing is written.
-    const refused = await vscode.commands.executeCommand<FlowResult | undefined>('socrata.csv.publish', vscode.Uri.file(inspections), { domain, dataset: 'insp-shrd', run: 'publish' });
+    const refused = await vscode.commands.executeCommand<FlowResult | undefined>('socrata.csv.publish', vscode.Uri.file(inspections), {
+      domain,
+      dataset: 'insp-shrd',
+      run: 'publish',
+    });
     assert.notEqual(refused?.outcome?.status, 'success');
-    const written = (await (await fetch(new URL('/resource/insp-shrd.json?inspection_id=IN-900', emulator()?.url), {
-      headers: { authorization: `Basic ${Buffer.from('other@example.org:other-pass').toString('base64')}` },
-    })).json()) as unknown[];
+    const written = (await (
+      await fetch(new URL('/resource/insp-shrd.json?inspection_id=IN-900', emulator()?.url), {
+        headers: { authorization: `Basic ${Buffer.from('other@example.org:other-pass').toString('base64')}` },
+      })
+    ).json()) as unknown[];
     assert.deepEqual(written, [], 'nothing was written');
-    const told = /socrata\.csv\.publish: You may read insp-shrd \("Restaurant Inspections"\) but not write to it: the "write" right is missing \(your rights: read\)\. Ask its owner \(Olive Other\) to share it with you as an editor/;
+    const told =
+      /socrata\.csv\.publish: You may read insp-shrd \("Restaurant Inspections"\) but not write to it: the "write" right is missing \(your rights: read\)\. Ask its owner \(Olive Other\) to share it with you as an editor/;
     const deadline = Date.now() + 10_000;
     while (!told.test(socrataLog()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.match(socrataLog(), told, 'the refusal says which right is missing');

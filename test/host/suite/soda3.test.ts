@@ -13,7 +13,11 @@ import { emulator, signOutAll, socrataLog, socrataLogWhen } from './lib/host';
 const KEY = 'Basic ' + Buffer.from('demo_key_id:demo_key_secret').toString('base64');
 
 async function setSoda(url: string, soda: 2 | 3): Promise<void> {
-  const res = await fetch(new URL('/__emulator/soda', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ soda }) });
+  const res = await fetch(new URL('/__emulator/soda', url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ soda }),
+  });
   assert.equal(res.status, 200, await res.text());
 }
 
@@ -40,7 +44,11 @@ describe('SODA3: falling back to SODA 2.1 on a portal without it', function () {
     domain = `localhost:${new URL(emu.url).port}`;
     await signOutAll();
     await setSoda(url, 2);
-    const signedIn = await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+    const signedIn = await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithApiKey', {
+      domain,
+      keyId: 'demo_key_id',
+      keySecret: 'demo_key_secret',
+    });
     assert.ok(signedIn, 'signed in to the portal without SODA3');
   });
 
@@ -51,23 +59,41 @@ describe('SODA3: falling back to SODA 2.1 on a portal without it', function () {
 
   it('Run SoQL Query, Preview Rows and Save as CSV answer through /resource; the switch is logged once', async () => {
     const query = 'SELECT permit_id, valuation WHERE valuation > 100000 ORDER BY permit_id LIMIT 5';
-    const result = await vscode.commands.executeCommand<{ rows: (string | null)[][]; error?: string }>('socrata.dataset.runQuery', { domain, id: 'bldg-prmt', query });
+    const result = await vscode.commands.executeCommand<{ rows: (string | null)[][]; error?: string }>('socrata.dataset.runQuery', {
+      domain,
+      id: 'bldg-prmt',
+      query,
+    });
     assert.equal(result.error, undefined);
     const expected = await expectedRows(url, 'bldg-prmt', query);
     assert.equal(expected.length, 5);
-    assert.deepEqual(result.rows.map((r) => r[0]), expected.map((r) => String(r.permit_id)));
+    assert.deepEqual(
+      result.rows.map((r) => r[0]),
+      expected.map((r) => String(r.permit_id)),
+    );
 
-    const preview = await vscode.commands.executeCommand<{ rows: (string | null)[][]; hasNext: boolean; error?: string }>('socrata.dataset.previewRows', { domain, id: 'crsh-larg' });
+    const preview = await vscode.commands.executeCommand<{ rows: (string | null)[][]; hasNext: boolean; error?: string }>('socrata.dataset.previewRows', {
+      domain,
+      id: 'crsh-larg',
+    });
     assert.equal(preview.error, undefined);
     assert.equal(preview.rows.length, 100);
     assert.equal(preview.hasNext, true);
     const first = await expectedRows(url, 'crsh-larg', 'SELECT crash_id ORDER BY :id LIMIT 100');
-    assert.deepEqual(preview.rows.map((r) => r[0]), first.map((r) => String(r.crash_id)));
+    assert.deepEqual(
+      preview.rows.map((r) => r[0]),
+      first.map((r) => String(r.crash_id)),
+    );
 
     const dir = mkdtempSync(join(tmpdir(), 'socrata-soda3-'));
     try {
       const target = join(dir, 'crashes.csv');
-      const saved = await vscode.commands.executeCommand<{ rows: number; path: string }>('socrata.query.saveCsv', { domain, id: 'crsh-larg', query: 'SELECT crash_id', target });
+      const saved = await vscode.commands.executeCommand<{ rows: number; path: string }>('socrata.query.saveCsv', {
+        domain,
+        id: 'crsh-larg',
+        query: 'SELECT crash_id',
+        target,
+      });
       const records = parse<Record<string, string>>(readFileSync(target, 'utf8'), { columns: true });
       assert.ok(records.length > 1000, `past SODA 2.1's default of 1000 rows: ${records.length}`);
       assert.equal(saved.rows, records.length);

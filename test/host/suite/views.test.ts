@@ -30,7 +30,11 @@ async function signOutAll(): Promise<void> {
 }
 
 async function signIn(domain: string): Promise<void> {
-  const result = await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithApiKey', { domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret' });
+  const result = await vscode.commands.executeCommand<{ domain: string } | undefined>('socrata.auth.signInWithApiKey', {
+    domain,
+    keyId: 'demo_key_id',
+    keySecret: 'demo_key_secret',
+  });
   assert.equal(result?.domain, domain, `signed in to ${domain}`);
 }
 
@@ -107,7 +111,7 @@ describe('views: the Datasets tree in real VS Code', function () {
     assert.equal(api().datasets.provider.state, 'signedOut');
   });
 
-  it('lists the publisher\'s datasets after signing in with the account command', async function () {
+  it("lists the publisher's datasets after signing in with the account command", async function () {
     const domain = domainOrSkip(this);
     await signIn(domain);
     const account = await accountNode(domain);
@@ -137,9 +141,15 @@ describe('views: the Datasets tree in real VS Code', function () {
     const domain = domainOrSkip(this);
     const permits = await datasetNode(domain, 'bldg-prmt');
     const columns = await children(permits);
-    assert.deepEqual(columns.map((c) => (c.kind === 'column' ? c.column.fieldName : c.kind)), PERMIT_FIELDS);
+    assert.deepEqual(
+      columns.map((c) => (c.kind === 'column' ? c.column.fieldName : c.kind)),
+      PERMIT_FIELDS,
+    );
     const rowId = columns.filter((c) => c.kind === 'column' && c.isRowIdentifier);
-    assert.deepEqual(rowId.map((c) => (c.kind === 'column' ? c.column.fieldName : '')), ['permit_id']);
+    assert.deepEqual(
+      rowId.map((c) => (c.kind === 'column' ? c.column.fieldName : '')),
+      ['permit_id'],
+    );
     const [idNode] = rowId;
     assert.ok(idNode);
     const idItem = api().datasets.provider.getTreeItem(idNode);
@@ -151,7 +161,10 @@ describe('views: the Datasets tree in real VS Code', function () {
     assert.ok(issued);
     assert.match(String(api().datasets.provider.getTreeItem(issued).description), /^floating_timestamp/);
     // With the metadata loaded, the dataset's context value carries the row identifier and visibility.
-    assert.equal(api().datasets.provider.getTreeItem(permits).contextValue, 'dataset;owned;writable;canWrite;canDeleteRows;canEditMetadata;canDeleteDataset;hasRowId;public;');
+    assert.equal(
+      api().datasets.provider.getTreeItem(permits).contextValue,
+      'dataset;owned;writable;canWrite;canDeleteRows;canEditMetadata;canDeleteDataset;hasRowId;public;',
+    );
 
     const trees = await datasetNode(domain, 'tree-cnsu');
     await children(trees);
@@ -177,7 +190,11 @@ describe('views: the Datasets tree in real VS Code', function () {
     assert.match(String(api().datasets.provider.getTreeItem(more).description), /^3 of 5$/);
     await vscode.commands.executeCommand('socrata.datasets.loadMore', more);
     const after = await children(account);
-    assert.equal(after.some((n) => n.kind === 'loadMore'), false, 'no Load more once everything is loaded');
+    assert.equal(
+      after.some((n) => n.kind === 'loadMore'),
+      false,
+      'no Load more once everything is loaded',
+    );
     assert.deepEqual(datasetIds(after).sort(), OWNED);
     // The first page's nodes are the same objects: appended to, not fetched again.
     for (const node of first.filter((n) => n.kind === 'dataset')) assert.ok(after.includes(node), 'first-page node kept');
@@ -196,7 +213,10 @@ describe('views: the Datasets tree in real VS Code', function () {
 
   it('goes to a dataset by a pasted portal URL, read-only for the publisher', async function () {
     const domain = domainOrSkip(this);
-    const result = await vscode.commands.executeCommand<{ id: string; name: string } | undefined>('socrata.datasets.goTo', `http://${domain}/Recreation/Park-Facilities/park-othr`);
+    const result = await vscode.commands.executeCommand<{ id: string; name: string } | undefined>(
+      'socrata.datasets.goTo',
+      `http://${domain}/Recreation/Park-Facilities/park-othr`,
+    );
     assert.deepEqual(result && { id: result.id, name: result.name }, { id: 'park-othr', name: 'Park Facilities' });
     const park = await datasetNode(domain, 'park-othr');
     const item = api().datasets.provider.getTreeItem(park);
@@ -209,7 +229,10 @@ describe('views: the Datasets tree in real VS Code', function () {
   it('runs a SoQL query into the grid and returns the expected rows', async function () {
     const domain = domainOrSkip(this);
     const query = 'SELECT permit_id, valuation, is_residential WHERE valuation > 100000 ORDER BY permit_id LIMIT 5';
-    const result = await vscode.commands.executeCommand<{ rows: (string | null)[][]; columns: { name: string; type: string }[]; error?: string }>('socrata.dataset.runQuery', { domain, id: 'bldg-prmt', query });
+    const result = await vscode.commands.executeCommand<{ rows: (string | null)[][]; columns: { name: string; type: string }[]; error?: string }>(
+      'socrata.dataset.runQuery',
+      { domain, id: 'bldg-prmt', query },
+    );
     assert.equal(result.error, undefined);
     assert.deepEqual(result.columns, [
       { name: 'permit_id', type: 'text' },
@@ -218,10 +241,13 @@ describe('views: the Datasets tree in real VS Code', function () {
     ]);
     const expected = await expectedRows('bldg-prmt', query);
     assert.equal(expected.length, 5);
-    assert.deepEqual(result.rows, expected.map((r) => [String(r.permit_id), String(r.valuation), typeof r.is_residential === 'boolean' ? String(r.is_residential) : null]));
+    assert.deepEqual(
+      result.rows,
+      expected.map((r) => [String(r.permit_id), String(r.valuation), typeof r.is_residential === 'boolean' ? String(r.is_residential) : null]),
+    );
   });
 
-  it('pages query results with Next and shows the server\'s message for a bad query', async function () {
+  it("pages query results with Next and shows the server's message for a bad query", async function () {
     const domain = domainOrSkip(this);
     const result = await vscode.commands.executeCommand<{ rows: unknown[]; hasNext: boolean }>('socrata.dataset.previewRows', { domain, id: 'crsh-larg' });
     assert.equal(result.rows.length, 100);
@@ -230,8 +256,15 @@ describe('views: the Datasets tree in real VS Code', function () {
     assert.ok(grid);
     const second = await grid.show(1);
     const expected = await expectedRows('crsh-larg', 'SELECT * ORDER BY :id LIMIT 100 OFFSET 100');
-    assert.deepEqual(second.page?.rows.map((r) => r[0]), expected.map((r) => String(r.crash_id)));
-    const bad = await vscode.commands.executeCommand<{ error?: string }>('socrata.dataset.runQuery', { domain, id: 'bldg-prmt', query: 'SELECT no_such_field' });
+    assert.deepEqual(
+      second.page?.rows.map((r) => r[0]),
+      expected.map((r) => String(r.crash_id)),
+    );
+    const bad = await vscode.commands.executeCommand<{ error?: string }>('socrata.dataset.runQuery', {
+      domain,
+      id: 'bldg-prmt',
+      query: 'SELECT no_such_field',
+    });
     assert.match(bad.error ?? '', /no_such_field/);
   });
 
@@ -240,7 +273,12 @@ describe('views: the Datasets tree in real VS Code', function () {
     const dir = mkdtempSync(join(tmpdir(), 'socrata-views-'));
     try {
       const target = join(dir, 'permits.csv');
-      const result = await vscode.commands.executeCommand<{ rows: number; path: string }>('socrata.query.saveCsv', { domain, id: 'bldg-prmt', query: 'SELECT permit_id, address, valuation', target });
+      const result = await vscode.commands.executeCommand<{ rows: number; path: string }>('socrata.query.saveCsv', {
+        domain,
+        id: 'bldg-prmt',
+        query: 'SELECT permit_id, address, valuation',
+        target,
+      });
       assert.equal(result.rows, 500);
       const records = parse<Record<string, string>>(readFileSync(target, 'utf8'), { columns: true });
       assert.equal(records.length, 500);

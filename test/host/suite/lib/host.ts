@@ -108,4 +108,3 @@ export async function socrataLogWhen(what: string, ready: (text: string) => bool
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-
