@@ -49,7 +49,11 @@ function cli(args: string[]): Promise<Run> {
 }
 
 /** Starts the CLI and SIGKILLs it once the emulator has applied `writes` requests to `dataset`. */
-function publishAndKill(args: string[], dataset: string, writes: number): Promise<{ signal: NodeJS.Signals | null; appliedAtKill: number }> {
+/**
+ * Runs the CLI and kills it once `writes` writes reached the dataset, `delayMs` later (so that, with the emulator's
+ * write latency above the delay, the next batch is surely on the wire and not between two batches).
+ */
+function publishAndKill(args: string[], dataset: string, writes: number, delayMs = 0): Promise<{ signal: NodeJS.Signals | null; appliedAtKill: number }> {
   const base = emu.store.appliedWrites.filter((w) => w.dataset === dataset).length;
   const child = spawn(process.execPath, [bundle, ...args], { env: clean(), stdio: ['ignore', 'ignore', 'ignore'] });
   let appliedAtKill = -1;
@@ -57,7 +61,7 @@ function publishAndKill(args: string[], dataset: string, writes: number): Promis
     const n = emu.store.appliedWrites.filter((w) => w.dataset === dataset).length - base;
     if (n >= writes && appliedAtKill < 0) {
       appliedAtKill = n;
-      child.kill('SIGKILL');
+      setTimeout(() => child.kill('SIGKILL'), delayMs);
     }
   }, 2);
   return new Promise((resolve) => {
@@ -160,9 +164,10 @@ describe('reliability: the CLI killed mid-publish, then run again', () => {
       '--journal-dir',
       journalDir,
     ];
-    emu.setFaults('latency=20-20,only=writes');
+    // Each write waits 400 ms on the server and the kill comes 150 ms after the fourth: the fifth batch is in flight.
+    emu.setFaults('latency=400-400,only=writes');
     try {
-      assert.equal((await publishAndKill(args, 'tree-cnsu', 4)).signal, 'SIGKILL');
+      assert.equal((await publishAndKill(args, 'tree-cnsu', 4, 150)).signal, 'SIGKILL');
     } finally {
       emu.setFaults(undefined);
     }
