@@ -75,7 +75,10 @@ describe('platform answers in real VS Code', function () {
   it('shows the draft tree-cnsu:1 as a draft of Street Tree Census, whose commands use the dataset id', async function () {
     const domain = domainOrSkip(this);
     await signIn(domain);
-    const list = await api().datasets.provider.getChildren(await accountNode(domain));
+    // The account's first group, My datasets.
+    const account = await accountNode(domain);
+    assert.equal(account.kind, 'domain');
+    const list = await api().datasets.provider.getChildren(account.groups.mine);
     assert.deepEqual(list.flatMap((n) => (n.kind === 'dataset' ? [n.datasetId] : [])).sort(), ['bdgt-priv', 'bldg-prmt', 'crsh-larg', 'tree-cnsu']);
     assert.equal(
       list.some((n) => n.kind === 'draft'),
