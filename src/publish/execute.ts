@@ -100,7 +100,8 @@ class ProgressMeter {
   }
 }
 
-function emptyResult(plan: PublishPlan | undefined, started: number): PublishResult {
+/** A result with nothing sent yet: the start of every publish's result, and the answer of a dry run or a decline. */
+export function emptyResult(plan: PublishPlan | undefined, started: number): PublishResult {
   return {
     status: 'success',
     message: '',

@@ -17,7 +17,7 @@ export {
   DEFAULT_CONCURRENCY,
   type PlanOptions,
 } from './plan';
-export { executePublish, publish, type ExecuteOptions } from './execute';
+export { emptyResult, executePublish, publish, type ExecuteOptions } from './execute';
 export { Journal, journalKey, addRange, inRanges, formatRanges, type JournalFile } from './journal';
 export { ErrorRowsWriter, csvCell, csvLine } from './errorRows';
 export { RowEncoder, type EncodeResult } from './encode';

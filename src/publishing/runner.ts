@@ -6,6 +6,7 @@ import { basename, sep } from 'node:path';
 import * as vscode from 'vscode';
 import {
   disposePlan,
+  emptyResult,
   executePublish,
   isPublishError,
   planPublish,
@@ -325,25 +326,9 @@ export class PublishRunner implements vscode.Disposable {
     );
   }
 
+  /** The result of a publish that sent nothing (a dry run, or a publish not confirmed). */
   private emptyResult(plan: PublishPlan | undefined): PublishResult {
-    return {
-      status: 'dry-run',
-      message: '',
-      plan,
-      dataset: plan?.dataset,
-      route: plan?.route,
-      created: 0,
-      updated: 0,
-      deleted: 0,
-      errors: 0,
-      rowErrors: [],
-      appliedRanges: [],
-      uncertainRanges: [],
-      errorRowsFile: undefined,
-      resume: undefined,
-      requestIds: [],
-      elapsedMs: 0,
-    };
+    return { ...emptyResult(plan, Date.now()), status: 'dry-run', elapsedMs: 0 };
   }
 
   private cancelledResult(): PublishResult {
