@@ -12,25 +12,9 @@ const SIDEBAR = '.part.sidebar';
 const AUTH = `Basic ${Buffer.from('demo_key_id:demo_key_secret').toString('base64')}`;
 
 async function signIn(): Promise<void> {
-  const { ui, page, emulator } = e2e();
+  const { ui, emulator } = e2e();
   if (!emulator) return;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ui.runCommand('Socrata: Sign In with API Key');
-      break;
-    } catch (error) {
-      if (attempt >= 4) throw error;
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(3000);
-    }
-  }
-  await ui.waitForInputBox(/Socrata domain/, { empty: false });
-  await ui.answerInput(emulator.domain);
-  await ui.waitForInputBox(/API key id/);
-  await ui.answerInput('demo_key_id');
-  await ui.waitForInputBox(/API key secret/);
-  await ui.answerInput('demo_key_secret');
-  await ui.waitForNotification(/signed in to .* as Pat Publisher/i, 30_000);
+  await ui.signInWithApiKey(emulator.domain, 'demo_key_id', 'demo_key_secret', /signed in to .* as Pat Publisher/i);
   await ui.clearNotifications();
 }
 

@@ -9,10 +9,7 @@ const SIDEBAR = '.part.sidebar';
 async function signedIn(): Promise<void> {
   const { ui, page, emulator } = e2e();
   if (!emulator) return;
-  // Clicking the activity bar item of the view already shown hides the side bar: click again then.
-  await ui.activityBarItem('Socrata').first().click();
-  await page.waitForTimeout(500);
-  if (!(await page.locator(SIDEBAR).isVisible())) await ui.activityBarItem('Socrata').first().click();
+  await ui.showActivity('Socrata');
   const sidebar = page.locator(SIDEBAR);
   const trees = sidebar.locator('.monaco-list-row', { hasText: 'Street Tree Census' }).first();
   const signIn = sidebar.getByRole('button', { name: 'Sign In with API Key' });

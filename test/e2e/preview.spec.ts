@@ -11,26 +11,8 @@ describe('CSV preview', function () {
     const { ui, page, emulator } = e2e();
     if (!emulator) this.skip();
     await ui.explorerItem('permits-bad.csv');
-    // Contributed commands reach the palette once the extension is scanned, which can lag the workbench a little.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await ui.runCommand('Socrata: Sign In with API Key');
-        break;
-      } catch (error) {
-        if (attempt >= 4) throw error;
-        await page.keyboard.press('Escape');
-        await page.waitForTimeout(3000);
-      }
-    }
-    // Each answer waits for the next box: typed too early, it lands in the box still validating the last one.
-    await ui.waitForInputBox(/Socrata domain/, { empty: false });
-    await ui.answerInput(emulator.domain);
-    await ui.waitForInputBox(/API key id/);
-    await ui.answerInput('demo_key_id');
-    await ui.waitForInputBox(/API key secret/);
-    await ui.answerInput('demo_key_secret');
     // The picker lists the datasets of the signed-in accounts: the sign-in must have worked.
-    await ui.waitForNotification(/signed in to .* as Pat Publisher/i, 30_000);
+    await ui.signInWithApiKey(emulator.domain, 'demo_key_id', 'demo_key_secret', /signed in to .* as Pat Publisher/i);
 
     await ui.explorerContextMenu('permits-bad.csv', 'Publish to Socrata…');
     // The picker lists the catalog in the background; a slow machine may need a while.

@@ -25,7 +25,7 @@ describe('sharing: the three groups of the Datasets view', () => {
   it('shows My datasets, Shared with me with the role, and All datasets on the portal', async function () {
     const { ui, page, emulator } = e2e();
     if (!emulator) this.skip();
-    await ui.activityBarItem('Socrata').first().click();
+    await ui.showActivity('Socrata');
     const sidebar = page.locator(SIDEBAR);
     const signIn = sidebar.getByRole('button', { name: 'Sign In with API Key' });
     const mine = sidebar.locator('.monaco-list-row', { hasText: 'My datasets' }).first();

@@ -25,10 +25,7 @@ describe('views: the Socrata Datasets view', () => {
   it("lists the publisher's datasets after signing in from the welcome view, and previews rows", async function () {
     const { ui, page, emulator } = e2e();
     if (!emulator) this.skip();
-    // Clicking the activity bar item of the view already shown hides the side bar: click again then.
-    await ui.activityBarItem('Socrata').first().click();
-    await page.waitForTimeout(500);
-    if (!(await page.locator(SIDEBAR).isVisible())) await ui.activityBarItem('Socrata').first().click();
+    await ui.showActivity('Socrata');
     const sidebar = page.locator(SIDEBAR);
     const signIn = sidebar.getByRole('button', { name: 'Sign In with API Key' });
     const permits = sidebar.locator('.monaco-list-row', { hasText: 'Building Permits' }).first();

@@ -8,25 +8,9 @@ import { axeViolations, serious, webviewFrame } from './lib/axe';
 import { e2e } from './lib/context';
 
 async function signIn(): Promise<void> {
-  const { ui, page, emulator } = e2e();
+  const { ui, emulator } = e2e();
   if (!emulator) return;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ui.runCommand('Socrata: Sign In with API Key');
-      break;
-    } catch (error) {
-      if (attempt >= 4) throw error;
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(3000);
-    }
-  }
-  await ui.waitForInputBox(/Socrata domain/, { empty: false });
-  await ui.answerInput(emulator.domain);
-  await ui.waitForInputBox(/API key id/);
-  await ui.answerInput('demo_key_id');
-  await ui.waitForInputBox(/API key secret/);
-  await ui.answerInput('demo_key_secret');
-  await ui.waitForNotification(/signed in to .* as Pat Publisher/i, 30_000);
+  await ui.signInWithApiKey(emulator.domain, 'demo_key_id', 'demo_key_secret', /signed in to .* as Pat Publisher/i);
 }
 
 /** What Tab reaches, in order, from the top of the document: tag, role and accessible name of each stop. */
@@ -99,7 +83,7 @@ describe('accessibility of the webviews', function () {
       .first()
       .waitFor({ state: 'detached', timeout: 10_000 })
       .catch(() => undefined);
-    await ui.activityBarItem('Socrata').first().click();
+    await ui.showActivity('Socrata');
     const permits = page.locator('.part.sidebar .monaco-list-row', { hasText: 'Building Permits' }).first();
     await permits.waitFor({ timeout: 30_000 });
     await permits.click({ button: 'right' });

@@ -213,6 +213,42 @@ export class Ui {
     }
   }
 
+  /**
+   * Shows the view container of the activity-bar entry `label` in the side bar. Clicking the entry of the container
+   * already shown hides the side bar (specs share one workbench, so another may have left it shown): click again then.
+   */
+  async showActivity(label: string): Promise<void> {
+    const item = this.activityBarItem(label).first();
+    await item.click();
+    await this.page.waitForTimeout(500);
+    if (!(await this.page.locator('.part.sidebar').isVisible())) await item.click();
+  }
+
+  /**
+   * Signs in from the palette with "Socrata: Sign In with API Key" and waits for the greeting. Contributed commands
+   * reach the palette once the extension is scanned, which can lag the workbench a little: the command is tried again.
+   * Each answer waits for the next box: typed too early, it lands in the box still validating the last one.
+   */
+  async signInWithApiKey(domain: string, keyId: string, keySecret: string, greeting: RegExp): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.runCommand('Socrata: Sign In with API Key');
+        break;
+      } catch (error) {
+        if (attempt >= 4) throw error;
+        await this.page.keyboard.press('Escape');
+        await this.page.waitForTimeout(3000);
+      }
+    }
+    await this.waitForInputBox(/Socrata domain/, { empty: false });
+    await this.answerInput(domain);
+    await this.waitForInputBox(/API key id/);
+    await this.answerInput(keyId);
+    await this.waitForInputBox(/API key secret/);
+    await this.answerInput(keySecret);
+    await this.waitForNotification(greeting, 30_000);
+  }
+
   /** The activity-bar entry whose label starts with `label` (e.g. "Socrata"). */
   activityBarItem(label: string): Locator {
     return this.page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${label.replace(/"/g, '\\"')}"]`);
