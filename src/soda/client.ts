@@ -6,7 +6,7 @@ import { assert4x4 } from './domain';
 import { SodaError } from './errors';
 import { type BodySource, type GatewayOptions, type HttpMethod, type RequestOptions, SodaHttp, type SodaResponse } from './http';
 import { type RetryPolicy } from './retry';
-import { normaliseUpsertResult, parseCatalogEntry, parseCurrentUser, parseView } from './results';
+import { jsonHeader, normaliseUpsertResult, parseCatalogEntry, parseCurrentUser, parseView } from './results';
 import {
   CATALOG_OFFSET_CAP,
   type CatalogPage,
@@ -104,17 +104,6 @@ function soqlParams(q: RowQuery | undefined): Record<string, string | number | u
     out[field] = String(value);
   }
   return out;
-}
-
-function jsonHeader(headers: Record<string, string>, name: string): string[] | undefined {
-  const v = headers[name];
-  if (v === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(v);
-    return Array.isArray(parsed) && parsed.every((x) => typeof x === 'string') ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {

@@ -12,6 +12,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { SodaClient, CallOptions } from './client';
 import { assert4x4 } from './domain';
 import { SodaError, isSodaError } from './errors';
+import { jsonHeader } from './results';
 import type { Row, RowsResult } from './types';
 
 export type QueryApi = 'soda3' | 'soda2.1';
@@ -144,17 +145,6 @@ function checkPage(page: QueryOptions['page']): void {
     if (!Number.isInteger(v) || v < 1) {
       throw new SodaError({ kind: 'invalid-input', message: `page.${k} must be a whole number of at least 1 (got ${v}).`, field: `page.${k}` });
     }
-  }
-}
-
-function jsonHeader(headers: Record<string, string>, name: string): string[] | undefined {
-  const v = headers[name];
-  if (v === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(v);
-    return Array.isArray(parsed) && parsed.every((x) => typeof x === 'string') ? parsed : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -225,3 +225,15 @@ export function normaliseUpsertResult(body: unknown): UpsertResult {
   }
   throw protocol('an upsert result in none of the known shapes', body);
 }
+
+/** A SODA header holding a JSON list of strings (`X-SODA2-Fields`, `X-SODA2-Types`), or undefined when absent or malformed. */
+export function jsonHeader(headers: Record<string, string>, name: string): string[] | undefined {
+  const v = headers[name];
+  if (v === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return Array.isArray(parsed) && parsed.every((x) => typeof x === 'string') ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
