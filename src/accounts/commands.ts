@@ -79,6 +79,11 @@ function domainError(value: string): string | undefined {
   }
 }
 
+/** A retry's prompt: why the portal refused the last answer, then what to enter. */
+function withReason(retry: { reason: string } | undefined, prompt: string): string {
+  return retry === undefined ? prompt : vscode.l10n.t('{0} Check it and try again. {1}', retry.reason, prompt);
+}
+
 const required = (what: string) => (value: string) => (value.trim() === '' ? `Enter the ${what}.` : undefined);
 
 function summary(account: AccountDescription): SignInResult {
@@ -100,6 +105,10 @@ export class AuthCommandHandlers {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
+  /**
+   * The portal's host name: given, or asked. The box starts with what was typed before (a retry), else the
+   * `socrata.defaultDomain` setting, else the one domain already signed in to.
+   */
   private async askDomain(given: string | undefined, title: string): Promise<string> {
     if (given !== undefined) {
       const problem = domainError(given);
@@ -107,14 +116,40 @@ export class AuthCommandHandlers {
       return parseDomain(given).host;
     }
     const known = await this.accounts.domains();
+    const configured = vscode.workspace.getConfiguration('socrata').get<string>('defaultDomain')?.trim() ?? '';
+    const suggested = configured !== '' && domainError(configured) === undefined ? configured : known.length === 1 ? known[0] : undefined;
     const value = await ask({
       title,
       prompt: 'Socrata domain (the portal host name, e.g. data.cityofchicago.org)',
       placeHolder: 'data.city.gov',
-      value: known.length === 1 ? known[0] : undefined,
+      value: suggested,
       validateInput: (v) => (v.trim() === '' ? 'Enter the portal host name.' : domainError(v)),
     });
     return parseDomain(value).host;
+  }
+
+  /**
+   * Asks for a credential and signs in with it. When the portal refuses a credential the person typed, the boxes
+   * come back with what was typed kept (the domain is not asked again, the user name or key id is filled in,
+   * the secret is empty) and the portal's reason in front of each prompt, until it is accepted or the person
+   * cancels. A secret given as an argument is not asked again: its refusal is the command's error.
+   */
+  private async signInWithRetry(
+    secretGiven: boolean,
+    askCredential: (retry: { reason: string; user: string } | undefined) => Promise<{ user: string; credential: Credential }>,
+    domain: string,
+  ): Promise<SignInResult> {
+    let retry: { reason: string; user: string } | undefined;
+    for (;;) {
+      const { user, credential } = await askCredential(retry);
+      try {
+        return await this.validateAndSave(domain, credential);
+      } catch (error) {
+        if (secretGiven || !(error instanceof CredentialRejectedError)) throw error;
+        this.log.warn(error.message);
+        retry = { reason: error.message, user };
+      }
+    }
   }
 
   /** Validates with the portal under a cancellable progress notification, then saves. */
@@ -144,22 +179,51 @@ export class AuthCommandHandlers {
 
   async signInWithApiKey(arg?: unknown): Promise<SignInResult> {
     const a = obj<ApiKeyArgs>(arg);
-    const title = 'Sign in to Socrata with an API key';
+    const title = vscode.l10n.t('Sign in to Socrata with an API key');
     const domain = await this.askDomain(str(a.domain), title);
-    const keyId =
-      str(a.keyId) ?? (await ask({ title, prompt: `API key id for ${domain} (Profile → Developer Settings)`, validateInput: required('API key id') }));
-    const keySecret =
-      str(a.keySecret) ?? (await ask({ title, prompt: `API key secret for key ${keyId}`, password: true, validateInput: required('API key secret') }));
-    return this.validateAndSave(domain, { kind: 'apiKey', keyId, keySecret });
+    const given = { keyId: str(a.keyId), keySecret: str(a.keySecret) };
+    return this.signInWithRetry(
+      given.keySecret !== undefined,
+      async (retry) => {
+        const keyId =
+          (retry === undefined ? given.keyId : undefined) ??
+          (await ask({
+            title,
+            prompt: withReason(retry, vscode.l10n.t('API key id for {0} (Profile → Developer Settings)', domain)),
+            value: retry?.user ?? given.keyId,
+            validateInput: required('API key id'),
+          }));
+        const keySecret =
+          given.keySecret ??
+          (await ask({ title, prompt: withReason(retry, vscode.l10n.t('API key secret for key {0}', keyId)), password: true, validateInput: required('API key secret') }));
+        return { user: keyId, credential: { kind: 'apiKey', keyId, keySecret } };
+      },
+      domain,
+    );
   }
 
   async signInWithPassword(arg?: unknown): Promise<SignInResult> {
     const a = obj<PasswordArgs>(arg);
-    const title = 'Sign in to Socrata with email and password';
+    const title = vscode.l10n.t('Sign in to Socrata with email and password');
     const domain = await this.askDomain(str(a.domain), title);
-    const email = str(a.email) ?? (await ask({ title, prompt: `Account email on ${domain}`, validateInput: required('account email') }));
-    const password = str(a.password) ?? (await ask({ title, prompt: `Password of ${email}`, password: true, validateInput: required('password') }));
-    return this.validateAndSave(domain, { kind: 'basic', email, password });
+    const given = { email: str(a.email), password: str(a.password) };
+    return this.signInWithRetry(
+      given.password !== undefined,
+      async (retry) => {
+        const email =
+          (retry === undefined ? given.email : undefined) ??
+          (await ask({
+            title,
+            prompt: withReason(retry, vscode.l10n.t('Account email on {0}', domain)),
+            value: retry?.user ?? given.email,
+            validateInput: required('account email'),
+          }));
+        const password =
+          given.password ?? (await ask({ title, prompt: withReason(retry, vscode.l10n.t('Password of {0}', email)), password: true, validateInput: required('password') }));
+        return { user: email, credential: { kind: 'basic', email, password } };
+      },
+      domain,
+    );
   }
 
   async signInWithOAuth(arg?: unknown): Promise<SignInResult> {

@@ -191,18 +191,32 @@ describe('auth', function () {
     assert.ok(!after.some((i) => i.includes(label)), `still listed: ${after.join(' | ')}`);
   });
 
-  it('a wrong key secret shows an error that says so', async () => {
-    const { ui, emulator } = e2e();
+  it('a wrong key secret asks again with the domain and key id kept and the reason shown; the right secret signs in', async () => {
+    const { ui, page, emulator } = e2e();
+    const domain = emulator?.domain ?? '';
+    const value = async () => (await ui.quickInput()).locator('input.input').inputValue();
+    await ui.clearNotifications();
     await runCommand('Socrata: Sign In with API Key');
     await waitForPrompt(/Socrata domain/);
-    await ui.answerInput(emulator?.domain ?? '');
+    // The first box starts with the socrata.defaultDomain setting: Enter keeps it.
+    assert.equal(await value(), domain);
+    await page.keyboard.press('Enter');
     await waitForPrompt(/API key id/);
     await ui.answerInput('demo_key_id');
     await waitForPrompt(/API key secret/);
     await ui.answerInput('not-the-secret');
-    const text = await ui.waitForNotification(/rejected the API key id or key secret/);
-    assert.match(text, /Nothing was saved/);
-    assert.ok(!text.includes('not-the-secret'));
+    // Refused: the key id box comes back with the id kept and the portal's reason in front of the prompt.
+    const again = await waitForPrompt(/rejected the API key id or key secret.*API key id/);
+    assert.match(again, /HTTP 401/);
+    assert.equal(await value(), 'demo_key_id');
+    await ui.screenshot('auth-api-key-retry');
+    await page.keyboard.press('Enter');
+    await waitForPrompt(/rejected the API key id or key secret.*API key secret for key demo_key_id/);
+    assert.equal(await value(), '', 'the secret is not kept');
+    await ui.answerInput('demo_key_secret');
+    await ui.waitForNotification(/signed in to .* as Pat Publisher/, 30_000);
+    const texts = (await ui.notifications()).join(' | ');
+    assert.ok(!texts.includes('not-the-secret'), texts);
   });
 
   it('signs in with OAuth: Approve on the portal page, the callback reaches the editor', async () => {
