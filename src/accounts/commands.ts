@@ -195,7 +195,12 @@ export class AuthCommandHandlers {
           }));
         const keySecret =
           given.keySecret ??
-          (await ask({ title, prompt: withReason(retry, vscode.l10n.t('API key secret for key {0}', keyId)), password: true, validateInput: required('API key secret') }));
+          (await ask({
+            title,
+            prompt: withReason(retry, vscode.l10n.t('API key secret for key {0}', keyId)),
+            password: true,
+            validateInput: required('API key secret'),
+          }));
         return { user: keyId, credential: { kind: 'apiKey', keyId, keySecret } };
       },
       domain,
@@ -219,7 +224,8 @@ export class AuthCommandHandlers {
             validateInput: required('account email'),
           }));
         const password =
-          given.password ?? (await ask({ title, prompt: withReason(retry, vscode.l10n.t('Password of {0}', email)), password: true, validateInput: required('password') }));
+          given.password ??
+          (await ask({ title, prompt: withReason(retry, vscode.l10n.t('Password of {0}', email)), password: true, validateInput: required('password') }));
         return { user: email, credential: { kind: 'basic', email, password } };
       },
       domain,

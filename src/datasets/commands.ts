@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import * as vscode from 'vscode';
 import type { SocrataAccounts } from '../accounts';
-import { GridPanel, type GridState } from './grid/panel';
+import { GridPanel, type GridSource, type GridState } from './grid/panel';
 import type { SodaClient } from '../soda/client';
 import { parseDomain } from '../soda/domain';
 import { SodaError } from '../soda/errors';
@@ -14,7 +14,7 @@ import { apiEndpoint, checkStatement, portalUrl, soqlTypeName } from './model';
 import { AccountNode, type CatalogSort, type DatasetNode, type DatasetsNode, TreeCommands } from './nodes';
 import { askDatasetRef, type DatasetTarget, pickDataset, resolveRef, targetOf } from './pick';
 import type { DatasetsProvider } from './provider';
-import { exportQueryCsv, queryPage } from './query';
+import { exportQueryCsv, queryPage, queryTotal, type QueryHistory } from './query';
 import { type CommandBoundary, ExpectedError, UserCancelledError } from '../ui/boundary';
 
 export const DatasetCommands = {
@@ -63,6 +63,14 @@ export interface DatasetCommandDeps {
   readonly log: vscode.LogOutputChannel;
   /** The grid panels opened, newest last (tests page through them). */
   readonly grids: GridPanel[];
+  /** The statements run per dataset (absent: no history kept). */
+  readonly history?: QueryHistory;
+}
+
+/** A query tab's title: the query (shortened), then the dataset. */
+function queryTitle(statement: string, target: DatasetTarget): string {
+  const short = statement.replace(/\s+/g, ' ').trim();
+  return `${short.length > 60 ? `${short.slice(0, 59)}…` : short} · ${target.name ?? target.id}`;
 }
 
 function queryPageSize(): number {
@@ -244,8 +252,38 @@ export class DatasetCommandHandlers {
     const problem = checkStatement(statement);
     if (problem !== undefined) throw new SodaError({ kind: 'invalid-input', message: problem, field: 'query' });
     // The tab is titled by its query (shortened), then the dataset.
-    const short = statement.replace(/\s+/g, ' ').trim();
-    return this.openGrid(target, statement, `${short.length > 60 ? `${short.slice(0, 59)}…` : short} · ${target.name ?? target.id}`);
+    return this.openGrid(target, statement, queryTitle(statement, target));
+  }
+
+  /**
+   * The rows of `statement` on the dataset, for a grid tab: paged, counted once, saved as CSV, remembered in the
+   * dataset's history once its first page loads, and replaced by another statement run from the tab's query box.
+   */
+  private querySource(target: DatasetTarget, client: SodaClient, statement: string, title: string, pageSize: number): GridSource {
+    const history = this.deps.history;
+    return {
+      title,
+      subtitle: `${target.domain} · ${statement}`,
+      pageSize,
+      statement,
+      load: async (index, signal) => {
+        const page = await queryPage(client, target.id, statement, pageSize, index, { signal, onNotice: this.notice });
+        // The history is a convenience: a failure to store it does not fail the page.
+        if (index === 0 && history) await history.add(target.domain, target.id, statement).catch(() => undefined);
+        return page;
+      },
+      saveCsv: async () => {
+        await this.saveCsv({ domain: target.domain, id: target.id, accountId: target.accountId, query: statement });
+      },
+      history: () => history?.list(target.domain, target.id) ?? [],
+      count: (signal) => queryTotal(client, target.id, statement, { signal, onNotice: this.notice }),
+      withStatement: (next) => {
+        const text = next.trim();
+        const problem = checkStatement(text);
+        if (problem !== undefined) throw new SodaError({ kind: 'invalid-input', message: problem, field: 'query' });
+        return this.querySource(target, client, text, queryTitle(text, target), pageSize);
+      },
+    };
   }
 
   private async openGrid(target: DatasetTarget, statement: string, title: string): Promise<QueryResult> {
@@ -253,15 +291,7 @@ export class DatasetCommandHandlers {
     const pageSize = queryPageSize();
     const grid = GridPanel.open(
       this.deps.extensionUri,
-      {
-        title,
-        subtitle: `${target.domain} · ${statement}`,
-        pageSize,
-        load: (index, signal) => queryPage(client, target.id, statement, pageSize, index, { signal, onNotice: this.notice }),
-        saveCsv: async () => {
-          await this.saveCsv({ domain: target.domain, id: target.id, accountId: target.accountId, query: statement });
-        },
-      },
+      this.querySource(target, client, statement, title, pageSize),
       (work) => this.deps.boundary.run(DatasetCommands.saveCsv, work),
       this.deps.log,
     );
@@ -280,22 +310,32 @@ export class DatasetCommandHandlers {
     const view = await client.view(target.id);
     interface Item extends vscode.QuickPickItem {
       field?: string;
+      statement?: string;
     }
     const run: Item = { label: '$(play) Run query', alwaysShow: true };
+    const recent = this.deps.history?.list(target.domain, target.id) ?? [];
+    const recentItems: Item[] =
+      recent.length === 0
+        ? []
+        : [
+            { label: vscode.l10n.t('Recent queries'), kind: vscode.QuickPickItemKind.Separator },
+            ...recent.map((statement) => ({ label: `$(history) ${statement}`, alwaysShow: true, statement })),
+            { label: vscode.l10n.t('Fields'), kind: vscode.QuickPickItemKind.Separator },
+          ];
     const fields: Item[] = view.columns
       .filter((c) => !c.fieldName.startsWith(':'))
       .map((c) => ({ label: c.fieldName, description: soqlTypeName(c.dataTypeName), detail: c.name, alwaysShow: true, field: c.fieldName }));
     const qp = vscode.window.createQuickPick<Item>();
     qp.title = `Run SoQL Query on ${view.name} (${target.id})`;
-    qp.placeholder = 'SELECT * WHERE … ORDER BY … — pick a field to insert it';
+    qp.placeholder = vscode.l10n.t('SELECT * WHERE … ORDER BY … — pick a field to insert it, or a recent query to run it');
     qp.value = 'SELECT * ';
     qp.ignoreFocusOut = true;
     qp.matchOnDescription = false;
-    qp.items = [run, ...fields];
+    qp.items = [run, ...recentItems, ...fields];
     const update = () => {
       const problem = checkStatement(qp.value);
       run.detail = problem === undefined ? undefined : `$(warning) ${problem}`;
-      qp.items = [run, ...fields];
+      qp.items = [run, ...recentItems, ...fields];
     };
     update();
     try {
@@ -303,6 +343,10 @@ export class DatasetCommandHandlers {
         qp.onDidChangeValue(update);
         qp.onDidAccept(() => {
           const picked = qp.selectedItems[0] ?? qp.activeItems[0];
+          if (picked?.statement !== undefined) {
+            resolve(picked.statement);
+            return;
+          }
           if (picked?.field !== undefined) {
             qp.value = `${qp.value.replace(/\s*$/, ' ')}${picked.field} `;
             update();

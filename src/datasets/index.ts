@@ -9,6 +9,7 @@ import type { SodaClient } from '../soda/client';
 import { type DatasetsNode, VIEW_ID } from './nodes';
 import { type DatasetTarget, pickDataset, type PickDatasetOptions } from './pick';
 import { DatasetsProvider } from './provider';
+import { QueryHistory } from './query';
 
 export { DatasetNode, type DatasetsNode, VIEW_ID } from './nodes';
 export { pickDataset, targetOf, type DatasetTarget, type PickDatasetOptions } from './pick';
@@ -28,7 +29,16 @@ export function registerViews(context: vscode.ExtensionContext, log: vscode.LogO
   const provider = new DatasetsProvider(accounts, log);
   const treeView = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
   const grids: GridPanel[] = [];
-  const handlers = new DatasetCommandHandlers({ provider, treeView, accounts, extensionUri: context.extensionUri, boundary: commandBoundary(log), log, grids });
+  const handlers = new DatasetCommandHandlers({
+    provider,
+    treeView,
+    accounts,
+    extensionUri: context.extensionUri,
+    boundary: commandBoundary(log),
+    log,
+    grids,
+    history: new QueryHistory(context.globalState),
+  });
   context.subscriptions.push(provider, treeView, ...handlers.register(), { dispose: () => grids.splice(0).forEach((g) => g.dispose()) });
   return {
     provider,

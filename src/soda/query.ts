@@ -50,7 +50,7 @@ export function forgetQueryApis(): void {
 // ------------------------------------------------------------------ SoQL statements
 
 /** Replaces string literals and back-quoted names with blanks so that keywords inside them are not seen. */
-function blankLiterals(stmt: string): string {
+export function blankLiterals(stmt: string): string {
   return stmt.replace(/'(?:[^']|'')*'|`[^`]*`/g, (m) => ' '.repeat(m.length));
 }
 

@@ -3,7 +3,7 @@
 // media, and messages held back until the webview says it is ready.
 import * as vscode from 'vscode';
 import { newNonce, ReadyQueue, renderShell, webviewResourceRoots } from '../../webview';
-import { type GridColumn, type HostToGrid, isGridToHost } from './protocol';
+import { type GridColumn, type GridQuery, type GridTotal, type HostToGrid, isGridToHost } from './protocol';
 
 export interface GridPage {
   readonly columns: readonly GridColumn[];
@@ -21,12 +21,24 @@ export interface GridSource {
   load(index: number, signal: AbortSignal): Promise<GridPage>;
   /** "Save as CSV…" (absent: no button). */
   saveCsv?(): Promise<void>;
+  /** The statement the tab runs, shown in its editable query box (absent: no box). */
+  readonly statement?: string;
+  /** The dataset's recent statements, newest first (offered next to the query box). */
+  history?(): readonly string[];
+  /** The number of rows in all, counted once; undefined when it cannot be counted (absent: no total shown). */
+  count?(signal: AbortSignal): Promise<number | undefined>;
+  /** The source of another statement run in the same tab; throws a clear error for a statement that cannot run. */
+  withStatement?(statement: string): GridSource;
 }
 
 export interface GridState {
   readonly pageIndex: number;
   readonly page: GridPage | undefined;
   readonly error: string | undefined;
+  /** The statement the tab runs (query tabs). */
+  readonly statement: string | undefined;
+  /** The total rows shown (undefined: none shown). */
+  readonly total: GridTotal | undefined;
 }
 
 export class GridPanel implements vscode.Disposable {
@@ -37,13 +49,17 @@ export class GridPanel implements vscode.Disposable {
   private current: GridPage | undefined;
   private error: string | undefined;
   private abort: AbortController | undefined;
+  private counting: AbortController | undefined;
+  private total: GridTotal | undefined;
+  /** A page is being loaded (its message will carry the total). */
+  private loading = false;
   private disposed = false;
   /** Settles when the first page has loaded (or failed). */
   readonly firstLoad: Promise<GridState>;
 
   private constructor(
     readonly panel: vscode.WebviewPanel,
-    private readonly source: GridSource,
+    private source: GridSource,
     private readonly run: (work: () => Promise<void>) => Promise<unknown>,
     private readonly log: Pick<vscode.LogOutputChannel, 'warn'>,
   ) {
@@ -71,10 +87,102 @@ export class GridPanel implements vscode.Disposable {
           case 'saveCsv':
             if (this.source.saveCsv) void this.run(() => this.source.saveCsv?.() ?? Promise.resolve());
             return;
+          case 'run':
+            void this.runStatement(message.statement);
+            return;
         }
       }),
     );
+    this.startCount();
     this.firstLoad = this.show(0);
+  }
+
+  /** Counts the source's rows once, in the background; the page shown is sent again with the total. */
+  private startCount(): void {
+    this.counting?.abort();
+    this.counting = undefined;
+    const source = this.source;
+    if (!source.count) {
+      this.total = undefined;
+      return;
+    }
+    const abort = new AbortController();
+    this.counting = abort;
+    this.total = 'counting';
+    source.count(abort.signal).then(
+      (n) => this.settleCount(source, abort, n ?? 'unknown'),
+      (error: unknown) => {
+        if (!abort.signal.aborted) {
+          this.log.warn(`Grid: the total row count failed; it is shown as unknown (${error instanceof Error ? error.message : String(error)}).`);
+        }
+        this.settleCount(source, abort, 'unknown');
+      },
+    );
+  }
+
+  private settleCount(source: GridSource, abort: AbortController, total: GridTotal): void {
+    if (abort.signal.aborted || source !== this.source || this.disposed) return;
+    this.total = total;
+    if (this.current !== undefined && this.error === undefined && !this.loading) this.post(this.pageMessage(this.current));
+  }
+
+  /**
+   * Runs another statement in this tab (the query box's Run): the tab's title, query, total and pages follow it.
+   * A statement that cannot run is shown as the tab's error, with the query box kept for fixing it.
+   */
+  async runStatement(statement: string): Promise<GridState> {
+    if (!this.source.withStatement) return this.state;
+    let next: GridSource;
+    try {
+      next = this.source.withStatement(statement);
+    } catch (error) {
+      this.abort?.abort();
+      this.current = undefined;
+      this.error = error instanceof Error ? error.message : String(error);
+      this.post({
+        type: 'error',
+        title: this.source.title,
+        message: this.error,
+        hasPrevious: false,
+        query: { statement, history: this.source.history?.() ?? [] },
+      });
+      return this.state;
+    }
+    this.source = next;
+    this.panel.title = next.title;
+    this.index = 0;
+    this.startCount();
+    return this.show(0);
+  }
+
+  /** The query box's content: the statement and the dataset's recent ones. */
+  private query(): GridQuery | undefined {
+    const statement = this.source.statement;
+    return statement === undefined ? undefined : { statement, history: this.source.history?.() ?? [] };
+  }
+
+  /** The total shown with a page: exact when the page is the last one, otherwise the count's. */
+  private totalFor(page: GridPage, index: number): GridTotal | undefined {
+    if (!page.hasNext) return index * this.source.pageSize + page.rows.length;
+    return this.total;
+  }
+
+  private pageMessage(page: GridPage): HostToGrid {
+    const query = this.query();
+    const total = this.source.count ? this.totalFor(page, this.index) : undefined;
+    return {
+      type: 'page',
+      title: this.source.title,
+      subtitle: this.source.subtitle,
+      columns: page.columns,
+      rows: page.rows,
+      firstRow: this.index * this.source.pageSize + 1,
+      hasPrevious: this.index > 0,
+      hasNext: page.hasNext,
+      canSave: this.source.saveCsv !== undefined,
+      ...(query ? { query } : {}),
+      ...(total !== undefined ? { total } : {}),
+    };
   }
 
   /** Opens a grid for `source` in a new editor tab and starts loading its first page. */
@@ -96,7 +204,8 @@ export class GridPanel implements vscode.Disposable {
   }
 
   get state(): GridState {
-    return { pageIndex: this.index, page: this.current, error: this.error };
+    const total = this.current !== undefined && this.source.count ? this.totalFor(this.current, this.index) : undefined;
+    return { pageIndex: this.index, page: this.current, error: this.error, statement: this.source.statement, total };
   }
 
   private post(message: HostToGrid): void {
@@ -111,29 +220,23 @@ export class GridPanel implements vscode.Disposable {
     const abort = new AbortController();
     this.abort = abort;
     this.post({ type: 'busy', message: `Loading rows ${index * this.source.pageSize + 1}–${(index + 1) * this.source.pageSize}…` });
+    this.loading = true;
     try {
       const page = await this.source.load(index, abort.signal);
       if (abort.signal.aborted) return this.state;
       this.index = index;
       this.current = page;
       this.error = undefined;
-      this.post({
-        type: 'page',
-        title: this.source.title,
-        subtitle: this.source.subtitle,
-        columns: page.columns,
-        rows: page.rows,
-        firstRow: index * this.source.pageSize + 1,
-        hasPrevious: index > 0,
-        hasNext: page.hasNext,
-        canSave: this.source.saveCsv !== undefined,
-      });
+      this.post(this.pageMessage(page));
     } catch (error) {
       if (abort.signal.aborted) return this.state;
       this.index = index;
       this.current = undefined;
       this.error = error instanceof Error ? error.message : String(error);
-      this.post({ type: 'error', title: this.source.title, message: this.error, hasPrevious: index > 0 });
+      const query = this.query();
+      this.post({ type: 'error', title: this.source.title, message: this.error, hasPrevious: index > 0, ...(query ? { query } : {}) });
+    } finally {
+      if (this.abort === abort) this.loading = false;
     }
     return this.state;
   }
@@ -142,6 +245,7 @@ export class GridPanel implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.abort?.abort();
+    this.counting?.abort();
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
   }

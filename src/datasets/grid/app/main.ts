@@ -1,8 +1,14 @@
 // The read-only grid webview (browser bundle): renders pages of rows the host sends and asks for the next or
 // previous page. Everything from the server is inserted with textContent, never as HTML.
-import type { GridToHost, HostToGrid } from '../protocol';
+import type { GridQuery, GridToHost, GridTotal, HostToGrid } from '../protocol';
 
-declare function acquireVsCodeApi(): { postMessage(message: GridToHost): void };
+/** Kept by VS Code across a reload of the hidden tab: the query box's unsent text, for the statement it edits. */
+interface GridViewState {
+  readonly base: string;
+  readonly draft: string;
+}
+
+declare function acquireVsCodeApi(): { postMessage(message: GridToHost): void; getState(): GridViewState | undefined; setState(state: GridViewState): void };
 
 const vscode = acquireVsCodeApi();
 
@@ -28,6 +34,70 @@ function status(text: string): HTMLSpanElement {
   return s;
 }
 
+/**
+ * The query box: the statement (editable; Ctrl+Enter or Run runs it in this tab) and the dataset's recent
+ * statements (picking one puts it in the box). Unsent edits survive the tab being hidden and shown again.
+ */
+function queryForm(query: GridQuery): HTMLFormElement {
+  const form = el('form', undefined, 'query');
+  form.setAttribute('aria-label', 'SoQL query');
+  const label = el('label', 'SoQL query');
+  label.htmlFor = 'query-text';
+  const text = el('textarea');
+  text.id = 'query-text';
+  text.rows = 2;
+  text.spellcheck = false;
+  const saved = vscode.getState();
+  text.value = saved !== undefined && saved.base === query.statement ? saved.draft : query.statement;
+  text.addEventListener('input', () => vscode.setState({ base: query.statement, draft: text.value }));
+  text.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  const run = el('button', 'Run');
+  run.type = 'submit';
+  run.title = 'Run the query in this tab (Ctrl+Enter)';
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    vscode.setState({ base: text.value.trim(), draft: text.value.trim() });
+    vscode.postMessage({ type: 'run', statement: text.value });
+  });
+  form.append(label, text, run);
+  if (query.history.length > 0) {
+    const historyLabel = el('label', 'Recent queries');
+    historyLabel.htmlFor = 'query-history';
+    const select = el('select');
+    select.id = 'query-history';
+    select.append(el('option', `${query.history.length} recent…`));
+    for (const statement of query.history) {
+      const option = el('option', statement.length > 120 ? `${statement.slice(0, 119)}…` : statement);
+      option.value = statement;
+      select.append(option);
+    }
+    select.addEventListener('change', () => {
+      if (select.value === '' || select.selectedIndex === 0) return;
+      text.value = select.value;
+      vscode.setState({ base: query.statement, draft: text.value });
+      select.selectedIndex = 0;
+      text.focus();
+    });
+    form.append(historyLabel, select);
+  }
+  return form;
+}
+
+/** "Rows 1–100 of 12,345". */
+function rangeText(first: number, count: number, total: GridTotal | undefined): string {
+  if (count === 0) return total === undefined || total === 'unknown' || total === 'counting' ? 'No rows' : `No rows (of ${total.toLocaleString('en-US')})`;
+  const range = `Rows ${first.toLocaleString('en-US')}–${(first + count - 1).toLocaleString('en-US')}`;
+  if (total === undefined) return range;
+  if (total === 'counting') return `${range} of … (counting)`;
+  if (total === 'unknown') return `${range} of an unknown total`;
+  return `${range} of ${total.toLocaleString('en-US')}`;
+}
+
 function render(message: HostToGrid): void {
   const root = document.getElementById('root');
   if (!root) return;
@@ -41,6 +111,7 @@ function render(message: HostToGrid): void {
   }
   if (message.type === 'error') {
     root.append(el('h1', message.title));
+    if (message.query) root.append(queryForm(message.query));
     const p = el('p', message.message, 'error');
     p.setAttribute('role', 'alert');
     const bar = el('div', undefined, 'toolbar');
@@ -49,9 +120,9 @@ function render(message: HostToGrid): void {
     return;
   }
   root.append(el('h1', message.title));
+  if (message.query) root.append(queryForm(message.query));
   const bar = el('div', undefined, 'toolbar');
-  const last = message.firstRow + message.rows.length - 1;
-  const range = message.rows.length === 0 ? 'No rows' : `Rows ${message.firstRow}–${last}`;
+  const range = rangeText(message.firstRow, message.rows.length, message.total);
   bar.append(
     button('Previous', { type: 'previous' }, message.hasPrevious),
     button('Next', { type: 'next' }, message.hasNext),
