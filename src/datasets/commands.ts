@@ -331,6 +331,8 @@ export class DatasetCommandHandlers {
     qp.value = 'SELECT * ';
     qp.ignoreFocusOut = true;
     qp.matchOnDescription = false;
+    // Keep "Run query" first (the item Enter runs), whatever the typed statement matches among the recent queries.
+    qp.sortByLabel = false;
     qp.items = [run, ...recentItems, ...fields];
     const update = () => {
       const problem = checkStatement(qp.value);

@@ -40,7 +40,6 @@ function status(text: string): HTMLSpanElement {
  */
 function queryForm(query: GridQuery): HTMLFormElement {
   const form = el('form', undefined, 'query');
-  form.setAttribute('aria-label', 'SoQL query');
   const label = el('label', 'SoQL query');
   label.htmlFor = 'query-text';
   const text = el('textarea');
@@ -83,7 +82,9 @@ function queryForm(query: GridQuery): HTMLFormElement {
       select.selectedIndex = 0;
       text.focus();
     });
-    form.append(historyLabel, select);
+    const recent = el('div', undefined, 'recent');
+    recent.append(historyLabel, select);
+    form.append(recent);
   }
   return form;
 }
