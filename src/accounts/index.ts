@@ -50,8 +50,19 @@ export function registerAuth(
       if (e.affectsConfiguration('http') || e.affectsConfiguration('socrata.http')) accounts.forgetClients();
     }),
   );
+  // The walkthrough's "Sign in" step completes on this context key: true once an account is signed in.
+  const signedIn = (): void =>
+    void accounts.list().then(
+      (list) => vscode.commands.executeCommand('setContext', SIGNED_IN_CONTEXT, list.some((a) => a.invalid !== true)),
+      () => undefined,
+    );
+  context.subscriptions.push(accounts.onDidChange(signedIn));
+  signedIn();
   return accounts;
 }
+
+/** True while at least one account is signed in (with a credential the portal has not refused). */
+export const SIGNED_IN_CONTEXT = 'socrata.signedIn';
 
 /**
  * Builds the extension's SODA clients for accounts: VS Code's `http.proxy` (credentials allowed in the URL),

@@ -319,7 +319,9 @@ export class DatasetCommandHandlers {
         ? []
         : [
             { label: vscode.l10n.t('Recent queries'), kind: vscode.QuickPickItemKind.Separator },
-            ...recent.map((statement) => ({ label: `$(history) ${statement}`, alwaysShow: true, statement })),
+            // The statement is the description, which the typed text is not matched against: a match would sort
+            // the item above "Run query", and Enter would run it instead of the typed statement.
+            ...recent.map((statement) => ({ label: '$(history)', description: statement, alwaysShow: true, statement })),
             { label: vscode.l10n.t('Fields'), kind: vscode.QuickPickItemKind.Separator },
           ];
     const fields: Item[] = view.columns
@@ -331,8 +333,6 @@ export class DatasetCommandHandlers {
     qp.value = 'SELECT * ';
     qp.ignoreFocusOut = true;
     qp.matchOnDescription = false;
-    // Keep "Run query" first (the item Enter runs), whatever the typed statement matches among the recent queries.
-    qp.sortByLabel = false;
     qp.items = [run, ...recentItems, ...fields];
     const update = () => {
       const problem = checkStatement(qp.value);
