@@ -250,6 +250,8 @@ export class PublishFlow {
   private track(panel: PreviewPanel): void {
     const file = panel.session.file;
     this.panels.set(file, panel);
+    // The walkthrough's "Preview a CSV" step completes on this key: a preview is open (not just the command invoked).
+    void vscode.commands.executeCommand('setContext', 'socrata.didPreview', true);
     // The preview follows the file on disk: a change (saved here or written by another program) reads it again.
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(file)), basename(file)));
     let timer: ReturnType<typeof setTimeout> | undefined;

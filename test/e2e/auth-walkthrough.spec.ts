@@ -1,5 +1,6 @@
 // The Get Started walkthrough ticks its steps by itself, on the real action: "Sign in" once an account is signed in
-// (a cancelled sign-in leaves it unticked), "Browse" once the Datasets view is shown. This spec runs first (specs
+// (a cancelled sign-in leaves it unticked), "Browse" once the Datasets view is shown, "Preview a CSV" once a preview
+// is open (a dismissed file dialog leaves it unticked). This spec runs first (specs
 // run in file-name order on one workbench): nobody has signed in yet. Screenshots: test-artifacts/e2e/walkthrough-*.png.
 import * as assert from 'node:assert/strict';
 import { e2e } from './lib/context';
@@ -67,6 +68,26 @@ describe('walkthrough: the steps tick themselves', function () {
     await waitDone('browse');
     assert.equal(await done('dryRun'), false);
     await ui.screenshot('walkthrough-signed-in-and-browsed');
+    await ui.runCommand('View: Close All Editors');
+  });
+
+  it('Preview a CSV stays unticked when the file dialog is dismissed and ticks once a preview opens', async () => {
+    const { ui, page } = e2e();
+    // No CSV editor is active: the command asks for a file; dismissing the dialog previews nothing.
+    await ui.runCommand('Socrata: Preview as Socrata Import');
+    await ui.quickInput();
+    await page.keyboard.press('Escape');
+    await openWalkthrough();
+    await page.waitForTimeout(1000);
+    assert.equal(await done('preview'), false, 'a dismissed file dialog does not tick the step');
+    await ui.runCommand('View: Close All Editors');
+
+    await ui.explorerContextMenu('permits-good.csv', 'Preview as Socrata Import');
+    await (await ui.webview()).locator('body').waitFor();
+    await ui.runCommand('View: Close All Editors');
+    await openWalkthrough();
+    await waitDone('preview');
+    await ui.screenshot('walkthrough-previewed');
     await ui.runCommand('View: Close All Editors');
   });
 });

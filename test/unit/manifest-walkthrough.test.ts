@@ -1,7 +1,7 @@
 // The walkthrough's steps tick themselves: every step has completion events, and each names something real. An
-// `onCommand:` event fires when the command is invoked, even when the person then cancels it, so it is only used
-// where invoking is the step (opening the preview); the steps whose action can fail or be cancelled complete on a
-// context key the extension sets after it succeeded (`onContext:`), and that key must be set somewhere in src/.
+// `onCommand:` event fires when the command is invoked, even when the person then cancels it (a dismissed input
+// box or file dialog), so no step uses one: each completes on a context key the extension sets after the action
+// succeeded (`onContext:`, a key set somewhere in src/), or on its view being shown (`onView:`).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,8 +50,10 @@ describe('manifest: the walkthrough steps complete on real events', () => {
     }
   });
 
-  it('signing in completes on the signed-in context key, not on invoking a sign-in command (which may be cancelled or refused)', () => {
-    const signIn = steps.find((s) => s.id === 'signIn');
-    assert.deepEqual(signIn?.completionEvents, ['onContext:socrata.signedIn']);
+  it('signing in and previewing complete on context keys set after the action, not on invoking a command (which may be cancelled or refused)', () => {
+    assert.deepEqual(steps.find((s) => s.id === 'signIn')?.completionEvents, ['onContext:socrata.signedIn']);
+    assert.deepEqual(steps.find((s) => s.id === 'preview')?.completionEvents, ['onContext:socrata.didPreview']);
+    const commandEvents = steps.flatMap((s) => (s.completionEvents ?? []).filter((e) => e.startsWith('onCommand:')).map((e) => `${s.id}: ${e}`));
+    assert.deepEqual(commandEvents, []);
   });
 });
