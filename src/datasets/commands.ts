@@ -263,7 +263,8 @@ export class DatasetCommandHandlers {
     const history = this.deps.history;
     return {
       title,
-      subtitle: `${target.domain} · ${statement}`,
+      // The statement is in the query box above the status line.
+      subtitle: target.domain,
       pageSize,
       statement,
       load: async (index, signal) => {
