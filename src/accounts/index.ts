@@ -53,7 +53,12 @@ export function registerAuth(
   // The walkthrough's "Sign in" step completes on this context key: true once an account is signed in.
   const signedIn = (): void =>
     void accounts.list().then(
-      (list) => vscode.commands.executeCommand('setContext', SIGNED_IN_CONTEXT, list.some((a) => a.invalid !== true)),
+      (list) =>
+        vscode.commands.executeCommand(
+          'setContext',
+          SIGNED_IN_CONTEXT,
+          list.some((a) => a.invalid !== true),
+        ),
       () => undefined,
     );
   context.subscriptions.push(accounts.onDidChange(signedIn));
