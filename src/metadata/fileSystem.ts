@@ -36,16 +36,16 @@ export interface MetadataPrompts {
 
 export const dialogPrompts: MetadataPrompts = {
   async confirmRisky(title, risks) {
-    const apply = 'Apply Changes';
+    const apply = vscode.l10n.t('Apply Changes');
     const answer = await vscode.window.showWarningMessage(title, { modal: true, detail: risks.join('\n\n') }, apply);
     return answer === apply;
   },
   async conflict(title) {
-    const compare = 'Compare';
-    const overwrite = 'Overwrite';
+    const compare = vscode.l10n.t('Compare');
+    const overwrite = vscode.l10n.t('Overwrite');
     const answer = await vscode.window.showWarningMessage(
       title,
-      { modal: true, detail: "Compare shows the server's version next to yours; Overwrite saves yours over it." },
+      { modal: true, detail: vscode.l10n.t("Compare shows the server's version next to yours; Overwrite saves yours over it.") },
       compare,
       overwrite,
     );
@@ -236,7 +236,7 @@ export class MetadataFileSystem implements vscode.FileSystemProvider, vscode.Dis
 
   private async client(domain: string, accountId: string | undefined): Promise<{ meta: MetadataClient; account: AccountDescription }> {
     const connection = await this.accounts.getConnection(domain, { ...(accountId ? { accountId } : {}), silent: true });
-    if (!connection) throw vscode.FileSystemError.Unavailable(`Not signed in to ${domain}: sign in from the Socrata view first.`);
+    if (!connection) throw vscode.FileSystemError.Unavailable(vscode.l10n.t('Not signed in to {0}: sign in from the Socrata view first.', domain));
     return { meta: new MetadataClient(connection.client), account: connection.account };
   }
 
@@ -250,7 +250,7 @@ export class MetadataFileSystem implements vscode.FileSystemProvider, vscode.Dis
       mine = parseDocument(text, open.base, open.lists, `${p.id}/metadata.json`);
     } catch (e) {
       if (e instanceof MetadataDocumentError) {
-        throw vscode.FileSystemError.NoPermissions(`Not saved — ${e.problems.map((x) => `${x.field}: ${x.message}`).join('; ')}`);
+        throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Not saved — {0}', e.problems.map((x) => `${x.field}: ${x.message}`).join('; ')));
       }
       throw e;
     }
@@ -267,33 +267,44 @@ export class MetadataFileSystem implements vscode.FileSystemProvider, vscode.Dis
       throw e;
     }
     if (!sameText(server, open.base)) {
-      const choice = await this.prompts.conflict(`${title} changed on the server since you opened it. Your changes were not saved.`);
+      const choice = await this.prompts.conflict(vscode.l10n.t('{0} changed on the server since you opened it. Your changes were not saved.', title));
       if (choice === 'compare') {
-        await this.showDiff(p.domain, p.id, server, text, `${p.id} metadata: server ↔ yours`);
-        throw vscode.FileSystemError.NoPermissions('Not saved: the dataset changed on the server. Compare, then save again or overwrite.');
+        await this.showDiff(p.domain, p.id, server, text, vscode.l10n.t('{0} metadata: server ↔ yours', p.id));
+        throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Not saved: the dataset changed on the server. Compare, then save again or overwrite.'));
       }
-      if (choice !== 'overwrite') throw vscode.FileSystemError.NoPermissions('Not saved: the dataset changed on the server since it was opened.');
+      if (choice !== 'overwrite') {
+        throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Not saved: the dataset changed on the server since it was opened.'));
+      }
       force = true;
     }
     const changes = diffDocuments(server, mine);
     const risky = changes.filter(isRisky);
     if (risky.length) {
-      await this.showDiff(p.domain, p.id, server, text, `${p.id} metadata: server ↔ yours (${risky.length} risky change${risky.length === 1 ? '' : 's'})`);
+      const one = risky.length === 1;
+      await this.showDiff(
+        p.domain,
+        p.id,
+        server,
+        text,
+        one
+          ? vscode.l10n.t('{0} metadata: server ↔ yours (1 risky change)', p.id)
+          : vscode.l10n.t('{0} metadata: server ↔ yours ({1} risky changes)', p.id, risky.length),
+      );
       const ok = await this.prompts.confirmRisky(
-        `Apply ${risky.length} risky change${risky.length === 1 ? '' : 's'} to ${title}?`,
+        one ? vscode.l10n.t('Apply 1 risky change to {0}?', title) : vscode.l10n.t('Apply {0} risky changes to {1}?', risky.length, title),
         describeRisks(changes, p.domain, p.id),
       );
-      if (!ok) throw vscode.FileSystemError.NoPermissions('Not saved: the risky changes were not confirmed.');
+      if (!ok) throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Not saved: the risky changes were not confirmed.'));
     }
     let result;
     try {
       result = await meta.apply(p.id, mine, { base: force ? server : open.base, lists: open.lists });
     } catch (e) {
       if (e instanceof MetadataConflictError) {
-        throw vscode.FileSystemError.NoPermissions('Not saved: the dataset changed on the server while saving. Save again to compare.');
+        throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Not saved: the dataset changed on the server while saving. Save again to compare.'));
       }
       if (!(await this.accounts.reportError(account, e))) this.log.warn(`metadata ${p.domain}/${p.id}: ${e instanceof Error ? e.message : String(e)}`);
-      throw vscode.FileSystemError.NoPermissions(`Not saved — ${e instanceof Error ? e.message : String(e)}`);
+      throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Not saved — {0}', e instanceof Error ? e.message : String(e)));
     }
     this.log.info(`metadata ${p.domain}/${p.id}: saved ${result.changes.length} change(s) through ${result.route}`);
     const now = Date.now();
@@ -302,7 +313,7 @@ export class MetadataFileSystem implements vscode.FileSystemProvider, vscode.Dis
     open.mtime = Math.max(now, open.mtime + 1);
     this.changeEmitter.fire([{ type: vscode.FileChangeType.Changed, uri }]);
     this.savedEmitter.fire({ domain: p.domain, id: p.id, document: result.document });
-    if (result.approvalSubmitted) void vscode.window.showInformationMessage(`The metadata change to ${title} was submitted for approval.`);
+    if (result.approvalSubmitted) void vscode.window.showInformationMessage(vscode.l10n.t('The metadata change to {0} was submitted for approval.', title));
   }
 
   private async showDiff(domain: string, id: string, server: MetadataDocument, yours: string, title: string): Promise<void> {

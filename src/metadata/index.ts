@@ -72,7 +72,7 @@ export function registerMetadata(
     }),
     // The one command boundary: a failure (not signed in, an unreachable portal) is shown with Show Log.
     commandBoundary(log, { expected: (e) => e instanceof vscode.FileSystemError }).register(EDIT_METADATA_COMMAND, async (arg?: unknown) => {
-      const target = targetOf(arg) ?? (await deps.pickDataset({ title: 'Edit Dataset Metadata', writableOnly: true }));
+      const target = targetOf(arg) ?? (await deps.pickDataset({ title: vscode.l10n.t('Edit Dataset Metadata'), writableOnly: true }));
       return target ? open(target) : undefined;
     }),
   );

@@ -21,27 +21,35 @@ export interface FileProblem {
 /** Every located problem of a validation report (examples only: the report keeps a few per kind and column). */
 export function problemsOf(report: ValidationReport): FileProblem[] {
   const out: FileProblem[] = [];
-  for (const p of report.headerProblems) out.push({ line: 1, column: undefined, message: `header: ${p.message}`, severity: 'warning' });
+  for (const p of report.headerProblems) out.push({ line: 1, column: undefined, message: vscode.l10n.t('header: {0}', p.message), severity: 'warning' });
   for (const c of report.columns) {
     for (const e of c.invalid.examples) {
-      out.push({ line: e.line, column: e.column, message: `column ${e.column} (${e.columnName}): ${e.message}`, severity: 'error' });
+      out.push({ line: e.line, column: e.column, message: cellMessage(e), severity: 'error' });
     }
   }
   const rid = report.rowIdentifier;
   if (rid) {
     for (const e of [...rid.empty.examples, ...rid.duplicates.examples]) {
-      out.push({ line: e.line, column: e.column, message: `column ${e.column} (${e.columnName}): ${e.message}`, severity: 'error' });
+      out.push({ line: e.line, column: e.column, message: cellMessage(e), severity: 'error' });
     }
   }
   for (const r of report.ragged.rows) {
     out.push({
       line: r.line,
       column: undefined,
-      message: `${r.actual} field${r.actual === 1 ? '' : 's'} instead of ${r.expected} (the header has ${r.expected} columns)`,
+      message:
+        r.actual === 1
+          ? vscode.l10n.t('1 field instead of {0} (the header has {0} columns)', r.expected)
+          : vscode.l10n.t('{0} fields instead of {1} (the header has {1} columns)', r.actual, r.expected),
       severity: 'error',
     });
   }
   return out.sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
+}
+
+/** A cell problem's message: the CSV column's number and name, then the engine's (English) text. */
+function cellMessage(e: { column: number; columnName: string; message: string }): string {
+  return vscode.l10n.t('column {0} ({1}): {2}', e.column, e.columnName, e.message);
 }
 
 /** The problems with the text span of each cell problem filled in (unchanged when the file cannot be read again). */

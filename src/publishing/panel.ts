@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { toDiagnostics } from './diagnostics';
-import { newNonce, ReadyQueue, renderShell, webviewResourceRoots } from '../webview';
+import { attr, newNonce, ReadyQueue, renderShell, webviewResourceRoots } from '../webview';
 import { type HostToWebview, isWebviewToHost, PREVIEW_VIEW_TYPE, type PreviewAction, type WebviewToHost } from './protocol';
 import type { PreviewSession, SessionTarget } from './session';
 
@@ -55,7 +55,7 @@ export class PreviewPanel implements vscode.Disposable {
   static create(extensionUri: vscode.Uri, session: PreviewSession, actions: PreviewActions, log: vscode.LogOutputChannel): PreviewPanel {
     const panel = vscode.window.createWebviewPanel(
       PREVIEW_VIEW_TYPE,
-      `Preview: ${basename(session.file)}`,
+      vscode.l10n.t('Preview: {0}', basename(session.file)),
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
       {
         enableScripts: true,
@@ -71,7 +71,7 @@ export class PreviewPanel implements vscode.Disposable {
     const nonce = newNonce();
     this.nonces.push(nonce);
     this.queue.reset();
-    this.panel.webview.html = renderPreviewHtml(this.panel.webview, this.extensionUri, nonce, `Preview: ${basename(this.session.file)}`);
+    this.panel.webview.html = renderPreviewHtml(this.panel.webview, this.extensionUri, nonce, vscode.l10n.t('Preview: {0}', basename(this.session.file)));
   }
 
   get html(): string {
@@ -184,6 +184,6 @@ export function renderPreviewHtml(webview: vscode.Webview, extensionUri: vscode.
       ['media', 'preview.css'],
     ],
     script: ['dist', 'webview', 'preview.js'],
-    body: '<main id="root" aria-busy="true"><p class="loading">Loading the preview…</p></main>',
+    body: `<main id="root" aria-busy="true"><p class="loading">${attr(vscode.l10n.t('Loading the preview…'))}</p></main>`,
   });
 }

@@ -6,14 +6,14 @@ export class PublishStatus implements vscode.Disposable {
 
   constructor() {
     this.item = vscode.window.createStatusBarItem('socrata.publishStatus', vscode.StatusBarAlignment.Left, 50);
-    this.item.name = 'Socrata Publish';
+    this.item.name = vscode.l10n.t('Socrata Publish');
     this.item.command = 'socrata.showLog';
   }
 
   /** Shows the item with `text` (e.g. "permits.csv 12 000 / 100 000 rows"). */
   show(text: string, tooltip: string): void {
-    this.item.text = `$(sync~spin) Socrata: ${text}`;
-    this.item.tooltip = `${tooltip}\nCancel from the progress notification or with "Socrata: Cancel Publish".`;
+    this.item.text = `$(sync~spin) ${vscode.l10n.t('Socrata: {0}', text)}`;
+    this.item.tooltip = `${tooltip}\n${vscode.l10n.t('Cancel from the progress notification or with "Socrata: Cancel Publish".')}`;
     this.item.show();
   }
 

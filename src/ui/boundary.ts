@@ -59,9 +59,9 @@ export function commandBoundary(log: vscode.LogOutputChannel, options: BoundaryO
     const expected = isExpected(error) || options.expected?.(error) === true;
     if (expected) log.warn(`${id}: ${errorMessage(error)}`);
     else log.error(`${id} failed:`, error instanceof Error ? (error.stack ?? error.message) : String(error));
-    const text = expected ? errorMessage(error) : `${id} failed unexpectedly: ${errorMessage(error)}`;
-    const showLog = 'Show Log';
-    void vscode.window.showErrorMessage(`Socrata: ${text}`, showLog).then((choice) => {
+    const text = expected ? errorMessage(error) : vscode.l10n.t('{0} failed unexpectedly: {1}', id, errorMessage(error));
+    const showLog = vscode.l10n.t('Show Log');
+    void vscode.window.showErrorMessage(vscode.l10n.t('Socrata: {0}', text), showLog).then((choice) => {
       if (choice === showLog) log.show(true);
     });
   };

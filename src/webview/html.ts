@@ -45,20 +45,29 @@ export interface ShellOptions {
   readonly body: string;
 }
 
-/** The HTML page of a webview: the CSP, the stylesheets, the body and the nonce'd app script. */
+/**
+ * The translations for the webview apps: VS Code's bundle for the display language (every `l10n.t` text of the
+ * extension, the apps' included), as a `data-l10n` attribute the app reads before it renders (src/webview/app/l10n.ts).
+ * Nothing in English, where VS Code loads no bundle. Data in an attribute, not a script: the CSP is unchanged.
+ */
+export function translationsAttribute(bundle: Record<string, string> | undefined = vscode.l10n.bundle): string {
+  return bundle === undefined || Object.keys(bundle).length === 0 ? '' : ` data-l10n="${attr(JSON.stringify(bundle))}"`;
+}
+
+/** The HTML page of a webview: the CSP, the stylesheets, the body (with the translations) and the nonce'd app script. */
 export function renderShell(webview: vscode.Webview, extensionUri: vscode.Uri, options: ShellOptions): string {
   const uri = (parts: readonly string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...parts)).toString();
   const csp = contentSecurityPolicy(webview.cspSource, options.nonce);
   const styles = options.styles.map((parts) => `<link rel="stylesheet" href="${attr(uri(parts))}">\n`).join('');
   return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${attr(vscode.env.language)}">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 ${styles}<title>${attr(options.title)}</title>
 </head>
-<body>
+<body${translationsAttribute()}>
 ${options.body}
 <script nonce="${options.nonce}" src="${attr(uri(options.script))}"></script>
 </body>

@@ -1,6 +1,9 @@
 // The CSV preview webview (browser bundle). It renders the host's model and sends intents back; it builds the DOM
 // with textContent only (no HTML strings), sets sizes through CSSOM (allowed by the CSP) and keeps its state with
-// setState so a hidden/shown or reloaded panel comes back as it was.
+// setState so a hidden/shown or reloaded panel comes back as it was. Its texts go through @vscode/l10n (`l10n.t`), with
+// the translations the host put in the page (src/webview/app/l10n.ts).
+import * as l10n from '@vscode/l10n';
+import { loadTranslations } from '../../webview/app/l10n';
 import {
   COLUMN_TYPES,
   type ColumnTarget,
@@ -22,6 +25,8 @@ interface VsCodeApi {
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
+
+loadTranslations();
 
 const vscode = acquireVsCodeApi();
 const ROW_HEIGHT = 24;
@@ -79,40 +84,55 @@ function bytes(n: number): string {
   return `${n} B`;
 }
 
-function delimiterName(d: string): string {
-  return d === ',' ? 'comma' : d === '\t' ? 'tab' : d === ';' ? 'semicolon' : d === '|' ? 'pipe' : JSON.stringify(d);
+function separatedBy(d: string): string {
+  if (d === ',') return l10n.t('comma-separated');
+  if (d === '\t') return l10n.t('tab-separated');
+  if (d === ';') return l10n.t('semicolon-separated');
+  if (d === '|') return l10n.t('pipe-separated');
+  return l10n.t('{0}-separated', JSON.stringify(d));
 }
 
-const MODE_LABELS: Record<Mode, string> = {
-  upsert: 'Upsert (update or create by row identifier)',
-  append: 'Append rows',
-  replace: 'Replace all rows',
-  delete: 'Delete the listed rows',
-  sync: 'Sync (upsert, then delete rows not in the file)',
-  create: 'Create a new dataset',
-};
+function modeLabel(mode: Mode): string {
+  switch (mode) {
+    case 'upsert':
+      return l10n.t('Upsert (update or create by row identifier)');
+    case 'append':
+      return l10n.t('Append rows');
+    case 'replace':
+      return l10n.t('Replace all rows');
+    case 'delete':
+      return l10n.t('Delete the listed rows');
+    case 'sync':
+      return l10n.t('Sync (upsert, then delete rows not in the file)');
+    case 'create':
+      return l10n.t('Create a new dataset');
+  }
+}
 
 function fileSection(m: PreviewModel): HTMLElement {
   const f = m.file;
-  const rows = f.rowsExact !== undefined ? `${fmt(f.rowsExact)} rows` : `about ${fmt(f.rowsEstimated)} rows (counting…)`;
+  const rows = f.rowsExact !== undefined ? l10n.t('{0} rows', fmt(f.rowsExact)) : l10n.t('about {0} rows (counting…)', fmt(f.rowsEstimated));
   return h(
     'section',
-    { class: 'file', 'aria-label': 'File' },
+    { class: 'file', 'aria-label': l10n.t('File') },
     h('h1', {}, icon('file'), ' ', f.name),
     h(
       'p',
       { class: 'facts', id: 'file-facts' },
-      `${bytes(f.size)} · ${f.encoding.toUpperCase()} · ${delimiterName(f.delimiter)}-separated · `,
+      `${bytes(f.size)} · ${f.encoding.toUpperCase()} · ${separatedBy(f.delimiter)} · `,
       h('span', { id: 'row-count' }, rows),
       ' ',
-      button('Refresh', 'refresh', () => post({ type: 'refresh' }), { id: 'refresh', title: 'Read the file again (the preview also follows changes on disk)' }),
+      button(l10n.t('Refresh'), 'refresh', () => post({ type: 'refresh' }), {
+        id: 'refresh',
+        title: l10n.t('Read the file again (the preview also follows changes on disk)'),
+      }),
     ),
   );
 }
 
 function targetSection(m: PreviewModel): HTMLElement {
   const t = m.target;
-  const section = h('section', { class: 'target', 'aria-label': 'Target dataset' }, h('h2', {}, 'Target'));
+  const section = h('section', { class: 'target', 'aria-label': l10n.t('Target dataset') }, h('h2', {}, l10n.t('Target')));
   if (t.kind === 'existing') {
     section.append(
       h(
@@ -121,46 +141,55 @@ function targetSection(m: PreviewModel): HTMLElement {
         icon(t.isPublic === false ? 'lock' : 'table'),
         ' ',
         h('strong', {}, t.name),
-        ` (${t.id}) on ${t.domain}`,
-        t.isPublic === undefined ? '' : h('span', { class: t.isPublic ? 'badge public' : 'badge private' }, t.isPublic ? 'public' : 'private'),
+        ` ${l10n.t('({0}) on {1}', t.id, t.domain)}`,
+        t.isPublic === undefined ? '' : h('span', { class: t.isPublic ? 'badge public' : 'badge private' }, t.isPublic ? l10n.t('public') : l10n.t('private')),
       ),
     );
   } else if (t.kind === 'new') {
-    section.append(h('p', { class: 'dataset', id: 'target-dataset' }, icon('new-file'), ' New dataset ', h('strong', {}, t.name), ` on ${t.domain}`));
+    section.append(
+      h(
+        'p',
+        { class: 'dataset', id: 'target-dataset' },
+        icon('new-file'),
+        ` ${l10n.t('New dataset')} `,
+        h('strong', {}, t.name),
+        ` ${l10n.t('on {0}', t.domain)}`,
+      ),
+    );
   } else {
-    section.append(h('p', { class: 'dataset muted', id: 'target-dataset' }, 'No dataset chosen yet.'));
+    section.append(h('p', { class: 'dataset muted', id: 'target-dataset' }, l10n.t('No dataset chosen yet.')));
   }
   const actions = h(
     'div',
     { class: 'row' },
-    button('Choose Dataset…', 'search', () => post({ type: 'pickDataset' }), { id: 'pick-dataset' }),
+    button(l10n.t('Choose Dataset…'), 'search', () => post({ type: 'pickDataset' }), { id: 'pick-dataset' }),
   );
   section.append(actions);
   const name = h('input', {
     type: 'text',
     id: 'new-name',
-    placeholder: 'Name of a new dataset',
-    'aria-label': 'New dataset name',
+    placeholder: l10n.t('Name of a new dataset'),
+    'aria-label': l10n.t('New dataset name'),
     value: t.kind === 'new' ? t.name : '',
   });
   const desc = h('input', {
     type: 'text',
     id: 'new-description',
-    placeholder: 'Description (optional)',
-    'aria-label': 'New dataset description',
+    placeholder: l10n.t('Description (optional)'),
+    'aria-label': l10n.t('New dataset description'),
     value: t.kind === 'new' ? t.description : '',
   });
-  const visibility = h('select', { id: 'new-permission', 'aria-label': 'Visibility of the new dataset' });
+  const visibility = h('select', { id: 'new-permission', 'aria-label': l10n.t('Visibility of the new dataset') });
   for (const v of ['private', 'public'] as const) {
     visibility.append(
       h(
         'option',
         { value: v, selected: (t.kind === 'new' ? t.permission : 'private') === v },
-        v === 'public' ? 'Public (anyone can see it)' : 'Private (only you and those you share with)',
+        v === 'public' ? l10n.t('Public (anyone can see it)') : l10n.t('Private (only you and those you share with)'),
       ),
     );
   }
-  const create = button('Use New Dataset', 'add', () => {
+  const create = button(l10n.t('Use New Dataset'), 'add', () => {
     if (name.value.trim() !== '') {
       post({ type: 'newDataset', name: name.value.trim(), description: desc.value, permission: visibility.value === 'public' ? 'public' : 'private' });
     }
@@ -174,20 +203,20 @@ function targetSection(m: PreviewModel): HTMLElement {
     h(
       'details',
       { class: 'new-dataset', open: t.kind === 'new' },
-      h('summary', {}, 'Create a new dataset instead'),
+      h('summary', {}, l10n.t('Create a new dataset instead')),
       h('div', { class: 'row' }, name, desc, visibility, create),
     ),
   );
 
-  const modeSelect = h('select', { id: 'mode', 'aria-label': 'Mode' });
+  const modeSelect = h('select', { id: 'mode', 'aria-label': l10n.t('Mode') });
   const allowed = MODES.filter((mode) => (t.kind === 'new' ? mode === 'create' : mode !== 'create'));
-  for (const mode of allowed) modeSelect.append(h('option', { value: mode, selected: mode === m.mode }, MODE_LABELS[mode]));
+  for (const mode of allowed) modeSelect.append(h('option', { value: mode, selected: mode === m.mode }, modeLabel(mode)));
   modeSelect.addEventListener('change', () => post({ type: 'setMode', mode: modeSelect.value as Mode }));
-  const rid = h('span', { id: 'row-identifier' }, m.rowIdentifier ?? 'none');
+  const rid = h('span', { id: 'row-identifier' }, m.rowIdentifier ?? l10n.t('none'));
   const ridControl: HTMLElement =
     t.kind === 'new'
       ? (() => {
-          const sel = h('select', { id: 'row-identifier-select', 'aria-label': 'Row identifier' }, h('option', { value: '' }, 'none'));
+          const sel = h('select', { id: 'row-identifier-select', 'aria-label': l10n.t('Row identifier') }, h('option', { value: '' }, l10n.t('none')));
           for (const c of m.columns) {
             if (c.target === null) continue;
             const field = c.target === NEW_COLUMN ? fieldNameOf(c.header) : c.target;
@@ -197,7 +226,7 @@ function targetSection(m: PreviewModel): HTMLElement {
           return sel;
         })()
       : rid;
-  section.append(h('div', { class: 'grid2' }, h('label', { for: 'mode' }, 'Mode'), modeSelect, h('span', {}, 'Row identifier'), ridControl));
+  section.append(h('div', { class: 'grid2' }, h('label', { for: 'mode' }, l10n.t('Mode')), modeSelect, h('span', {}, l10n.t('Row identifier')), ridControl));
   return section;
 }
 
@@ -212,12 +241,12 @@ function fieldNameOf(header: string): string {
 
 function planSection(m: PreviewModel): HTMLElement {
   const p: PlanView = m.plan;
-  const section = h('section', { class: 'plan', 'aria-label': 'Plan', id: 'plan' }, h('h2', {}, 'What a publish would do'));
+  const section = h('section', { class: 'plan', 'aria-label': l10n.t('Plan'), id: 'plan' }, h('h2', {}, l10n.t('What a publish would do')));
   const status =
     p.state === 'running'
-      ? h('p', { class: 'muted', id: 'plan-state' }, icon('loading codicon-modifier-spin'), ` Checking every row… ${fmt(p.scannedRows)} read`)
+      ? h('p', { class: 'muted', id: 'plan-state' }, icon('loading codicon-modifier-spin'), ` ${l10n.t('Checking every row… {0} read', fmt(p.scannedRows))}`)
       : p.state === 'error'
-        ? h('p', { class: 'error', id: 'plan-state' }, icon('error'), ` ${p.message ?? 'The check failed.'}`)
+        ? h('p', { class: 'error', id: 'plan-state' }, icon('error'), ` ${p.message ?? l10n.t('The check failed.')}`)
         : h('p', { class: 'muted', id: 'plan-state' }, p.message ?? p.explanation ?? '');
   section.append(status);
   const stat = (label: string, value: number | undefined, cls = '', id?: string) =>
@@ -226,24 +255,23 @@ function planSection(m: PreviewModel): HTMLElement {
     h(
       'div',
       { class: 'stats' },
-      stat('to create', p.toCreate, '', 'plan-create'),
-      stat('to update', p.toUpdate, '', 'plan-update'),
-      stat('to delete', p.toDelete, p.toDelete ? 'warn' : '', 'plan-delete'),
-      stat('problems', p.problemCount, p.problemCount ? 'bad' : '', 'plan-problems'),
+      stat(l10n.t('to create'), p.toCreate, '', 'plan-create'),
+      stat(l10n.t('to update'), p.toUpdate, '', 'plan-update'),
+      stat(l10n.t('to delete'), p.toDelete, p.toDelete ? 'warn' : '', 'plan-delete'),
+      stat(l10n.t('problems'), p.problemCount, p.problemCount ? 'bad' : '', 'plan-problems'),
     ),
   );
   for (const w of p.warnings.slice(0, 5)) section.append(h('p', { class: 'warning' }, icon('warning'), ` ${w}`));
   if ((p.problemCount ?? 0) > 0) {
     const box = h('input', { type: 'checkbox', id: 'skip-bad-rows', checked: p.skipBadRows });
     box.addEventListener('change', () => post({ type: 'setSkipBadRows', skip: box.checked }));
-    const count = p.badRows !== undefined ? `the ${fmt(p.badRows)} row${p.badRows === 1 ? '' : 's'}` : 'the rows';
-    section.append(
-      h(
-        'p',
-        { class: 'skip' },
-        h('label', { for: 'skip-bad-rows' }, box, ` Skip ${count} with problems and publish the others (the skipped rows go to an error-rows CSV)`),
-      ),
-    );
+    const text =
+      p.badRows === undefined
+        ? l10n.t('Skip the rows with problems and publish the others (the skipped rows go to an error-rows CSV)')
+        : p.badRows === 1
+          ? l10n.t('Skip the 1 row with problems and publish the others (the skipped rows go to an error-rows CSV)')
+          : l10n.t('Skip the {0} rows with problems and publish the others (the skipped rows go to an error-rows CSV)', fmt(p.badRows));
+    section.append(h('p', { class: 'skip' }, h('label', { for: 'skip-bad-rows' }, box, ` ${text}`)));
   }
   const busy = m.busy !== undefined;
   const noTarget = m.target.kind === 'none';
@@ -251,13 +279,17 @@ function planSection(m: PreviewModel): HTMLElement {
     h(
       'div',
       { class: 'row actions' },
-      button('Dry Run', 'beaker', () => post({ type: 'action', action: 'dryRun' }), {
+      button(l10n.t('Dry Run'), 'beaker', () => post({ type: 'action', action: 'dryRun' }), {
         disabled: busy || noTarget,
         id: 'dry-run',
-        title: 'Check and count without sending anything',
+        title: l10n.t('Check and count without sending anything'),
       }),
-      button('Publish', 'cloud-upload', () => post({ type: 'action', action: 'publish' }), { primary: true, disabled: busy || noTarget, id: 'publish' }),
-      button('Save as Publish Spec', 'save', () => post({ type: 'action', action: 'saveSpec' }), { disabled: noTarget, id: 'save-spec' }),
+      button(l10n.t('Publish'), 'cloud-upload', () => post({ type: 'action', action: 'publish' }), {
+        primary: true,
+        disabled: busy || noTarget,
+        id: 'publish',
+      }),
+      button(l10n.t('Save as Publish Spec'), 'save', () => post({ type: 'action', action: 'saveSpec' }), { disabled: noTarget, id: 'save-spec' }),
     ),
   );
   if (m.busy) section.append(h('p', { class: 'muted', id: 'busy' }, icon('loading codicon-modifier-spin'), ` ${m.busy}`));
@@ -266,14 +298,14 @@ function planSection(m: PreviewModel): HTMLElement {
 }
 
 function targetOptions(m: PreviewModel, c: ColumnView): HTMLSelectElement {
-  const sel = h('select', { 'aria-label': `Target field of ${c.header}`, class: 'target-select' });
+  const sel = h('select', { 'aria-label': l10n.t('Target field of {0}', c.header), class: 'target-select' });
   const add = (value: string, label: string, selected: boolean) => sel.append(h('option', { value, selected }, label));
   if (m.target.kind === 'existing') {
     for (const f of m.target.fields) add(f.fieldName, `${f.name} (${f.fieldName})`, c.target === f.fieldName);
   } else {
-    add(NEW_COLUMN, `new column ${fieldNameOf(c.header)}`, c.target === NEW_COLUMN);
+    add(NEW_COLUMN, l10n.t('new column {0}', fieldNameOf(c.header)), c.target === NEW_COLUMN);
   }
-  add('', 'ignore (not sent)', c.target === null);
+  add('', l10n.t('ignore (not sent)'), c.target === null);
   sel.addEventListener('change', () => {
     const target: ColumnTarget = sel.value === '' ? null : sel.value;
     post({ type: 'setTarget', column: c.index, target });
@@ -283,17 +315,29 @@ function targetOptions(m: PreviewModel, c: ColumnView): HTMLSelectElement {
 
 function columnsSection(m: PreviewModel): HTMLElement {
   const table = h('table', { class: 'columns', id: 'columns' });
-  table.append(h('thead', {}, h('tr', {}, ...['Column', 'Inferred', 'Type', 'Target field', 'Empty', 'Problems'].map((t) => h('th', { scope: 'col' }, t)))));
+  table.append(
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...[l10n.t('Column'), l10n.t('Inferred'), l10n.t('Type'), l10n.t('Target field'), l10n.t('Empty'), l10n.t('Problems')].map((t) =>
+          h('th', { scope: 'col' }, t),
+        ),
+      ),
+    ),
+  );
   const body = h('tbody');
   for (const c of m.columns) {
-    const typeSel = h('select', { 'aria-label': `Type of ${c.header}`, class: 'type-select' });
+    const typeSel = h('select', { 'aria-label': l10n.t('Type of {0}', c.header), class: 'type-select' });
     for (const t of COLUMN_TYPES) typeSel.append(h('option', { value: t, selected: t === c.type }, t));
     typeSel.addEventListener('change', () => post({ type: 'setType', column: c.index, columnType: typeSel.value as (typeof COLUMN_TYPES)[number] }));
     const problems = h('td', { class: c.problems > 0 ? 'problems bad' : 'problems' }, c.problems > 0 ? `${fmt(c.problems)}` : '0');
     if (c.examples.length > 0) {
       const list = h('ul', { class: 'examples' });
       for (const e of c.examples) {
-        const link = h('a', { href: '#', title: 'Open this line' }, e.text);
+        const link = h('a', { href: '#', title: l10n.t('Open this line') }, e.text);
         link.addEventListener('click', (ev) => {
           ev.preventDefault();
           post({ type: 'openLine', line: e.line, column: e.column });
@@ -311,7 +355,7 @@ function columnsSection(m: PreviewModel): HTMLElement {
           { scope: 'row' },
           c.header,
           c.confidence !== undefined && c.confidence < 1
-            ? h('span', { class: 'muted', title: 'Matched by name similarity' }, ` ~${Math.round(c.confidence * 100)}%`)
+            ? h('span', { class: 'muted', title: l10n.t('Matched by name similarity') }, ` ~${Math.round(c.confidence * 100)}%`)
             : '',
         ),
         h('td', { class: 'inferred' }, c.inferredType),
@@ -323,7 +367,7 @@ function columnsSection(m: PreviewModel): HTMLElement {
     );
   }
   table.append(body);
-  return h('section', { class: 'columns-section', 'aria-label': 'Columns' }, h('h2', {}, 'Columns'), h('div', { class: 'scroll-x' }, table));
+  return h('section', { class: 'columns-section', 'aria-label': l10n.t('Columns') }, h('h2', {}, l10n.t('Columns')), h('div', { class: 'scroll-x' }, table));
 }
 
 /** The first rows, virtualised: only the rows in view (plus a margin) are in the DOM. */
@@ -333,14 +377,14 @@ function gridSection(m: PreviewModel): HTMLElement {
     class: 'grid-viewport',
     tabindex: 0,
     role: 'grid',
-    'aria-label': 'First rows',
+    'aria-label': l10n.t('First rows'),
     'aria-rowcount': m.grid.rows.length + 1,
     id: 'grid',
   });
   const head = h(
     'div',
     { class: 'grid-row grid-head', role: 'row' },
-    h('span', { class: 'cell line', role: 'columnheader' }, 'line'),
+    h('span', { class: 'cell line', role: 'columnheader' }, l10n.t('line')),
     ...header.map((c) => h('span', { class: 'cell', role: 'columnheader', title: c }, c)),
   );
   const body = h('div', { class: 'grid-body' });
@@ -382,7 +426,7 @@ function gridSection(m: PreviewModel): HTMLElement {
   const width = `${80 + header.length * 160}px`;
   head.style.width = width;
   body.style.width = width;
-  return h('section', { class: 'grid-section', 'aria-label': 'First rows' }, h('h2', {}, `First ${fmt(m.grid.rows.length)} rows`), viewport);
+  return h('section', { class: 'grid-section', 'aria-label': l10n.t('First rows') }, h('h2', {}, l10n.t('First {0} rows', fmt(m.grid.rows.length))), viewport);
 }
 
 function render(m: PreviewModel): void {
