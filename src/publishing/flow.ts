@@ -90,25 +90,25 @@ function isArgs(v: unknown): v is PublishCommandArgs {
 /** Checks an argument object field by field; a bad one is an error naming the field. */
 function checkArgs(a: PublishCommandArgs): PublishCommandArgs {
   const bad = (field: string, why: string): never => {
-    throw new ExpectedError(`Argument ${field}: ${why}.`);
+    throw new ExpectedError(vscode.l10n.t('Argument {0}: {1}.', field, why));
   };
-  if (a.file !== undefined && typeof a.file !== 'string') bad('file', 'must be a path');
+  if (a.file !== undefined && typeof a.file !== 'string') bad('file', vscode.l10n.t('must be a path'));
   if (a.domain !== undefined) {
-    if (typeof a.domain !== 'string') bad('domain', 'must be a domain such as data.city.gov');
+    if (typeof a.domain !== 'string') bad('domain', vscode.l10n.t('must be a domain such as data.city.gov'));
     parseDomain(a.domain);
   }
-  if (a.dataset !== undefined && (typeof a.dataset !== 'string' || !isValid4x4(a.dataset))) bad('dataset', 'must be a 4x4 id such as abcd-1234');
-  if (a.mode !== undefined && !isMode(a.mode)) bad('mode', 'must be one of upsert, append, replace, delete, sync, create');
+  if (a.dataset !== undefined && (typeof a.dataset !== 'string' || !isValid4x4(a.dataset))) bad('dataset', vscode.l10n.t('must be a 4x4 id such as abcd-1234'));
+  if (a.mode !== undefined && !isMode(a.mode)) bad('mode', vscode.l10n.t('must be one of upsert, append, replace, delete, sync, create'));
   if (a.newDataset !== undefined && (typeof a.newDataset !== 'object' || typeof a.newDataset.name !== 'string' || a.newDataset.name.trim() === '')) {
-    bad('newDataset.name', 'is required');
+    bad('newDataset.name', vscode.l10n.t('is required'));
   }
   if (a.newDataset?.permission !== undefined && a.newDataset.permission !== 'public' && a.newDataset.permission !== 'private') {
-    bad('newDataset.permission', 'must be public or private');
+    bad('newDataset.permission', vscode.l10n.t('must be public or private'));
   }
-  if (a.mapping !== undefined && !Object.values(a.mapping).every(isColumnTarget)) bad('mapping', 'values must be field names or null');
-  if (a.types !== undefined && !Object.values(a.types).every(isColumnType)) bad('types', 'values must be column types such as text or number');
-  if (a.run !== undefined && a.run !== 'dryRun' && a.run !== 'publish') bad('run', 'must be dryRun or publish');
-  if (a.last !== undefined && typeof a.last !== 'boolean') bad('last', 'must be true or false');
+  if (a.mapping !== undefined && !Object.values(a.mapping).every(isColumnTarget)) bad('mapping', vscode.l10n.t('values must be field names or null'));
+  if (a.types !== undefined && !Object.values(a.types).every(isColumnType)) bad('types', vscode.l10n.t('values must be column types such as text or number'));
+  if (a.run !== undefined && a.run !== 'dryRun' && a.run !== 'publish') bad('run', vscode.l10n.t('must be dryRun or publish'));
+  if (a.last !== undefined && typeof a.last !== 'boolean') bad('last', vscode.l10n.t('must be true or false'));
   return a;
 }
 
@@ -190,7 +190,7 @@ export class PublishFlow {
     if (args.spec !== undefined) last = { kind: 'spec', path: resolve(args.spec) };
     else if (args.last === true) {
       last = this.deps.context.workspaceState.get<LastPublish>(LAST_PUBLISH_KEY);
-      if (!last) throw new ExpectedError('Nothing to publish again: no earlier publish in this workspace.');
+      if (!last) throw new ExpectedError(vscode.l10n.t('Nothing to publish again: no earlier publish in this workspace.'));
     } else last = await this.chooseAgain();
     if (!last) throw new UserCancelledError();
     let domain: string;
@@ -225,7 +225,7 @@ export class PublishFlow {
     args: PublishCommandArgs,
   ): Promise<FlowResult> {
     const full = resolve(file);
-    if (!existsSync(full)) throw new ExpectedError(`${full}: the file does not exist.`);
+    if (!existsSync(full)) throw new ExpectedError(vscode.l10n.t('{0}: the file does not exist.', full));
     const existing = this.panels.get(full);
     let panel: PreviewPanel;
     if (existing) {
@@ -322,9 +322,9 @@ export class PublishFlow {
     }
     const request = session.request();
     const client = session.currentClient;
-    if (!request || !client) throw new ExpectedError('Choose the dataset to publish to first (or create a new one).');
+    if (!request || !client) throw new ExpectedError(vscode.l10n.t('Choose the dataset to publish to first (or create a new one).'));
     if (action === 'publish' && request.newDataset && !confirmed) await this.confirmSameName(client, request.newDataset.name);
-    session.beginAction(action === 'dryRun' ? 'Dry run…' : 'Publishing…');
+    session.beginAction(action === 'dryRun' ? vscode.l10n.t('Dry run…') : vscode.l10n.t('Publishing…'));
     try {
       const view = session.currentView;
       const isPublic = view?.isPublic;
@@ -366,10 +366,12 @@ export class PublishFlow {
       return;
     }
     if (same.length === 0) return;
-    const create = 'Create Another';
+    const create = vscode.l10n.t('Create Another');
     const choice = await vscode.window.showWarningMessage(
-      `You already own ${same.length === 1 ? 'a dataset' : `${same.length} datasets`} named "${name}" on ${client.domain.host} (${same.join(', ')}). Create another one?`,
-      { modal: true, detail: 'To update the existing dataset instead, choose it as the target ("Choose Dataset…").' },
+      same.length === 1
+        ? vscode.l10n.t('You already own a dataset named "{0}" on {1} ({2}). Create another one?', name, client.domain.host, same.join(', '))
+        : vscode.l10n.t('You already own {0} datasets named "{1}" on {2} ({3}). Create another one?', same.length, name, client.domain.host, same.join(', ')),
+      { modal: true, detail: vscode.l10n.t('To update the existing dataset instead, choose it as the target ("Choose Dataset…").') },
       create,
     );
     if (choice !== create) throw new UserCancelledError();
@@ -428,12 +430,12 @@ export class PublishFlow {
   private async saveSpec(session: PreviewSession): Promise<string | undefined> {
     const request = session.request();
     const target = session.currentTarget;
-    if (!request || !target) throw new ExpectedError('Choose the dataset to publish to first: a spec names its target.');
+    if (!request || !target) throw new ExpectedError(vscode.l10n.t('Choose the dataset to publish to first: a spec names its target.'));
     const ext = extname(session.file);
     const path = join(dirname(session.file), `${basename(session.file, ext)}.socrata.json`);
     if (existsSync(path)) {
-      const overwrite = 'Overwrite';
-      const choice = await vscode.window.showWarningMessage(`${basename(path)} already exists. Overwrite it?`, { modal: true }, overwrite);
+      const overwrite = vscode.l10n.t('Overwrite');
+      const choice = await vscode.window.showWarningMessage(vscode.l10n.t('{0} already exists. Overwrite it?', basename(path)), { modal: true }, overwrite);
       if (choice !== overwrite) throw new UserCancelledError();
     }
     const rel = relative(dirname(path), session.file).split(sep).join('/');
@@ -472,17 +474,26 @@ export class PublishFlow {
       const label =
         last.kind === 'spec'
           ? vscode.workspace.asRelativePath(last.path)
-          : `${basename(last.request.file)} → ${last.domain}/${last.request.dataset ?? 'new'} (${last.request.mode})`;
-      items.push({ label: `$(history) ${label}`, description: 'last publish', value: last });
+          : `${basename(last.request.file)} → ${last.domain}/${last.request.dataset ?? vscode.l10n.t('new')} (${last.request.mode})`;
+      items.push({ label: `$(history) ${label}`, description: vscode.l10n.t('last publish'), value: last });
     }
     for (const uri of await vscode.workspace.findFiles(SPEC_GLOB, '**/node_modules/**', 200)) {
       if (last?.kind === 'spec' && last.path === uri.fsPath) continue;
-      items.push({ label: `$(file-code) ${vscode.workspace.asRelativePath(uri)}`, description: 'publish spec', value: { kind: 'spec', path: uri.fsPath } });
+      items.push({
+        label: `$(file-code) ${vscode.workspace.asRelativePath(uri)}`,
+        description: vscode.l10n.t('publish spec'),
+        value: { kind: 'spec', path: uri.fsPath },
+      });
     }
     if (items.length === 0) {
-      throw new ExpectedError('Nothing to publish again: no earlier publish and no publish spec (socrata.publish.json or *.socrata.json) in the workspace.');
+      throw new ExpectedError(
+        vscode.l10n.t('Nothing to publish again: no earlier publish and no publish spec (socrata.publish.json or *.socrata.json) in the workspace.'),
+      );
     }
-    const picked = await vscode.window.showQuickPick(items, { title: 'Publish Again', placeHolder: 'The last publish, or a publish spec of the workspace' });
+    const picked = await vscode.window.showQuickPick(items, {
+      title: vscode.l10n.t('Publish Again'),
+      placeHolder: vscode.l10n.t('The last publish, or a publish spec of the workspace'),
+    });
     return picked?.value;
   }
 
@@ -512,9 +523,9 @@ export class PublishFlow {
     if (active?.scheme === 'file' && /\.(csv|tsv)$/i.test(active.fsPath)) return active.fsPath;
     const picked = await vscode.window.showOpenDialog({
       canSelectMany: false,
-      openLabel: 'Preview',
-      title: 'Choose a CSV file to publish',
-      filters: { 'CSV files': ['csv', 'tsv', 'txt'] },
+      openLabel: vscode.l10n.t('Preview'),
+      title: vscode.l10n.t('Choose a CSV file to publish'),
+      filters: { [vscode.l10n.t('CSV files')]: ['csv', 'tsv', 'txt'] },
     });
     const uri = picked?.[0];
     if (!uri) throw new UserCancelledError();
@@ -522,7 +533,7 @@ export class PublishFlow {
   }
 
   private async pickTarget(): Promise<SessionTarget | undefined> {
-    const picked = await pickDataset(this.deps.accounts, { title: 'Publish to which dataset?' });
+    const picked = await pickDataset(this.deps.accounts, { title: vscode.l10n.t('Publish to which dataset?') });
     if (!picked) return undefined;
     return { domain: picked.domain, id: picked.id, ...(picked.accountId ? { accountId: picked.accountId } : {}) };
   }
@@ -530,16 +541,18 @@ export class PublishFlow {
   private async domainForNew(): Promise<string | undefined> {
     const domains = await this.deps.accounts.domains();
     const preferred = readPublishSettings().defaultDomain;
-    if (domains.length === 0) throw new ExpectedError('Sign in to a Socrata portal first (Socrata: Sign In with API Key): a new dataset is created there.');
+    if (domains.length === 0) {
+      throw new ExpectedError(vscode.l10n.t('Sign in to a Socrata portal first (Socrata: Sign In with API Key): a new dataset is created there.'));
+    }
     if (domains.length === 1) return domains[0];
     const sorted = preferred && domains.includes(preferred) ? [preferred, ...domains.filter((d) => d !== preferred)] : domains;
-    return vscode.window.showQuickPick(sorted, { title: 'Create the new dataset on which portal?' });
+    return vscode.window.showQuickPick(sorted, { title: vscode.l10n.t('Create the new dataset on which portal?') });
   }
 
   private async client(domain: string): Promise<SodaClient> {
     const host = parseDomain(domain).host;
     const client = await this.deps.accounts.getClientFor(host, { silent: false });
-    if (!client) throw new ExpectedError(`Sign in to ${host} to publish there.`);
+    if (!client) throw new ExpectedError(vscode.l10n.t('Sign in to {0} to publish there.', host));
     return client;
   }
 }

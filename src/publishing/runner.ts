@@ -14,6 +14,7 @@ import {
   type PublishProgress,
   type PublishRequest,
   type PublishResult,
+  type PublishStage,
 } from '../publish';
 import type { SodaClient } from '../soda/client';
 import { parseDomain } from '../soda/domain';
@@ -72,11 +73,39 @@ function formatEta(seconds: number): string {
 
 /** "12 000 / 1 000 000 rows · 48 MB/s · ETA 0:21" */
 export function formatProgress(p: PublishProgress, elapsedMs: number): string {
-  const rows = p.rowsTotal !== undefined ? `${formatCount(p.rowsDone)} / ${formatCount(p.rowsTotal)} rows` : `${formatCount(p.rowsDone)} rows`;
-  const parts = [rows];
+  const parts = [rowsDone(p)];
   if (elapsedMs > 0 && p.bytesDone > 0) parts.push(formatRate((p.bytesDone / elapsedMs) * 1000));
-  if (p.etaSeconds !== undefined) parts.push(`ETA ${formatEta(p.etaSeconds)}`);
+  if (p.etaSeconds !== undefined) parts.push(vscode.l10n.t('ETA {0}', formatEta(p.etaSeconds)));
   return parts.join(' · ');
+}
+
+/** "12 000 / 1 000 000 rows", or "12 000 rows" when the total is not known. */
+function rowsDone(p: PublishProgress): string {
+  return p.rowsTotal !== undefined
+    ? vscode.l10n.t('{0} / {1} rows', formatCount(p.rowsDone), formatCount(p.rowsTotal))
+    : vscode.l10n.t('{0} rows', formatCount(p.rowsDone));
+}
+
+/** A stage of the publish, for the progress notification (sending and reading show the counts alone). */
+function stageText(stage: PublishStage): string {
+  switch (stage) {
+    case 'planning':
+      return vscode.l10n.t('planning…');
+    case 'reading':
+      return vscode.l10n.t('reading…');
+    case 'sending':
+      return vscode.l10n.t('sending…');
+    case 'deleting':
+      return vscode.l10n.t('deleting…');
+    case 'uploading':
+      return vscode.l10n.t('uploading…');
+    case 'processing':
+      return vscode.l10n.t('processing…');
+    case 'applying':
+      return vscode.l10n.t('applying…');
+    case 'done':
+      return vscode.l10n.t('done…');
+  }
 }
 
 export interface PublishJob {
@@ -134,33 +163,44 @@ function outcomeOf(result: PublishResult, domain: string, request: PublishReques
 
 /** The modal text for a destructive mode on a public dataset: names the dataset and the row counts. */
 export function confirmationText(plan: PublishPlan): { message: string; detail: string; button: string } {
-  const name = `"${plan.datasetName ?? plan.dataset ?? ''}" (${plan.dataset ?? 'new'}) on ${plan.domain}`;
+  const name = vscode.l10n.t('"{0}" ({1}) on {2}', plan.datasetName ?? plan.dataset ?? '', plan.dataset ?? vscode.l10n.t('new'), plan.domain);
   const c = plan.counts;
-  const n = (v: number | undefined) => (v === undefined ? 'an unknown number of' : formatCount(v));
+  const n = (v: number | undefined) => (v === undefined ? vscode.l10n.t('an unknown number of') : formatCount(v));
+  const file = basename(plan.file.path);
   switch (plan.mode) {
     case 'replace':
       return {
-        message: `Replace every row of the public dataset ${name}?`,
-        detail: `Its ${n(c.remoteBefore)} rows are replaced by the ${n(c.toCreate ?? c.toSend)} rows of ${basename(plan.file.path)}. Everyone sees the change at once.`,
-        button: 'Replace All Rows',
+        message: vscode.l10n.t('Replace every row of the public dataset {0}?', name),
+        detail: vscode.l10n.t(
+          'Its {0} rows are replaced by the {1} rows of {2}. Everyone sees the change at once.',
+          n(c.remoteBefore),
+          n(c.toCreate ?? c.toSend),
+          file,
+        ),
+        button: vscode.l10n.t('Replace All Rows'),
       };
     case 'delete':
       return {
-        message: `Delete rows from the public dataset ${name}?`,
-        detail: `${n(c.toDelete)} rows listed in ${basename(plan.file.path)} are deleted${c.notFound ? ` (${formatCount(c.notFound)} listed ids are not in the dataset)` : ''}.`,
-        button: 'Delete Rows',
+        message: vscode.l10n.t('Delete rows from the public dataset {0}?', name),
+        detail: c.notFound
+          ? vscode.l10n.t('{0} rows listed in {1} are deleted ({2} listed ids are not in the dataset).', n(c.toDelete), file, formatCount(c.notFound))
+          : vscode.l10n.t('{0} rows listed in {1} are deleted.', n(c.toDelete), file),
+        button: vscode.l10n.t('Delete Rows'),
       };
     default:
       return {
-        message: `Sync the public dataset ${name} with ${basename(plan.file.path)}?`,
-        detail: `${n(c.toCreate)} rows are created, ${n(c.toUpdate)} updated and ${n(c.toDelete)} rows that are not in the file are deleted (${n(c.remoteBefore)} rows before, ${n(c.remoteAfter)} after).`,
-        button: 'Sync and Delete',
+        message: vscode.l10n.t('Sync the public dataset {0} with {1}?', name, file),
+        detail: vscode.l10n.t(
+          '{0} rows are created, {1} updated and {2} rows that are not in the file are deleted ({3} rows before, {4} after).',
+          n(c.toCreate),
+          n(c.toUpdate),
+          n(c.toDelete),
+          n(c.remoteBefore),
+          n(c.remoteAfter),
+        ),
+        button: vscode.l10n.t('Sync and Delete'),
       };
   }
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
 /** "9 problems in 3 rows: …": what is counted is said, and the problems are the ones the preview shows. */
@@ -168,9 +208,17 @@ export function problemsText(plan: PublishPlan, previewProblems: number | undefi
   const rows = plan.badRows ?? plan.problemCount;
   if (rows === 0 && !previewProblems) return '';
   const problems = Math.max(previewProblems ?? 0, plan.problemCount);
-  const what = `${plural(problems, 'problem')} in ${plural(rows, 'row')}`;
-  if (plan.blocked) return ` ${what}: a publish would be refused until they are fixed (or choose to skip the rows with problems).`;
-  return ` ${what}: the ${plural(rows, 'row with problems', 'rows with problems')} ${rows === 1 ? 'is' : 'are'} skipped.`;
+  const what = vscode.l10n.t(
+    '{0} in {1}',
+    problems === 1 ? vscode.l10n.t('1 problem') : vscode.l10n.t('{0} problems', formatCount(problems)),
+    rows === 1 ? vscode.l10n.t('1 row') : vscode.l10n.t('{0} rows', formatCount(rows)),
+  );
+  if (plan.blocked) return ` ${vscode.l10n.t('{0}: a publish would be refused until they are fixed (or choose to skip the rows with problems).', what)}`;
+  return ` ${
+    rows === 1
+      ? vscode.l10n.t('{0}: the 1 row with problems is skipped.', what)
+      : vscode.l10n.t('{0}: the {1} rows with problems are skipped.', what, formatCount(rows))
+  }`;
 }
 
 /** Paths inside the workspace shown relative to it (the log keeps them whole). */
@@ -210,10 +258,10 @@ export class PublishRunner implements vscode.Disposable {
 
   /** Plans, confirms when needed, executes. Undefined when the person declined the confirmation. */
   async run(job: PublishJob): Promise<PublishOutcome> {
-    if (this.current) throw new ExpectedError(`A publish is already running (${this.current.label}). Wait for it, or cancel it first.`);
+    if (this.current) throw new ExpectedError(vscode.l10n.t('A publish is already running ({0}). Wait for it, or cancel it first.', this.current.label));
     const domain = job.client.domain.host;
     const fileName = basename(job.request.file);
-    const label = `${fileName} → ${job.request.dataset ?? job.request.newDataset?.name ?? 'new dataset'} (${job.request.mode})`;
+    const label = `${fileName} → ${job.request.dataset ?? job.request.newDataset?.name ?? vscode.l10n.t('new dataset')} (${job.request.mode})`;
     const abort = new AbortController();
     this.current = { abort, label };
     void vscode.commands.executeCommand('setContext', PUBLISHING_CONTEXT, true);
@@ -224,12 +272,16 @@ export class PublishRunner implements vscode.Disposable {
       if (job.dryRun) {
         const r = this.emptyResult(plan);
         r.status = 'dry-run';
-        r.message = `Dry run: nothing was sent. ${plan.explanation} ${this.countsText(plan)}${problemsText(plan, job.problems)}`;
+        r.message = vscode.l10n.t('Dry run: nothing was sent. {0} {1}{2}', plan.explanation, this.countsText(plan), problemsText(plan, job.problems));
         return this.report(r, domain, job.request, true);
       }
       if (!(await this.confirm(job, plan))) {
         this.log.info(`Publish declined at the confirmation: ${label}`);
-        return { ...outcomeOf(this.emptyResult(plan), domain, job.request), status: 'declined', message: 'Nothing was sent: the publish was not confirmed.' };
+        return {
+          ...outcomeOf(this.emptyResult(plan), domain, job.request),
+          status: 'declined',
+          message: vscode.l10n.t('Nothing was sent: the publish was not confirmed.'),
+        };
       }
       const result = await this.executeWithProgress(job, plan, abort, label);
       return this.report(result, domain, job.request, false, job.resume);
@@ -244,10 +296,10 @@ export class PublishRunner implements vscode.Disposable {
 
   private async planWithProgress(job: PublishJob, abort: AbortController, label: string): Promise<PublishPlan | undefined> {
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Socrata: checking ${basename(job.request.file)}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Socrata: checking {0}', basename(job.request.file)), cancellable: true },
       async (progress, token) => {
         const sub = token.onCancellationRequested(() => abort.abort());
-        this.status.show(`checking ${basename(job.request.file)}`, label);
+        this.status.show(vscode.l10n.t('checking {0}', basename(job.request.file)), label);
         let last = 0;
         try {
           return await planPublish(job.client, job.request, {
@@ -256,7 +308,7 @@ export class PublishRunner implements vscode.Disposable {
             spool: !job.dryRun,
             onScan: (rows, bytes, size) => {
               const pct = size > 0 ? (bytes / size) * 100 : 0;
-              progress.report({ message: `${formatCount(rows)} rows read`, increment: pct - last });
+              progress.report({ message: vscode.l10n.t('{0} rows read', formatCount(rows)), increment: pct - last });
               last = pct;
             },
           });
@@ -294,7 +346,7 @@ export class PublishRunner implements vscode.Disposable {
     return vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: `Socrata: publishing ${basename(plan.file.path)} to ${plan.datasetName ?? plan.dataset ?? 'a new dataset'}`,
+        title: vscode.l10n.t('Socrata: publishing {0} to {1}', basename(plan.file.path), plan.datasetName ?? plan.dataset ?? vscode.l10n.t('a new dataset')),
         cancellable: true,
       },
       async (progress, token) => {
@@ -309,14 +361,11 @@ export class PublishRunner implements vscode.Disposable {
               const text = formatProgress(p, Date.now() - started);
               const pct = p.rowsTotal ? (p.rowsDone / p.rowsTotal) * 100 : p.bytesTotal > 0 ? (p.bytesDone / p.bytesTotal) * 100 : 0;
               progress.report({
-                message: p.stage === 'sending' || p.stage === 'reading' ? text : `${p.stage}… ${text}`,
+                message: p.stage === 'sending' || p.stage === 'reading' ? text : `${stageText(p.stage)} ${text}`,
                 increment: Math.max(0, pct - lastPct),
               });
               lastPct = Math.max(lastPct, pct);
-              this.status.show(
-                `${basename(plan.file.path)} ${p.rowsTotal !== undefined ? `${formatCount(p.rowsDone)} / ${formatCount(p.rowsTotal)} rows` : `${formatCount(p.rowsDone)} rows`}`,
-                label,
-              );
+              this.status.show(`${basename(plan.file.path)} ${rowsDone(p)}`, label);
             },
           });
         } finally {
@@ -334,17 +383,17 @@ export class PublishRunner implements vscode.Disposable {
   private cancelledResult(): PublishResult {
     const r = this.emptyResult(undefined);
     r.status = 'cancelled';
-    r.message = 'Cancelled while checking the file; nothing was sent.';
+    r.message = vscode.l10n.t('Cancelled while checking the file; nothing was sent.');
     return r;
   }
 
   private countsText(plan: PublishPlan): string {
     const c = plan.counts;
     const parts: string[] = [];
-    if (plan.rows !== undefined) parts.push(`${formatCount(plan.rows)} rows in the file`);
-    if (c.toCreate !== undefined) parts.push(`${formatCount(c.toCreate)} to create`);
-    if (c.toUpdate !== undefined) parts.push(`${formatCount(c.toUpdate)} to update`);
-    if (c.toDelete !== undefined) parts.push(`${formatCount(c.toDelete)} to delete`);
+    if (plan.rows !== undefined) parts.push(vscode.l10n.t('{0} rows in the file', formatCount(plan.rows)));
+    if (c.toCreate !== undefined) parts.push(vscode.l10n.t('{0} to create', formatCount(c.toCreate)));
+    if (c.toUpdate !== undefined) parts.push(vscode.l10n.t('{0} to update', formatCount(c.toUpdate)));
+    if (c.toDelete !== undefined) parts.push(vscode.l10n.t('{0} to delete', formatCount(c.toDelete)));
     return parts.length ? `${parts.join(', ')}.` : '';
   }
 
@@ -366,16 +415,17 @@ export class PublishRunner implements vscode.Disposable {
 
   private async notify(result: PublishResult, outcome: PublishOutcome, domain: string, resume: (() => void) | undefined): Promise<void> {
     const buttons: string[] = [];
-    const resumeButton = 'Resume';
+    const resumeButton = vscode.l10n.t('Resume');
     // A cancel kept a journal of what was applied: publishing again resumes after it.
     if (result.status === 'cancelled' && resume && /resumes/.test(result.message)) buttons.push(resumeButton);
-    const open = 'Open Dataset';
-    const errors = 'Show Error Rows';
-    const showLog = 'Show Log';
+    const open = vscode.l10n.t('Open Dataset');
+    const errors = vscode.l10n.t('Show Error Rows');
+    const showLog = vscode.l10n.t('Show Log');
     if (outcome.dataset && result.status !== 'refused') buttons.push(open);
     if (result.errorRowsFile) buttons.push(errors);
     buttons.push(showLog);
-    const text = result.status === 'cancelled' ? `Socrata: publish cancelled. ${outcome.message}` : `Socrata: ${outcome.message}`;
+    const text =
+      result.status === 'cancelled' ? vscode.l10n.t('Socrata: publish cancelled. {0}', outcome.message) : vscode.l10n.t('Socrata: {0}', outcome.message);
     const show =
       result.status === 'failed' || result.status === 'refused'
         ? vscode.window.showErrorMessage

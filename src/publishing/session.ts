@@ -165,7 +165,7 @@ export class PreviewSession implements vscode.Disposable {
       const connection =
         writable?.connection ??
         (await this.deps.accounts.getConnection(host, { silent: false, ...('id' in t && t.accountId ? { accountId: t.accountId } : {}) }));
-      if (!connection) throw new Error(`Sign in to ${host} to publish there (Socrata: Sign In with API Key).`);
+      if (!connection) throw new Error(vscode.l10n.t('Sign in to {0} to publish there (Socrata: Sign In with API Key).', host));
       this.client = connection.client;
       if ('id' in t) {
         this.view = writable?.view ?? (await connection.client.view(t.id));
@@ -391,7 +391,11 @@ export class PreviewSession implements vscode.Disposable {
     this.fire();
     const req = this.request();
     if (!req || !this.client) {
-      this.plan = { ...this.plan, state: 'ready', message: this.target ? undefined : 'Choose a dataset (or a new one) to see what a publish would do.' };
+      this.plan = {
+        ...this.plan,
+        state: 'ready',
+        message: this.target ? undefined : vscode.l10n.t('Choose a dataset (or a new one) to see what a publish would do.'),
+      };
       this.fire();
       return;
     }
@@ -450,7 +454,7 @@ export class PreviewSession implements vscode.Disposable {
         plan: this.plan,
         busy: this.busy,
         lastResult: this.lastResult,
-        error: this.error ?? 'Loading…',
+        error: this.error ?? vscode.l10n.t('Loading…'),
       };
     }
     const targets = this.columnTargets();
@@ -463,7 +467,7 @@ export class PreviewSession implements vscode.Disposable {
       const ridRep = this.report?.rowIdentifier && field === this.report.rowIdentifier.fieldName ? this.report.rowIdentifier : undefined;
       const examples = [...(rep?.invalid.examples ?? []), ...(ridRep?.empty.examples ?? []), ...(ridRep?.duplicates.examples ?? [])]
         .slice(0, 3)
-        .map((e) => ({ line: e.line, column: e.column, text: `line ${e.line}: ${e.message}` }));
+        .map((e) => ({ line: e.line, column: e.column, text: vscode.l10n.t('line {0}: {1}', e.line, e.message) }));
       return {
         index: i,
         header: h,
