@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import { registerAuth, type SocrataAccounts } from './accounts';
 import type { SodaClient } from './soda/client';
@@ -10,6 +11,9 @@ import { type MetadataFeature, registerMetadata } from './metadata';
  * every Disposable back to `context.subscriptions`.
  */
 export function activate(context: vscode.ExtensionContext): SocrataExtensionApi {
+  // Modules that also run in plain Node (unit-tested without VS Code) translate through @vscode/l10n: they get the
+  // bundle VS Code loaded for the display language (there is none in English).
+  if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
   const log = vscode.window.createOutputChannel('Socrata', { log: true });
   context.subscriptions.push(log);
   context.subscriptions.push(vscode.commands.registerCommand('socrata.showLog', () => log.show()));

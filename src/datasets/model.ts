@@ -1,5 +1,7 @@
 // The dataset browser's logic that does not need VS Code: context-value tokens, "Go to Dataset" input
-// parsing, SoQL statement paging, cell formatting and CSV output. Unit-tested in plain Node.
+// parsing, SoQL statement paging, cell formatting and CSV output. Unit-tested in plain Node. Its texts go through
+// @vscode/l10n (configured with VS Code's bundle when the extension activates; English in plain Node).
+import * as l10n from '@vscode/l10n';
 import { assert4x4, isValid4x4, parseDomain, type SodaDomain } from '../soda/domain';
 import { SodaError } from '../soda/errors';
 import { statementShape } from '../soda/query';
@@ -34,17 +36,17 @@ export const Tokens = {
 
 /** The right (in a view's `rights`) each write action needs, and the token that offers the action. */
 export const WriteRights = {
-  publish: { right: 'write', token: Tokens.canWrite, action: 'write rows' },
-  deleteRows: { right: 'delete', token: Tokens.canDeleteRows, action: 'delete rows' },
-  editMetadata: { right: 'update_view', token: Tokens.canEditMetadata, action: 'change metadata' },
-  deleteDataset: { right: 'delete_view', token: Tokens.canDeleteDataset, action: 'delete the dataset' },
+  publish: { right: 'write', token: Tokens.canWrite, action: () => l10n.t('write rows') },
+  deleteRows: { right: 'delete', token: Tokens.canDeleteRows, action: () => l10n.t('delete rows') },
+  editMetadata: { right: 'update_view', token: Tokens.canEditMetadata, action: () => l10n.t('change metadata') },
+  deleteDataset: { right: 'delete_view', token: Tokens.canDeleteDataset, action: () => l10n.t('delete the dataset') },
 } as const;
 
 export type GrantRole = 'owner' | 'contributor' | 'viewer';
 
 /** How the portal names a grant's role. */
 export function roleLabel(role: GrantRole): string {
-  return role === 'contributor' ? 'editor' : role === 'owner' ? 'co-owner' : 'viewer';
+  return role === 'contributor' ? l10n.t('editor') : role === 'owner' ? l10n.t('co-owner') : l10n.t('viewer');
 }
 
 /** The caller's own role among a view's `grants` (`{type, userId}`), the strongest when several. */
@@ -92,7 +94,11 @@ function invalidRef(input: string, why: string): SodaError {
   const shown = JSON.stringify(input.length > 80 ? `${input.slice(0, 80)}…` : input);
   return new SodaError({
     kind: 'invalid-input',
-    message: `Cannot find a dataset in ${shown}: ${why}. Enter a 4x4 id such as "abcd-1234" or paste the dataset's address from the portal (https://data.city.gov/Some/Name/abcd-1234).`,
+    message: l10n.t(
+      'Cannot find a dataset in {0}: {1}. Enter a 4x4 id such as "abcd-1234" or paste the dataset\'s address from the portal (https://data.city.gov/Some/Name/abcd-1234).',
+      shown,
+      why,
+    ),
     field: 'dataset',
   });
 }
@@ -104,19 +110,19 @@ function invalidRef(input: string, why: string): SodaError {
  */
 export function parseDatasetRef(input: string): DatasetRef {
   const text = input.trim();
-  if (text === '') throw invalidRef(input, 'it is empty');
+  if (text === '') throw invalidRef(input, l10n.t('it is empty'));
   const lower = text.toLowerCase();
   if (isValid4x4(lower)) return { id: lower, domain: undefined };
   if (!/^https?:\/\//i.test(text)) {
-    throw invalidRef(input, 'it is neither a 4x4 id nor an https:// address');
+    throw invalidRef(input, l10n.t('it is neither a 4x4 id nor an https:// address'));
   }
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw invalidRef(input, 'the address is malformed');
+    throw invalidRef(input, l10n.t('the address is malformed'));
   }
-  if (url.username !== '' || url.password !== '') throw invalidRef(input, 'the address contains a user name or password; paste it without them');
+  if (url.username !== '' || url.password !== '') throw invalidRef(input, l10n.t('the address contains a user name or password; paste it without them'));
   const domain = parseDomain(`${url.protocol}//${url.host}`);
   const segments = url.pathname.split('/').filter((s) => s !== '');
   // The dataset id is the last path segment that is a 4x4 (an extension such as .json is ignored).
@@ -130,7 +136,7 @@ export function parseDatasetRef(input: string): DatasetRef {
     const candidate = segment.replace(/\.[a-z]+$/i, '').toLowerCase();
     if (isValid4x4(candidate)) return { id: candidate, domain };
   }
-  throw invalidRef(input, 'its path has no 4x4 id');
+  throw invalidRef(input, l10n.t('its path has no 4x4 id'));
 }
 
 /** `https://data.city.gov/d/abcd-1234`: the dataset's page on the portal. */
@@ -165,12 +171,12 @@ function unclosedLiteral(text: string): number | undefined {
  */
 export function checkStatement(stmt: string): string | undefined {
   const text = stmt.trim();
-  if (text === '') return 'Enter a SoQL query, e.g. SELECT * WHERE valuation > 1000 ORDER BY issued_date DESC.';
-  if (!/^select\b/i.test(text)) return 'A query starts with SELECT (e.g. SELECT * WHERE …).';
+  if (text === '') return l10n.t('Enter a SoQL query, e.g. SELECT * WHERE valuation > 1000 ORDER BY issued_date DESC.');
+  if (!/^select\b/i.test(text)) return l10n.t('A query starts with SELECT (e.g. SELECT * WHERE …).');
   const open = unclosedLiteral(text);
-  if (open !== undefined) return `The string literal that starts at column ${open + 1} is not closed with a single quote.`;
+  if (open !== undefined) return l10n.t('The string literal that starts at column {0} is not closed with a single quote.', open + 1);
   const shape = statementShape(text);
-  if (shape.hasOffset && !shape.hasLimit) return 'OFFSET needs a LIMIT; or leave both out and page with Next/Previous.';
+  if (shape.hasOffset && !shape.hasLimit) return l10n.t('OFFSET needs a LIMIT; or leave both out and page with Next/Previous.');
   return undefined;
 }
 
@@ -247,8 +253,8 @@ export function updatedText(iso: string | undefined, now: Date = new Date()): st
   const t = Date.parse(iso);
   if (!Number.isFinite(t)) return undefined;
   const days = Math.floor((now.getTime() - t) / 86_400_000);
-  if (days < 1) return 'updated today';
-  if (days === 1) return 'updated yesterday';
-  if (days < 60) return `updated ${days} days ago`;
-  return `updated ${new Date(t).toISOString().slice(0, 10)}`;
+  if (days < 1) return l10n.t('updated today');
+  if (days === 1) return l10n.t('updated yesterday');
+  if (days < 60) return l10n.t('updated {0} days ago', days);
+  return l10n.t('updated {0}', new Date(t).toISOString().slice(0, 10));
 }

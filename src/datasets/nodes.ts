@@ -73,8 +73,12 @@ export class AccountNode {
     item.id = this.id;
     // The catalog's total counts drafts too: once everything is loaded, count the datasets themselves.
     const n = this.page === undefined ? 0 : this.page.nextOffset === undefined ? this.page.items.length : this.page.total;
-    const count = this.page && this.page.error === undefined ? `${n} dataset${n === 1 ? '' : 's'}` : undefined;
-    item.description = [this.account.invalid ? 'sign in again' : this.account.displayName, count, filter !== undefined ? `matching "${filter}"` : undefined]
+    const count = this.page && this.page.error === undefined ? (n === 1 ? vscode.l10n.t('1 dataset') : vscode.l10n.t('{0} datasets', n)) : undefined;
+    item.description = [
+      this.account.invalid ? vscode.l10n.t('sign in again') : this.account.displayName,
+      count,
+      filter !== undefined ? vscode.l10n.t('matching "{0}"', filter) : undefined,
+    ]
       .filter((s) => s !== undefined)
       .join(' · ');
     item.iconPath = new vscode.ThemeIcon(this.account.invalid ? 'warning' : 'globe');
@@ -83,9 +87,8 @@ export class AccountNode {
     tip.appendMarkdown('**');
     tip.appendText(this.account.domain);
     tip.appendMarkdown('**\n\n');
-    tip.appendText(
-      `Signed in as ${this.account.displayName}${this.account.email ? ` <${this.account.email}>` : ''}${this.account.roleName ? `, role ${this.account.roleName}` : ''}`,
-    );
+    const who = `${this.account.displayName}${this.account.email ? ` <${this.account.email}>` : ''}`;
+    tip.appendText(this.account.roleName ? vscode.l10n.t('Signed in as {0}, role {1}', who, this.account.roleName) : vscode.l10n.t('Signed in as {0}', who));
     item.tooltip = tip;
     return item;
   }
@@ -118,14 +121,20 @@ export class GroupNode {
   }
 
   get label(): string {
-    return this.group === 'mine' ? 'My datasets' : this.group === 'shared' ? 'Shared with me' : `All datasets on ${this.parent.account.domain}`;
+    return this.group === 'mine'
+      ? vscode.l10n.t('My datasets')
+      : this.group === 'shared'
+        ? vscode.l10n.t('Shared with me')
+        : vscode.l10n.t('All datasets on {0}', this.parent.account.domain);
   }
 
   treeItem(sort: CatalogSort): vscode.TreeItem {
     const item = new vscode.TreeItem(this.label, this.group === 'all' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
     item.id = this.id;
     const count = this.page && this.page.error === undefined ? String(this.page.total) : undefined;
-    item.description = [count, this.group === 'all' ? (sort === 'name' ? 'by name' : 'by last update') : undefined].filter((s) => s !== undefined).join(' · ');
+    item.description = [count, this.group === 'all' ? (sort === 'name' ? vscode.l10n.t('by name') : vscode.l10n.t('by last update')) : undefined]
+      .filter((s) => s !== undefined)
+      .join(' · ');
     item.iconPath = new vscode.ThemeIcon(this.group === 'mine' ? 'account' : this.group === 'shared' ? 'organization' : 'library');
     item.contextValue = contextValue('group', [
       this.group === 'mine' && Tokens.mine,
@@ -173,7 +182,7 @@ export class DatasetNode {
     const rights = this.rights;
     if (rights === undefined) return undefined;
     const missing = Object.values(WriteRights).filter((w) => !rights.includes(w.right));
-    return missing.length === 0 ? undefined : missing.map((w) => `${w.action} (needs "${w.right}")`).join(', ');
+    return missing.length === 0 ? undefined : missing.map((w) => vscode.l10n.t('{0} (needs "{1}")', w.action(), w.right)).join(', ');
   }
 
   get datasetId(): string {
@@ -256,15 +265,18 @@ export class DatasetNode {
     const item = new vscode.TreeItem(this.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     const when = updatedText(this.entry.updatedAt);
-    const drafts = this.drafts.length === 0 ? undefined : this.drafts.length === 1 ? 'draft open' : `${this.drafts.length} drafts open`;
+    const drafts =
+      this.drafts.length === 0 ? undefined : this.drafts.length === 1 ? vscode.l10n.t('draft open') : vscode.l10n.t('{0} drafts open', this.drafts.length);
     const role = this.role;
     item.description = [this.datasetId, role !== undefined ? roleLabel(role) : undefined, drafts, when].filter((s) => s !== undefined).join(' · ');
     item.iconPath = this.icon();
     item.contextValue = this.contextValue();
     item.tooltip = this.tooltip();
-    item.accessibilityInformation = {
-      label: `${this.name}, dataset ${this.datasetId}${role !== undefined ? `, shared with you as ${roleLabel(role)}` : ''}${when ? `, ${when}` : ''}`,
-    };
+    const spoken =
+      role !== undefined
+        ? vscode.l10n.t('{0}, dataset {1}, shared with you as {2}', this.name, this.datasetId, roleLabel(role))
+        : vscode.l10n.t('{0}, dataset {1}', this.name, this.datasetId);
+    item.accessibilityInformation = { label: when ? `${spoken}, ${when}` : spoken };
     return item;
   }
 
@@ -282,17 +294,17 @@ export class DatasetNode {
       md.appendMarkdown('\n\n');
     }
     const lines: [string, string | undefined][] = [
-      ['Owner', this.view?.owner?.displayName ?? this.entry.owner?.displayName],
-      ['Shared with you as', this.role !== undefined ? roleLabel(this.role) : undefined],
-      ['Your rights', this.rights !== undefined ? this.rights.join(', ') || 'none' : undefined],
-      ['Not offered', this.notOffered()],
-      ['Type', this.view?.viewType ?? this.entry.type],
-      ['Visibility', this.isPublic === undefined ? undefined : this.isPublic ? 'public' : 'private'],
-      ['Updated', this.entry.updatedAt],
-      ['Created', this.entry.createdAt],
-      ['Columns', String(this.view?.columns.length ?? this.entry.columns.length)],
-      ['Row identifier', this.view ? (this.rowIdentifier?.fieldName ?? 'none') : undefined],
-      ['You can', this.view?.rights !== undefined ? (this.writable ? 'read and write' : 'read only') : undefined],
+      [vscode.l10n.t('Owner'), this.view?.owner?.displayName ?? this.entry.owner?.displayName],
+      [vscode.l10n.t('Shared with you as'), this.role !== undefined ? roleLabel(this.role) : undefined],
+      [vscode.l10n.t('Your rights'), this.rights !== undefined ? this.rights.join(', ') || vscode.l10n.t('none') : undefined],
+      [vscode.l10n.t('Not offered'), this.notOffered()],
+      [vscode.l10n.t('Type'), this.view?.viewType ?? this.entry.type],
+      [vscode.l10n.t('Visibility'), this.isPublic === undefined ? undefined : this.isPublic ? vscode.l10n.t('public') : vscode.l10n.t('private')],
+      [vscode.l10n.t('Updated'), this.entry.updatedAt],
+      [vscode.l10n.t('Created'), this.entry.createdAt],
+      [vscode.l10n.t('Columns'), String(this.view?.columns.length ?? this.entry.columns.length)],
+      [vscode.l10n.t('Row identifier'), this.view ? (this.rowIdentifier?.fieldName ?? vscode.l10n.t('none')) : undefined],
+      [vscode.l10n.t('You can'), this.view?.rights !== undefined ? (this.writable ? vscode.l10n.t('read and write') : vscode.l10n.t('read only')) : undefined],
     ];
     for (const [label, value] of lines) {
       if (value === undefined || value === '') continue;
@@ -341,11 +353,11 @@ export class DraftNode {
 
   treeItem(): vscode.TreeItem {
     const underDataset = this.parent.kind === 'dataset';
-    const label = underDataset ? `Draft (revision ${this.revision})` : `${this.entry.name} (draft)`;
+    const label = underDataset ? vscode.l10n.t('Draft (revision {0})', this.revision) : vscode.l10n.t('{0} (draft)', this.entry.name);
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     const when = updatedText(this.entry.updatedAt);
-    item.description = [underDataset ? this.entry.id : `draft of ${this.datasetId}`, when].filter((s) => s !== undefined).join(' · ');
+    item.description = [underDataset ? this.entry.id : vscode.l10n.t('draft of {0}', this.datasetId), when].filter((s) => s !== undefined).join(' · ');
     item.iconPath = new vscode.ThemeIcon('git-pull-request-draft');
     item.contextValue = contextValue('draft');
     const md = new vscode.MarkdownString();
@@ -357,11 +369,14 @@ export class DraftNode {
 
 `);
     md.appendText(
-      `Revision ${this.revision} of ${this.datasetId}, not yet applied. Previews, queries and publishing use the dataset ${this.datasetId}; ` +
-        'the draft’s changes show there once it is applied on the portal.',
+      vscode.l10n.t(
+        'Revision {0} of {1}, not yet applied. Previews, queries and publishing use the dataset {1}; the draft’s changes show there once it is applied on the portal.',
+        this.revision,
+        this.datasetId,
+      ),
     );
     item.tooltip = md;
-    item.accessibilityInformation = { label: `Draft, revision ${this.revision} of dataset ${this.datasetId}` };
+    item.accessibilityInformation = { label: vscode.l10n.t('Draft, revision {0} of dataset {1}', this.revision, this.datasetId) };
     return item;
   }
 }
@@ -383,14 +398,14 @@ export class ColumnNode {
     const item = new vscode.TreeItem(this.column.fieldName, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     const type = soqlTypeName(this.column.dataTypeName);
-    item.description = `${type}${this.isRowIdentifier ? ' · row identifier' : ''}`;
+    item.description = this.isRowIdentifier ? `${type} · ${vscode.l10n.t('row identifier')}` : type;
     item.iconPath = new vscode.ThemeIcon(this.isRowIdentifier ? 'key' : iconForType(type));
     item.contextValue = contextValue('column', [this.isRowIdentifier && Tokens.rowId]);
     const tip = new vscode.MarkdownString();
     tip.appendMarkdown('**');
     tip.appendText(this.column.name);
     tip.appendMarkdown(`** ${inlineCode(this.column.fieldName)}\n\n`);
-    tip.appendText(`${type} (${this.column.dataTypeName})${this.isRowIdentifier ? ' — row identifier' : ''}`);
+    tip.appendText(`${type} (${this.column.dataTypeName})${this.isRowIdentifier ? ` — ${vscode.l10n.t('row identifier')}` : ''}`);
     if (this.column.description) {
       tip.appendMarkdown('\n\n');
       tip.appendText(this.column.description);
@@ -423,12 +438,12 @@ export class LoadMoreNode {
   }
 
   treeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(vscode.l10n.t('Load more…'), vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
-    item.description = `${this.loaded} of ${this.total}`;
+    item.description = vscode.l10n.t('{0} of {1}', this.loaded, this.total);
     item.iconPath = new vscode.ThemeIcon('more');
     item.contextValue = contextValue('loadMore');
-    item.command = { command: TreeCommands.loadMore, title: 'Load More', arguments: [this] };
+    item.command = { command: TreeCommands.loadMore, title: vscode.l10n.t('Load More'), arguments: [this] };
     return item;
   }
 }
@@ -450,11 +465,11 @@ export class ErrorNode {
   treeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.message, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
-    item.description = this.action ? this.action.title : 'click to retry';
+    item.description = this.action ? this.action.title : vscode.l10n.t('click to retry');
     item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
     item.contextValue = contextValue('error');
     item.tooltip = new vscode.MarkdownString().appendText(this.message);
-    item.command = this.action ?? { command: TreeCommands.refreshItem, title: 'Retry', arguments: [this] };
+    item.command = this.action ?? { command: TreeCommands.refreshItem, title: vscode.l10n.t('Retry'), arguments: [this] };
     return item;
   }
 }

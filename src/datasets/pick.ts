@@ -81,11 +81,11 @@ async function listFor(accounts: Accounts, account: AccountDescription, options:
 }
 
 /** Asks for a 4x4 or portal URL; the domain comes from the URL, or from the only/picked signed-in domain. */
-export async function askDatasetRef(accounts: Accounts, title = 'Go to Dataset'): Promise<DatasetTarget | undefined> {
+export async function askDatasetRef(accounts: Accounts, title = vscode.l10n.t('Go to Dataset')): Promise<DatasetTarget | undefined> {
   const value = await vscode.window.showInputBox({
     title,
-    prompt: 'A dataset 4x4 id (abcd-1234) or its address pasted from the portal',
-    placeHolder: 'abcd-1234 or https://data.city.gov/Category/Name/abcd-1234',
+    prompt: vscode.l10n.t('A dataset 4x4 id (abcd-1234) or its address pasted from the portal'),
+    placeHolder: vscode.l10n.t('abcd-1234 or https://data.city.gov/Category/Name/abcd-1234'),
     ignoreFocusOut: true,
     validateInput: (v) => {
       try {
@@ -106,9 +106,9 @@ export async function resolveRef(accounts: Accounts, text: string, domain?: stri
   if (ref.domain) return { domain: ref.domain.host, id: ref.id };
   if (domain !== undefined) return { domain: parseDomain(domain).host, id: ref.id };
   const domains = [...new Set((await accounts.list()).filter((a) => a.invalid !== true).map((a) => a.domain))];
-  if (domains.length === 0) throw new ExpectedError("Sign in to a Socrata portal first, or paste the dataset's full address.");
+  if (domains.length === 0) throw new ExpectedError(vscode.l10n.t("Sign in to a Socrata portal first, or paste the dataset's full address."));
   if (domains.length === 1) return { domain: domains[0] ?? '', id: ref.id };
-  const picked = await vscode.window.showQuickPick(domains, { title: `Which portal is ${ref.id} on?`, ignoreFocusOut: true });
+  const picked = await vscode.window.showQuickPick(domains, { title: vscode.l10n.t('Which portal is {0} on?', ref.id), ignoreFocusOut: true });
   return picked === undefined ? undefined : { domain: picked, id: ref.id };
 }
 
@@ -118,13 +118,13 @@ export async function resolveRef(accounts: Accounts, text: string, domain?: stri
  */
 export async function pickDataset(accounts: Accounts, options: PickDatasetOptions = {}): Promise<DatasetTarget | undefined> {
   const quickPick = vscode.window.createQuickPick<Item>();
-  quickPick.title = options.title ?? 'Choose a dataset';
-  quickPick.placeholder = 'Type to filter your datasets by name or 4x4';
+  quickPick.title = options.title ?? vscode.l10n.t('Choose a dataset');
+  quickPick.placeholder = vscode.l10n.t('Type to filter your datasets by name or 4x4');
   quickPick.matchOnDescription = true;
   quickPick.matchOnDetail = true;
   quickPick.ignoreFocusOut = true;
   quickPick.busy = true;
-  const other: Item = { label: '$(search) Another dataset by 4x4 or URL…', alwaysShow: true, other: true };
+  const other: Item = { label: `$(search) ${vscode.l10n.t('Another dataset by 4x4 or URL…')}`, alwaysShow: true, other: true };
   quickPick.items = [other];
   const abort = new AbortController();
   const errors: string[] = [];
@@ -142,8 +142,8 @@ export async function pickDataset(accounts: Accounts, options: PickDatasetOption
     const items = all.flat();
     quickPick.items = [...items, other];
     quickPick.busy = false;
-    if (errors.length > 0) quickPick.placeholder = `Some portals could not be listed (${errors.join('; ')})`;
-    else if (items.length === 0) quickPick.placeholder = 'No datasets of yours found: give one by 4x4 or URL';
+    if (errors.length > 0) quickPick.placeholder = vscode.l10n.t('Some portals could not be listed ({0})', errors.join('; '));
+    else if (items.length === 0) quickPick.placeholder = vscode.l10n.t('No datasets of yours found: give one by 4x4 or URL');
   })();
   try {
     const chosen = await new Promise<Item | undefined>((resolve) => {
@@ -153,7 +153,7 @@ export async function pickDataset(accounts: Accounts, options: PickDatasetOption
     });
     if (chosen?.other) {
       quickPick.hide();
-      return await askDatasetRef(accounts, options.title ?? 'Choose a dataset');
+      return await askDatasetRef(accounts, options.title ?? vscode.l10n.t('Choose a dataset'));
     }
     return chosen?.target;
   } finally {

@@ -46,9 +46,9 @@ function errorText(error: unknown): string {
   if (isSodaError(error)) {
     switch (error.kind) {
       case 'network':
-        return `Cannot reach the portal: ${error.message}`;
+        return vscode.l10n.t('Cannot reach the portal: {0}', error.message);
       case 'auth':
-        return `Not allowed: ${error.message}`;
+        return vscode.l10n.t('Not allowed: {0}', error.message);
       default:
         return error.message;
     }
@@ -205,7 +205,7 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
 
   private async client(node: AccountNode): Promise<SodaClient> {
     const connection = await this.accounts.getConnection(node.account.domain, { accountId: node.account.id, silent: true });
-    if (connection === undefined) throw new Error(`Not signed in to ${node.account.domain} as ${accountLabel(node.account)}.`);
+    if (connection === undefined) throw new Error(vscode.l10n.t('Not signed in to {0} as {1}.', node.account.domain, accountLabel(node.account)));
     return connection.client;
   }
 
@@ -289,9 +289,9 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
   private accountChildren(node: AccountNode): DatasetsNode[] {
     if (node.account.invalid === true) {
       return [
-        new ErrorNode(node, `The portal no longer accepts the credentials of ${accountLabel(node.account)}.`, {
+        new ErrorNode(node, vscode.l10n.t('The portal no longer accepts the credentials of {0}.', accountLabel(node.account)), {
           command: 'socrata.auth.updateCredentials',
-          title: 'Sign In Again',
+          title: vscode.l10n.t('Sign In Again'),
           arguments: [{ accountId: node.account.id }],
         }),
       ];
@@ -303,11 +303,11 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     const f = this._filter;
     switch (node.group) {
       case 'mine':
-        return f !== undefined ? `No datasets of yours match "${f}"` : 'You own no datasets on this portal';
+        return f !== undefined ? vscode.l10n.t('No datasets of yours match "{0}"', f) : vscode.l10n.t('You own no datasets on this portal');
       case 'shared':
-        return f !== undefined ? `No dataset shared with you matches "${f}"` : 'No datasets are shared with you';
+        return f !== undefined ? vscode.l10n.t('No dataset shared with you matches "{0}"', f) : vscode.l10n.t('No datasets are shared with you');
       case 'all':
-        return f !== undefined ? `No dataset on this portal matches "${f}"` : 'The portal lists no datasets';
+        return f !== undefined ? vscode.l10n.t('No dataset on this portal matches "{0}"', f) : vscode.l10n.t('The portal lists no datasets');
     }
   }
 
@@ -345,7 +345,7 @@ export class DatasetsProvider implements vscode.TreeDataProvider<DatasetsNode>, 
     if (view === undefined) return [];
     const rowId = node.rowIdentifier;
     const columns = view.columns.filter((c) => !c.fieldName.startsWith(':'));
-    if (columns.length === 0) return [...node.drafts, new MessageNode(node, 'No columns')];
+    if (columns.length === 0) return [...node.drafts, new MessageNode(node, vscode.l10n.t('No columns'))];
     return [...node.drafts, ...columns.map((c) => new ColumnNode(node, c, rowId !== undefined && c.id === rowId.id))];
   }
 
