@@ -102,6 +102,7 @@ describe('npm run package on a fresh copy of the repository', { skip: files === 
       '[Content_Types].xml',
       'extension/package.json',
       'extension/package.nls.json',
+      'extension/l10n/bundle.l10n.json',
       'extension/readme.md',
       'extension/changelog.md',
       'extension/LICENSE.txt',
@@ -116,7 +117,7 @@ describe('npm run package on a fresh copy of the repository', { skip: files === 
       assert.ok(names.includes(required), `${required} is in the package`);
     }
     const allowed =
-      /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|package\.nls\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|cli|worker-entry)\.js|dist\/webview\/.+|media\/.+|schemas\/.+\.json))$/;
+      /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|package\.nls\.json|l10n\/bundle(\.[\w-]+)?\.l10n\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|cli|worker-entry)\.js|dist\/webview\/.+|media\/.+|schemas\/.+\.json))$/;
     assert.deepEqual(
       names.filter((n) => !allowed.test(n)),
       [],
