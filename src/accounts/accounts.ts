@@ -147,8 +147,15 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
       return identityOf(user, credential.kind === 'basic' ? credential.email : '');
     } catch (error) {
       if (isSodaError(error, 'auth')) {
-        const what = credential.kind === 'apiKey' ? 'API key id or key secret' : credential.kind === 'basic' ? 'email or password' : 'access token';
-        throw new CredentialRejectedError(`${parseDomain(domain).host} rejected the ${what} (HTTP ${error.status ?? 'error'}). Nothing was saved.`);
+        const host = parseDomain(domain).host;
+        const status = error.status ?? 'error';
+        throw new CredentialRejectedError(
+          credential.kind === 'apiKey'
+            ? vscode.l10n.t('{0} rejected the API key id or key secret (HTTP {1}). Nothing was saved.', host, status)
+            : credential.kind === 'basic'
+              ? vscode.l10n.t('{0} rejected the email or password (HTTP {1}). Nothing was saved.', host, status)
+              : vscode.l10n.t('{0} rejected the access token (HTTP {1}). Nothing was saved.', host, status),
+        );
       }
       throw error;
     } finally {
@@ -201,10 +208,12 @@ export class SocrataAccounts<C extends IdentityClient> implements vscode.Disposa
     await this.provider.refresh();
     if (!changed) return; // already invalid: the user has been told once
     this.log.warn(`${accountLabel(account)} was rejected by the portal; it needs signing in again.`);
-    const again = 'Sign In Again';
-    void vscode.window.showWarningMessage(`Socrata: the credentials of ${accountLabel(account)} are no longer accepted.`, again).then((choice) => {
-      if (choice === again) void vscode.commands.executeCommand('socrata.auth.updateCredentials', { accountId: account.id });
-    });
+    const again = vscode.l10n.t('Sign In Again');
+    void vscode.window
+      .showWarningMessage(vscode.l10n.t('Socrata: the credentials of {0} are no longer accepted.', accountLabel(account)), again)
+      .then((choice) => {
+        if (choice === again) void vscode.commands.executeCommand('socrata.auth.updateCredentials', { accountId: account.id });
+      });
   }
 
   dispose(): void {

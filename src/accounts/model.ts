@@ -1,5 +1,7 @@
 // The account model shared by the authentication provider, the commands and the tests. Nothing here imports
-// `vscode`, so the whole file is exercised by plain-Node unit tests.
+// `vscode`, so the whole file is exercised by plain-Node unit tests. Its texts go through @vscode/l10n (VS Code's
+// bundle in the editor, English in plain Node).
+import * as l10n from '@vscode/l10n';
 
 /** How an account proves who it is. `apiKey` and `basic` both travel as HTTP Basic; `oauth` as `Authorization: OAuth`. */
 export type AuthKind = 'apiKey' | 'basic' | 'oauth';
@@ -89,11 +91,11 @@ export function domainFromScopes(scopes: readonly string[] | undefined): string 
 export function describeKind(kind: AuthKind): string {
   switch (kind) {
     case 'apiKey':
-      return 'API key';
+      return l10n.t('API key');
     case 'basic':
-      return 'email and password';
+      return l10n.t('email and password');
     case 'oauth':
-      return 'OAuth';
+      return l10n.t('OAuth');
   }
 }
 

@@ -7,7 +7,9 @@
 // https URL; the page reads the editor's callback URI out of `state` and forwards `code` and `state` there.
 // state = `<nonce>.<base64url(callback URI)>`: the nonce is 32 random bytes, fresh per attempt; the
 // extension accepts a callback only when the whole state equals the one it generated for the pending attempt.
+// Its messages go through @vscode/l10n (VS Code's bundle in the editor, English in plain Node).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import * as l10n from '@vscode/l10n';
 import { parseDomain, type SodaDomain } from '../soda/domain';
 
 export type OAuthErrorCode =
@@ -44,7 +46,7 @@ export function createState(callbackUri: string, nonce: Buffer = randomBytes(32)
 /** Splits a state into nonce and callback URI; throws `invalid-state` for anything else. */
 export function parseState(state: string): { nonce: string; callbackUri: string } {
   const m = /^([A-Za-z0-9_-]{22,})\.([A-Za-z0-9_-]+)$/.exec(state);
-  if (!m) throw new OAuthError('invalid-state', 'The OAuth state is malformed.');
+  if (!m) throw new OAuthError('invalid-state', l10n.t('The OAuth state is malformed.'));
   const callbackUri = Buffer.from(m[2] ?? '', 'base64url').toString('utf8');
   return { nonce: m[1] ?? '', callbackUri };
 }
@@ -54,7 +56,7 @@ export function checkState(expected: string, received: string | undefined): void
   const a = Buffer.from(expected);
   const b = Buffer.from(received ?? '');
   if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw new OAuthError('state-mismatch', 'The sign-in answer does not belong to this sign-in attempt (state mismatch); it was ignored.');
+    throw new OAuthError('state-mismatch', l10n.t('The sign-in answer does not belong to this sign-in attempt (state mismatch); it was ignored.'));
   }
 }
 
@@ -69,15 +71,15 @@ export function validateRedirectUri(input: string): string {
   } catch {
     throw new OAuthError(
       'invalid-redirect',
-      `Invalid redirect URI ${JSON.stringify(input)}: enter the absolute https:// address where the callback page is hosted.`,
+      l10n.t('Invalid redirect URI {0}: enter the absolute https:// address where the callback page is hosted.', JSON.stringify(input)),
     );
   }
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) || /^127\./.test(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new OAuthError('invalid-redirect', `Invalid redirect URI ${JSON.stringify(input)}: Socrata only redirects to https:// addresses.`);
+    throw new OAuthError('invalid-redirect', l10n.t('Invalid redirect URI {0}: Socrata only redirects to https:// addresses.', JSON.stringify(input)));
   }
   if (url.username !== '' || url.password !== '' || url.hash !== '') {
-    throw new OAuthError('invalid-redirect', `Invalid redirect URI ${JSON.stringify(input)}: it must not contain user info or a #fragment.`);
+    throw new OAuthError('invalid-redirect', l10n.t('Invalid redirect URI {0}: it must not contain user info or a #fragment.', JSON.stringify(input)));
   }
   return url.toString();
 }
@@ -122,23 +124,24 @@ export function parseCallbackQuery(query: string): CallbackResult {
  */
 export function parsePastedCode(text: string): { code: string; state: string | undefined } {
   const t = text.trim();
-  if (t === '') throw new OAuthError('missing-code', 'Nothing was pasted.');
+  if (t === '') throw new OAuthError('missing-code', l10n.t('Nothing was pasted.'));
   if (/^[a-z][a-z0-9+.-]*:/i.test(t) || t.includes('?') || t.includes('code=')) {
     const q = t.includes('?') ? (t.slice(t.indexOf('?') + 1).split('#')[0] ?? '') : t;
     const r = parseCallbackQuery(q);
-    if (r.error !== undefined) throw new OAuthError('access-denied', `The portal refused the sign-in: ${r.errorDescription ?? r.error}.`);
-    if (r.code === undefined) throw new OAuthError('missing-code', 'The pasted address has no "code" parameter.');
+    if (r.error !== undefined) throw new OAuthError('access-denied', l10n.t('The portal refused the sign-in: {0}.', r.errorDescription ?? r.error));
+    if (r.code === undefined) throw new OAuthError('missing-code', l10n.t('The pasted address has no "code" parameter.'));
     return { code: r.code, state: r.state };
   }
-  if (!/^[A-Za-z0-9._~+/=-]+$/.test(t)) throw new OAuthError('missing-code', 'The pasted text is neither an authorization code nor the callback address.');
+  if (!/^[A-Za-z0-9._~+/=-]+$/.test(t))
+    throw new OAuthError('missing-code', l10n.t('The pasted text is neither an authorization code nor the callback address.'));
   return { code: t, state: undefined };
 }
 
 /** Explains a callback that carries an OAuth error (`error=access_denied` when the user clicked Deny). */
 export function callbackError(result: CallbackResult): OAuthError | undefined {
   if (result.error === undefined) return undefined;
-  if (result.error === 'access_denied') return new OAuthError('access-denied', 'Sign-in was denied on the portal.');
-  return new OAuthError('access-denied', `The portal refused the sign-in: ${result.errorDescription ?? result.error}.`);
+  if (result.error === 'access_denied') return new OAuthError('access-denied', l10n.t('Sign-in was denied on the portal.'));
+  return new OAuthError('access-denied', l10n.t('The portal refused the sign-in: {0}.', result.errorDescription ?? result.error));
 }
 
 export interface ExchangeParams {
@@ -197,7 +200,10 @@ export async function exchangeCode(
     text = await res.text();
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    throw new OAuthError('exchange-failed', `Could not reach ${d.host} to finish the sign-in: ${error instanceof Error ? error.message : String(error)}`);
+    throw new OAuthError(
+      'exchange-failed',
+      l10n.t('Could not reach {0} to finish the sign-in: {1}', d.host, error instanceof Error ? error.message : String(error)),
+    );
   }
   let json: unknown;
   try {
@@ -213,15 +219,18 @@ export async function exchangeCode(
   const description = typeof obj.error_description === 'string' ? obj.error_description : typeof obj.message === 'string' ? obj.message : undefined;
   const detail = description ?? (oauthCode !== undefined ? oauthCode : `HTTP ${status}`);
   if (oauthCode === 'invalid_client' || status === 401) {
-    throw new OAuthError('invalid-client', `${d.host} rejected the OAuth client id or client secret: ${detail}`);
+    throw new OAuthError('invalid-client', l10n.t('{0} rejected the OAuth client id or client secret: {1}', d.host, detail));
   }
   if (oauthCode === 'invalid_grant') {
-    throw new OAuthError('invalid-grant', `${d.host} rejected the authorization code (already used, expired, or issued for another redirect URI): ${detail}`);
+    throw new OAuthError(
+      'invalid-grant',
+      l10n.t('{0} rejected the authorization code (already used, expired, or issued for another redirect URI): {1}', d.host, detail),
+    );
   }
   if (status >= 200 && status < 300) {
-    throw new OAuthError('exchange-failed', `${d.host} answered the token request without an access_token.`);
+    throw new OAuthError('exchange-failed', l10n.t('{0} answered the token request without an access_token.', d.host));
   }
-  throw new OAuthError('exchange-failed', `${d.host} refused the token request (HTTP ${status}): ${detail}`);
+  throw new OAuthError('exchange-failed', l10n.t('{0} refused the token request (HTTP {1}): {2}', d.host, status, detail));
 }
 
 export interface Unsubscribe {
@@ -248,7 +257,7 @@ export interface AwaitCodeOptions {
 
 export class OAuthCancelledError extends Error {
   constructor(readonly reason: 'cancelled' | 'timeout') {
-    super(reason === 'timeout' ? 'The sign-in timed out: no answer came back from the portal.' : 'Sign-in cancelled.');
+    super(reason === 'timeout' ? l10n.t('The sign-in timed out: no answer came back from the portal.') : l10n.t('Sign-in cancelled.'));
     this.name = 'OAuthCancelledError';
   }
 }
@@ -291,7 +300,7 @@ export function awaitAuthorizationCode(options: AwaitCodeOptions): Promise<strin
       }
       const error = callbackError(result);
       if (error) finish(() => reject(error));
-      else if (result.code === undefined) finish(() => reject(new OAuthError('missing-code', 'The callback carried no authorization code.')));
+      else if (result.code === undefined) finish(() => reject(new OAuthError('missing-code', l10n.t('The callback carried no authorization code.'))));
       else {
         const code = result.code;
         finish(() => resolve(code));

@@ -61,12 +61,12 @@ export async function runOAuthFlow(options: OAuthFlowOptions): Promise<string> {
     if (!opened) options.log.warn('OAuth: the browser could not be opened.');
     // A way out when the browser did not open, or opened the wrong address (remote and browser-based editors
     // may rewrite loopback addresses): copy the link and open it by hand.
-    const copy = 'Copy Link';
+    const copy = vscode.l10n.t('Copy Link');
     void vscode.window
       .showInformationMessage(
         opened
-          ? `Socrata: continue the sign-in to ${domain.host} in your browser. If the page did not open, copy the link.`
-          : `Socrata: the browser could not be opened. Copy the sign-in link and open it in your browser.`,
+          ? vscode.l10n.t('Socrata: continue the sign-in to {0} in your browser. If the page did not open, copy the link.', domain.host)
+          : vscode.l10n.t('Socrata: the browser could not be opened. Copy the sign-in link and open it in your browser.'),
         copy,
       )
       .then((choice) => {
@@ -88,10 +88,11 @@ export async function runOAuthFlow(options: OAuthFlowOptions): Promise<string> {
               try {
                 return await vscode.window.showInputBox(
                   {
-                    title: `Sign in to ${domain.host} with OAuth`,
-                    prompt:
+                    title: vscode.l10n.t('Sign in to {0} with OAuth', domain.host),
+                    prompt: vscode.l10n.t(
                       'Waiting for the browser… If it cannot return to the editor, paste the authorization code (or the whole address the callback page shows) here.',
-                    placeHolder: 'authorization code or callback address',
+                    ),
+                    placeHolder: vscode.l10n.t('authorization code or callback address'),
                     ignoreFocusOut: true,
                     password: true,
                   },
