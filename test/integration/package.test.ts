@@ -117,7 +117,7 @@ describe('npm run package on a fresh copy of the repository', { skip: files === 
       assert.ok(names.includes(required), `${required} is in the package`);
     }
     const allowed =
-      /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|package\.nls\.json|l10n\/bundle(\.[\w-]+)?\.l10n\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|cli|worker-entry)\.js|dist\/webview\/.+|media\/.+|schemas\/.+\.json))$/;
+      /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|package\.nls(\.[\w-]+)?\.json|l10n\/bundle(\.[\w-]+)?\.l10n\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|cli|worker-entry)\.js|dist\/webview\/.+|media\/.+|schemas\/.+\.json))$/;
     assert.deepEqual(
       names.filter((n) => !allowed.test(n)),
       [],
