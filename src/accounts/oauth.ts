@@ -132,8 +132,9 @@ export function parsePastedCode(text: string): { code: string; state: string | u
     if (r.code === undefined) throw new OAuthError('missing-code', l10n.t('The pasted address has no "code" parameter.'));
     return { code: r.code, state: r.state };
   }
-  if (!/^[A-Za-z0-9._~+/=-]+$/.test(t))
+  if (!/^[A-Za-z0-9._~+/=-]+$/.test(t)) {
     throw new OAuthError('missing-code', l10n.t('The pasted text is neither an authorization code nor the callback address.'));
+  }
   return { code: t, state: undefined };
 }
 
