@@ -84,7 +84,8 @@ function withReason(retry: { reason: string } | undefined, prompt: string): stri
   return retry === undefined ? prompt : vscode.l10n.t('{0} Check it and try again. {1}', retry.reason, prompt);
 }
 
-const required = (what: string) => (value: string) => (value.trim() === '' ? `Enter the ${what}.` : undefined);
+/** A validator for a box that must not stay empty; `message` says what to enter. */
+const required = (message: string) => (value: string) => (value.trim() === '' ? message : undefined);
 
 function summary(account: AccountDescription): SignInResult {
   return {
@@ -120,10 +121,10 @@ export class AuthCommandHandlers {
     const suggested = configured !== '' && domainError(configured) === undefined ? configured : known.length === 1 ? known[0] : undefined;
     const value = await ask({
       title,
-      prompt: 'Socrata domain (the portal host name, e.g. data.cityofchicago.org)',
-      placeHolder: 'data.city.gov',
+      prompt: vscode.l10n.t('Socrata domain (the portal host name, e.g. data.cityofchicago.org)'),
+      placeHolder: vscode.l10n.t('data.city.gov'),
       value: suggested,
-      validateInput: (v) => (v.trim() === '' ? 'Enter the portal host name.' : domainError(v)),
+      validateInput: (v) => (v.trim() === '' ? vscode.l10n.t('Enter the portal host name.') : domainError(v)),
     });
     return parseDomain(value).host;
   }
@@ -155,7 +156,11 @@ export class AuthCommandHandlers {
   /** Validates with the portal under a cancellable progress notification, then saves. */
   private async validateAndSave(domain: string, credential: Credential): Promise<SignInResult> {
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Socrata: checking the ${describeKind(credential.kind)} with ${domain}…`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('Socrata: checking the {0} with {1}…', describeKind(credential.kind), domain),
+        cancellable: true,
+      },
       async (_progress, token) => {
         const abort = new AbortController();
         const sub = token.onCancellationRequested(() => abort.abort());
@@ -174,7 +179,7 @@ export class AuthCommandHandlers {
   }
 
   private announce(domain: string, identity: Identity): void {
-    void vscode.window.showInformationMessage(`Socrata: signed in to ${domain} as ${describeIdentity(identity)}.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Socrata: signed in to {0} as {1}.', domain, describeIdentity(identity)));
   }
 
   async signInWithApiKey(arg?: unknown): Promise<SignInResult> {
@@ -191,7 +196,7 @@ export class AuthCommandHandlers {
             title,
             prompt: withReason(retry, vscode.l10n.t('API key id for {0} (Profile → Developer Settings)', domain)),
             value: retry?.user ?? given.keyId,
-            validateInput: required('API key id'),
+            validateInput: required(vscode.l10n.t('Enter the API key id.')),
           }));
         const keySecret =
           given.keySecret ??
@@ -199,7 +204,7 @@ export class AuthCommandHandlers {
             title,
             prompt: withReason(retry, vscode.l10n.t('API key secret for key {0}', keyId)),
             password: true,
-            validateInput: required('API key secret'),
+            validateInput: required(vscode.l10n.t('Enter the API key secret.')),
           }));
         return { user: keyId, credential: { kind: 'apiKey', keyId, keySecret } };
       },
@@ -221,11 +226,16 @@ export class AuthCommandHandlers {
             title,
             prompt: withReason(retry, vscode.l10n.t('Account email on {0}', domain)),
             value: retry?.user ?? given.email,
-            validateInput: required('account email'),
+            validateInput: required(vscode.l10n.t('Enter the account email.')),
           }));
         const password =
           given.password ??
-          (await ask({ title, prompt: withReason(retry, vscode.l10n.t('Password of {0}', email)), password: true, validateInput: required('password') }));
+          (await ask({
+            title,
+            prompt: withReason(retry, vscode.l10n.t('Password of {0}', email)),
+            password: true,
+            validateInput: required(vscode.l10n.t('Enter the password.')),
+          }));
         return { user: email, credential: { kind: 'basic', email, password } };
       },
       domain,
@@ -234,23 +244,28 @@ export class AuthCommandHandlers {
 
   async signInWithOAuth(arg?: unknown): Promise<SignInResult> {
     const a = obj<OAuthArgs>(arg);
-    const title = 'Sign in to Socrata with OAuth';
+    const title = vscode.l10n.t('Sign in to Socrata with OAuth');
     const domain = await this.askDomain(str(a.domain), title);
     const saved = await this.accounts.store.oauthClient(domain);
     const clientId =
       str(a.clientId) ??
       (await ask({
         title,
-        prompt: `OAuth client id (the app token of the application registered on ${domain})`,
+        prompt: vscode.l10n.t('OAuth client id (the app token of the application registered on {0})', domain),
         value: saved?.clientId,
-        validateInput: required('client id'),
+        validateInput: required(vscode.l10n.t('Enter the client id.')),
       }));
     const sameClient = saved !== undefined && saved.clientId === clientId;
     const clientSecret =
       str(a.clientSecret) ??
       (sameClient
         ? saved.clientSecret
-        : await ask({ title, prompt: `Secret token of the application ${clientId}`, password: true, validateInput: required('client secret') }));
+        : await ask({
+            title,
+            prompt: vscode.l10n.t('Secret token of the application {0}', clientId),
+            password: true,
+            validateInput: required(vscode.l10n.t('Enter the client secret.')),
+          }));
     const redirectValidation = (v: string) => {
       try {
         validateRedirectUri(v);
@@ -263,15 +278,21 @@ export class AuthCommandHandlers {
       str(a.redirectUri) ??
       (await ask({
         title,
-        prompt: "Redirect URI: the https address where the callback page (oauth-callback.html) is hosted; it must start with the application's callback prefix",
+        prompt: vscode.l10n.t(
+          "Redirect URI: the https address where the callback page (oauth-callback.html) is hosted; it must start with the application's callback prefix",
+        ),
         value: saved?.redirectUri,
-        placeHolder: 'https://example.org/socrata/oauth-callback.html',
+        placeHolder: vscode.l10n.t('https://example.org/socrata/oauth-callback.html'),
         validateInput: redirectValidation,
       }));
     const redirectUri = validateRedirectUri(redirectText);
     const client = { clientId, clientSecret, redirectUri };
     const accessToken = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Socrata: waiting for the sign-in to ${domain} in the browser…`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('Socrata: waiting for the sign-in to {0} in the browser…', domain),
+        cancellable: true,
+      },
       (_progress, token) => runOAuthFlow({ domain, client, extensionId: this.extensionId, handler: this.uriHandler, log: this.log, token }),
     );
     const result = await this.validateAndSave(domain, { kind: 'oauth', accessToken, clientId });
@@ -281,16 +302,20 @@ export class AuthCommandHandlers {
 
   async setAppToken(arg?: unknown): Promise<{ domain: string; set: boolean }> {
     const a = obj<AppTokenArgs>(arg);
-    const title = 'Set the Socrata app token';
+    const title = vscode.l10n.t('Set the Socrata app token');
     const domain = await this.askDomain(str(a.domain), title);
     const token =
-      typeof a.appToken === 'string' ? a.appToken.trim() : await ask({ title, prompt: `App token for ${domain} (leave empty to remove it)`, password: true });
+      typeof a.appToken === 'string'
+        ? a.appToken.trim()
+        : await ask({ title, prompt: vscode.l10n.t('App token for {0} (leave empty to remove it)', domain), password: true });
     if (token !== '' && !/^[A-Za-z0-9_.-]{1,200}$/.test(token)) {
-      throw new Error('The app token may only contain letters, digits, "-", "_" and "." (at most 200 characters).');
+      throw new Error(vscode.l10n.t('The app token may only contain letters, digits, "-", "_" and "." (at most 200 characters).'));
     }
     await this.accounts.store.setAppToken(domain, token);
     this.log.info(token === '' ? `Removed the app token of ${domain}.` : `Set the app token of ${domain}.`);
-    void vscode.window.showInformationMessage(token === '' ? `Socrata: removed the app token of ${domain}.` : `Socrata: app token set for ${domain}.`);
+    void vscode.window.showInformationMessage(
+      token === '' ? vscode.l10n.t('Socrata: removed the app token of {0}.', domain) : vscode.l10n.t('Socrata: app token set for {0}.', domain),
+    );
     return { domain, set: token !== '' };
   }
 
@@ -302,14 +327,14 @@ export class AuthCommandHandlers {
     const id = str(a.accountId) ?? str(fromNode);
     if (id !== undefined) {
       const found = all.find((x) => x.id === id);
-      if (found === undefined) throw new Error('That Socrata account is no longer signed in.');
+      if (found === undefined) throw new Error(vscode.l10n.t('That Socrata account is no longer signed in.'));
       return found;
     }
-    if (all.length === 0) throw new Error('No Socrata account is signed in.');
+    if (all.length === 0) throw new Error(vscode.l10n.t('No Socrata account is signed in.'));
     const picked = await vscode.window.showQuickPick(
       all.map((account) => ({
         label: accountLabel(account),
-        description: `${account.displayName} · ${describeKind(account.kind)}${account.invalid === true ? ' · needs signing in again' : ''}`,
+        description: `${account.displayName} · ${describeKind(account.kind)}${account.invalid === true ? ` · ${vscode.l10n.t('needs signing in again')}` : ''}`,
         account,
       })),
       { placeHolder, ignoreFocusOut: true },
@@ -319,7 +344,7 @@ export class AuthCommandHandlers {
   }
 
   async updateCredentials(arg?: unknown): Promise<SignInResult> {
-    const account = await this.pickAccount(arg, 'Update the credentials of which account?');
+    const account = await this.pickAccount(arg, vscode.l10n.t('Update the credentials of which account?'));
     return this.signInAgain(account);
   }
 
@@ -337,9 +362,9 @@ export class AuthCommandHandlers {
   }
 
   async signOut(arg?: unknown): Promise<{ accountId: string } | undefined> {
-    const account = await this.pickAccount(arg, 'Sign out of which account?');
+    const account = await this.pickAccount(arg, vscode.l10n.t('Sign out of which account?'));
     await this.accounts.signOut(account.id);
-    void vscode.window.showInformationMessage(`Socrata: signed out of ${accountLabel(account)}.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Socrata: signed out of {0}.', accountLabel(account)));
     return { accountId: account.id };
   }
 
@@ -350,12 +375,24 @@ export class AuthCommandHandlers {
   /** Used by the provider's createSession: choose a method, then sign in. */
   async signInInteractively(domain: string | undefined): Promise<AccountDescription | undefined> {
     const methods = [
-      { label: 'API key', detail: 'Key id and key secret from Profile → Developer Settings (recommended)', run: () => this.signInWithApiKey({ domain }) },
-      { label: 'Email and password', detail: 'Your portal account (not for single sign-on accounts)', run: () => this.signInWithPassword({ domain }) },
-      { label: 'OAuth', detail: 'An application registered on the portal, with a hosted callback page', run: () => this.signInWithOAuth({ domain }) },
+      {
+        label: vscode.l10n.t('API key'),
+        detail: vscode.l10n.t('Key id and key secret from Profile → Developer Settings (recommended)'),
+        run: () => this.signInWithApiKey({ domain }),
+      },
+      {
+        label: vscode.l10n.t('Email and password'),
+        detail: vscode.l10n.t('Your portal account (not for single sign-on accounts)'),
+        run: () => this.signInWithPassword({ domain }),
+      },
+      {
+        label: vscode.l10n.t('OAuth'),
+        detail: vscode.l10n.t('An application registered on the portal, with a hosted callback page'),
+        run: () => this.signInWithOAuth({ domain }),
+      },
     ];
     const picked = await vscode.window.showQuickPick(methods, {
-      placeHolder: domain ? `Sign in to ${domain} with…` : 'Sign in to Socrata with…',
+      placeHolder: domain ? vscode.l10n.t('Sign in to {0} with…', domain) : vscode.l10n.t('Sign in to Socrata with…'),
       ignoreFocusOut: true,
     });
     if (picked === undefined) return undefined;

@@ -105,7 +105,9 @@ export class DatasetCommandHandlers {
 
   private async client(target: DatasetTarget): Promise<SodaClient> {
     const connection = await this.deps.accounts.getConnection(target.domain, { silent: true, ...(target.accountId ? { accountId: target.accountId } : {}) });
-    if (!connection) throw new ExpectedError(`Sign in to ${target.domain} first (Socrata: Sign In with API Key, Email and Password, or OAuth).`);
+    if (!connection) {
+      throw new ExpectedError(vscode.l10n.t('Sign in to {0} first (Socrata: Sign In with API Key, Email and Password, or OAuth).', target.domain));
+    }
     return connection.client;
   }
 
@@ -129,10 +131,10 @@ export class DatasetCommandHandlers {
       const current = this.deps.provider.sort;
       const picked = await vscode.window.showQuickPick(
         [
-          { label: 'Name', description: current === 'name' ? 'current' : undefined, sort: 'name' as const },
-          { label: 'Last update', description: current === 'updatedAt' ? 'current' : undefined, sort: 'updatedAt' as const },
+          { label: vscode.l10n.t('Name'), description: current === 'name' ? vscode.l10n.t('current') : undefined, sort: 'name' as const },
+          { label: vscode.l10n.t('Last update'), description: current === 'updatedAt' ? vscode.l10n.t('current') : undefined, sort: 'updatedAt' as const },
         ],
-        { title: 'Sort All Datasets By' },
+        { title: vscode.l10n.t('Sort All Datasets By') },
       );
       if (picked === undefined) throw new UserCancelledError();
       sort = picked.sort;
@@ -145,8 +147,8 @@ export class DatasetCommandHandlers {
     let q = typeof arg === 'string' ? arg : undefined;
     if (q === undefined) {
       q = await vscode.window.showInputBox({
-        title: 'Filter Datasets',
-        prompt: 'Search your datasets on the portal (name, description, column names, tags). Empty clears the filter.',
+        title: vscode.l10n.t('Filter Datasets'),
+        prompt: vscode.l10n.t('Search your datasets on the portal (name, description, column names, tags). Empty clears the filter.'),
         value: this.deps.provider.filter ?? '',
         ignoreFocusOut: true,
       });
@@ -164,7 +166,7 @@ export class DatasetCommandHandlers {
 
   private updateDescription(): void {
     const q = this.deps.provider.filter;
-    this.deps.treeView.description = q === undefined ? undefined : `Filter: "${q}"`;
+    this.deps.treeView.description = q === undefined ? undefined : vscode.l10n.t('Filter: "{0}"', q);
   }
 
   /** Shows a dataset in the tree (adding it under its account when it is not one of the listed ones). */
@@ -177,7 +179,7 @@ export class DatasetCommandHandlers {
     const account = accountNodes.find((n) =>
       target.accountId ? n.account.id === target.accountId : n.account.domain === target.domain && n.account.invalid !== true,
     );
-    if (!account) throw new ExpectedError(`Sign in to ${target.domain} first to browse ${target.id} there.`);
+    if (!account) throw new ExpectedError(vscode.l10n.t('Sign in to {0} first to browse {1} there.', target.domain, target.id));
     const node = await this.deps.provider.openDataset(account, target.id);
     await this.reveal(node);
     return { domain: account.account.domain, id: node.datasetId, name: node.name };
@@ -193,7 +195,7 @@ export class DatasetCommandHandlers {
   }
 
   async openInBrowser(arg: unknown): Promise<string> {
-    const target = await this.target(arg, 'Open Dataset in Browser');
+    const target = await this.target(arg, vscode.l10n.t('Open Dataset in Browser'));
     const url = portalUrl(parseDomain(target.domain), target.id);
     if (field(arg, 'dryRun') !== true) await vscode.env.openExternal(vscode.Uri.parse(url, true));
     return url;
@@ -204,50 +206,54 @@ export class DatasetCommandHandlers {
    * automation that has asked already). A name that does not match deletes nothing.
    */
   async deleteDataset(arg: unknown): Promise<{ domain: string; id: string }> {
-    const target = await this.target(arg, 'Delete Dataset', { writableOnly: true });
+    const target = await this.target(arg, vscode.l10n.t('Delete Dataset'), { writableOnly: true });
     const client = await this.client(target);
     const view = await client.view(target.id);
     const name = view.name;
     const typed =
       str(field(arg, 'typedName')) ??
       (await vscode.window.showInputBox({
-        title: `Delete Dataset "${name}" (${target.id})`,
-        prompt: `This deletes the dataset and all its rows on ${target.domain}, for everyone, and cannot be undone. To confirm, type the name of the dataset: ${name}`,
+        title: vscode.l10n.t('Delete Dataset "{0}" ({1})', name, target.id),
+        prompt: vscode.l10n.t(
+          'This deletes the dataset and all its rows on {0}, for everyone, and cannot be undone. To confirm, type the name of the dataset: {1}',
+          target.domain,
+          name,
+        ),
         placeHolder: name,
         ignoreFocusOut: true,
-        validateInput: (v) => (v === name ? undefined : "Type the dataset's name exactly to delete it."),
+        validateInput: (v) => (v === name ? undefined : vscode.l10n.t("Type the dataset's name exactly to delete it.")),
       }));
     if (typed === undefined) throw new UserCancelledError();
-    if (typed !== name) throw new ExpectedError(`Nothing was deleted: "${typed}" is not the name of ${target.id} ("${name}").`);
+    if (typed !== name) throw new ExpectedError(vscode.l10n.t('Nothing was deleted: "{0}" is not the name of {1} ("{2}").', typed, target.id, name));
     await client.deleteDataset(target.id);
     this.deps.log.info(`Deleted the dataset ${target.id} ("${name}") on ${target.domain}.`);
     this.deps.provider.refreshAll();
-    void vscode.window.showInformationMessage(`Socrata: deleted the dataset "${name}" (${target.id}).`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Socrata: deleted the dataset "{0}" ({1}).', name, target.id));
     return { domain: target.domain, id: target.id };
   }
 
   async copyId(arg: unknown): Promise<string> {
-    const target = await this.target(arg, 'Copy Dataset 4x4');
+    const target = await this.target(arg, vscode.l10n.t('Copy Dataset 4x4'));
     await vscode.env.clipboard.writeText(target.id);
-    void vscode.window.setStatusBarMessage(`Copied ${target.id}`, 3000);
+    void vscode.window.setStatusBarMessage(vscode.l10n.t('Copied {0}', target.id), 3000);
     return target.id;
   }
 
   async copyApiEndpoint(arg: unknown): Promise<string> {
-    const target = await this.target(arg, 'Copy API Endpoint');
+    const target = await this.target(arg, vscode.l10n.t('Copy API Endpoint'));
     const url = apiEndpoint(parseDomain(target.domain), target.id);
     await vscode.env.clipboard.writeText(url);
-    void vscode.window.setStatusBarMessage(`Copied ${url}`, 3000);
+    void vscode.window.setStatusBarMessage(vscode.l10n.t('Copied {0}', url), 3000);
     return url;
   }
 
   async previewRows(arg: unknown): Promise<QueryResult> {
-    const target = await this.target(arg, 'Preview Rows');
-    return this.openGrid(target, 'SELECT *', `Preview: ${target.name ?? target.id}`);
+    const target = await this.target(arg, vscode.l10n.t('Preview Rows'));
+    return this.openGrid(target, 'SELECT *', vscode.l10n.t('Preview: {0}', target.name ?? target.id));
   }
 
   async runQuery(arg: unknown): Promise<QueryResult> {
-    const target = await this.target(arg, 'Run SoQL Query');
+    const target = await this.target(arg, vscode.l10n.t('Run SoQL Query'));
     const statement = str(field(arg, 'query')) ?? (await this.askQuery(target));
     const problem = checkStatement(statement);
     if (problem !== undefined) throw new SodaError({ kind: 'invalid-input', message: problem, field: 'query' });
@@ -313,7 +319,7 @@ export class DatasetCommandHandlers {
       field?: string;
       statement?: string;
     }
-    const run: Item = { label: '$(play) Run query', alwaysShow: true };
+    const run: Item = { label: `$(play) ${vscode.l10n.t('Run query')}`, alwaysShow: true };
     const recent = this.deps.history?.list(target.domain, target.id) ?? [];
     const recentItems: Item[] =
       recent.length === 0
@@ -329,7 +335,7 @@ export class DatasetCommandHandlers {
       .filter((c) => !c.fieldName.startsWith(':'))
       .map((c) => ({ label: c.fieldName, description: soqlTypeName(c.dataTypeName), detail: c.name, alwaysShow: true, field: c.fieldName }));
     const qp = vscode.window.createQuickPick<Item>();
-    qp.title = `Run SoQL Query on ${view.name} (${target.id})`;
+    qp.title = vscode.l10n.t('Run SoQL Query on {0} ({1})', view.name, target.id);
     qp.placeholder = vscode.l10n.t('SELECT * WHERE … ORDER BY … — pick a field to insert it, or a recent query to run it');
     qp.value = 'SELECT * ';
     qp.ignoreFocusOut = true;
@@ -371,7 +377,7 @@ export class DatasetCommandHandlers {
    * which skips the save dialog), or a dataset node (then the query is asked for).
    */
   async saveCsv(arg: unknown): Promise<SaveCsvResult> {
-    const target = await this.target(arg, 'Save Query Results as CSV');
+    const target = await this.target(arg, vscode.l10n.t('Save Query Results as CSV'));
     const statement = str(field(arg, 'query')) ?? (await this.askQuery(target));
     const problem = checkStatement(statement);
     if (problem !== undefined) throw new SodaError({ kind: 'invalid-input', message: problem, field: 'query' });
@@ -382,8 +388,8 @@ export class DatasetCommandHandlers {
     } else {
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
       file = await vscode.window.showSaveDialog({
-        title: 'Save Query Results as CSV',
-        filters: { CSV: ['csv'] },
+        title: vscode.l10n.t('Save Query Results as CSV'),
+        filters: { [vscode.l10n.t('CSV files')]: ['csv'] },
         ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${target.id}.csv`) } : {}),
       });
       if (!file) throw new UserCancelledError();
@@ -391,7 +397,7 @@ export class DatasetCommandHandlers {
     const out = file;
     const client = await this.client(target);
     const rows = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Socrata: saving ${target.id} as CSV`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Socrata: saving {0} as CSV', target.id), cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
         const sub = token.onCancellationRequested(() => abort.abort());
@@ -400,7 +406,7 @@ export class DatasetCommandHandlers {
           const result = await exportQueryCsv(client, target.id, statement, stream, {
             signal: abort.signal,
             onNotice: this.notice,
-            onProgress: (n) => progress.report({ message: `${n.toLocaleString('en-US')} rows written` }),
+            onProgress: (n) => progress.report({ message: vscode.l10n.t('{0} rows written', n.toLocaleString('en-US')) }),
           });
           stream.end();
           await finished(stream);
@@ -418,10 +424,11 @@ export class DatasetCommandHandlers {
     );
     this.deps.log.info(`Saved ${rows} rows of ${target.id} (${statement}) to ${out.fsPath}.`);
     if (path === undefined) {
+      const open = vscode.l10n.t('Open');
       void vscode.window
-        .showInformationMessage(`Socrata: saved ${rows.toLocaleString('en-US')} rows to ${vscode.workspace.asRelativePath(out)}.`, 'Open')
+        .showInformationMessage(vscode.l10n.t('Socrata: saved {0} rows to {1}.', rows.toLocaleString('en-US'), vscode.workspace.asRelativePath(out)), open)
         .then((choice) => {
-          if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', out);
+          if (choice === open) void vscode.commands.executeCommand('vscode.open', out);
         });
     }
     return { path: out.fsPath, rows };

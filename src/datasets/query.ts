@@ -1,7 +1,8 @@
 // The grid's pages of a SoQL statement and Save as CSV, on the engine's SODA3 queries (src/soda/query.ts), which
 // fall back to SODA 2.1 on portals without SODA3. No `vscode` import: the commands call these with a SodaClient,
-// and the unit tests call them against the emulator.
+// and the unit tests call them against the emulator. Its texts go through @vscode/l10n.
 import type { Writable } from 'node:stream';
+import * as l10n from '@vscode/l10n';
 import type { GridColumn } from './grid/protocol';
 import type { SodaClient } from '../soda/client';
 import { SodaError } from '../soda/errors';
@@ -64,7 +65,7 @@ export async function queryPage(
   const bad = invalidStatement(stmt);
   if (bad) throw bad;
   const result = await runQuery(client, id, stmt, { page: { pageNumber: index + 1, pageSize }, ...options }).catch((error: unknown) => {
-    throw withStatement(error, `${stmt.trim()} (page ${index + 1}, ${pageSize} rows a page)`);
+    throw withStatement(error, l10n.t('{0} (page {1}, {2} rows a page)', stmt.trim(), index + 1, pageSize));
   });
   let columns: GridColumn[] = resultColumns(result.rows, result.fields, result.types);
   if (result.types === undefined) {
@@ -78,7 +79,7 @@ export async function queryPage(
 /** The error with the statement sent appended to its message. */
 function withStatement(error: unknown, statement: string): unknown {
   if (!(error instanceof SodaError) || error.kind === 'cancelled') return error;
-  const message = `${error.message.replace(/\.?\s*$/, '.')} Query sent: ${statement}`;
+  const message = l10n.t('{0} Query sent: {1}', error.message.replace(/\.?\s*$/, '.'), statement);
   return Object.assign(Object.create(Object.getPrototypeOf(error) as object) as SodaError, error, { message });
 }
 

@@ -219,7 +219,7 @@ export class GridPanel implements vscode.Disposable {
     this.abort?.abort();
     const abort = new AbortController();
     this.abort = abort;
-    this.post({ type: 'busy', message: `Loading rows ${index * this.source.pageSize + 1}–${(index + 1) * this.source.pageSize}…` });
+    this.post({ type: 'busy', message: vscode.l10n.t('Loading rows {0}–{1}…', index * this.source.pageSize + 1, (index + 1) * this.source.pageSize) });
     this.loading = true;
     try {
       const page = await this.source.load(index, abort.signal);

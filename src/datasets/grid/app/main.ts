@@ -1,5 +1,8 @@
 // The read-only grid webview (browser bundle): renders pages of rows the host sends and asks for the next or
-// previous page. Everything from the server is inserted with textContent, never as HTML.
+// previous page. Everything from the server is inserted with textContent, never as HTML. Its texts go through
+// @vscode/l10n (`l10n.t`), with the translations the host put in the page (src/webview/app/l10n.ts).
+import * as l10n from '@vscode/l10n';
+import { loadTranslations } from '../../../webview/app/l10n';
 import type { GridQuery, GridToHost, GridTotal, HostToGrid } from '../protocol';
 
 /** Kept by VS Code across a reload of the hidden tab: the query box's unsent text, for the statement it edits. */
@@ -11,6 +14,7 @@ interface GridViewState {
 declare function acquireVsCodeApi(): { postMessage(message: GridToHost): void; getState(): GridViewState | undefined; setState(state: GridViewState): void };
 
 const vscode = acquireVsCodeApi();
+loadTranslations();
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -40,7 +44,7 @@ function status(text: string): HTMLSpanElement {
  */
 function queryForm(query: GridQuery): HTMLFormElement {
   const form = el('form', undefined, 'query');
-  const label = el('label', 'SoQL query');
+  const label = el('label', l10n.t('SoQL query'));
   label.htmlFor = 'query-text';
   const text = el('textarea');
   text.id = 'query-text';
@@ -55,9 +59,9 @@ function queryForm(query: GridQuery): HTMLFormElement {
       form.requestSubmit();
     }
   });
-  const run = el('button', 'Run');
+  const run = el('button', l10n.t('Run'));
   run.type = 'submit';
-  run.title = 'Run the query in this tab (Ctrl+Enter)';
+  run.title = l10n.t('Run the query in this tab (Ctrl+Enter)');
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     vscode.setState({ base: text.value.trim(), draft: text.value.trim() });
@@ -65,11 +69,11 @@ function queryForm(query: GridQuery): HTMLFormElement {
   });
   form.append(label, text, run);
   if (query.history.length > 0) {
-    const historyLabel = el('label', 'Recent queries');
+    const historyLabel = el('label', l10n.t('Recent queries'));
     historyLabel.htmlFor = 'query-history';
     const select = el('select');
     select.id = 'query-history';
-    select.append(el('option', `${query.history.length} recent…`));
+    select.append(el('option', l10n.t('{0} recent…', query.history.length)));
     for (const statement of query.history) {
       const option = el('option', statement.length > 120 ? `${statement.slice(0, 119)}…` : statement);
       option.value = statement;
@@ -91,12 +95,15 @@ function queryForm(query: GridQuery): HTMLFormElement {
 
 /** "Rows 1–100 of 12,345". */
 function rangeText(first: number, count: number, total: GridTotal | undefined): string {
-  if (count === 0) return total === undefined || total === 'unknown' || total === 'counting' ? 'No rows' : `No rows (of ${total.toLocaleString('en-US')})`;
-  const range = `Rows ${first.toLocaleString('en-US')}–${(first + count - 1).toLocaleString('en-US')}`;
-  if (total === undefined) return range;
-  if (total === 'counting') return `${range} of … (counting)`;
-  if (total === 'unknown') return `${range} of an unknown total`;
-  return `${range} of ${total.toLocaleString('en-US')}`;
+  if (count === 0) {
+    return total === undefined || total === 'unknown' || total === 'counting' ? l10n.t('No rows') : l10n.t('No rows (of {0})', total.toLocaleString('en-US'));
+  }
+  const from = first.toLocaleString('en-US');
+  const to = (first + count - 1).toLocaleString('en-US');
+  if (total === undefined) return l10n.t('Rows {0}–{1}', from, to);
+  if (total === 'counting') return l10n.t('Rows {0}–{1} of … (counting)', from, to);
+  if (total === 'unknown') return l10n.t('Rows {0}–{1} of an unknown total', from, to);
+  return l10n.t('Rows {0}–{1} of {2}', from, to, total.toLocaleString('en-US'));
 }
 
 function render(message: HostToGrid): void {
@@ -116,7 +123,7 @@ function render(message: HostToGrid): void {
     const p = el('p', message.message, 'error');
     p.setAttribute('role', 'alert');
     const bar = el('div', undefined, 'toolbar');
-    bar.append(button('Previous', { type: 'previous' }, message.hasPrevious), button('Retry', { type: 'retry' }, true));
+    bar.append(button(l10n.t('Previous'), { type: 'previous' }, message.hasPrevious), button(l10n.t('Retry'), { type: 'retry' }, true));
     root.append(p, bar);
     return;
   }
@@ -125,24 +132,24 @@ function render(message: HostToGrid): void {
   const bar = el('div', undefined, 'toolbar');
   const range = rangeText(message.firstRow, message.rows.length, message.total);
   bar.append(
-    button('Previous', { type: 'previous' }, message.hasPrevious),
-    button('Next', { type: 'next' }, message.hasNext),
+    button(l10n.t('Previous'), { type: 'previous' }, message.hasPrevious),
+    button(l10n.t('Next'), { type: 'next' }, message.hasNext),
     status(`${range} · ${message.subtitle}`),
   );
-  if (message.canSave) bar.append(button('Save as CSV…', { type: 'saveCsv' }, true));
+  if (message.canSave) bar.append(button(l10n.t('Save as CSV…'), { type: 'saveCsv' }, true));
   root.append(bar);
   // The scrolling region takes focus so that keyboard users can scroll it; it is named after the table.
   const wrap = el('div', undefined, 'grid');
   wrap.tabIndex = 0;
   wrap.setAttribute('role', 'region');
-  wrap.setAttribute('aria-label', `${message.title}: rows`);
+  wrap.setAttribute('aria-label', l10n.t('{0}: rows', message.title));
   const table = el('table');
   table.append(el('caption', `${message.title} — ${range}`, 'visually-hidden'));
   const head = el('thead');
   const hr = el('tr');
   const numHead = el('th', '#', 'num');
   numHead.scope = 'col';
-  numHead.setAttribute('aria-label', 'Row number');
+  numHead.setAttribute('aria-label', l10n.t('Row number'));
   hr.append(numHead);
   for (const c of message.columns) {
     const th = el('th');
@@ -158,7 +165,7 @@ function render(message: HostToGrid): void {
     row.forEach((cell, j) => {
       const type = message.columns[j]?.type ?? '';
       const td = el('td', cell ?? '', cell === null ? 'null' : type === 'number' || type === 'double' ? 'number' : undefined);
-      if (cell === null) td.title = 'no value';
+      if (cell === null) td.title = l10n.t('no value');
       tr.append(td);
     });
     body.append(tr);
