@@ -3,7 +3,7 @@
 // from a pattern, a bound off by one, a wrong branch of the decimal-comma reading) would pass them.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { createConverter, parseDate, type ColumnType, type ConvertOptions } from '../../src/csv';
+import { createConverter, parseDate, parseNumber, type ColumnType, type ConvertOptions } from '../../src/csv';
 
 const conv = (type: ColumnType, raw: string, options: ConvertOptions = {}) => createConverter(type, options).convert(raw);
 const value = (type: ColumnType, raw: string, options: ConvertOptions = {}): unknown => {
@@ -38,6 +38,8 @@ describe('cell parsers: numbers', () => {
       ['1.5e3', '1.5e3'],
       ['1E+5', '1E+5'],
       ['2e-3', '2e-3'],
+      ['1e10', '1e10'],
+      ['-1.25E-12', '-1.25E-12'],
       ['0.000', '0.000'],
     ];
     for (const [raw, expected] of cases) assert.equal(value('number', raw), expected, raw);
@@ -50,7 +52,7 @@ describe('cell parsers: numbers', () => {
     for (const raw of ['$5', '5%', '€5', '£5', '¥5', '$1,234.50']) {
       assert.equal(message('number', raw), `"${raw}" is not a plain number (currency symbols and % are not allowed)`, raw);
     }
-    for (const raw of ['1,5', '12,34', '1234,567', '1.234,5', '-1,5', '+1.234.567,89']) {
+    for (const raw of ['1,5', '12,34', '1234,567', '1.234,5', '12.345,6', '123.456,7', '-1,5', '+1.234.567,89']) {
       assert.equal(message('number', raw), `"${raw}" looks like a number with a decimal comma; turn on the decimal-comma option to read it`, raw);
     }
   });
@@ -67,10 +69,19 @@ describe('cell parsers: numbers', () => {
       ['1.234.567,89', '1234567.89'],
       ['12', '12'],
       ['1,5e3', '1.5e3'],
+      ['1,5e10', '1.5e10'],
+      ['12.345', '12345'],
+      ['123.456,5', '123456.5'],
     ];
     for (const [raw, expected] of cases) assert.equal(value('number', raw, dc), expected, raw);
     for (const raw of ['12.34', '1.23.456', '1,5,5', 'x', '1.2345,6', '1,', ',']) assert.equal(message('number', raw, dc), `"${raw}" is not a number`, raw);
     assert.equal(message('number', '€1,5', dc), '"€1,5" is not a plain number (currency symbols and % are not allowed)');
+  });
+
+  it('parseNumber reads a dot as the decimal mark unless told otherwise', () => {
+    assert.equal(parseNumber('1,234.5'), '1234.5');
+    assert.deepEqual(parseNumber('1,5'), { error: '"1,5" looks like a number with a decimal comma; turn on the decimal-comma option to read it' });
+    assert.equal(parseNumber('1,5', true), '1.5');
   });
 
   it('doubles: JSON numbers, and the three special values as they are', () => {
@@ -137,7 +148,22 @@ describe('cell parsers: dates', () => {
   });
 
   it('what is not a date names the expected notations, in the column order', () => {
-    for (const raw of ['yesterday', '2023/01/05', '2023-01-05T1', '2023-01-05T10:5', '12023-01-05', '01/02-2023', '1/2/23', 'x2023-01-05', '2023-01-05x']) {
+    for (const raw of [
+      'yesterday',
+      '2023/01/05',
+      '2023-01-05T1',
+      '2023-01-05T10:5',
+      '12023-01-05',
+      '01/02-2023',
+      '1/2/23',
+      'x2023-01-05',
+      '2023-01-05x',
+      'x1/2/2023',
+      '101/02/2023',
+      '1/2/2023x',
+      '1/2/20234',
+      '1/2/2023 10:00x',
+    ]) {
       assert.equal(message('floating_timestamp', raw), `"${raw}" is not a date (expected YYYY-MM-DD[THH:MM:SS] or MM/DD/YYYY)`, raw);
     }
     assert.equal(message('floating_timestamp', 'soon', { dateOrder: 'dmy' }), '"soon" is not a date (expected YYYY-MM-DD[THH:MM:SS] or DD/MM/YYYY)');
@@ -149,6 +175,8 @@ describe('cell parsers: dates', () => {
     assert.equal(value('floating_timestamp', '01/02/2023', { dateOrder: 'dmy' }), '2023-02-01T00:00:00.000');
     assert.equal(value('floating_timestamp', '1.2.2023', { dateOrder: 'dmy' }), '2023-02-01T00:00:00.000');
     assert.equal(value('floating_timestamp', '1-2-2023'), '2023-01-02T00:00:00.000');
+    assert.equal(value('floating_timestamp', ' 01/02/2023 '), '2023-01-02T00:00:00.000');
+    assert.equal(value('floating_timestamp', '\t12/31/2023 11:30 PM '), '2023-12-31T23:30:00.000');
     assert.equal(value('floating_timestamp', '12/31/2023 7:05'), '2023-12-31T07:05:00.000');
     assert.equal(value('floating_timestamp', '12/31/2023T07:05:09.5'), '2023-12-31T07:05:09.500');
     assert.equal(value('floating_timestamp', '12/31/2023 11:30 PM'), '2023-12-31T23:30:00.000');
@@ -237,6 +265,13 @@ describe('cell parsers: URLs and email', () => {
     assert.deepEqual(value('url', 'Home page (https://example.org/x)'), { url: 'https://example.org/x', description: 'Home page' });
     assert.deepEqual(value('url', 'Home(https://e.org)'), { url: 'https://e.org', description: 'Home' });
     assert.deepEqual(value('url', '(https://example.org)'), { url: 'https://example.org' });
+    assert.deepEqual(value('url', 'Old site (http://example.org)'), { url: 'http://example.org', description: 'Old site' });
+    assert.deepEqual(value('url', 'Files (FTP://files.example.org)'), { url: 'FTP://files.example.org', description: 'Files' });
+    const url = ' (https://example.org)';
+    const longest = `${'a'.repeat(4095 - url.length)}${url}`;
+    assert.equal(longest.length, 4095);
+    assert.deepEqual(value('url', longest), { url: 'https://example.org', description: 'a'.repeat(4095 - url.length) });
+    assert.equal(conv('url', `a${longest}`).ok, false, 'a labelled value of 4096 characters is not read (the bound on the pattern)');
   });
 
   it('refuses other schemes, spaces, a host starting with / . ? # $, and over-long labelled values', () => {
@@ -256,6 +291,8 @@ describe('cell parsers: URLs and email', () => {
       'Home (https://a b)',
       'Home (https://example.org) x',
       'Home (example.org)',
+      '(x) Home (https://example.org)',
+      'Home) (https://example.org)',
       `${'a'.repeat(4100)} (https://example.org)`,
     ]) {
       assert.equal(message('url', raw), `"${raw.trim()}" is not a URL (expected http://…, https://… or "Label (https://…)")`, raw.slice(0, 40));
