@@ -74,13 +74,14 @@ function journalFiles(journalDir: string): string[] {
 }
 
 describe('resume: a journal with a gap', () => {
-  const cases: { name: string; applied: LineRange[] }[] = [
+  const cases: { name: string; applied: LineRange[]; named: string }[] = [
     {
       name: 'gap',
       applied: [
         [2, 3],
         [6, 7],
       ],
+      named: 'lines 2–3, lines 6–7',
     },
     {
       name: 'gaps',
@@ -88,6 +89,7 @@ describe('resume: a journal with a gap', () => {
         [3, 3],
         [5, 6],
       ],
+      named: 'line 3, lines 5–6',
     },
   ];
   for (const c of cases) {
@@ -118,6 +120,7 @@ describe('resume: a journal with a gap', () => {
         assert.equal(r.status, 'success', r.message);
         assert.equal(r.resume?.status, 'resumed');
         assert.equal(r.resume?.skippedRows, file.rows.length - gap.length);
+        assert.equal(r.resume?.reason, `resuming: ${c.named} were applied by an earlier run and are skipped`);
         assert.equal(r.created, gap.length, 'every line of the gap was sent (none was on the server)');
         assert.equal(r.updated, 0, 'no line the journal calls applied was sent again');
         assert.equal(resourceWrites(emu, since).rows, gap.length, 'the server received exactly the gap');
@@ -149,6 +152,9 @@ describe('resume: a journal with a gap', () => {
       assert.equal(first.status, 'failed', first.message);
       assert.match(first.message, /413/);
       assert.deepEqual(first.appliedRanges, [[2, 3]]);
+      assert.equal(first.resume, undefined, 'no earlier run: neither resumed nor restarted');
+      assert.deepEqual(first.uncertainRanges, [], 'a refused upsert batch is not uncertain');
+      assert.doesNotMatch(first.message, /unknown/);
       assert.deepEqual(resourceWrites(emu, since), { requests: 1, rows: 2 });
 
       // Run 2, two requests at a time: it resumes after line 3 and sends batch 2 and batch 3 together. Batch 2 is

@@ -229,6 +229,26 @@ describe('journal files', () => {
     assert.deepEqual([saved.mode, saved.rowIdentifier], ['upsert', 'id']);
   });
 
+  it('remove of a journal never saved, or removed twice, succeeds and leaves nothing', async () => {
+    const dir = join(tmp, 'remove-unsaved');
+    const j = Journal.fresh(dir, plan());
+    await j.remove();
+    await j.save();
+    await j.remove();
+    await j.remove();
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('a journal naming a file with non-ASCII characters round-trips', async () => {
+    const dir = join(tmp, 'utf8');
+    const p = plan({ file: { path: '/data/Données – été.csv' } });
+    await Journal.fresh(dir, p).save();
+    const text = readFileSync(join(dir, readdirSync(dir)[0] ?? ''), 'utf8');
+    assert.ok(text.includes('/data/Données – été.csv'), 'written as UTF-8');
+    const loaded = await Journal.load(dir, p);
+    assert.equal(loaded.journal?.data.file.path, '/data/Données – été.csv');
+  });
+
   it('remove waits for a save in flight', async () => {
     const dir = join(tmp, 'remove');
     const j = Journal.fresh(dir, plan());

@@ -1,6 +1,7 @@
 // The retry policy's small functions at their edges: Retry-After forms the other tests do not send, the backoff's
 // clamping of a random source, policy merging, and the system clock's sleep with a signal.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, resolvePolicy, systemClock } from '../../src/soda/retry';
 
@@ -13,10 +14,11 @@ describe('retry: Retry-After forms', () => {
     assert.equal(parseRetryAfter(['3', '9'], now), 3000);
     assert.equal(parseRetryAfter([], now), undefined);
     assert.equal(parseRetryAfter('12', now), 12_000);
+    assert.equal(parseRetryAfter('12.25', now), 12_250, 'several digits before the point');
   });
 
   it('refuses what is neither seconds nor an HTTP date', () => {
-    for (const bad of ['', '1.', '.5', '1.5s', '7 s', 'x7', '7x', '1e3', '2026-11-27', '11/27/2026', '+3']) {
+    for (const bad of ['', '1.', '.5', '1.5s', '7 s', 'x7', '7x', '1e3', '2026-11-27', '11/27/2026', '+3', 'x1.5', 'a1.5', '-1.5']) {
       assert.equal(parseRetryAfter(bad, now), undefined, JSON.stringify(bad));
     }
   });
@@ -79,6 +81,10 @@ describe('retry: policies', () => {
       baseDelayMs: 500,
       maxDelayMs: 7,
     });
+    assert.deepEqual(resolvePolicy({ maxAttempts: undefined, maxElapsedMs: undefined, baseDelayMs: undefined, maxDelayMs: undefined }), {
+      ...DEFAULT_RETRY_POLICY,
+    });
+    assert.deepEqual(resolvePolicy({ baseDelayMs: 50 }, { baseDelayMs: undefined }).baseDelayMs, 50, 'an undefined value keeps an earlier part');
     assert.equal(resolvePolicy({ maxAttempts: 2.9 }).maxAttempts, 2);
     assert.equal(resolvePolicy({ maxAttempts: -3 }).maxAttempts, 1);
     assert.equal(resolvePolicy({ maxAttempts: 1 }).maxAttempts, 1);
@@ -121,5 +127,16 @@ describe('retry: the system clock', () => {
     const ac3 = new AbortController();
     await systemClock.sleep(1, ac3.signal);
     ac3.abort(new Error('late'));
+  });
+
+  it('sleep leaves no listener on the signal, whether it ends by time or by abort (one signal serves every retry of a publish)', async () => {
+    const ac = new AbortController();
+    for (let i = 0; i < 20; i++) await systemClock.sleep(1, ac.signal);
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0, 'after the sleeps ended by time');
+    const pending = systemClock.sleep(60_000, ac.signal);
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 1, 'while one sleeps');
+    ac.abort(new Error('stop'));
+    await assert.rejects(pending, /stop/);
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0, 'after the abort');
   });
 });

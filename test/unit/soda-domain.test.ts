@@ -114,6 +114,10 @@ describe('soda 4x4 ids', () => {
     }
   });
 
+  it('refuses a value that only reads as a 4x4 when turned into a string (an array from JSON, an object)', () => {
+    for (const id of [['bldg-prmt'], { toString: () => 'bldg-prmt' }, new String('bldg-prmt')]) assert.ok(!isValid4x4(id), JSON.stringify(id));
+  });
+
   it('assert4x4 throws invalid-input naming the field', () => {
     assert.doesNotThrow(() => assert4x4('bldg-prmt'));
     assert.throws(

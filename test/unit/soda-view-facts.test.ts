@@ -49,4 +49,18 @@ describe('dataset facts from parseView', () => {
     assert.equal(canWrite(noRights, 'write', 'pub1-usr1'), true);
     assert.equal(canWrite(noRights, 'write', 'othr-usr1'), false);
   });
+
+  it('a view without rights or owner: not writable for a known user, unknown otherwise', () => {
+    const ownerless = parseView({ ...base, owner: undefined });
+    assert.equal(ownerless.owner, undefined);
+    assert.equal(canWrite(ownerless, 'write', 'pub1-usr1'), false);
+    assert.equal(canWrite(ownerless, 'append', 'pub1-usr1'), false);
+    assert.equal(canWrite(ownerless), undefined);
+  });
+
+  it('public: null or malformed grants are skipped, not read as public', () => {
+    assert.equal(parseView({ ...base, grants: [null] }).isPublic, false);
+    assert.equal(parseView({ ...base, grants: [null, { flags: ['public'] }] }).isPublic, true);
+    assert.equal(parseView({ ...base, grants: ['public', 7, { flags: 'public' }, { flags: null }] }).isPublic, false);
+  });
 });
