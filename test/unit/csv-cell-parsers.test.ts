@@ -46,7 +46,27 @@ describe('cell parsers: numbers', () => {
   });
 
   it('refuses what is not a number, naming currency and decimal commas', () => {
-    for (const raw of ['abc', '.', '-', '+', '1.2.3', '--5', '1e', '1e5e5', '1,23,456', '12,3456.7', '0x1F', '1 000', '5-', 'a5', '5a']) {
+    for (const raw of [
+      'abc',
+      '.',
+      '-',
+      '+',
+      '1.2.3',
+      '--5',
+      '1e',
+      'e5',
+      '+e5',
+      '.e5',
+      '-E5',
+      '1e5e5',
+      '1,23,456',
+      '12,3456.7',
+      '0x1F',
+      '1 000',
+      '5-',
+      'a5',
+      '5a',
+    ]) {
       assert.equal(message('number', raw), `"${raw}" is not a number`, raw);
     }
     for (const raw of ['$5', '5%', '€5', '£5', '¥5', '$1,234.50']) {

@@ -7,7 +7,8 @@ import { daysInMonth } from './scan';
 const NUMBER_DOT = /^[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)?(?:\.\d*)?(?:[eE][+-]?\d+)?$/;
 const NUMBER_COMMA = /^[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)?(?:,\d+)?(?:[eE][+-]?\d+)?$/;
 const LOOKS_DECIMAL_COMMA = /^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+$/;
-const HAS_DIGIT = /\d/;
+// A digit before any exponent: `e5` or `.e5` is not a number.
+const HAS_DIGIT = /^[^eE]*\d/;
 
 /** Returns the number as the API's decimal string, or an error message. */
 export function parseNumber(text: string, decimalComma = false): string | { error: string } {
