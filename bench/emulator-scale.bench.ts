@@ -62,9 +62,10 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     ingest(st, src, bytes, user);
     bytes = undefined;
-    const out = src.schemas[0]?.output_schemas.at(-1);
-    if (!out) throw new Error(`upload not parsed: ${JSON.stringify(src.failure_details)}`);
-    const job = startJob(ctx, st, rev, out, user);
+    const input = src.schemas[0];
+    const out = input?.output_schemas.at(-1);
+    if (!input || !out) throw new Error(`upload not parsed: ${JSON.stringify(src.failure_details)}`);
+    const job = startJob(ctx, st, rev, { input, out }, user);
     while (job.finished_at === null) await new Promise((r) => setTimeout(r, 5));
     const secs = (performance.now() - t0) / 1000;
     if (job.status !== 'successful') throw new Error(`apply failed: ${JSON.stringify(job.log.at(-1))}`);
