@@ -734,7 +734,7 @@ export class EmulatorServer {
       }
       return;
     }
-    const result = runQuery(ds.id, ds.columns, ctx.store.iterateRows(ds.id), params);
+    const result = runQuery(ds.id, ds.columns, ctx.store.iterateRows(ds.id), params, () => ctx.store.rowCount(ds.id));
     const headers: Record<string, string> = { ETag: etag, 'Last-Modified': lastModified, 'X-SODA2-Row-Count': String(result.rows.length) };
     const fields = JSON.stringify(result.fields);
     const types = JSON.stringify(result.types);

@@ -322,7 +322,10 @@ function execute(ctx: EmulatorContext, rev: RevisionState, found: { input: Input
     const pk = out.output_columns.find((c) => c.is_primary_key)?.field_name;
     if (rev.action.type === 'delete') {
       if (!ds.rowIdentifier) throw new Error('a delete revision needs a dataset with a row identifier');
-      const col = Math.max(0, out.output_columns.findIndex((c) => c.field_name === ds.rowIdentifier));
+      const col = Math.max(
+        0,
+        out.output_columns.findIndex((c) => c.field_name === ds.rowIdentifier),
+      );
       const keys: string[] = [];
       for (const r of convertedRows(input, out.output_columns)) {
         const v = r[col];

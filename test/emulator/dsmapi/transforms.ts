@@ -3,16 +3,7 @@
  * accepts (docs/EMULATOR.md, "Transforms"), the type guess of an upload's columns, and the passes over an upload that
  * count a schema's errors, show its cells and give the apply its converted rows, one row at a time.
  */
-import {
-  canonicalNumber,
-  type DataTypeName,
-  fromCsv,
-  MALTYPED,
-  parseFixedTimestamp,
-  parseFloatingTimestamp,
-  type StoredValue,
-  type Converted,
-} from '../types';
+import { canonicalNumber, type DataTypeName, fromCsv, MALTYPED, parseFixedTimestamp, parseFloatingTimestamp, type StoredValue, type Converted } from '../types';
 import type { Cell, InputSchemaState, OutputColumnState } from './model';
 import type { CsvOptions } from './upload';
 
@@ -125,9 +116,13 @@ export class Guesser {
         if (this.wkt[i] && !WKT_POINT.test(text)) this.wkt[i] = false;
       }
       if (ok.size === 0) continue;
+      let floating = false;
       for (const fn of ok) {
+        // A value that is a floating timestamp is a fixed one too (read as UTC): no second parse.
+        if (fn === 'to_fixed_timestamp' && floating) continue;
         const f = FUNCTIONS[fn];
         if (f && transformCell(fn, f.dataType, text) === MALTYPED) ok.delete(fn);
+        else if (fn === 'to_floating_timestamp') floating = true;
       }
     }
   }

@@ -44,7 +44,10 @@ export class RowTables {
 
   /** Whether the dataset has a table yet (datasets without rows have none). */
   has(id: string): boolean {
-    return this.statements.has(id) || this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`rows_${id.replace('-', '_')}`) !== undefined;
+    return (
+      this.statements.has(id) ||
+      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`rows_${id.replace('-', '_')}`) !== undefined
+    );
   }
 
   private stmts(id: string): Statements {
