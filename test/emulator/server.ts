@@ -1,6 +1,9 @@
 /**
  * The emulator's HTTP layer (node:http): request ids, authentication, app tokens, fault injection, routing
  * to the SODA routes (`access.ts`, `catalog.ts`, `resource.ts`, `soda3.ts`) and to the mounted DSMAPI and OAuth modules.
+ *
+ * Over 400 lines: one class, the request's way from the socket to a route (faults, authentication, body limits and
+ * the test-control paths), which reads best in one place.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

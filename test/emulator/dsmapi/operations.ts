@@ -1,6 +1,9 @@
 /**
  * What the emulator's DSMAPI does: checks of the caller and of request bodies, revisions, ingesting an upload into
- * input and output schemas, row-id validation and apply jobs. HTTP lives in index.ts, answer shapes in shapes.ts.
+ * input and output schemas, row-id validation and apply jobs. HTTP lives in index.ts, answer shapes in shapes.ts,
+ * transforms in transforms.ts, the upload's rows in upload.ts.
+ *
+ * Over 400 lines: the steps of one revision's life (open, upload, schema, apply) read best in order, side by side.
  */
 import type { EmulatorContext } from '../context';
 import { EmulatorHttpError } from '../errors';
