@@ -130,8 +130,15 @@ export class RowTables {
     this.db.exec(`DROP TABLE IF EXISTS ${this.table(id)}`);
   }
 
-  /** Rows in sid (insertion) order: decoded once and cached for small datasets, streamed from SQLite for big ones. */
+  /**
+   * Rows in sid (insertion) order: decoded once and cached for small datasets, streamed from SQLite for big ones.
+   * Nothing is read until the rows are iterated.
+   */
   rows(id: string, hash: number): Iterable<Row> {
+    return { [Symbol.iterator]: () => this.load(id, hash)[Symbol.iterator]() };
+  }
+
+  private load(id: string, hash: number): Iterable<Row> {
     const cached = this.cache.get(id);
     if (cached) {
       this.cache.delete(id);
