@@ -517,10 +517,8 @@ export class EmulatorStore extends PrincipalStore {
   private migrateRows(): void {
     if (!this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rows'").get()) return;
     this.transaction(() => {
-      for (const r of this.db.prepare('SELECT dataset, json FROM rows ORDER BY dataset, sid').iterate() as IterableIterator<{
-        dataset: string;
-        json: string;
-      }>) {
+      const saved = this.db.prepare('SELECT dataset, json FROM rows ORDER BY dataset, sid').all() as { dataset: string; json: string }[];
+      for (const r of saved) {
         const ds = this.datasets.get(r.dataset);
         if (!ds) continue;
         const row = JSON.parse(r.json) as Row;
