@@ -16,6 +16,8 @@ export function applyOps(tables: RowTables, ds: Dataset, hash: number, ops: Iter
   const rid = ds.rowIdentifier;
   let rowsIn = 0;
   if (replace) tables.clear(id);
+  const before = tables.count(id);
+  let removed = 0;
   for (const op of ops) {
     rowsIn++;
     let row;
@@ -33,6 +35,7 @@ export function applyOps(tables: RowTables, ds: Dataset, hash: number, ops: Iter
         continue;
       }
       tables.remove(id, row.sid);
+      removed++;
       result['Rows Deleted']++;
       continue;
     }
@@ -82,6 +85,7 @@ export function applyOps(tables: RowTables, ds: Dataset, hash: number, ops: Iter
   }
   if (replace) result['Rows Deleted'] = 0;
   tables.touched(id);
+  tables.counted(id, before + result['Rows Created'] - removed);
   const secs = Math.floor(now / 1000);
   ds.rowsUpdatedAt = secs;
   ds.viewLastModified = secs;

@@ -55,7 +55,7 @@ export class RowTables {
     if (s) return s;
     const t = this.table(id);
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (sid INTEGER PRIMARY KEY, k TEXT, c INTEGER NOT NULL, u INTEGER NOT NULL, v TEXT NOT NULL);
-      CREATE UNIQUE INDEX IF NOT EXISTS "k_${id.replace('-', '_')}" ON ${t} (k);`);
+      CREATE UNIQUE INDEX IF NOT EXISTS "k_${id.replace('-', '_')}" ON ${t} (k) WHERE k IS NOT NULL;`);
     s = {
       insert: this.db.prepare(`INSERT INTO ${t} (sid, k, c, u, v) VALUES (?, ?, ?, ?, ?)`),
       update: this.db.prepare(`UPDATE ${t} SET k = ?, u = ?, v = ? WHERE sid = ?`),
@@ -73,6 +73,11 @@ export class RowTables {
   touched(id: string): void {
     this.cache.delete(id);
     this.counts.delete(id);
+  }
+
+  /** Sets the row count after a write that knows it (saves counting a big table again). */
+  counted(id: string, n: number): void {
+    this.counts.set(id, n);
   }
 
   count(id: string): number {
