@@ -108,7 +108,7 @@ export async function handleSoda3(ctx: EmulatorContext, id: string, endpoint: 'q
   if (req.page) params.window = { offset: (req.page.pageNumber - 1) * req.page.pageSize, limit: req.page.pageSize };
   let result: QueryResult;
   try {
-    result = runQuery(ds.id, ds.columns, ctx.store.iterateRows(ds.id), params);
+    result = runQuery(ds.id, ds.columns, ctx.store.iterateRows(ds.id), params, () => ctx.store.rowCount(ds.id));
   } catch (e) {
     // The engine's SODA 2.1 envelope, re-worded into the core envelope v3 answers with.
     if (e instanceof EmulatorHttpError) throw coreError(e.status, e.code, e.message, e.data);

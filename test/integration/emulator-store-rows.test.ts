@@ -1,10 +1,12 @@
 // Emulator store: row ids are computed from the sid (not kept per row), and every id finds its row again, also
-// after a reload from the data directory; ids of other datasets or malformed ones find nothing.
+// after a reload from the data directory (also one saved in the earlier one-table layout); ids of other datasets or
+// malformed ones find nothing.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { SAMPLE } from '../emulator/seed';
 import { EmulatorStore } from '../emulator/store';
 
@@ -50,6 +52,40 @@ describe('emulator store: row ids', () => {
       assert.deepEqual(after, before);
       assert.equal(second.findRow(id, before[1]?.id ?? '')?.v.t, 'y');
       second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('moves rows saved in the earlier layout (one rows table of JSON rows) to the dataset tables, sids (so :ids) and times kept', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-rows-'));
+    try {
+      const first = new EmulatorStore({ dataDir: dir });
+      const id = first.createDataset({ name: 'a', owner, columns: [{ name: 'code', dataTypeName: 'text' }], rowIdentifier: 'code' });
+      first.close();
+      const db = new Database(join(dir, 'emulator.sqlite'));
+      db.exec('CREATE TABLE rows (dataset TEXT NOT NULL, sid INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (dataset, sid)) WITHOUT ROWID');
+      const old = [
+        { sid: 7, createdAt: 1000, updatedAt: 2000, v: { code: 'A' } },
+        { sid: 9, createdAt: 1000, updatedAt: 3000, v: { code: 'B' } },
+      ];
+      for (const r of old) db.prepare('INSERT INTO rows (dataset, sid, json) VALUES (?, ?, ?)').run(id, r.sid, JSON.stringify(r));
+      db.close();
+      const second = new EmulatorStore({ dataDir: dir });
+      const rows = second.getRows(id);
+      assert.deepEqual(
+        rows.map((r) => [r.sid, r.updatedAt, r.v.code]),
+        [
+          [7, 2000, 'A'],
+          [9, 3000, 'B'],
+        ],
+      );
+      assert.equal(second.findRow(id, 'B')?.sid, 9, 'found by row identifier');
+      assert.equal(second.findRow(id, rows[0]?.id ?? '')?.v.code, 'A', 'found by :id');
+      second.close();
+      const tables = new Database(join(dir, 'emulator.sqlite'), { readonly: true });
+      assert.equal(tables.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'rows'").pluck().get(), 0, 'the old table is gone');
+      tables.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,12 +10,13 @@
  * {@link failChunkOnce}; approval is the store's per-dataset `setApprovalRequired`.
  *
  * This file holds the per-emulator state and the HTTP routes; `operations.ts` does the work (checks, revisions,
- * ingesting uploads, apply jobs), `shapes.ts` writes the answers, `model.ts` holds the data and transforms.
+ * ingesting uploads, apply jobs), `shapes.ts` writes the answers, `model.ts` holds the data, `transforms.ts` the
+ * transforms, `upload.ts` the uploaded rows. Over 400 lines: `route` is one table of the API's paths, kept whole.
  */
 import { BadRequestError, BodyTooLargeError, type EmulatorContext } from '../context';
 import { EmulatorHttpError } from '../errors';
 import type { EmulatorStore } from '../store';
-import { type DsmapiConfig, DsmapiState, nowIso, type OutputSchemaState, type SourceState } from './model';
+import { type Cell, type DsmapiConfig, DsmapiState, type InputSchemaState, nowIso, type OutputSchemaState, type SourceState } from './model';
 import {
   addOutputSchema,
   asObject,
@@ -26,6 +27,7 @@ import {
   newRevision,
   parseAction,
   parseMetadata,
+  releaseUploads,
   requireDataset,
   requireOpen,
   requireRevision,
@@ -35,6 +37,7 @@ import {
   userRef,
   validRowId,
 } from './operations';
+import { cellsOf } from './transforms';
 import { BASE, errorsCsv, inputSchemaBody, inputSchemaLinks, outputSchemaJson, revisionJson, sourceJson, taskSetJson } from './shapes';
 
 const states = new WeakMap<EmulatorStore, DsmapiState>();
@@ -155,7 +158,7 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
         if (!rev.closed_at) {
           rev.closed_at = nowIso();
           // Chunks of an upload that was never committed go with the discarded revision (a commit now fails anyway).
-          for (const src of st.sources.values()) if (src.fourfour === rev.fourfour && src.revision_seq === rev.revision_seq) src.chunks.clear();
+          releaseUploads(st, rev);
           // A dataset that only existed as this draft goes away with it.
           if (rev.creates) ctx.store.deleteDataset(rev.fourfour);
         }
@@ -191,7 +194,7 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
       requireOpen(rev);
       const body = asObject(await ctx.readJson(), 'the request body');
       const osid = typeof body.output_schema_id === 'number' ? body.output_schema_id : rev.output_schema_id;
-      let out: OutputSchemaState | undefined;
+      let target: { input: InputSchemaState; out: OutputSchemaState } | undefined;
       if (osid !== null && osid !== undefined) {
         const found = findOutputSchema(st, osid);
         if (!found || found.src.fourfour !== rev.fourfour || found.src.revision_seq !== rev.revision_seq) {
@@ -201,7 +204,7 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
         if (found.out.output_columns.some((col) => col.transform.failed_at)) {
           throw new Fail(400, 'transform_failed', `output schema ${osid} has failed transforms`);
         }
-        out = found.out;
+        target = found;
       } else if (rev.creates) {
         throw new Fail(400, 'output_schema_required', 'a new dataset needs an upload before it can be applied');
       }
@@ -217,7 +220,7 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
           revision_seq: rev.revision_seq,
         });
       }
-      const job = startJob(ctx, st, rev, out, user);
+      const job = startJob(ctx, st, rev, target, user);
       return ctx.sendJson(200, taskSetJson(rev, job));
     }
     if (c === 'source' && d === undefined) {
@@ -341,16 +344,21 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
         const out = pick(e);
         if (Date.now() < out.readyAt) throw new Fail(400, 'output_schema_not_ready', 'the output schema is still being computed');
         // Flat: socrata-py reads get(...)['valid']; the .NET client's ValidResult is `{valid}`.
-        return ctx.sendJson(200, { valid: validRowId(out, Number(g)) });
+        return ctx.sendJson(200, { valid: validRowId(input, out, Number(g)) });
       }
       if ((d === 'rows' || d === 'errors') && e !== undefined) {
         const out = pick(e);
+        if (!input.upload.available) {
+          throw new Fail(410, 'rows_released', `the rows of input schema ${input.id} are no longer kept: its revision was applied or discarded`);
+        }
         const limit = Math.min(10_000, Number(ctx.url.searchParams.get('limit') ?? 500) || 500);
         const offset = Math.max(0, Number(ctx.url.searchParams.get('offset') ?? 0) || 0);
-        const entries = out.rows.map((row, i) => ({ offset: i, row })).filter((x) => d === 'rows' || x.row.some((cell) => 'error' in cell));
-        if (d === 'errors' && (ctx.req.headers.accept ?? '').includes('text/csv')) return ctx.sendRaw(200, errorsCsv(out, entries), 'text/csv; charset=utf-8');
-        const meta = { output_columns: out.output_columns.map((col) => ({ field_name: col.field_name, position: col.position })), total: entries.length };
-        return ctx.sendJson(200, [meta, ...entries.slice(offset, offset + limit)]);
+        const csv = d === 'errors' && (ctx.req.headers.accept ?? '').includes('text/csv');
+        const entries = schemaRows(input, out, d === 'errors', csv ? 0 : offset, csv ? Infinity : limit);
+        if (csv) return ctx.sendRaw(200, errorsCsv(out, entries), 'text/csv; charset=utf-8');
+        const total = d === 'errors' ? out.error_count : out.total;
+        const meta = { output_columns: out.output_columns.map((col) => ({ field_name: col.field_name, position: col.position })), total };
+        return ctx.sendJson(200, [meta, ...entries]);
       }
     }
   }
@@ -362,6 +370,28 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
  * at commit (joining each 4 MiB chunk on arrival cost about as much as receiving it). A body without a declared
  * length within the limit goes through `readBody` (its 413 answer and limits).
  */
+/** A page of a schema's rows (or of its rows with an error) with their cells, read again from the upload. */
+function schemaRows(input: InputSchemaState, out: OutputSchemaState, errorsOnly: boolean, offset: number, limit: number): { offset: number; row: Cell[] }[] {
+  const cells = cellsOf(input, out.output_columns);
+  const page: { offset: number; row: Cell[] }[] = [];
+  if (!errorsOnly) {
+    for (const [raw, i] of input.upload.rows(offset)) {
+      if (page.length >= limit) break;
+      page.push({ offset: i, row: cells(raw) });
+    }
+    return page;
+  }
+  const wanted = out.errorRows.slice(offset, offset + limit);
+  let next = 0;
+  for (const [raw, i] of input.upload.rows(wanted[0] ?? Infinity)) {
+    if (next >= wanted.length) break;
+    if (i !== wanted[next]) continue;
+    page.push({ offset: i, row: cells(raw) });
+    next++;
+  }
+  return page;
+}
+
 async function readChunk(ctx: EmulatorContext, limit: number): Promise<{ parts: Buffer[]; length: number }> {
   const declared = Number(ctx.req.headers['content-length']);
   if (!Number.isInteger(declared) || declared < 0 || declared > limit) {

@@ -1,31 +1,29 @@
 /**
  * What the emulator's DSMAPI does: checks of the caller and of request bodies, revisions, ingesting an upload into
- * input and output schemas, row-id validation and apply jobs. HTTP lives in index.ts, answer shapes in shapes.ts.
+ * input and output schemas, row-id validation and apply jobs. HTTP lives in index.ts, answer shapes in shapes.ts,
+ * transforms in transforms.ts, the upload's rows in upload.ts.
+ *
+ * Over 400 lines: the steps of one revision's life (open, upload, schema, apply) read best in order, side by side.
  */
 import type { EmulatorContext } from '../context';
 import { EmulatorHttpError } from '../errors';
 import { datasetRights } from '../grants';
 import { applyChange, type MetadataChange, MetadataInvalid, parseChange } from '../metadata';
 import type { Dataset, EmulatorStore, User } from '../store';
-import type { StoredValue } from '../types';
+import { MALTYPED, type StoredValue } from '../types';
 import {
-  type Cell,
   type DsmapiState,
-  evaluate,
-  FUNCTION_OF_SOQL,
-  fieldNameOf,
-  guessType,
   type InputSchemaState,
   nowIso,
   type OutputColumnState,
   type OutputSchemaState,
-  parseExpr,
-  parseUpload,
   type RevisionState,
   type SourceState,
   type TaskSetState,
   type UserRef,
 } from './model';
+import { convertedRows, csvOptions, evaluate, FUNCTION_OF_SOQL, fieldNameOf, Guesser, parseExpr, transformCell } from './transforms';
+import { UploadRows } from './upload';
 
 export class Fail extends Error {
   constructor(
@@ -142,33 +140,45 @@ export function newRevision(
   return rev;
 }
 
-/** Parses the uploaded bytes into an input schema and its first output schema (types guessed). */
+/**
+ * Reads the uploaded bytes once into an input schema (header, row count, type guesses; the rows stay in the bytes)
+ * and its first output schema (the guessed types, which convert every value: no errors by construction).
+ */
 export function ingest(st: DsmapiState, src: SourceState, bytes: Buffer, user: User): void {
   src.filesize = bytes.length;
   src.finished_at = nowIso();
-  const parsed = parseUpload(bytes, src.content_type, src.parse_options);
-  if ('error' in parsed) {
+  const options = src.parse_options;
+  const headerCount = typeof options.header_count === 'number' ? options.header_count : 1;
+  const columnHeader = typeof options.column_header === 'number' ? options.column_header : 1;
+  let guesser: Guesser | undefined;
+  const upload = UploadRows.read(bytes, csvOptions(src.content_type, options), headerCount, columnHeader, (cells) => {
+    guesser ??= new Guesser(cells.length);
+    guesser.add(cells);
+  });
+  if (typeof upload === 'string') {
     src.failed_at = nowIso();
-    src.failure_details = { message: parsed.error };
+    src.failure_details = { message: upload };
     return;
   }
+  const guessed = guesser ?? new Guesser(upload.header.length);
   const isid = st.newId();
   const used = new Set<string>();
   const now = Date.now();
   const input: InputSchemaState = {
     id: isid,
     source_id: src.id,
-    input_columns: parsed.header.map((h, i) => ({
+    input_columns: upload.header.map((h, i) => ({
       id: st.newId(),
       field_name: fieldNameOf(h, used),
       display_name: h.trim() || `Column ${i + 1}`,
       position: i + 1,
       soql_type: 'text',
-      guessed_soql_type: guessType(parsed.rows.map((r) => r[i] ?? '')),
+      guessed_soql_type: guessed.guess(i),
       input_schema_id: isid,
     })),
-    rows: parsed.rows,
-    num_row_errors: parsed.rowErrors,
+    upload,
+    clean: guessed.clean(),
+    num_row_errors: upload.rowErrors,
     output_schemas: [],
     created_at: nowIso(),
     readyAt: now + st.config.parseDelayMs,
@@ -185,6 +195,15 @@ export function ingest(st: DsmapiState, src: SourceState, bytes: Buffer, user: U
     transform: { transform_expr: `${FUNCTION_OF_SOQL[c.guessed_soql_type] ?? 'to_text'}(\`${c.field_name}\`)` },
   }));
   addOutputSchema(st, src, input, columns, user, input.readyAt);
+}
+
+/** Lets the bytes of the revision's uploads go (after its apply, or when it is discarded); the counts stay. */
+export function releaseUploads(st: DsmapiState, rev: RevisionState): void {
+  for (const src of st.sources.values()) {
+    if (src.fourfour !== rev.fourfour || src.revision_seq !== rev.revision_seq) continue;
+    src.chunks.clear();
+    for (const input of src.schemas) input.upload.release();
+  }
 }
 
 export function addOutputSchema(st: DsmapiState, src: SourceState, input: InputSchemaState, raw: unknown[], user: User, after: number): OutputSchemaState {
@@ -231,14 +250,15 @@ export function addOutputSchema(st: DsmapiState, src: SourceState, input: InputS
   });
   if (columns.filter((c) => c.is_primary_key).length > 1) throw new Fail(400, 'multiple_primary_keys', 'only one column can be the primary key');
   const ok = columns.filter((c) => !c.transform.failed_at);
-  const { rows, errorCount } = ok.length === columns.length ? evaluate(input, columns) : { rows: [], errorCount: 0 };
+  const { errorRows, errorCount } = ok.length === columns.length ? evaluate(input, columns) : { errorRows: [], errorCount: 0 };
   const out: OutputSchemaState = {
     id: st.newId(),
     input_schema_id: input.id,
     output_columns: columns.sort((a, b) => a.position - b.position),
     created_at: nowIso(),
     readyAt: Math.max(after, Date.now()) + st.config.transformDelayMs,
-    rows,
+    total: input.upload.count,
+    errorRows,
     error_count: errorCount,
     created_by: userRef(user),
   };
@@ -258,37 +278,25 @@ export function findOutputSchema(st: DsmapiState, id: number): { src: SourceStat
   return undefined;
 }
 
-/** Valid as row identifier: every cell converted, non-null and unique. */
-export function validRowId(out: OutputSchemaState, transformId: number): boolean {
-  const idx = out.output_columns.findIndex((c) => c.transform.id === transformId);
-  if (idx < 0) return false;
+/** Valid as row identifier: every cell converted, non-null and unique (one pass over the upload). */
+export function validRowId(input: InputSchemaState, out: OutputSchemaState, transformId: number): boolean {
+  const col = out.output_columns.find((c) => c.transform.id === transformId);
+  const parsed = col ? parseExpr(col.transform.transform_expr) : 'no such transform';
+  if (typeof parsed === 'string') return false;
+  const index = input.input_columns.findIndex((c) => c.field_name === parsed.column);
   const seen = new Set<string>();
-  for (const row of out.rows) {
-    const cell = row[idx];
-    if (!cell || !('ok' in cell) || cell.ok === null) return false;
-    const key = JSON.stringify(cell.ok);
+  for (const [raw] of input.upload.rows()) {
+    const v = transformCell(parsed.fn, parsed.dataType, raw[index] ?? '');
+    if (v === MALTYPED || v === null) return false;
+    const key = typeof v === 'string' ? v : JSON.stringify(v);
     if (seen.has(key)) return false;
     seen.add(key);
   }
   return true;
 }
 
-function rowObjects(out: OutputSchemaState): Record<string, StoredValue>[] {
-  const rows: Record<string, StoredValue>[] = [];
-  for (const r of out.rows) {
-    if (r.some((c) => 'error' in c)) continue;
-    const obj: Record<string, StoredValue> = {};
-    r.forEach((c, i) => {
-      const col = out.output_columns[i];
-      if (col && 'ok' in c && c.ok !== null) obj[col.field_name] = c.ok;
-    });
-    rows.push(obj);
-  }
-  return rows;
-}
-
 /** Runs the revision against the store; all row changes land in one synchronous store call. */
-function execute(ctx: EmulatorContext, rev: RevisionState, out: OutputSchemaState | undefined): Record<string, unknown> {
+function execute(ctx: EmulatorContext, rev: RevisionState, found: { input: InputSchemaState; out: OutputSchemaState } | undefined): Record<string, unknown> {
   const store = ctx.store;
   const id = rev.fourfour;
   const m = rev.metadata ?? {};
@@ -309,17 +317,24 @@ function execute(ctx: EmulatorContext, rev: RevisionState, out: OutputSchemaStat
   if (rev.action.permission) patch.isPublic = rev.action.permission === 'public';
   if (rev.creates) patch.publicationStage = 'published';
   let result: Record<string, unknown> = { 'Rows Created': 0, 'Rows Updated': 0, 'Rows Deleted': 0, Errors: 0 };
-  if (out) {
+  if (found) {
+    const { input, out } = found;
+    if (!input.upload.available) throw new Error('the upload of this revision is no longer kept');
     const ds = store.getDataset(id);
     if (!ds) throw new Error(`dataset ${id} no longer exists`);
     const pk = out.output_columns.find((c) => c.is_primary_key)?.field_name;
     if (rev.action.type === 'delete') {
       if (!ds.rowIdentifier) throw new Error('a delete revision needs a dataset with a row identifier');
-      const col = out.output_columns.find((c) => c.field_name === ds.rowIdentifier) ?? out.output_columns[0];
-      const keys = rowObjects(out)
-        .map((r) => (col ? r[col.field_name] : undefined))
-        .filter((v): v is StoredValue => v !== undefined)
-        .map((v) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v)));
+      const col = Math.max(
+        0,
+        out.output_columns.findIndex((c) => c.field_name === ds.rowIdentifier),
+      );
+      const keys: string[] = [];
+      for (const r of convertedRows(input, out.output_columns)) {
+        const v = r[col];
+        if (v === null || v === undefined) continue;
+        keys.push(typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
+      }
       result = { ...store.deleteRows(id, keys, { source: 'dsmapi' }) };
     } else {
       for (const c of out.output_columns) {
@@ -327,15 +342,14 @@ function execute(ctx: EmulatorContext, rev: RevisionState, out: OutputSchemaStat
           store.addColumn(id, { name: c.display_name, fieldName: c.field_name, dataTypeName: c.dataType, description: c.description });
         }
       }
-      // Rows with a transform error are left out; the others go to the store as converted, without copies.
-      const rows = out.error_count === 0 ? out.rows : out.rows.filter((r) => !r.some((c) => 'error' in c));
+      // Rows with a transform error are left out; the others are converted from the upload's bytes one at a time,
+      // straight into the store (no copy of the upload's rows is held).
+      const rows = convertedRows(input, out.output_columns);
+      const empty = out.total - out.error_count === 0;
       const fields = out.output_columns.map((c) => ({ field: c.field_name, dataType: c.dataType }));
-      const valueOf = (r: Cell[], i: number): StoredValue | null => {
-        const c = r[i];
-        return c && 'ok' in c ? c.ok : null;
-      };
+      const valueOf = (r: (StoredValue | null)[], i: number): StoredValue | null => r[i] ?? null;
       if (rev.action.type === 'replace' || rev.creates) {
-        if (pk !== ds.rowIdentifier && rows.length === 0) store.setRowIdentifier(id, pk);
+        if (pk !== ds.rowIdentifier && empty) store.setRowIdentifier(id, pk);
         if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, undefined);
         result = { ...store.applyStoredRows(id, fields, rows, valueOf, true, { source: 'dsmapi' }) };
         if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, pk);
@@ -351,7 +365,14 @@ function execute(ctx: EmulatorContext, rev: RevisionState, out: OutputSchemaStat
   return result;
 }
 
-export function startJob(ctx: EmulatorContext, st: DsmapiState, rev: RevisionState, out: OutputSchemaState | undefined, user: User): TaskSetState {
+export function startJob(
+  ctx: EmulatorContext,
+  st: DsmapiState,
+  rev: RevisionState,
+  found: { input: InputSchemaState; out: OutputSchemaState } | undefined,
+  user: User,
+): TaskSetState {
+  const out = found?.out;
   const now = nowIso();
   const job: TaskSetState = {
     id: st.newId(),
@@ -366,7 +387,7 @@ export function startJob(ctx: EmulatorContext, st: DsmapiState, rev: RevisionSta
   rev.task_sets.push(job);
   rev.closed_at = now;
   const step = st.config.applyStepMs;
-  const total = out ? out.rows.length : 0;
+  const total = out ? out.total - out.error_count : 0;
   const stages: (() => void)[] = [
     () => {
       job.status = 'upserting';
@@ -377,7 +398,7 @@ export function startJob(ctx: EmulatorContext, st: DsmapiState, rev: RevisionSta
     },
     () => {
       try {
-        const counts = execute(ctx, rev, out);
+        const counts = execute(ctx, rev, found);
         job.status = 'successful';
         job.log.push({ stage: 'upsert_complete', time: nowIso(), details: counts });
       } catch (e) {
@@ -386,6 +407,7 @@ export function startJob(ctx: EmulatorContext, st: DsmapiState, rev: RevisionSta
         job.log.push({ stage: 'failure', time: nowIso(), details: { message } });
       }
       job.finished_at = nowIso();
+      releaseUploads(st, rev);
     },
   ];
   const run = (i: number): void => {

@@ -63,7 +63,7 @@ export function outputSchemaBody(o: OutputSchemaState, now: number): unknown {
       return body;
     }),
     sort_bys: [],
-    total_rows: done ? o.rows.length : null,
+    total_rows: done ? o.total : null,
     error_count: done ? o.error_count : null,
     completed_at: done ? new Date(o.readyAt).toISOString() : null,
     finished_at: done ? new Date(o.readyAt).toISOString() : null,
@@ -77,7 +77,7 @@ export function inputSchemaBody(i: InputSchemaState, now: number): unknown {
   return {
     id: i.id,
     name: null,
-    total_rows: ready ? i.rows.length : null,
+    total_rows: ready ? i.upload.count : null,
     num_row_errors: ready ? i.num_row_errors : null,
     input_columns: i.input_columns,
     output_schemas: ready ? i.output_schemas.map((o) => outputSchemaBody(o, now)) : [],

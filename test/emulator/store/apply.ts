@@ -1,0 +1,99 @@
+/**
+ * Applying checked row operations to a dataset's table, as the platform's upsert does: match on the row identifier
+ * or `:id`, merge updates, delete, create with the next sid; count each outcome in the upsert report. The caller runs
+ * it inside one SQLite transaction, so a request lands whole or not at all.
+ */
+import type { StoredValue } from '../types';
+import { type Dataset, emptyResult, keyOf, type UpsertResult } from './model';
+import type { Op } from './ops';
+import { sidOfRowId } from './rowid';
+import type { RowTables } from './rowtable';
+
+export function applyOps(tables: RowTables, ds: Dataset, hash: number, ops: Iterable<Op>, replace: boolean): { result: UpsertResult; rowsIn: number } {
+  const id = ds.id;
+  const result = emptyResult();
+  const now = Date.now();
+  const rid = ds.rowIdentifier;
+  let rowsIn = 0;
+  if (replace) tables.clear(id);
+  const before = tables.count(id);
+  let removed = 0;
+  for (const op of ops) {
+    rowsIn++;
+    let row;
+    if (op.key !== undefined) {
+      row = rid ? tables.byKey(id, hash, op.key) : undefined;
+      result['By RowIdentifier']++;
+    } else if (op.sid !== undefined) {
+      const sid = sidOfRowId(hash, op.sid);
+      row = sid === undefined ? undefined : tables.bySid(id, hash, sid);
+      result['By SID']++;
+    }
+    if (op.del) {
+      if (!row) {
+        result.Errors++;
+        continue;
+      }
+      tables.remove(id, row.sid);
+      removed++;
+      result['Rows Deleted']++;
+      continue;
+    }
+    if (row) {
+      // Merge; an update addressed by :id may change the row identifier value (if it stays unique).
+      let key: string | undefined = rid ? keyOfRow(row.v, rid) : undefined;
+      if (rid && op.sid !== undefined && rid in op.values) {
+        const nv = op.values[rid];
+        if (nv === null || nv === undefined) {
+          result.Errors++;
+          continue;
+        }
+        const nk = keyOf(nv);
+        const other = tables.keyHolder(id, nk);
+        if (other !== undefined && other !== row.sid) {
+          result.Errors++;
+          continue;
+        }
+        key = nk;
+      }
+      const v = row.v;
+      for (const k in op.values) {
+        const x = op.values[k];
+        if (x === null || x === undefined) delete v[k];
+        else v[k] = x;
+      }
+      tables.update(id, row.sid, key, now, v);
+      result['Rows Updated']++;
+      continue;
+    }
+    if (op.sid !== undefined) {
+      // No such row to update.
+      result.Errors++;
+      continue;
+    }
+    let v: Record<string, StoredValue>;
+    if (op.clean) v = op.values as Record<string, StoredValue>;
+    else {
+      v = {};
+      for (const k in op.values) {
+        const x = op.values[k];
+        if (x !== null && x !== undefined) v[k] = x;
+      }
+    }
+    tables.insert(id, ds.nextSid++, op.key, now, now, v);
+    result['Rows Created']++;
+  }
+  if (replace) result['Rows Deleted'] = 0;
+  tables.touched(id);
+  tables.counted(id, before + result['Rows Created'] - removed);
+  const secs = Math.floor(now / 1000);
+  ds.rowsUpdatedAt = secs;
+  ds.viewLastModified = secs;
+  ds.dataVersion++;
+  return { result, rowsIn };
+}
+
+function keyOfRow(v: Record<string, StoredValue>, rid: string): string | undefined {
+  const x = v[rid];
+  return x === undefined ? undefined : keyOf(x);
+}

@@ -1,0 +1,193 @@
+/**
+ * Where rows live: one SQLite table per dataset (`rows_<4x4>`: sid as the integer primary key, `k` the canonical
+ * row-identifier value under a unique index, created and updated times, and the stored values as JSON). Without a
+ * data directory the database is SQLite's private temporary one (it spills to a temp file past its cache and is gone
+ * when the store closes), so a million-row dataset costs disk, not heap. `:id` lookups are primary-key reads, row
+ * identifier lookups index reads, and the row count is SQLite's.
+ *
+ * Reads of small datasets go through a cache of decoded rows (dropped on any write to the dataset), so the SoQL
+ * engine scanning a sample dataset again and again does not parse its JSON each time.
+ */
+import type Database from 'better-sqlite3';
+import type { StoredValue } from '../types';
+import type { Row } from './model';
+import { StoredRow } from './rowid';
+
+/** A row as SQLite returns it: sid, key, created, updated, values JSON. */
+type RawRow = [number, string | null, number, number, string];
+
+interface Statements {
+  insert: Database.Statement<[number, string | null, number, number, string]>;
+  update: Database.Statement<[string | null, number, string, number]>;
+  remove: Database.Statement<[number]>;
+  bySid: Database.Statement<[number]>;
+  byKey: Database.Statement<[string]>;
+  all: Database.Statement<[]>;
+  count: Database.Statement<[]>;
+}
+
+/** Datasets up to this many rows are kept decoded once read; the cache holds at most {@link CACHE_ROWS} rows in all. */
+const CACHE_DATASET_ROWS = 100_000;
+const CACHE_ROWS = 250_000;
+
+export class RowTables {
+  private readonly statements = new Map<string, Statements>();
+  private readonly cache = new Map<string, Row[]>();
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  /** The dataset's table name (a 4x4 has only `[a-z0-9-]`). */
+  private table(id: string): string {
+    return `"rows_${id.replace('-', '_')}"`;
+  }
+
+  /** Whether the dataset has a table yet (datasets without rows have none). */
+  has(id: string): boolean {
+    return (
+      this.statements.has(id) ||
+      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`rows_${id.replace('-', '_')}`) !== undefined
+    );
+  }
+
+  private stmts(id: string): Statements {
+    let s = this.statements.get(id);
+    if (s) return s;
+    const t = this.table(id);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (sid INTEGER PRIMARY KEY, k TEXT, c INTEGER NOT NULL, u INTEGER NOT NULL, v TEXT NOT NULL);
+      CREATE UNIQUE INDEX IF NOT EXISTS "k_${id.replace('-', '_')}" ON ${t} (k) WHERE k IS NOT NULL;`);
+    s = {
+      insert: this.db.prepare(`INSERT INTO ${t} (sid, k, c, u, v) VALUES (?, ?, ?, ?, ?)`),
+      update: this.db.prepare(`UPDATE ${t} SET k = ?, u = ?, v = ? WHERE sid = ?`),
+      remove: this.db.prepare(`DELETE FROM ${t} WHERE sid = ?`),
+      bySid: this.db.prepare(`SELECT sid, k, c, u, v FROM ${t} WHERE sid = ?`).raw(true),
+      byKey: this.db.prepare(`SELECT sid, k, c, u, v FROM ${t} WHERE k = ?`).raw(true),
+      all: this.db.prepare(`SELECT sid, k, c, u, v FROM ${t} ORDER BY sid`).raw(true),
+      count: this.db.prepare(`SELECT count(*) FROM ${t}`).pluck(),
+    };
+    this.statements.set(id, s);
+    return s;
+  }
+
+  /** Forgets what is cached about the dataset (after any write). */
+  touched(id: string): void {
+    this.cache.delete(id);
+    this.counts.delete(id);
+  }
+
+  /** Sets the row count after a write that knows it (saves counting a big table again). */
+  counted(id: string, n: number): void {
+    this.counts.set(id, n);
+  }
+
+  count(id: string): number {
+    let n = this.counts.get(id);
+    if (n === undefined) {
+      n = this.has(id) ? (this.stmts(id).count.get() as number) : 0;
+      this.counts.set(id, n);
+    }
+    return n;
+  }
+
+  bySid(id: string, hash: number, sid: number): StoredRow | undefined {
+    const r = this.stmts(id).bySid.get(sid) as RawRow | undefined;
+    return r && decode(r, hash);
+  }
+
+  byKey(id: string, hash: number, key: string): StoredRow | undefined {
+    const r = this.stmts(id).byKey.get(key) as RawRow | undefined;
+    return r && decode(r, hash);
+  }
+
+  /** The sid and key of the row with this key (no JSON decoded). */
+  keyHolder(id: string, key: string): number | undefined {
+    const r = this.stmts(id).byKey.get(key) as RawRow | undefined;
+    return r?.[0];
+  }
+
+  insert(id: string, sid: number, key: string | undefined, created: number, updated: number, v: Record<string, StoredValue>): void {
+    this.stmts(id).insert.run(sid, key ?? null, created, updated, JSON.stringify(v));
+  }
+
+  /** Inserts a row whose values are already JSON text. */
+  insertJson(id: string, sid: number, key: string | undefined, created: number, json: string): void {
+    this.stmts(id).insert.run(sid, key ?? null, created, created, json);
+  }
+
+  update(id: string, sid: number, key: string | undefined, updated: number, v: Record<string, StoredValue>): void {
+    this.stmts(id).update.run(key ?? null, updated, JSON.stringify(v), sid);
+  }
+
+  remove(id: string, sid: number): void {
+    this.stmts(id).remove.run(sid);
+  }
+
+  /** Removes every row of the dataset (the table stays). */
+  clear(id: string): void {
+    if (this.has(id)) this.db.prepare(`DELETE FROM ${this.table(id)}`).run();
+    this.touched(id);
+  }
+
+  /** Drops the dataset's table. */
+  drop(id: string): void {
+    this.statements.delete(id);
+    this.touched(id);
+    this.db.exec(`DROP TABLE IF EXISTS ${this.table(id)}`);
+  }
+
+  /**
+   * Rows in sid (insertion) order: decoded once and cached for small datasets, streamed from SQLite for big ones.
+   * Nothing is read until the rows are iterated.
+   */
+  rows(id: string, hash: number): Iterable<Row> {
+    return { [Symbol.iterator]: () => this.load(id, hash)[Symbol.iterator]() };
+  }
+
+  private load(id: string, hash: number): Iterable<Row> {
+    const cached = this.cache.get(id);
+    if (cached) {
+      this.cache.delete(id);
+      this.cache.set(id, cached);
+      return cached;
+    }
+    if (!this.has(id)) return [];
+    if (this.count(id) > CACHE_DATASET_ROWS) return this.stream(id, hash);
+    const rows = (this.stmts(id).all.all() as RawRow[]).map((r) => decode(r, hash));
+    this.cache.set(id, rows);
+    let total = 0;
+    for (const r of this.cache.values()) total += r.length;
+    for (const [k, r] of this.cache) {
+      if (total <= CACHE_ROWS || k === id) break;
+      this.cache.delete(k);
+      total -= r.length;
+    }
+    return rows;
+  }
+
+  private *stream(id: string, hash: number): Generator<Row> {
+    for (const r of this.stmts(id).all.iterate() as IterableIterator<RawRow>) yield decode(r, hash);
+  }
+
+  /** Sets every row's key (`undefined`: none) in one pass; `keyOf` returns null for a row without one. */
+  rekey(id: string, keys: Iterable<[number, string | null]>): void {
+    if (!this.has(id)) return;
+    const t = this.table(id);
+    this.db.prepare(`UPDATE ${t} SET k = NULL`).run();
+    const set = this.db.prepare(`UPDATE ${t} SET k = ? WHERE sid = ?`);
+    for (const [sid, k] of keys) if (k !== null) set.run(k, sid);
+    this.touched(id);
+  }
+
+  /** Rewrites every row's values (column renames). */
+  rewrite(id: string, f: (v: Record<string, StoredValue>) => Record<string, StoredValue>): void {
+    if (!this.has(id)) return;
+    const set = this.db.prepare(`UPDATE ${this.table(id)} SET v = ? WHERE sid = ?`);
+    const all = this.stmts(id).all.all() as RawRow[];
+    for (const r of all) set.run(JSON.stringify(f(JSON.parse(r[4]) as Record<string, StoredValue>)), r[0]);
+    this.touched(id);
+  }
+}
+
+function decode(r: RawRow, hash: number): StoredRow {
+  return new StoredRow(r[0], r[2], r[3], JSON.parse(r[4]) as Record<string, StoredValue>, hash);
+}
