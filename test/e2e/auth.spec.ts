@@ -210,7 +210,8 @@ describe('auth', function () {
     assert.match(again, /HTTP 401/);
     assert.equal(await value(), 'demo_key_id');
     await ui.screenshot('auth-api-key-retry');
-    await page.keyboard.press('Enter');
+    // Enter on the box itself, so a focus change during the screenshot cannot swallow it.
+    await (await ui.quickInput()).locator('input.input').press('Enter');
     await waitForPrompt(/rejected the API key id or key secret.*API key secret for key demo_key_id/);
     assert.equal(await value(), '', 'the secret is not kept');
     await ui.answerInput('demo_key_secret');

@@ -87,9 +87,15 @@ describe('day one: the everyday workflow', function () {
   it('SELECT count(*) runs in the query grid', async () => {
     const { ui, page } = e2e();
     await closeAllEditors();
-    const permits = await datasetRow('Building Permits');
-    await permits.click({ button: 'right' });
-    await ui.pickMenuItem('Run SoQL Query…');
+    // A tree refresh under the open context menu (another spec's dataset appearing) runs the command without its
+    // dataset, which then asks for one: right-click again once.
+    for (let attempt = 0; ; attempt += 1) {
+      const permits = await datasetRow('Building Permits');
+      await permits.click({ button: 'right' });
+      await ui.pickMenuItem('Run SoQL Query…');
+      if (!/4x4 id/.test(await ui.quickInputPrompt()) || attempt > 0) break;
+      await page.keyboard.press('Escape');
+    }
     const widget = await ui.quickInput();
     await widget.locator('input.input').fill('SELECT count(*)');
     await page.keyboard.press('Enter');

@@ -35,6 +35,18 @@ export class Ui {
 
   /** Opens the command palette (F1), types the command's title (e.g. "Socrata: Show Log") and runs it. */
   async runCommand(title: string): Promise<void> {
+    try {
+      await this.runCommandOnce(title, 10_000);
+    } catch (err) {
+      // The palette can close under the pointer while the workbench moves focus (a walkthrough or webview taking
+      // it); open it again once.
+      if (err instanceof Error && err.message.startsWith('the command palette has no command')) throw err;
+      await this.page.keyboard.press('Escape');
+      await this.runCommandOnce(title, DEFAULT_TIMEOUT);
+    }
+  }
+
+  private async runCommandOnce(title: string, clickTimeout: number): Promise<void> {
     await this.page.keyboard.press('F1');
     const widget = await this.quickInput();
     const input = widget.locator('input.input');
@@ -45,7 +57,7 @@ export class Ui {
     } catch {
       throw new Error(`the command palette has no command "${title}"`);
     }
-    await row.click();
+    await row.click({ timeout: clickTimeout });
     // The palette closes, or the command opens its own quick input in the same widget (new content).
     const deadline = Date.now() + DEFAULT_TIMEOUT;
     while (Date.now() < deadline) {
