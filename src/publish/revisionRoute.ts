@@ -100,7 +100,10 @@ async function serverRowErrors(
     if (page.length === 0) break;
     for (const row of page) {
       const message = row.errors
-        .map((e) => `${e.field}: ${e.message}${e.input !== undefined && !e.message.includes(String(e.input)) ? ` (${JSON.stringify(e.input)})` : ''}`)
+        .map(
+          (e) =>
+            `${e.field}: ${e.message}${e.input !== undefined && !e.message.includes(typeof e.input === 'string' ? e.input : JSON.stringify(e.input)) ? ` (${JSON.stringify(e.input)})` : ''}`,
+        )
         .join('; ');
       if (row.offset !== undefined) byOffset.set(row.offset, message || 'refused by the server');
       else unplaced.push(message);
