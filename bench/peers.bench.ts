@@ -3,13 +3,15 @@
 // process timed from outside by bench/peers/timed.py (wall clock; user + system CPU and peak RSS as the operating
 // system accounted them when the process was reaped): start-up included, for ours and for Python alike.
 //
-//   npm run bench -- peers [--quick …], or npx tsx bench/peers.bench.ts [--quick] [--runs=N] [--only=upsert,upsert-requests,delete,create] [--rows=N] [--create-rows=N]
+//   npm run bench -- peers [--quick …], or npx tsx bench/peers.bench.ts [--quick] [--runs=N] [--only=upsert,upsert-requests,delete,sync,create,create-raw] [--rows=N] [--create-rows=N]
 //
 // --quick: 100k rows (default 1M). --runs: pairs per comparison (default 5). The table gives medians, and the median
 // of the per-pair ratios (pairing keeps a ratio meaningful while the machine's speed drifts). The create comparison
 // uses --create-rows (default 100k): both clients then wait for the emulator to apply the revision, which is the
 // server's time, not theirs. Ours runs it with --skip-bad-rows: the emulator's to_number and to_floating_timestamp
 // refuse the file's grouped numbers (`1,234.56`) and US date-times, which our client types as number and date.
+// `create-raw` sets our create against a raw chunked upload of the same bytes in the same steps through the same HTTP
+// client (bench/revision-raw.ts, no plan): the yardstick of the revision route's client CPU.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
   await generate(createFile, createRows);
   const dir = mkdtempSync(join(tmpdir(), 'peers-bench-'));
   buildSync({
-    entryPoints: { cli: join(__dirname, '..', 'src', 'cli.ts') },
+    entryPoints: { cli: join(__dirname, '..', 'src', 'cli.ts'), 'revision-raw': join(__dirname, 'revision-raw.ts') },
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
     logLevel: 'warning',
   });
   const cli = join(dir, 'cli.js');
+  const raw = join(dir, 'revision-raw.js');
   const emu = await startEmu();
   const env = { ...process.env, SOCRATA_USERNAME: 'publisher@example.org', SOCRATA_PASSWORD: 'publish-me' };
   const journal = join(dir, 'journal');
@@ -101,6 +104,12 @@ async function main(): Promise<void> {
       peer: [python, join(peers, 'upsert.py'), file, emu.domain, emu.id, '--delete=id'],
     },
     {
+      name: 'sync',
+      label: 'sync via /resource vs the same Python script reading the remote ids first, then upserting, then deleting the ids absent from the file',
+      ours: [process.execPath, cli, 'publish', file, '--domain', emu.domain, '--dataset', emu.id, '--mode', 'sync', '--journal-dir', journal],
+      peer: [python, join(peers, 'upsert.py'), file, emu.domain, emu.id, '--sync=id'],
+    },
+    {
       name: 'create',
       label: 'create through a revision vs Python in socrata-py steps (chunked upload, apply, poll)',
       ours: [
@@ -119,6 +128,27 @@ async function main(): Promise<void> {
         journal,
       ],
       peer: [python, join(peers, 'create.py'), createFile, emu.domain, 'Bench peer'],
+      partial: /Created dataset [a-z0-9]{4}-[a-z0-9]{4} with \d+ rows/,
+    },
+    {
+      name: 'create-raw',
+      label: 'create through a revision vs a raw chunked upload of the same bytes in the same steps (bench/revision-raw.ts)',
+      ours: [
+        process.execPath,
+        cli,
+        'publish',
+        createFile,
+        '--domain',
+        emu.domain,
+        '--new-name',
+        'Bench ours',
+        '--mode',
+        'create',
+        '--skip-bad-rows',
+        '--journal-dir',
+        journal,
+      ],
+      peer: [process.execPath, raw, createFile, emu.domain, 'Bench raw'],
       partial: /Created dataset [a-z0-9]{4}-[a-z0-9]{4} with \d+ rows/,
     },
   ];

@@ -96,7 +96,16 @@ export interface PublishPlan {
   columns: ColumnMappingEntry[];
   /** Date order per CSV column index, from the head sample (slash dates). */
   dateOrders: ('mdy' | 'dmy' | undefined)[];
-  file: { path: string; size: number; mtimeMs: number; headHash: string; header: string[] };
+  file: {
+    path: string;
+    size: number;
+    mtimeMs: number;
+    headHash: string;
+    header: string[];
+    /** As the head read it (the revision route tells the server a file that is not UTF-8 or not comma-separated). */
+    encoding?: string;
+    delimiter?: string;
+  };
   /** Data rows in the file (undefined without a full scan). */
   rows: number | undefined;
   /** Rows with at least one problem (undefined without a full scan). */

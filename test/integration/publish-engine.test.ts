@@ -234,11 +234,47 @@ describe('publish: revisions (replace, create)', () => {
       const plan = await planPublish(client, { file: csv, dataset: 'bdgt-priv', mode: 'replace' });
       assert.equal(plan.route, 'revision');
       assert.equal(plan.counts.remoteBefore, 200);
-      assert.equal(plan.counts.remoteAfter, 3);
+      // The revision route reads only the head: the server counts and checks the rows of the upload.
+      assert.equal(plan.rows, undefined);
+      assert.equal(plan.counts.remoteAfter, undefined);
       const result = await executePublish(client, plan, fast);
       assert.equal(result.status, 'success', result.message);
+      assert.equal(result.created, 3);
       const after = await allRows(client, 'bdgt-priv', 'line_item');
       assert.deepEqual(strip(after, ['line_item', 'department', 'amount']), rows);
+    });
+  });
+
+  it('the server checks the rows: nothing applied when it refuses one, its line and cells in the error-rows file', async () => {
+    await withEmulator(async (_emu, client) => {
+      // A quoted field over two lines before the bad row: the server's row position (2) is not the file's line (5).
+      const text = 'line_item,department,amount\nQ-1,"Parks\nand Recreation",1\nQ-2,Fire,2\nQ-3,Police,not a number\nQ-4,Roads,4\n';
+      const csv = file('replace-bad.csv', text);
+      const plan = await planPublish(client, { file: csv, dataset: 'bdgt-priv', mode: 'replace' });
+      assert.equal(plan.blocked, false, 'the plan does not read the rows');
+      const errorRowsFile = join(dir, 'replace-bad.errors.csv');
+      const refused = await executePublish(client, plan, { ...fast, errorRowsFile });
+      assert.equal(refused.status, 'failed', refused.message);
+      assert.match(refused.message, /Nothing was applied/);
+      assert.equal(refused.errors, 1);
+      assert.deepEqual(
+        refused.rowErrors.map((e) => e.line),
+        [5],
+      );
+      assert.match(refused.rowErrors[0]?.message ?? '', /amount/);
+      assert.equal(await client.count('bdgt-priv'), 200, 'nothing applied');
+      const rows = readFileSync(errorRowsFile, 'utf8').trim().split('\n');
+      assert.equal(rows.length, 2);
+      assert.match(rows[1] ?? '', /^Q-3,Police,not a number,"?amount/);
+
+      const skipped = await publish(client, { file: csv, dataset: 'bdgt-priv', mode: 'replace', skipBadRows: true }, { ...fast, errorRowsFile });
+      assert.equal(skipped.status, 'partial', skipped.message);
+      assert.equal(skipped.errors, 1);
+      assert.deepEqual(
+        skipped.rowErrors.map((e) => e.line),
+        [5],
+      );
+      assert.deepEqual(strip(await allRows(client, 'bdgt-priv', 'line_item'), ['line_item']).flat(), ['Q-1', 'Q-2', 'Q-4']);
     });
   });
 
