@@ -28,9 +28,31 @@ async function rejectsWith(promise: Promise<unknown>, code: string, message: str
 }
 
 describe('csv reader', () => {
-  it('csv-parse still exposes the synchronous parser core the reader relies on', () => {
-    const parser = new Parser({}) as unknown as { api?: { parse?: unknown } };
-    assert.equal(typeof parser.api?.parse, 'function');
+  it("csv-parse's public stream hands records (on_record) and errors (errored) over before write() and end() return", () => {
+    const records: string[][] = [];
+    const parser = new Parser({
+      relax_column_count: true,
+      on_record: (record: string[]) => {
+        records.push(record);
+        return null;
+      },
+    });
+    parser.on('error', () => undefined);
+    parser.write(Buffer.from('a,b\n"c\nd",e\nf'));
+    assert.deepEqual(records, [
+      ['a', 'b'],
+      ['c\nd', 'e'],
+    ]);
+    assert.equal(parser.readableLength, 0, 'records returned as null from on_record stay out of the stream buffer');
+    parser.end();
+    assert.deepEqual(records.at(-1), ['f']);
+    assert.equal(parser.errored, null);
+
+    const bad = new Parser({ on_record: () => null });
+    bad.on('error', () => undefined);
+    bad.write(Buffer.from('a,"b'));
+    bad.end();
+    assert.equal((bad.errored as { code?: string } | null)?.code, 'CSV_QUOTE_NOT_CLOSED');
   });
 
   it('reads CRLF files with quoted newlines and gives each record its physical start line', async () => {
