@@ -3,6 +3,9 @@
 // progress go to stderr (a bar only when stderr is a terminal, else a line about every 10 s; none with --quiet);
 // with --json, stdout holds only JSON, errors included; a failed run ends with the failure.
 // Exit codes: 0 success, 1 failure (refused, failed, cancelled, rows not published, invalid file), 2 bad usage.
+// Why one file: the help text, the flags and the output of the commands (publish, validate, query;
+// metadata is src/publish/metadataCli.ts) read as one interface; the work is in the engine (src/publish, src/csv,
+// src/soda).
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -2,8 +2,8 @@
 //
 // A `Set<string>` of 1 000 000 short ids costs 60-100 MB of heap (and the garbage collector's time); here each id
 // costs 8 bytes: its 52-bit hash, stored as an exact integer in a Float64Array (in chunks of 1M hashes, so nothing is
-// ever copied to grow). At the end of the pass each chunk is sorted (native typed-array sort) and a merge over the
-// sorted chunks finds the hashes that occur more than once.
+// ever copied to grow). At the end of the pass each chunk is sorted (native typed-array sort) and one merge over the
+// sorted chunks (`SortedMerge`) finds the hashes that occur more than once.
 //
 // Equal hashes only make a row *suspected*: two different ids share a 52-bit hash with probability about
 // n² / 2^53 for n ids, i.e. 1e-4 for 1M ids and 0.01 for 10M ids. `validateFile` confirms suspects exactly: when there
@@ -85,67 +85,53 @@ export class IdHashLog {
   repeats(): { extra: number; suspects: Float64Array } {
     const runs = [...this.chunks, this.current.subarray(0, this.fill)].filter((r) => r.length > 0);
     for (const r of runs) r.sort();
+    const merged = new SortedMerge(runs);
     const out: number[] = [];
     let extra = 0;
-    const heads = runs.map(() => 0);
-    let prev = -1;
-    for (;;) {
-      let best = -1;
-      let min = Infinity;
-      for (let k = 0; k < runs.length; k++) {
-        const at = heads[k];
-        if (at < runs[k].length && runs[k][at] < min) {
-          min = runs[k][at];
-          best = k;
-        }
-      }
-      if (best < 0) break;
-      heads[best]++;
-      if (min === prev) {
+    let prev = -1; // hashes are >= 0
+    for (let hash = merged.next(); hash >= 0; hash = merged.next()) {
+      if (hash === prev) {
         extra++;
-        if (out[out.length - 1] !== min) out.push(min);
-      } else prev = min;
+        if (out[out.length - 1] !== hash) out.push(hash);
+      } else prev = hash;
     }
     return { extra, suspects: Float64Array.from(out) };
   }
 
   /** Sorted distinct hashes that were added more than once. Sorts the log in place; call once, at the end. */
   suspects(): Float64Array {
-    const runs = [...this.chunks, this.current.subarray(0, this.fill)].filter((r) => r.length > 0);
-    for (const r of runs) r.sort();
-    const out: number[] = [];
-    if (runs.length === 1) {
-      // Up to 1M ids: one sorted run, neighbours compare.
-      const r = runs[0];
-      for (let i = 1; i < r.length; i++) if (r[i] === r[i - 1] && r[i] !== out[out.length - 1]) out.push(r[i]);
-      return Float64Array.from(out);
-    }
-    const heads = runs.map(() => 0);
-    let prev = -1;
-    let prevCounted = false;
-    for (;;) {
-      let best = -1;
-      let min = Infinity;
-      for (let k = 0; k < runs.length; k++) {
-        const at = heads[k];
-        if (at < runs[k].length && runs[k][at] < min) {
-          min = runs[k][at];
-          best = k;
-        }
-      }
-      if (best < 0) break;
-      heads[best]++;
-      if (min === prev) {
-        if (!prevCounted) {
-          out.push(min);
-          prevCounted = true;
-        }
-      } else {
-        prev = min;
-        prevCounted = false;
+    return this.repeats().suspects;
+  }
+}
+
+/**
+ * The values of several ascending runs of hashes (integers >= 0) as one ascending sequence: a k-way merge that looks
+ * at the head of each run (a file has a handful of runs of up to 1M hashes, so a heap would not pay).
+ */
+export class SortedMerge {
+  private readonly runs: readonly Float64Array[];
+  private readonly heads: number[];
+
+  constructor(runs: readonly Float64Array[]) {
+    this.runs = runs;
+    this.heads = runs.map(() => 0);
+  }
+
+  /** The next value in ascending order, or -1 after the last. */
+  next(): number {
+    const { runs, heads } = this;
+    let best = -1;
+    let min = Infinity;
+    for (let k = 0; k < runs.length; k++) {
+      const at = heads[k];
+      if (at < runs[k].length && runs[k][at] < min) {
+        min = runs[k][at];
+        best = k;
       }
     }
-    return Float64Array.from(out);
+    if (best < 0) return -1;
+    heads[best]++;
+    return min;
   }
 }
 

@@ -2,10 +2,12 @@
 //
 // Records come from `CsvTokenizer` (./tokenizer.ts), which gives csv-parse's results at a fraction of its cost, or,
 // with `parser: 'csv-parse'`, from csv-parse itself, the reference the tokenizer is tested against. Both run on
-// UTF-8 Buffers. For csv-parse we call the parser's synchronous core (`Parser#api.parse`, the function csv-parse's
-// own stream Transform calls for each chunk) so that records are handed over in batches without one object-mode
-// stream push/read per record; the options and error objects are csv-parse's own. `assertParserCore` checks that the
-// core is present, and a unit test keeps that honest across csv-parse updates.
+// UTF-8 Buffers. csv-parse is used through its public API only: its `Parser` stream takes each chunk with `write()`
+// (and `end()`), and the records are taken at once with `read()`. A Node Transform runs `_transform`/`_flush`
+// synchronously inside `write()`/`end()` when nothing is queued, and the records pushed before an error stay readable,
+// so the records and any error (`errored`) are there when the call returns; unit tests keep that honest across
+// csv-parse and Node updates. (Its `on_record` option would avoid the stream buffer but builds an info object per
+// record: about 1.5 times slower.) The options and error objects are csv-parse's own.
 //
 // Line numbers: csv-parse's `info.lines` counts a CRLF as two lines, so it cannot be used. Each record's 1-based
 // physical start line is computed here: the next record starts `1 + (line breaks inside its quoted fields)` lines
@@ -56,21 +58,9 @@ export interface CsvFormat {
 export const DEFAULT_MAX_FIELD_SIZE = 10 * 1024 * 1024;
 const SNIFF_BYTES = 64 * 1024;
 
-interface ParserCore {
-  parse(buf: Buffer | undefined, end: boolean, push: (record: string[]) => void, close: () => void): Error | undefined;
-}
-
 interface CsvParseError extends Error {
   code?: string;
   index?: number;
-}
-
-function assertParserCore(parser: Parser): ParserCore {
-  const api = (parser as unknown as { api?: ParserCore }).api;
-  if (!api || typeof api.parse !== 'function') {
-    throw new Error('csv-parse no longer exposes Parser#api.parse; the CSV reader needs updating for this csv-parse version');
-  }
-  return api;
 }
 
 /** Detects encoding, BOM, delimiter and line break from the first bytes of the file. */
@@ -113,9 +103,9 @@ export function createRecordParser(format: CsvFormat, maxFieldSize = DEFAULT_MAX
     : new CsvTokenizer(format, maxFieldSize);
 }
 
-/** Record assembly over csv-parse's synchronous core. */
+/** Record assembly over csv-parse's public stream API (see the top of this file). */
 export class CsvParseRecordParser implements RecordParser {
-  private readonly core: ParserCore;
+  private readonly parser: Parser;
   private readonly breakChar: string;
   /** Start line of the next record. */
   line = 1;
@@ -127,7 +117,7 @@ export class CsvParseRecordParser implements RecordParser {
     private readonly maxFieldSize = DEFAULT_MAX_FIELD_SIZE,
   ) {
     this.breakChar = format.lineBreak;
-    const parser = new Parser({
+    this.parser = new Parser({
       delimiter: format.delimiter,
       quote: '"',
       escape: '"',
@@ -138,10 +128,11 @@ export class CsvParseRecordParser implements RecordParser {
       bom: false,
       max_record_size: maxFieldSize,
     });
-    this.core = assertParserCore(parser);
+    // An error is read from `errored` as soon as `write()`/`end()` returns; the stream's later 'error' event is not needed.
+    this.parser.on('error', () => undefined);
   }
 
-  private readonly push = (fields: string[]): void => {
+  private push(fields: string[]): void {
     const line = this.line;
     let lines = 1;
     const br = this.breakChar;
@@ -159,13 +150,25 @@ export class CsvParseRecordParser implements RecordParser {
       return;
     }
     this.out.push({ line, fields });
-  };
+  }
 
   /** Parses `buf` (or flushes when `end`), appending complete records to `out`. Throws `CsvError`. */
   feed(buf: Buffer | undefined, end: boolean, out: CsvRecord[]): void {
     this.out = out;
-    const err = this.core.parse(buf, end, this.push, () => undefined);
+    if (!this.parser.errored) {
+      if (buf !== undefined) this.parser.write(buf);
+      this.drain();
+      if (end) this.parser.end();
+    }
+    // The records before an error, so that the error names the line where the failing record starts.
+    this.drain();
+    const err: CsvParseError | null = this.parser.errored;
     if (err) throw this.toCsvError(err);
+  }
+
+  private drain(): void {
+    let fields: unknown;
+    while ((fields = this.parser.read()) !== null) this.push(fields as string[]);
   }
 
   private toCsvError(err: CsvParseError): CsvError {

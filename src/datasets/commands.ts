@@ -1,6 +1,8 @@
 // The dataset browser's commands. Every handler is registered through the error boundary; tree commands also
 // work from the palette (they ask for the dataset) and accept `{ domain, id, … }` arguments from other
 // features and tests.
+// Why one file: one handler class, each handler short, sharing the target resolution (node,
+// argument object or palette) and the registration table; the grid they open is src/datasets/grid.
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';

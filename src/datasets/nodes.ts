@@ -2,6 +2,9 @@
 // account (one per signed-in domain/account) → three groups (My datasets, Shared with me, All datasets on the
 // portal) → datasets (paged, with a trailing "Load more…") → their open drafts, then columns.
 // Errors and empty states are nodes too, so getChildren never shows a pop-up.
+// Why one file: the node classes are one discriminated union, each class a few small methods
+// (its tree item, context value, tooltip); they share the rights checks and icon rules, and a reader follows the
+// hierarchy top to bottom here.
 import * as vscode from 'vscode';
 import type { AccountDescription } from '../accounts';
 import { parseDomain, type SodaDomain } from '../soda/domain';

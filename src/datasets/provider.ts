@@ -1,6 +1,8 @@
 // The "Datasets" tree: signed-in accounts → their datasets from the catalog (paged) → columns.
 // Failures become error nodes with a retry action; the empty states (signed out, no datasets, portal down)
 // are context-key values that the manifest's viewsWelcome entries show.
+// Why one file: it is one TreeDataProvider whose paging, per-account clients, filter, sort and
+// refresh state are private to it; the node types (nodes.ts) and the commands (commands.ts) are already apart.
 import * as vscode from 'vscode';
 import { accountLabel, type SocrataAccounts } from '../accounts';
 import type { SodaClient } from '../soda/client';

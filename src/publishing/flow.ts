@@ -3,6 +3,9 @@
 // to This Dataset…"). Handlers are thin: each resolves its inputs (asking only for what is missing) and hands over to
 // the preview or the runner. Every command also takes an argument object, so keybindings, other extensions and the
 // tests can run it without dialogs.
+// Why one file for now: every entry point resolves the same inputs (file, spec, target) through
+// the state kept here (remembered targets, the last publish). The publish-spec handling (specFor, saveSpec,
+// retargetSpec) is the part that could move out next.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';

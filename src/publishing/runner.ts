@@ -2,6 +2,8 @@
 // destructive mode touches a public dataset, execute with progress in rows, bytes/s and ETA, show the result with
 // its buttons, and log a summary. A cancel is not an error: the journal keeps what was applied, and publishing the
 // same file again resumes.
+// Why one file: the steps of one publish in VS Code (plan, confirm, execute, report) and the small
+// text helpers they show; the engine work itself is in src/publish.
 import { basename, sep } from 'node:path';
 import * as vscode from 'vscode';
 import {

@@ -1,6 +1,8 @@
 // The preview's model, kept on the host: what the file looks like (head read), where it goes (target dataset,
 // mode, mapping, types) and what a publish would do (a background pass: whole-file validation, then the publish
 // engine's plan). The webview only renders it. No webview code here, so the flow can run without a panel.
+// Why one file: the session's state (target, mode, column mapping, types, the background scan) is
+// read by every method that builds the model, the request and the summary; split, each part would need all of it.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { findWritableConnection, type SocrataAccounts } from '../accounts';

@@ -1,12 +1,16 @@
 // DSMAPI (`/api/publishing/v1`) shapes and the transport seam: the request/answer contract, the errors, the
 // resource shapes the server sends (read defensively) and the option/result types of the flows.
 // Design choices and the open questions they answer are written down in docs/REVISIONS.md.
+// It stays one file: it is the contract the DSMAPI modules (dsmapiPaths, dsmapiClient, dsmapiUpload, dsmapiRunner)
+// share, mostly types; its few functions are the error tests and defensive readers every one of them needs.
+import type { HttpMethod as GatewayMethod } from './httpTypes';
 
 // ---------------------------------------------------------------------------------------------------------
 // Transport seam
 // ---------------------------------------------------------------------------------------------------------
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** The gateway's methods, HEAD aside (DSMAPI has no use for it). */
+export type HttpMethod = Exclude<GatewayMethod, 'HEAD'>;
 
 export interface DsmapiRequest {
   method: HttpMethod;

@@ -1,6 +1,7 @@
 // Public surface of the SODA client core (plain Node; never imports vscode).
 export { assert4x4, draftRef, isLoopbackHost, isValid4x4, parseDomain, type SodaDomain } from './domain';
-export { errorFromResponse, isSodaError, parseErrorBody, SodaError, type ParsedErrorBody, type SodaErrorKind, type SodaOutcome } from './errors';
+export { isSodaError, SodaError, type SodaErrorKind, type SodaOutcome } from './errors';
+export { errorFromResponse, parseErrorBody, type ParsedErrorBody } from './errorResponse';
 export {
   authorizationHeader,
   newOperationId,

@@ -1,8 +1,8 @@
 // JSON Schema of the metadata document (and of the publish spec's `metadata` patch). With a portal's lists, the
 // categories, licence ids and custom fieldsets become enums and known properties; without them anything of the
 // right type is accepted. schemas/metadata.schema.json is this schema without lists (a unit test keeps them equal).
-import type { DomainMetadataLists } from './metadata';
-import { MAX_FIELD_NAME_LENGTH, MAX_NAME_LENGTH } from './metadata';
+import type { DomainMetadataLists } from './metadataDocument';
+import { MAX_FIELD_NAME_LENGTH, MAX_NAME_LENGTH } from './metadataDocument';
 
 type Schema = Record<string, unknown>;
 

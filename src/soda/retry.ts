@@ -83,3 +83,36 @@ export function resolvePolicy(...parts: (Partial<RetryPolicy> | undefined)[]): R
   p.maxAttempts = Math.max(1, Math.floor(p.maxAttempts));
   return p;
 }
+
+/**
+ * The wait before asking again after the `polls`-th "202 Request Processing" answer: the server's Retry-After, else
+ * 1 s doubling with each poll up to 32 s, never over the policy's maxDelayMs. A 202 is not a failure: it is waited out
+ * without using an attempt.
+ */
+export function processingDelay(polls: number, retryAfterMs: number | undefined, policy: Pick<RetryPolicy, 'maxDelayMs'>): number {
+  return retryAfterMs ?? Math.min(policy.maxDelayMs, 1000 * 2 ** Math.min(polls - 1, 5));
+}
+
+export interface RetryState {
+  /** Attempts made so far (all failed). */
+  attempts: number;
+  /** Attempts allowed for this request (1 for a body that cannot be sent twice). */
+  maxAttempts: number;
+  /** Milliseconds since the first attempt started. */
+  elapsedMs: number;
+  /** Whether the last failure may be retried at all (see the gateway's rules for safe and unsafe requests). */
+  retryable: boolean;
+  /** The server's Retry-After, in milliseconds. */
+  retryAfterMs?: number;
+}
+
+/**
+ * The policy's answer after a failed attempt: the wait before the next one, and whether there is a next one (not when
+ * the failure is not retryable, the attempts are used up, or the wait would end past maxElapsedMs). The wait is the
+ * server's Retry-After if it sent one, else the jittered backoff.
+ */
+export function nextAttempt(state: RetryState, policy: RetryPolicy, random: () => number = Math.random): { retry: boolean; delayMs: number } {
+  const delayMs = state.retryAfterMs ?? backoffDelay(state.attempts, policy, random);
+  const retry = state.retryable && state.attempts < state.maxAttempts && state.elapsedMs + delayMs <= policy.maxElapsedMs;
+  return { retry, delayMs };
+}

@@ -7,22 +7,9 @@ import { e2e } from './lib/context';
 const SIDEBAR = '.part.sidebar';
 
 async function signedIn(): Promise<void> {
-  const { ui, page, emulator } = e2e();
+  const { ui, emulator } = e2e();
   if (!emulator) return;
-  await ui.showActivity('Socrata');
-  const sidebar = page.locator(SIDEBAR);
-  const trees = sidebar.locator('.monaco-list-row', { hasText: 'Street Tree Census' }).first();
-  const signIn = sidebar.getByRole('button', { name: 'Sign In with API Key' });
-  await Promise.race([signIn.waitFor({ timeout: 30_000 }), trees.waitFor({ timeout: 30_000 })]);
-  if (await signIn.isVisible()) {
-    await signIn.click();
-    await ui.answerInput(emulator.domain);
-    await ui.waitForInputBox(/key id/i);
-    await ui.answerInput('demo_key_id');
-    await ui.waitForInputBox(/secret/i);
-    await ui.answerInput('demo_key_secret');
-  }
-  await trees.waitFor({ timeout: 30_000 });
+  await ui.signInFromWelcome({ domain: emulator.domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret', shows: 'Street Tree Census' });
 }
 
 /** Replaces the first `from` in the active editor with `to` (the editor's find/replace widget). */

@@ -5,43 +5,12 @@ import { e2e } from './lib/context';
 
 const SIDEBAR = '.part.sidebar';
 
-async function waitForPrompt(prompt: RegExp): Promise<void> {
-  const { ui, page } = e2e();
-  for (let i = 0; i < 100; i++) {
-    const widget = page.locator('.quick-input-widget');
-    const text = `${await ui.quickInputPrompt().catch(() => '')} ${
-      (await widget
-        .locator('.quick-input-title')
-        .textContent()
-        .catch(() => '')) ?? ''
-    }`;
-    if (prompt.test(text) && (await widget.locator('input.input').inputValue()) === '') return;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`no input box asking for ${String(prompt)}`);
-}
-
 describe('sharing: the three groups of the Datasets view', () => {
   it('shows My datasets, Shared with me with the role, and All datasets on the portal', async function () {
     const { ui, page, emulator } = e2e();
     if (!emulator) this.skip();
-    await ui.showActivity('Socrata');
+    await ui.signInFromWelcome({ domain: emulator.domain, keyId: 'demo_key_id', keySecret: 'demo_key_secret', shows: 'My datasets' });
     const sidebar = page.locator(SIDEBAR);
-    const signIn = sidebar.getByRole('button', { name: 'Sign In with API Key' });
-    const mine = sidebar.locator('.monaco-list-row', { hasText: 'My datasets' }).first();
-    await Promise.race([signIn.waitFor({ timeout: 30_000 }), mine.waitFor({ timeout: 30_000 })]);
-    if (await signIn.isVisible()) {
-      await signIn.click();
-      for (const [answer, next] of [
-        [emulator.domain, /key id/i],
-        ['demo_key_id', /secret/i],
-      ] as const) {
-        await ui.answerInput(answer);
-        await waitForPrompt(next);
-      }
-      await ui.answerInput('demo_key_secret');
-    }
-    await mine.waitFor({ timeout: 30_000 });
     const shared = sidebar.locator('.monaco-list-row', { hasText: 'Shared with me' }).first();
     await shared.waitFor({ timeout: 10_000 });
     const library = sidebar.locator('.monaco-list-row', { hasText: 'Library Branches' }).first();

@@ -5,46 +5,21 @@ import { e2e } from './lib/context';
 
 const SIDEBAR = '.part.sidebar';
 
-async function waitForPrompt(prompt: RegExp): Promise<void> {
-  const { ui, page } = e2e();
-  for (let i = 0; i < 100; i++) {
-    const widget = page.locator('.quick-input-widget');
-    const text = `${await ui.quickInputPrompt().catch(() => '')} ${
-      (await widget
-        .locator('.quick-input-title')
-        .textContent()
-        .catch(() => '')) ?? ''
-    }`;
-    if (prompt.test(text) && (await widget.locator('input.input').inputValue()) === '') return;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`no input box asking for ${String(prompt)}`);
-}
-
 describe('views: the Socrata Datasets view', () => {
   it("lists the publisher's datasets after signing in from the welcome view, and previews rows", async function () {
     const { ui, page, emulator } = e2e();
     if (!emulator) this.skip();
-    await ui.showActivity('Socrata');
-    const sidebar = page.locator(SIDEBAR);
-    const signIn = sidebar.getByRole('button', { name: 'Sign In with API Key' });
-    const permits = sidebar.locator('.monaco-list-row', { hasText: 'Building Permits' }).first();
     // Another spec may have signed in already; otherwise the welcome view offers the sign-in buttons.
-    await Promise.race([signIn.waitFor({ timeout: 30_000 }), permits.waitFor({ timeout: 30_000 })]);
-    if (await signIn.isVisible()) {
-      await ui.screenshot('views-signed-out');
-      await signIn.click();
-      // Each answer waits for the next box (the domain box validates before moving on).
-      for (const [answer, next] of [
-        [emulator.domain, /key id/i],
-        ['demo_key_id', /secret/i],
-      ] as const) {
-        await ui.answerInput(answer);
-        await waitForPrompt(next);
-      }
-      await ui.answerInput('demo_key_secret');
-    }
-    await permits.waitFor({ timeout: 30_000 });
+    const permits = await ui.signInFromWelcome({
+      domain: emulator.domain,
+      keyId: 'demo_key_id',
+      keySecret: 'demo_key_secret',
+      shows: 'Building Permits',
+      beforeSignIn: async () => {
+        await ui.screenshot('views-signed-out');
+      },
+    });
+    const sidebar = page.locator(SIDEBAR);
     for (const name of ['Budget Drafts', 'Street Tree Census', 'Traffic Crashes']) {
       await sidebar.locator('.monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
     }

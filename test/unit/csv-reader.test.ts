@@ -28,9 +28,37 @@ async function rejectsWith(promise: Promise<unknown>, code: string, message: str
 }
 
 describe('csv reader', () => {
-  it('csv-parse still exposes the synchronous parser core the reader relies on', () => {
-    const parser = new Parser({}) as unknown as { api?: { parse?: unknown } };
-    assert.equal(typeof parser.api?.parse, 'function');
+  it("csv-parse's public stream has the records, and the error with the records before it, when write() and end() return", () => {
+    const drain = (parser: Parser): string[][] => {
+      const out: string[][] = [];
+      let record: unknown;
+      while ((record = parser.read()) !== null) out.push(record as string[]);
+      return out;
+    };
+    const parser = new Parser({ relax_column_count: true });
+    parser.on('error', () => undefined);
+    parser.write(Buffer.from('a,b\n"c\nd",e\n' + 'x,y\n'.repeat(40) + 'f'));
+    const first = drain(parser);
+    assert.deepEqual(first.slice(0, 2), [
+      ['a', 'b'],
+      ['c\nd', 'e'],
+    ]);
+    assert.equal(first.length, 42, 'more records than the stream buffer holds');
+    parser.write(Buffer.from(',g\n'));
+    parser.end();
+    assert.deepEqual(drain(parser), [['f', 'g']]);
+    assert.equal(parser.errored, null);
+
+    const bad = new Parser({});
+    bad.on('error', () => undefined);
+    bad.write(Buffer.from('a\nb\n"c"d\ne\n'));
+    assert.equal((bad.errored as { code?: string } | null)?.code, 'CSV_INVALID_CLOSING_QUOTE');
+    assert.deepEqual(drain(bad), [['a'], ['b']]);
+    const open = new Parser({});
+    open.on('error', () => undefined);
+    open.write(Buffer.from('a\n"b'));
+    open.end();
+    assert.equal((open.errored as { code?: string } | null)?.code, 'CSV_QUOTE_NOT_CLOSED');
   });
 
   it('reads CRLF files with quoted newlines and gives each record its physical start line', async () => {

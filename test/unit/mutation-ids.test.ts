@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { validateFile, type DatasetSchema } from '../../src/csv';
-import { hashId, IdHashLog, sortedHas } from '../../src/csv/idtable';
+import { hashId, IdHashLog, SortedMerge, sortedHas } from '../../src/csv/idtable';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mutation-ids-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -150,6 +150,39 @@ describe('row id hashes: the log and the search', () => {
     assert.notEqual(hashId('a'), hashId('a '));
     assert.notEqual(hashId('x'.repeat(64)), hashId(`${'x'.repeat(63)}y`));
     assert.equal(hashId('P3'), hashId(['P', '3'].join('')));
+  });
+});
+
+describe('row id hashes: the one merge of the sorted runs', () => {
+  const all = (merge: SortedMerge): number[] => {
+    const out: number[] = [];
+    for (let v = merge.next(); v >= 0; v = merge.next()) out.push(v);
+    return out;
+  };
+
+  it('SortedMerge gives every value of every run once, ascending, ties and runs of any length included, then -1', () => {
+    const runs = [Float64Array.from([0, 4, 4, 9]), new Float64Array(0), Float64Array.from([1, 4]), Float64Array.from([2, 3, 9, 11])];
+    const merge = new SortedMerge(runs);
+    assert.deepEqual(all(merge), [0, 1, 2, 3, 4, 4, 4, 9, 9, 11]);
+    assert.equal(merge.next(), -1, 'stays finished');
+    assert.deepEqual(all(new SortedMerge([])), []);
+    assert.deepEqual(all(new SortedMerge([Float64Array.from([7])])), [7]);
+  });
+
+  it('repeats() counts every repeated addition and lists each repeated hash once, within and across runs', () => {
+    const log = new IdHashLog();
+    log.addRuns([Float64Array.from([6, 1, 6]), Float64Array.from([3])]);
+    for (const h of [6, 9, 1, 0, 9]) log.add(h);
+    assert.deepEqual(
+      (({ extra, suspects }) => ({ extra, suspects: [...suspects] }))(log.repeats()),
+      { extra: 4, suspects: [1, 6, 9] },
+      '6 three times (2 extra), 1 and 9 twice (1 extra each); 0 and 3 once',
+    );
+    const none = new IdHashLog();
+    for (const h of [0, 5, 2]) none.add(h);
+    assert.deepEqual(none.repeats().extra, 0);
+    assert.deepEqual([...none.repeats().suspects], []);
+    assert.deepEqual(new IdHashLog().repeats().extra, 0);
   });
 });
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, resolvePolicy, systemClock } from '../../src/soda/retry';
+import { backoffDelay, DEFAULT_RETRY_POLICY, nextAttempt, parseRetryAfter, processingDelay, resolvePolicy, systemClock } from '../../src/soda/retry';
 
 describe('retry: Retry-After forms', () => {
   const now = Date.parse('2026-11-27T10:00:00Z');
@@ -88,6 +88,43 @@ describe('retry: policies', () => {
     assert.equal(resolvePolicy({ maxAttempts: 2.9 }).maxAttempts, 2);
     assert.equal(resolvePolicy({ maxAttempts: -3 }).maxAttempts, 1);
     assert.equal(resolvePolicy({ maxAttempts: 1 }).maxAttempts, 1);
+  });
+});
+
+describe('retry: the decision after a failure, and the wait for a 202', () => {
+  const policy = resolvePolicy({ maxAttempts: 3, maxElapsedMs: 10_000, baseDelayMs: 1000, maxDelayMs: 4000 });
+  const half = (): number => 0.5;
+
+  it('retries a retryable failure with the jittered backoff, while attempts and time remain', () => {
+    assert.deepEqual(nextAttempt({ attempts: 1, maxAttempts: 3, elapsedMs: 0, retryable: true }, policy, half), { retry: true, delayMs: 500 });
+    assert.deepEqual(nextAttempt({ attempts: 2, maxAttempts: 3, elapsedMs: 0, retryable: true }, policy, half), { retry: true, delayMs: 1000 });
+    assert.equal(nextAttempt({ attempts: 3, maxAttempts: 3, elapsedMs: 0, retryable: true }, policy, half).retry, false, 'attempts used up');
+    assert.equal(nextAttempt({ attempts: 1, maxAttempts: 1, elapsedMs: 0, retryable: true }, policy, half).retry, false, 'a body sent once');
+    assert.equal(nextAttempt({ attempts: 1, maxAttempts: 3, elapsedMs: 0, retryable: false }, policy, half).retry, false, 'not retryable');
+  });
+
+  it("the server's Retry-After replaces the backoff, and no wait may end past maxElapsedMs", () => {
+    assert.deepEqual(nextAttempt({ attempts: 1, maxAttempts: 3, elapsedMs: 0, retryable: true, retryAfterMs: 7000 }, policy, half), {
+      retry: true,
+      delayMs: 7000,
+    });
+    assert.deepEqual(nextAttempt({ attempts: 1, maxAttempts: 3, elapsedMs: 3000, retryable: true, retryAfterMs: 7000 }, policy, half), {
+      retry: true,
+      delayMs: 7000,
+    });
+    assert.equal(nextAttempt({ attempts: 1, maxAttempts: 3, elapsedMs: 3001, retryable: true, retryAfterMs: 7000 }, policy, half).retry, false);
+    assert.equal(nextAttempt({ attempts: 1, maxAttempts: 3, elapsedMs: 9501, retryable: true }, policy, half).retry, false);
+  });
+
+  it('a 202 is asked again after Retry-After, else 1 s doubling to 32 s, capped by maxDelayMs', () => {
+    const wide = { maxDelayMs: 60_000 };
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 7, 30].map((n) => processingDelay(n, undefined, wide)),
+      [1000, 2000, 4000, 8000, 16_000, 32_000, 32_000, 32_000],
+    );
+    assert.equal(processingDelay(6, undefined, { maxDelayMs: 5000 }), 5000);
+    assert.equal(processingDelay(6, 250, { maxDelayMs: 5000 }), 250);
+    assert.equal(processingDelay(1, 0, wide), 0);
   });
 });
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { errorFromResponse, failedBeforeSending, networkError, parseErrorBody, SodaError } from '../../src/soda/errors';
+import { errorFromResponse, parseErrorBody } from '../../src/soda/errorResponse';
+import { failedBeforeSending, networkError, SodaError } from '../../src/soda/errors';
 import { authorizationHeader, redactHeaders, redactUrl } from '../../src/soda/http';
 import { normaliseUpsertResult, parseView, rowIdentifierField } from '../../src/soda/results';
 import { backoffDelay, parseRetryAfter, resolvePolicy } from '../../src/soda/retry';

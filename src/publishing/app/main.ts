@@ -2,6 +2,8 @@
 // with textContent only (no HTML strings), sets sizes through CSSOM (allowed by the CSP) and keeps its state with
 // setState so a hidden/shown or reloaded panel comes back as it was. Its texts go through @vscode/l10n (`l10n.t`), with
 // the translations the host put in the page (src/webview/app/l10n.ts).
+// Why one file: it is the whole browser bundle of one view, a render function per section of
+// the model and the few DOM helpers they share; from the host side it imports only protocol.ts.
 import * as l10n from '@vscode/l10n';
 import { loadTranslations } from '../../webview/app/l10n';
 import {

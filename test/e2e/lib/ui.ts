@@ -261,6 +261,31 @@ export class Ui {
     await this.waitForNotification(greeting, 30_000);
   }
 
+  /**
+   * Shows the Socrata view signed in, the way a person first meets it: unless another spec signed in already, the
+   * welcome view offers "Sign In with API Key"; it is clicked and the domain, key id and secret are answered, each
+   * once its box is shown. Then waits for the row of the signed-in tree whose text contains `shows`, and returns it.
+   * `beforeSignIn` runs while the welcome view is shown (e.g. for a screenshot).
+   */
+  async signInFromWelcome(options: { domain: string; keyId: string; keySecret: string; shows: string; beforeSignIn?: () => Promise<void> }): Promise<Locator> {
+    await this.showActivity('Socrata');
+    const sidebar = this.page.locator('.part.sidebar');
+    const signIn = sidebar.getByRole('button', { name: 'Sign In with API Key' });
+    const row = sidebar.locator('.monaco-list-row', { hasText: options.shows }).first();
+    await Promise.race([signIn.waitFor({ timeout: 30_000 }), row.waitFor({ timeout: 30_000 })]);
+    if (await signIn.isVisible()) {
+      await options.beforeSignIn?.();
+      await signIn.click();
+      await this.answerInput(options.domain);
+      await this.waitForInputBox(/key id/i);
+      await this.answerInput(options.keyId);
+      await this.waitForInputBox(/secret/i);
+      await this.answerInput(options.keySecret);
+    }
+    await row.waitFor({ timeout: 30_000 });
+    return row;
+  }
+
   /** The activity-bar entry whose label starts with `label` (e.g. "Socrata"). */
   activityBarItem(label: string): Locator {
     return this.page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${label.replace(/"/g, '\\"')}"]`);
