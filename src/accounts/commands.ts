@@ -1,6 +1,8 @@
 // The Socrata account commands. Every command also accepts an argument object so that other features (the
 // tree's "sign in to this domain") and the extension-host tests can fill in fields; whatever is missing is
 // asked for in input boxes. Commands return a public summary of the account (never a secret).
+// Why one file: one handler class whose sign-in paths (API key, password, OAuth, sign in again) share the prompts,
+// the retry after a refused secret and the summary; splitting it would pass that state between files.
 import * as vscode from 'vscode';
 import { CredentialRejectedError, type SocrataAccounts } from './accounts';
 import { describeIdentity, type IdentityClient } from './client';

@@ -1,5 +1,7 @@
 // DSMAPI flows: runs a revision end to end (create/update/metadata-only) with progress, cancellation and
 // time-outs, on top of the one-request-per-endpoint `RevisionsClient`.
+// Why one file: the three flows share one sequence (revision, source, upload, schema, apply, poll) and its
+// cancellation and time-out handling; `planOutputColumns` is the one helper that sits beside them.
 import { open } from 'node:fs/promises';
 import { DEFAULT_RETRY_POLICY, sleep } from './retry';
 import type { RevisionsClient } from './dsmapiClient';
