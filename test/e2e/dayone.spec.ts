@@ -34,16 +34,6 @@ async function datasetRow(name: string) {
   return row;
 }
 
-async function closeAllEditors(): Promise<void> {
-  const { ui, page } = e2e();
-  await ui.runCommand('View: Close All Editors');
-  await page
-    .locator('iframe.webview')
-    .first()
-    .waitFor({ state: 'detached', timeout: 10_000 })
-    .catch(() => undefined);
-}
-
 /** Switches to another editor tab in the same group and back: VS Code tears the hidden webview down. */
 async function switchAwayAndBack(tabTitle: RegExp): Promise<FrameLocator> {
   const { ui, page } = e2e();
@@ -86,7 +76,7 @@ describe('day one: the everyday workflow', function () {
 
   it('SELECT count(*) runs in the query grid', async () => {
     const { ui, page } = e2e();
-    await closeAllEditors();
+    await ui.closeAllEditors();
     // A tree refresh under the open context menu (another spec's dataset appearing) runs the command without its
     // dataset, which then asks for one: right-click again once.
     for (let attempt = 0; ; attempt += 1) {
@@ -109,7 +99,7 @@ describe('day one: the everyday workflow', function () {
 
   it('a failed query shows the query that was sent', async () => {
     const { ui, page } = e2e();
-    await closeAllEditors();
+    await ui.closeAllEditors();
     const permits = await datasetRow('Building Permits');
     await permits.click({ button: 'right' });
     await ui.pickMenuItem('Run SoQL Query…');
@@ -125,7 +115,7 @@ describe('day one: the everyday workflow', function () {
 
   it('the preview follows the file on disk, and offers to skip the rows with problems', async () => {
     const { ui, page, workspace } = e2e();
-    await closeAllEditors();
+    await ui.closeAllEditors();
     const header = 'permit_id,address,valuation,issued_date,is_residential,info_url,location';
     const line = (id: string, valuation: string): string =>
       `${id},1 Main St,${valuation},2024-03-01T00:00:00,true,https://permits.example.org/permit/${id},POINT (-122.4 37.75)`;
@@ -154,14 +144,14 @@ describe('day one: the everyday workflow', function () {
       await ui.screenshot('dayone-preview-followed-file');
       await page.keyboard.press('Escape');
     } finally {
-      await closeAllEditors();
+      await ui.closeAllEditors();
       rmSync(file, { force: true });
     }
   });
 
   it('Preview Rows keeps its rows after switching to another tab and back', async () => {
     const { ui } = e2e();
-    await closeAllEditors();
+    await ui.closeAllEditors();
     const permits = await datasetRow('Building Permits');
     await permits.click({ button: 'right' });
     await ui.pickMenuItem('Preview Rows');
@@ -176,7 +166,7 @@ describe('day one: the everyday workflow', function () {
 
   it('the CSV preview keeps its content after switching to another tab and back', async () => {
     const { ui } = e2e();
-    await closeAllEditors();
+    await ui.closeAllEditors();
     await ui.explorerContextMenu('permits-good.csv', 'Preview as Socrata Import');
     let view = await ui.webview();
     await view.locator('#columns tr').first().waitFor({ timeout: 30_000 });
@@ -189,7 +179,7 @@ describe('day one: the everyday workflow', function () {
   it('creating a dataset with a name the user already owns asks first; after a create the preview targets the new dataset and the tree lists it', async () => {
     const { ui, page, emulator } = e2e();
     assert.ok(emulator);
-    await closeAllEditors();
+    await ui.closeAllEditors();
     await ui.explorerContextMenu('permits-good.csv', 'Preview as Socrata Import');
     const view = await ui.webview();
     const useNew = async (name: string): Promise<void> => {
@@ -225,7 +215,7 @@ describe('day one: the everyday workflow', function () {
   it('Delete Dataset from the tree asks for the typed name, deletes through the platform and drops it from the tree', async () => {
     const { ui, page, emulator } = e2e();
     assert.ok(emulator);
-    await closeAllEditors();
+    await ui.closeAllEditors();
     // A dataset to delete, created the way the portal does (DSMAPI): a revision that creates a (draft) dataset the
     // owner sees in their catalog.
     const name = `Scratch Dataset ${Date.now()}`;

@@ -7,16 +7,6 @@ import { e2e } from './lib/context';
 
 const FIRST = 'SELECT permit_id, valuation WHERE valuation > 1000000';
 
-async function closeAllEditors(): Promise<void> {
-  const { ui, page } = e2e();
-  await ui.runCommand('View: Close All Editors');
-  await page
-    .locator('iframe.webview')
-    .first()
-    .waitFor({ state: 'detached', timeout: 10_000 })
-    .catch(() => undefined);
-}
-
 /** Run SoQL Query… from the tree's context menu on Building Permits; the quick pick is left open. */
 async function openRunQuery(): Promise<void> {
   const { ui, page } = e2e();
@@ -50,7 +40,7 @@ describe('query tabs', function () {
 
   it('is titled by its query and shows the total rows of the query', async () => {
     const { ui, page } = e2e();
-    await closeAllEditors();
+    await ui.closeAllEditors();
     await openRunQuery();
     const widget = await ui.quickInput();
     await widget.locator('input.input').fill(FIRST);
@@ -112,7 +102,7 @@ describe('query tabs', function () {
 
   it('Run SoQL Query… offers the recent queries of the dataset; picking one runs it', async () => {
     const { ui, page } = e2e();
-    await closeAllEditors();
+    await ui.closeAllEditors();
     await openRunQuery();
     const widget = await ui.quickInput();
     const recent = widget.locator('.quick-input-list .monaco-list-row .label-description');

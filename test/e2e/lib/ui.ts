@@ -68,6 +68,16 @@ export class Ui {
     throw new Error(`the command palette did not run "${title}"`);
   }
 
+  /** Closes every editor, and waits (up to 10 s) for the webviews to go. */
+  async closeAllEditors(): Promise<void> {
+    await this.runCommand('View: Close All Editors');
+    await this.page
+      .locator('iframe.webview')
+      .first()
+      .waitFor({ state: 'detached', timeout: 10_000 })
+      .catch(() => undefined);
+  }
+
   /** Answers an input box: types `text` and presses Enter. */
   async answerInput(text: string): Promise<void> {
     const widget = await this.quickInput();
