@@ -151,13 +151,13 @@ describe('append: a refused batch leaves the in-flight list at once', () => {
   it('while the next batch is still on the wire, the journal no longer names the refused line', async () => {
     await withEmulator(async (emu, client) => {
       // Line 2 alone is over the body limit (413, nothing applied), line 3 is a bad row (not sent), line 4 is applied.
-      // Concurrency 2 sends lines 2 and 4 before either answers. Seed 186 gives the first request 5 ms of latency and
-      // the second 962 ms: line 2 is refused while line 4 waits. (Line 3 keeps the two batches' ranges apart: the
+      // Concurrency 2 sends lines 2 and 4 before either answers. Seed 223 gives the first request 233 ms of latency
+      // and the second 1 347 ms: line 2 is refused while line 4 waits. (Line 3 keeps the two batches' ranges apart: the
       // journal merges adjacent in-flight ranges and takes a range out only whole.)
       const file = csvFile('refused.csv', [`Elm ${'x'.repeat(1200)},11`, 'Oak,not a number', 'Ash,12']);
       const journalDir = join(dir, 'journal-refused');
       const req: PublishRequest = { file, dataset: 'tree-cnsu', mode: 'append', batchSize: 1, concurrency: 2, skipBadRows: true };
-      emu.setFaults('seed=186,latency=0-1000,only=/resource');
+      emu.setFaults('seed=223,latency=0-1500,only=/resource');
       const { result, seen } = await watchJournal(journalDir, () => publish(client, req, { journalDir }));
       assert.equal(result.status, 'failed', result.message);
       assert.match(result.message, /413/);
@@ -165,7 +165,8 @@ describe('append: a refused batch leaves the in-flight list at once', () => {
       assert.deepEqual(result.uncertainRanges, []);
       assert.deepEqual(
         emu.faultLog().map((d) => d.latencyMs),
-        [5, 962],
+        [233, 1347],
+        'both requests sent, line 2 first',
       );
       assert.ok(
         sawState(seen, {
