@@ -50,8 +50,18 @@ export function addRange(ranges: LineRange[], range: LineRange): LineRange[] {
   return out;
 }
 
+/** The lines of `ranges` outside `range`. addRange merges neighbours (two batches in flight, lines 2 and 3, are
+ * `[[2,3]]`), so a batch's range is cut out of whatever range holds it, not looked up as a whole. */
 export function removeRange(ranges: LineRange[], range: LineRange): LineRange[] {
-  return ranges.filter((r) => !(r[0] === range[0] && r[1] === range[1]));
+  const out: LineRange[] = [];
+  for (const r of ranges) {
+    if (r[1] < range[0] || r[0] > range[1]) out.push([r[0], r[1]]);
+    else {
+      if (r[0] < range[0]) out.push([r[0], range[0] - 1]);
+      if (r[1] > range[1]) out.push([range[1] + 1, r[1]]);
+    }
+  }
+  return out;
 }
 
 export function inRanges(ranges: readonly LineRange[], line: number): boolean {

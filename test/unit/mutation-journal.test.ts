@@ -67,42 +67,31 @@ describe('journal ranges', () => {
     assert.deepEqual(before, [[2, 3]], 'the input is not changed');
   });
 
-  it('removeRange removes exactly that range', () => {
+  it('removeRange cuts the range out, also from ranges addRange merged', () => {
+    const two: LineRange[] = [
+      [2, 3],
+      [6, 7],
+    ];
+    assert.deepEqual(removeRange(two, [6, 7]), [[2, 3]]);
+    assert.deepEqual(removeRange(two, [6, 8]), [[2, 3]]);
+    assert.deepEqual(removeRange(two, [2, 7]), []);
+    assert.deepEqual(removeRange(two, [4, 5]), two, 'a range in the gap removes nothing');
+    // Two batches in flight on lines 2 and 3 are one range; each answer takes out its own line.
+    const merged = addRange(addRange([], [2, 2]), [3, 3]);
+    assert.deepEqual(merged, [[2, 3]]);
+    assert.deepEqual(removeRange(merged, [2, 2]), [[3, 3]]);
+    assert.deepEqual(removeRange(removeRange(merged, [3, 3]), [2, 2]), []);
+    assert.deepEqual(removeRange([[2, 9]], [4, 6]), [
+      [2, 3],
+      [7, 9],
+    ]);
     assert.deepEqual(
-      removeRange(
-        [
-          [2, 3],
-          [6, 7],
-        ],
-        [6, 7],
-      ),
-      [[2, 3]],
-    );
-    assert.deepEqual(
-      removeRange(
-        [
-          [2, 3],
-          [6, 7],
-        ],
-        [6, 8],
-      ),
+      two,
       [
         [2, 3],
         [6, 7],
       ],
-    );
-    assert.deepEqual(
-      removeRange(
-        [
-          [2, 3],
-          [6, 7],
-        ],
-        [2, 7],
-      ),
-      [
-        [2, 3],
-        [6, 7],
-      ],
+      'the input is not changed',
     );
   });
 
