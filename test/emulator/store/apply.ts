@@ -18,14 +18,18 @@ export function applyOps(tables: RowTables, ds: Dataset, hash: number, ops: Iter
   if (replace) tables.clear(id);
   const before = tables.count(id);
   let removed = 0;
+  // New rows go in batches; a lookup that could find a pending row writes the batch first.
+  const batch = tables.batch(id);
   for (const op of ops) {
     rowsIn++;
     let row;
     if (op.key !== undefined) {
+      if (batch.hasKey(op.key)) batch.flush();
       row = rid ? tables.byKey(id, hash, op.key) : undefined;
       result['By RowIdentifier']++;
     } else if (op.sid !== undefined) {
       const sid = sidOfRowId(hash, op.sid);
+      if (batch.pending) batch.flush();
       row = sid === undefined ? undefined : tables.bySid(id, hash, sid);
       result['By SID']++;
     }
@@ -49,6 +53,7 @@ export function applyOps(tables: RowTables, ds: Dataset, hash: number, ops: Iter
           continue;
         }
         const nk = keyOf(nv);
+        if (batch.hasKey(nk)) batch.flush();
         const other = tables.keyHolder(id, nk);
         if (other !== undefined && other !== row.sid) {
           result.Errors++;
@@ -80,9 +85,10 @@ export function applyOps(tables: RowTables, ds: Dataset, hash: number, ops: Iter
         if (x !== null && x !== undefined) v[k] = x;
       }
     }
-    tables.insert(id, ds.nextSid++, op.key, now, now, v);
+    batch.add(ds.nextSid++, op.key, now, now, v);
     result['Rows Created']++;
   }
+  batch.flush();
   if (replace) result['Rows Deleted'] = 0;
   tables.touched(id);
   tables.counted(id, before + result['Rows Created'] - removed);
