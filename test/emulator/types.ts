@@ -93,6 +93,8 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** Canonical decimal text of a number value (no leading `+`, no superfluous zeros). */
 export function canonicalNumber(text: string): string | undefined {
   const t = text.trim();
+  // Most numbers are canonical already: no plus sign, leading or trailing zeros, or exponent.
+  if (CANONICAL.test(t)) return t === '-0' ? '0' : t;
   if (!DECIMAL.test(t)) return undefined;
   if (/[eE]/.test(t)) {
     const n = Number(t);
@@ -122,6 +124,8 @@ export function formatNumber(n: number): string {
   return s;
 }
 
+const CANONICAL = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
+
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
 const ISO_FLOATING = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
@@ -129,8 +133,7 @@ const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))
 
 function buildTs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): string | undefined {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
-  const dim = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-  if (d > dim) return undefined;
+  if (d > 28 && d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return undefined;
   return `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}.${pad(ms, 3)}`;
 }
 
