@@ -7,6 +7,11 @@ import { canonicalNumber, type DataTypeName, fromCsv, MALTYPED, parseFixedTimest
 import type { Cell, InputSchemaState, OutputColumnState } from './model';
 import type { CsvOptions } from './upload';
 
+// Read once into module constants: run by tsx as CommonJS, each use of an imported binding is two getter calls, which
+// the per-cell loops below would otherwise pay for every cell of an upload, twice.
+const MAL: typeof MALTYPED = MALTYPED;
+const fromCsvCell = fromCsv;
+
 /** `Permit ID` → `permit_id` (lower case, non-alphanumerics → `_`). */
 export function fieldNameOf(header: string, used: Set<string>): string {
   let base = header
@@ -70,15 +75,15 @@ const US_DATE_START = /^\d{1,2}\/\d{1,2}\/\d{4}/;
  * comma-grouped digits and `to_fixed_timestamp` a US date(-time) without a zone, read as UTC.
  */
 export function transformCell(fn: string, dataType: DataTypeName, text: string): Converted {
-  const v = fromCsv(dataType, text);
-  if (v !== MALTYPED) return v;
+  const v = fromCsvCell(dataType, text);
+  if (v !== MAL) return v;
   const t = text.trim();
-  if (fn === 'to_number' && GROUPED.test(t)) return canonicalNumber(t.replace(/,/g, '')) ?? MALTYPED;
+  if (fn === 'to_number' && GROUPED.test(t)) return canonicalNumber(t.replace(/,/g, '')) ?? MAL;
   if (fn === 'to_fixed_timestamp' && US_DATE_START.test(t)) {
     const floating = parseFloatingTimestamp(t);
-    return floating ? (parseFixedTimestamp(`${floating}Z`) ?? MALTYPED) : MALTYPED;
+    return floating ? (parseFixedTimestamp(`${floating}Z`) ?? MAL) : MAL;
   }
-  return MALTYPED;
+  return MAL;
 }
 
 const WKT_POINT = /^\s*POINT\s*\(\s*-?\d+(?:\.\d+)?\s+-?\d+(?:\.\d+)?\s*\)\s*$/i;
@@ -121,7 +126,7 @@ export class Guesser {
         // A value that is a floating timestamp is a fixed one too (read as UTC): no second parse.
         if (fn === 'to_fixed_timestamp' && floating) continue;
         const f = FUNCTIONS[fn];
-        if (f && transformCell(fn, f.dataType, text) === MALTYPED) ok.delete(fn);
+        if (f && transformCell(fn, f.dataType, text) === MAL) ok.delete(fn);
         else if (fn === 'to_floating_timestamp') floating = true;
       }
     }
@@ -187,7 +192,7 @@ export function evaluate(input: InputSchemaState, columns: OutputColumnState[]):
   for (const [raw, index] of input.upload.rows()) {
     let bad = false;
     for (const p of checked) {
-      if (transformCell(p.fn, p.dataType, raw[p.index] ?? '') === MALTYPED) {
+      if (transformCell(p.fn, p.dataType, raw[p.index] ?? '') === MAL) {
         p.col.transform.error_count++;
         bad = true;
       }
@@ -206,7 +211,7 @@ export function cellsOf(input: InputSchemaState, columns: OutputColumnState[]): 
     steps.map((p) => {
       const text = raw[p.index] ?? '';
       const v = transformCell(p.fn, p.dataType, text);
-      if (v === MALTYPED) return { error: { message: `Unable to convert "${text}" to ${p.soql}`, input: text } };
+      if (v === MAL) return { error: { message: `Unable to convert "${text}" to ${p.soql}`, input: text } };
       return v === null ? NULL_CELL : { ok: v };
     });
 }
@@ -220,7 +225,7 @@ export function* convertedRows(input: InputSchemaState, columns: OutputColumnSta
     for (let i = 0; i < width; i++) {
       const p = steps[i];
       const v = transformCell(p.fn, p.dataType, raw[p.index] ?? '');
-      if (v === MALTYPED) continue rows;
+      if (v === MAL) continue rows;
       out[i] = v;
     }
     yield out;
