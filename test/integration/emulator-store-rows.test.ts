@@ -39,6 +39,35 @@ describe('emulator store: row ids', () => {
     assert.equal(store.rowCount(a), 1999);
   });
 
+  it('in one request longer than a write batch, later rows see the rows created earlier in it (update, delete)', () => {
+    const store = new EmulatorStore();
+    const id = store.createDataset({
+      name: 'keyed',
+      owner,
+      columns: [
+        { name: 'k', dataTypeName: 'text' },
+        { name: 'n', dataTypeName: 'number' },
+      ],
+      rowIdentifier: 'k',
+    });
+    const rows: Record<string, unknown>[] = Array.from({ length: 250 }, (_, i) => ({ k: `k${i}`, n: i }));
+    // Same key as a row still waiting in the current batch, and as one already written; a delete of each kind.
+    rows.push({ k: 'k240', n: 1000 }, { k: 'k10', n: 1001 }, { k: 'k245', ':deleted': true }, { k: 'k20', ':deleted': true });
+    const res = store.upsertRows(id, rows);
+    assert.equal(res['Rows Created'], 250);
+    assert.equal(res['Rows Updated'], 2);
+    assert.equal(res['Rows Deleted'], 2);
+    assert.equal(res.Errors, 0);
+    assert.equal(store.rowCount(id), 248);
+    const byKey = new Map(store.getRows(id).map((r) => [r.v.k, r.v.n]));
+    assert.equal(byKey.size, 248);
+    assert.equal(byKey.get('k240'), '1000');
+    assert.equal(byKey.get('k10'), '1001');
+    assert.equal(byKey.get('k249'), '249');
+    assert.equal(byKey.has('k245'), false);
+    assert.equal(byKey.has('k20'), false);
+  });
+
   it('keeps :id, timestamps and values through a reload from the data directory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'emu-rows-'));
     try {
