@@ -323,6 +323,8 @@ export class PublishFlow {
       await this.saveSpec(session);
       return undefined;
     }
+    // A reload of the file or the target (the file changed on disk) replaces the client: act on the reloaded one.
+    await session.whenLoaded();
     const request = session.request();
     const client = session.currentClient;
     if (!request || !client) throw new ExpectedError(vscode.l10n.t('Choose the dataset to publish to first (or create a new one).'));

@@ -105,6 +105,8 @@ export class PreviewSession implements vscode.Disposable {
   private rowsExact: number | undefined;
   private scan: AbortController | undefined;
   private scanDone: Promise<void> = Promise.resolve();
+  /** The last load() or setTarget() (settled): while one runs, the target's client and view are being replaced. */
+  private loaded: Promise<void> = Promise.resolve();
   private error: string | undefined;
   private busy: string | undefined;
   private lastResult: string | undefined;
@@ -139,7 +141,11 @@ export class PreviewSession implements vscode.Disposable {
   }
 
   /** Reads the head and the target's metadata, then starts the background pass. */
-  async load(): Promise<void> {
+  load(): Promise<void> {
+    return this.whileLoading(this.loadNow());
+  }
+
+  private async loadNow(): Promise<void> {
     this.error = undefined;
     try {
       this.head = await readHead(this.file, { rows: GRID_ROWS });
@@ -183,7 +189,16 @@ export class PreviewSession implements vscode.Disposable {
     }
   }
 
-  async setTarget(target: SessionTarget | undefined): Promise<void> {
+  setTarget(target: SessionTarget | undefined): Promise<void> {
+    return this.whileLoading(this.setTargetNow(target));
+  }
+
+  private whileLoading(work: Promise<void>): Promise<void> {
+    this.loaded = work.catch(() => undefined);
+    return work;
+  }
+
+  private async setTargetNow(target: SessionTarget | undefined): Promise<void> {
     this.target = target;
     for (const k of Object.keys(this.mapping)) delete this.mapping[k];
     this.chosenRowId = undefined;
@@ -327,12 +342,24 @@ export class PreviewSession implements vscode.Disposable {
     return { version: 1, file: this.file, target: this.target, mode: this.mode, mapping: { ...this.mapping }, types: { ...this.types } };
   }
 
+  /** Resolves when no load() or setTarget() is running (one started meanwhile is waited for too). */
+  async whenLoaded(): Promise<void> {
+    for (let loading = this.loaded; ; loading = this.loaded) {
+      await loading;
+      if (loading === this.loaded) return;
+    }
+  }
+
   /** Resolves when the current background pass has finished (or was replaced by a newer one that finished). */
   async whenScanned(): Promise<void> {
+    // A reload started meanwhile (the file changed on disk) first clears the target's client, then scans again:
+    // wait for it too, so an action never sees the gap.
     for (;;) {
+      const loading = this.loaded;
+      await this.whenLoaded();
       const current = this.scanDone;
       await current;
-      if (current === this.scanDone) return;
+      if (loading === this.loaded && current === this.scanDone) return;
     }
   }
 
