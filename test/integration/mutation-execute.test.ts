@@ -3,16 +3,12 @@
 // caller's choice to resend sends the uncertain lines again. The mutation run of execute.ts found these branches
 // reached by no test that runs in this process.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { publish, type JournalFile, type PublishRequest } from '../../src/publish';
-import { SodaClient } from '../../src/soda';
-import { startEmulator } from '../emulator/index';
-
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
-const PUBLISHER = { type: 'basic' as const, email: 'publisher@example.org', password: 'publish-me' };
+import { publish, type PublishRequest } from '../../src/publish';
+import { journalOnDisk, withEmulator } from '../lib/publishEmulator';
 
 let dir: string;
 before(() => {
@@ -20,26 +16,10 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function withEmulator(fn: (emu: Emulator, client: SodaClient) => Promise<void>, bodyLimit?: number): Promise<void> {
-  const emu = await startEmulator({ port: 0, seed: 'sample', ...(bodyLimit !== undefined ? { bodyLimit } : {}) });
-  const client = new SodaClient({ domain: emu.domain, auth: PUBLISHER, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
-  try {
-    await fn(emu, client);
-  } finally {
-    await client.close();
-    await emu.stop();
-  }
-}
-
 function csvFile(name: string, rows: string[]): string {
   const path = join(dir, name);
   writeFileSync(path, `species,diameter_in\n${rows.join('\n')}\n`);
   return path;
-}
-
-function journalOnDisk(journalDir: string): JournalFile | undefined {
-  const files = readdirSync(journalDir).filter((f) => f.endsWith('.json'));
-  return files.length === 0 ? undefined : (JSON.parse(readFileSync(join(journalDir, files[0] ?? ''), 'utf8')) as JournalFile);
 }
 
 describe('append: a refused batch is not uncertain', () => {

@@ -4,16 +4,13 @@
 // killing the process. Also: an append that fails with a 429 after the retries give up (the server did nothing) is
 // not "unknown".
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { publish, type JournalFile, type LineRange, type PublishRequest, type PublishResult } from '../../src/publish';
-import { SodaClient } from '../../src/soda';
-import { startEmulator } from '../emulator/index';
-
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
-const PUBLISHER = { type: 'basic' as const, email: 'publisher@example.org', password: 'publish-me' };
+import { publish, type LineRange, type PublishRequest, type PublishResult } from '../../src/publish';
+import type { SodaClient } from '../../src/soda';
+import { type Emulator, journalOnDisk, withEmulator } from '../lib/publishEmulator';
 
 let dir: string;
 before(() => {
@@ -21,36 +18,10 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function withEmulator(fn: (emu: Emulator, client: SodaClient) => Promise<void>, bodyLimit?: number): Promise<void> {
-  const emu = await startEmulator({ port: 0, seed: 'sample', ...(bodyLimit !== undefined ? { bodyLimit } : {}) });
-  const client = new SodaClient({ domain: emu.domain, auth: PUBLISHER, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
-  try {
-    await fn(emu, client);
-  } finally {
-    await client.close();
-    await emu.stop();
-  }
-}
-
 function csvFile(name: string, rows: string[]): string {
   const path = join(dir, name);
   writeFileSync(path, `species,diameter_in\n${rows.join('\n')}\n`);
   return path;
-}
-
-function journalOnDisk(journalDir: string): JournalFile | undefined {
-  let files: string[];
-  try {
-    files = readdirSync(journalDir).filter((f) => f.endsWith('.json'));
-  } catch {
-    return undefined;
-  }
-  if (files.length === 0) return undefined;
-  try {
-    return JSON.parse(readFileSync(join(journalDir, files[0] ?? ''), 'utf8')) as JournalFile;
-  } catch {
-    return undefined; // removed between the listing and the read
-  }
 }
 
 interface Snapshot {

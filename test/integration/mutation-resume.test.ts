@@ -9,28 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { executePublish, Journal, type JournalFile, type LineRange, planPublish, publish, type PublishRequest } from '../../src/publish';
-import { SodaClient } from '../../src/soda';
-import { startEmulator } from '../emulator/index';
-
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
-const PUBLISHER = { type: 'basic' as const, email: 'publisher@example.org', password: 'publish-me' };
+import type { SodaClient } from '../../src/soda';
+import { type Emulator, withEmulator } from '../lib/publishEmulator';
 
 let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'mutation-resume-'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function withEmulator(fn: (emu: Emulator, client: SodaClient) => Promise<void>, bodyLimit?: number): Promise<void> {
-  const emu = await startEmulator({ port: 0, seed: 'sample', ...(bodyLimit !== undefined ? { bodyLimit } : {}) });
-  const client = new SodaClient({ domain: emu.domain, auth: PUBLISHER, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
-  try {
-    await fn(emu, client);
-  } finally {
-    await client.close();
-    await emu.stop();
-  }
-}
 
 interface Row {
   line: number;

@@ -7,11 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { disposePlan, executePublish, planPublish, publish } from '../../src/publish';
-import { SodaClient } from '../../src/soda';
-import { startEmulator } from '../emulator/index';
-
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
-const PUBLISHER = { type: 'basic' as const, email: 'publisher@example.org', password: 'publish-me' };
+import type { SodaClient } from '../../src/soda';
+import { withEmulator } from '../lib/publishEmulator';
 
 let dir: string;
 before(() => {
@@ -23,17 +20,6 @@ function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
   return p;
-}
-
-async function withEmulator(fn: (emu: Emulator, client: SodaClient) => Promise<void>): Promise<void> {
-  const emu = await startEmulator({ port: 0, seed: 'sample' });
-  const client = new SodaClient({ domain: emu.domain, auth: PUBLISHER, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
-  try {
-    await fn(emu, client);
-  } finally {
-    await client.close();
-    await emu.stop();
-  }
 }
 
 async function rowsById(client: SodaClient, id: string): Promise<Map<string, Record<string, unknown>>> {
