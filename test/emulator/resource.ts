@@ -11,8 +11,9 @@ import { datasetRights } from './grants';
 import { scanJson } from './jsonscan';
 import { applyChange, decorateView, MetadataInvalid, parseChange } from './metadata';
 import { runQuery, type QueryParams } from './soql';
+import { resultCsv } from './soda3';
 import { type Dataset, type EmulatorStore, isFourByFour, type Row, type UpsertResult } from './store';
-import { soqlTypeOf, toCsvText } from './types';
+import { soqlTypeOf } from './types';
 
 export async function view(ctx: EmulatorContext, id: string): Promise<void> {
   if (ctx.method === 'GET' || ctx.method === 'HEAD') {
@@ -169,19 +170,8 @@ export function read(ctx: EmulatorContext, id: string, ext: 'json' | 'csv'): voi
     ctx.sendRaw(200, JSON.stringify(result.rows), 'application/json; charset=utf-8', headers);
     return;
   }
-  const lines: string[] = [result.fields.map(csvCell).join(',')];
-  for (const r of result.rows) {
-    lines.push(
-      result.fields
-        .map((f) => {
-          const t = toCsvText(r[f]);
-          return t === undefined ? '' : csvCell(t);
-        })
-        .join(','),
-    );
-  }
   const bom = sp.get('$$bom') === 'true' ? '\ufeff' : '';
-  ctx.sendRaw(200, `${bom}${lines.join('\n')}\n`, 'text/csv; charset=utf-8', headers);
+  ctx.sendRaw(200, `${bom}${resultCsv(result)}`, 'text/csv; charset=utf-8', headers);
 }
 
 export async function singleRow(ctx: EmulatorContext, id: string, rowId: string): Promise<void> {
@@ -321,8 +311,4 @@ function lastRow(store: EmulatorStore, id: string): Row | undefined {
   let last: Row | undefined;
   for (const r of store.iterateRows(id)) last = r;
   return last;
-}
-
-function csvCell(s: string): string {
-  return `"${s.replace(/"/g, '""')}"`;
 }

@@ -74,8 +74,8 @@ function csvCell(s: string): string {
   return `"${s.replace(/"/g, '""')}"`;
 }
 
-/** The CSV text of a result, as `/resource/{4x4}.csv` writes it. */
-function csv(result: QueryResult): string {
+/** The CSV text of a result: `/resource/{4x4}.csv` and the SODA3 export write it the same way. */
+export function resultCsv(result: QueryResult): string {
   const lines: string[] = [result.fields.map(csvCell).join(',')];
   for (const r of result.rows) {
     lines.push(
@@ -118,5 +118,5 @@ export async function handleSoda3(ctx: EmulatorContext, id: string, endpoint: 'q
     ctx.sendRaw(200, JSON.stringify(result.rows), 'application/json; charset=utf-8');
     return;
   }
-  ctx.sendRaw(200, csv(result), 'text/csv; charset=utf-8', { 'Content-Disposition': `attachment; filename="${ds.id}.csv"` });
+  ctx.sendRaw(200, resultCsv(result), 'text/csv; charset=utf-8', { 'Content-Disposition': `attachment; filename="${ds.id}.csv"` });
 }
