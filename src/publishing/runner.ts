@@ -173,12 +173,16 @@ export function confirmationText(plan: PublishPlan): { message: string; detail: 
     case 'replace':
       return {
         message: vscode.l10n.t('Replace every row of the public dataset {0}?', name),
-        detail: vscode.l10n.t(
-          'Its {0} rows are replaced by the {1} rows of {2}. Everyone sees the change at once.',
-          n(c.remoteBefore),
-          n(c.toCreate ?? c.toSend),
-          file,
-        ),
+        // The revision route reads only the head of the file: its row count is then not known here.
+        detail:
+          (c.toCreate ?? c.toSend) === undefined
+            ? vscode.l10n.t('Its {0} rows are replaced by the rows of {1}. Everyone sees the change at once.', n(c.remoteBefore), file)
+            : vscode.l10n.t(
+                'Its {0} rows are replaced by the {1} rows of {2}. Everyone sees the change at once.',
+                n(c.remoteBefore),
+                n(c.toCreate ?? c.toSend),
+                file,
+              ),
         button: vscode.l10n.t('Replace All Rows'),
       };
     case 'delete':

@@ -435,7 +435,9 @@ export class PreviewSession implements vscode.Disposable {
       ...this.plan,
       state: 'ready',
       explanation: plan.explanation,
-      toCreate: plan.counts.toCreate,
+      // A create or replace goes through a revision, whose plan reads only the head; the preview's own check read
+      // every row, so when it found no problem, every row of the file is created.
+      toCreate: plan.counts.toCreate ?? (plan.route === 'revision' && report.problemCount === 0 ? report.rows : undefined),
       toUpdate: plan.counts.toUpdate,
       toDelete: plan.counts.toDelete,
       problemCount: Math.max(plan.problemCount, report.problemCount),

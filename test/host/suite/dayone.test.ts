@@ -176,6 +176,15 @@ describe('day one: the everyday workflow', function () {
     created.push(id);
     assert.deepEqual(first.preview.target, { domain, id }, 'the preview now targets the new dataset');
     assert.equal(first.preview.mode, 'replace', 'no row identifier was chosen: replace');
+    // The replace's counts: the rows of the file (the preview read them all) in place of the dataset's.
+    const panel = api().preview.flow.openPreviews.find((p) => p.session.file === file);
+    assert.ok(panel, 'the preview is open');
+    const replacePlan = await until('the replace plan', 20_000, async () => {
+      await panel.session.whenScanned();
+      const s = panel.session.summary();
+      return s.plan.state === 'ready' && s.plan.toDelete !== undefined ? s.plan : undefined;
+    });
+    assert.deepEqual([replacePlan.toCreate, replacePlan.toDelete], [200, 200], 'the 200 rows of the file replace the 200 of the new dataset');
 
     // The tree lists the new dataset without a manual Refresh.
     await until(`${id} in the tree`, 15_000, async () => (await treeIds(domain)).includes(id));
