@@ -24,7 +24,14 @@ interface PreviewSummary {
   rows: number | undefined;
   problems: number | undefined;
   columns: { header: string; inferredType: string; problems: number }[];
-  plan: { state: string; message: string | undefined; blocked: boolean; problemCount: number | undefined };
+  plan: {
+    state: string;
+    message: string | undefined;
+    blocked: boolean;
+    problemCount: number | undefined;
+    toCreate: number | undefined;
+    toDelete: number | undefined;
+  };
   target: { domain: string; id?: string } | undefined;
 }
 
