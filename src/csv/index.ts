@@ -32,6 +32,7 @@ export {
   createChecker,
   createConverter,
   inferColumns,
+  jsonBytesWriter,
   jsonFastPath,
   jsonText,
   parseDate,
@@ -45,6 +46,7 @@ export {
   type ConvertOptions,
   type ConvertResult,
   type InferredColumn,
+  type JsonBytesWriter,
   type JsonFastPath,
   type JsonValue,
 } from './cells';
@@ -62,4 +64,5 @@ export {
   type ValidationProgress,
   type ValidationReport,
 } from './validate';
+export { byteRowFields, type ByteRow } from './bytetokenizer';
 export { validateInWorker, type WorkerValidateOptions } from './worker';

@@ -8,7 +8,19 @@
 // else goes through the `src/csv` converter, so the result is always the converter's (a property test holds the two
 // to the same text).
 // Each cell is validated and converted once.
-import { createConverter, jsonFastPath, jsonText, type ColumnConverter, type ColumnType, type JsonFastPath, type JsonValue } from '../csv';
+import {
+  createConverter,
+  jsonBytesWriter,
+  jsonFastPath,
+  jsonText,
+  type ByteRow,
+  type ColumnConverter,
+  type ColumnType,
+  type JsonBytesWriter,
+  type JsonFastPath,
+  type JsonValue,
+} from '../csv';
+import { hashId, hashIdBytes } from '../csv/idtable';
 import type { ColumnMappingEntry } from './types';
 
 export type EncodeResult = { ok: true; json: string; id: string | undefined } | { ok: false; message: string; column: number | undefined };
@@ -29,6 +41,15 @@ export class RowEncoder {
   private readonly idPos: number;
   private readonly idIsText: boolean;
   private readonly suffix: string;
+  private readonly writers: (JsonBytesWriter | undefined)[];
+  private readonly prefixBytes: Uint8Array[];
+  private readonly suffixBytes: Uint8Array;
+  /** After `encodeBytes`: the row identifier as a byte range of `idBuf` (when `lastId` was not made). */
+  private idBuf: Buffer | undefined;
+  private idStart = 0;
+  private idEnd = 0;
+  /** After `encodeBytes`: the row's JSON text, `bytes[0..length)`. */
+  bytes: Buffer = Buffer.allocUnsafe(64 * 1024);
   readonly width: number;
   /** After `encodeText`: the row identifier's value (as text) of the row, when the dataset has one. */
   lastId: string | undefined;
@@ -55,6 +76,118 @@ export class RowEncoder {
     this.idPos = rowIdentifier === undefined ? -1 : used.findIndex((c) => c.fieldName === rowIdentifier);
     this.idIsText = this.idPos >= 0 && used[this.idPos]?.type === 'text';
     this.suffix = deleteRows ? ',":deleted":true}' : '}';
+    this.writers = used.map((c) => jsonBytesWriter(c.type, { dateOrder: dateOrders[c.csvIndex] }));
+    this.prefixBytes = this.prefixes.map((p) => Buffer.from(p));
+    this.suffixBytes = Buffer.from(this.suffix);
+  }
+
+  /** After `encodeText` or `encodeBytes` (a good row): the row identifier's text, or undefined without one. */
+  idText(): string | undefined {
+    if (this.lastId === undefined && this.idBuf !== undefined) this.lastId = this.idBuf.toString('utf8', this.idStart, this.idEnd);
+    return this.lastId;
+  }
+
+  /** After a good row with an identifier: `hashId` of `idText()`. */
+  idHash(): number {
+    if (this.lastId === undefined && this.idBuf !== undefined) return hashIdBytes(this.idBuf, this.idStart, this.idEnd);
+    return hashId(this.lastId ?? '');
+  }
+
+  /** Whether the last good row has a row identifier. */
+  get hasId(): boolean {
+    return this.lastId !== undefined || this.idBuf !== undefined;
+  }
+
+  /**
+   * `encodeText` of a byte row: its JSON text written to `bytes` (UTF-8, the same text `encodeText` gives for the
+   * row's fields as strings). Returns its length, or -1 when the row cannot be sent (`lastError` says why). Cells in
+   * the common notations are written from their bytes; any other cell goes through the same string path as
+   * `encodeText`. The identifier is then `idText()` / `idHash()` (made from its bytes only when asked).
+   */
+  encodeBytes(row: ByteRow): number {
+    this.lastId = undefined;
+    this.idBuf = undefined;
+    if (row.count !== this.width) {
+      this.fail(`the row has ${row.count} fields, the header has ${this.width}`, undefined);
+      return -1;
+    }
+    const n = this.indexes.length;
+    let out = this.bytes;
+    let o = 0;
+    if (n === 0) {
+      out[0] = 0x7b;
+      out[1] = 0x7d;
+      return 2;
+    }
+    const src = row.buf;
+    const texts = row.texts;
+    for (let k = 0; k < n; k++) {
+      const c = this.indexes[k];
+      const s = row.starts[c];
+      const e = row.ends[c];
+      const prefix = this.prefixBytes[k];
+      if (o + prefix.length + (e - s) + 64 > out.length) out = this.grow(o, prefix.length + (e - s) + 64);
+      for (let i = 0; i < prefix.length; i++) out[o + i] = prefix[i];
+      o += prefix.length;
+      const w = this.writers[k];
+      const text = texts[c];
+      if (w !== undefined && text === undefined && (k !== this.idPos || (this.idIsText && e > s))) {
+        const r = w(src, s, e, out, o);
+        if (r >= 0) {
+          o = r;
+          if (k === this.idPos) {
+            this.idBuf = src;
+            this.idStart = s;
+            this.idEnd = e;
+          }
+          continue;
+        }
+      }
+      const json = this.cellText(k, text ?? src.toString('utf8', s, e));
+      if (json === undefined) {
+        this.idBuf = undefined;
+        return -1;
+      }
+      if (o + json.length * 3 + 8 > out.length) out = this.grow(o, json.length * 3 + 8);
+      o += out.write(json, o);
+    }
+    const suffix = this.suffixBytes;
+    if (o + suffix.length > out.length) out = this.grow(o, suffix.length);
+    for (let i = 0; i < suffix.length; i++) out[o + i] = suffix[i];
+    return o + suffix.length;
+  }
+
+  private grow(used: number, more: number): Buffer {
+    const bigger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, used + more + 1024));
+    this.bytes.copy(bigger, 0, 0, used);
+    this.bytes = bigger;
+    return bigger;
+  }
+
+  /** The JSON text of column k's cell `raw` by the converter's path (sets `lastId` for the row identifier), or undefined (`lastError`). */
+  private cellText(k: number, raw: string): string | undefined {
+    const c = this.indexes[k];
+    if (k === this.idPos) {
+      // The id's value as text: for a text column the cell itself (what the converter gives).
+      if (this.idIsText && raw.length > 0) {
+        const text = this.fast[k]?.(raw);
+        if (text !== undefined) {
+          this.lastId = raw;
+          return text;
+        }
+      }
+      const res = this.converters[k].convert(raw);
+      if (!res.ok) return this.fail(`${this.headers[k]}: ${res.message}`, c + 1);
+      if (res.value === null) return this.fail(`the row identifier ${this.headers[k]} is empty`, c + 1);
+      this.lastId = typeof res.value === 'string' ? res.value : JSON.stringify(res.value);
+      return jsonText(res.value);
+    }
+    const fast = this.fast[k];
+    const text = fast === undefined ? undefined : fast(raw);
+    if (text !== undefined) return text;
+    const res = this.converters[k].convert(raw);
+    if (!res.ok) return this.fail(`${this.headers[k]}: ${res.message}`, c + 1);
+    return res.value === null ? 'null' : jsonText(res.value);
   }
 
   /** The JSON text of a row read from the server, in the same form `encode` gives a file row (for sync). */
@@ -79,6 +212,7 @@ export class RowEncoder {
    */
   encodeText(fields: readonly string[]): string | undefined {
     this.lastId = undefined;
+    this.idBuf = undefined;
     if (fields.length !== this.width) return this.fail(`the row has ${fields.length} fields, the header has ${this.width}`, undefined);
     const n = this.indexes.length;
     if (n === 0) return '{}';
