@@ -64,6 +64,8 @@ export class CsvByteTokenizer {
   private dirty = false;
   private readonly row: ByteRow;
   private readonly delim: number;
+  /** 1 for the bytes that end an unquoted field: the delimiter, LF and CR. */
+  private readonly stops = new Uint8Array(256);
   /** Raw bytes a record may have on this path. */
   private readonly limit: number;
 
@@ -73,6 +75,7 @@ export class CsvByteTokenizer {
   ) {
     this.delim = format.delimiter.charCodeAt(0);
     this.limit = Math.floor(maxFieldSize / 3);
+    this.stops[this.delim] = this.stops[LF] = this.stops[CR] = 1;
     this.row = { buf: Buffer.alloc(0), count: 0, starts: new Int32Array(64), ends: new Int32Array(64), texts: [], line: 0, breaks: 0 };
     if (!byteTokenizerSupports(format)) this.fallback = new CsvTokenizer(format, maxFieldSize);
   }
@@ -107,6 +110,7 @@ export class CsvByteTokenizer {
     this.rest = undefined;
     const n = b.length;
     const delim = this.delim;
+    const stops = this.stops;
     const row = this.row;
     row.buf = b;
     let starts = row.starts;
@@ -195,11 +199,7 @@ export class CsvByteTokenizer {
           return this.handOver(b, pos, end, out); // a relaxed closing quote, or a lone CR
         }
         let j = i;
-        while (j < n) {
-          const c = b[j];
-          if (c === delim || c === LF || c === CR) break;
-          j++;
-        }
+        while (j < n && stops[b[j]] === 0) j++;
         starts[k] = i;
         ends[k] = j;
         k++;

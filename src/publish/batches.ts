@@ -136,13 +136,42 @@ export class BatchBuilder {
     return out;
   }
 
+  /** The buffer the next row may be written to directly, from `rowStart()` up to `rowLimit`, then `commitBytes`. */
+  get target(): Buffer {
+    return this.batch.buf;
+  }
+
+  /** Where the next row's bytes go in `target` (after its separating comma). */
+  rowStart(): number {
+    flushText(this.batch);
+    return this.batch.count > 0 ? this.batch.len + 1 : this.batch.len;
+  }
+
+  /** The end of the room in `target` (one byte kept for the closing `]`). */
+  get rowLimit(): number {
+    return this.capacity - 1;
+  }
+
   /**
-   * Adds a row's JSON text given as UTF-8 bytes, `src[0..len)`, copied into the body; `breaks`: line breaks inside
-   * the record. Returns the batches this row closed, as `add` does.
+   * Adds the row written to `target` from `rowStart()` to `end`; `breaks`: line breaks inside the record. Returns
+   * the batches this row closed, as `add` does.
    */
-  addBytes(src: Buffer, len: number, line: number, breaks: number, bytesRead: number): Batch[] | undefined {
+  commitBytes(end: number, line: number, breaks: number, bytesRead: number): Batch[] | undefined {
+    const batch = this.batch;
+    if (batch.count === 0) batch.first = line;
+    else batch.buf[batch.len] = 0x2c; // ,
+    batch.len = end;
+    return this.added(batch, line, breaks, bytesRead);
+  }
+
+  /**
+   * Adds a row's JSON text given as UTF-8 bytes, `src[start..end)`, copied into the body; `breaks`: line breaks
+   * inside the record. Returns the batches this row closed, as `add` does.
+   */
+  addBytes(src: Buffer, start: number, end: number, line: number, breaks: number, bytesRead: number): Batch[] | undefined {
     let out: Batch[] | undefined;
     let batch = this.batch;
+    const len = end - start;
     const worst = len + 2;
     flushText(batch);
     if (batch.len + worst > this.capacity) {
@@ -154,7 +183,7 @@ export class BatchBuilder {
         // One row larger than a batch: its own request.
         const own = Buffer.allocUnsafe(len + 2);
         own[0] = 0x5b;
-        src.copy(own, 1, 0, len);
+        src.copy(own, 1, start, end);
         this.lastFields = [];
         this.lastBreaks = breaks;
         const single: Batch = { buf: own, len: len + 1, count: 1, lines: [line], first: line, last: line, bytesMark: 0, pooled: false, text: '', textMax: 0 };
@@ -164,14 +193,20 @@ export class BatchBuilder {
     }
     if (batch.count === 0) batch.first = line;
     else batch.buf[batch.len++] = 0x2c; // ,
-    batch.len += src.copy(batch.buf, batch.len, 0, len);
+    batch.len += src.copy(batch.buf, batch.len, start, end);
+    const closed = this.added(batch, line, breaks, bytesRead);
+    if (closed) (out ??= []).push(...closed);
+    return out;
+  }
+
+  private added(batch: Batch, line: number, breaks: number, bytesRead: number): Batch[] | undefined {
     batch.count++;
     batch.lines.push(line);
     batch.last = line;
     this.lastFields = [];
     this.lastBreaks = breaks;
-    if (batch.count >= this.batchSize || batch.len >= this.batchBytes) (out ??= []).push(this.closeCurrent(bytesRead));
-    return out;
+    if (batch.count >= this.batchSize || batch.len >= this.batchBytes) return [this.closeCurrent(bytesRead)];
+    return undefined;
   }
 
   /** The last, partly filled batch (undefined when empty). */

@@ -48,8 +48,12 @@ export class RowEncoder {
   private idBuf: Buffer | undefined;
   private idStart = 0;
   private idEnd = 0;
-  /** After `encodeBytes`: the row's JSON text, `bytes[0..length)`. */
+  /** The buffer `encodeBytes` writes to when not given one, or moves a row to that does not fit where it was given. */
   bytes: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** After `encodeBytes`: where the row's JSON text is, `out[outStart..end)` (`end` being what it returned). */
+  out: Buffer = this.bytes;
+  outStart = 0;
+  private limit = 0;
   readonly width: number;
   /** After `encodeText`: the row identifier's value (as text) of the row, when the dataset has one. */
   lastId: string | undefined;
@@ -99,25 +103,34 @@ export class RowEncoder {
   }
 
   /**
-   * `encodeText` of a byte row: its JSON text written to `bytes` (UTF-8, the same text `encodeText` gives for the
-   * row's fields as strings). Returns its length, or -1 when the row cannot be sent (`lastError` says why). Cells in
+   * `encodeText` of a byte row: its JSON text (UTF-8, the same text `encodeText` gives for the row's fields as
+   * strings) written to `target` from `at`, not past `limit`; a row that does not fit there is moved to `bytes` and
+   * finished there. Returns the end of the row's text in `out` (it starts at `outStart`), or -1 when the row cannot
+   * be sent (`lastError` says why). Cells in
    * the common notations are written from their bytes; any other cell goes through the same string path as
    * `encodeText`. The identifier is then `idText()` / `idHash()` (made from its bytes only when asked).
    */
-  encodeBytes(row: ByteRow): number {
+  encodeBytes(row: ByteRow, target: Buffer = this.bytes, at = 0, limit: number = target.length): number {
     this.lastId = undefined;
     this.idBuf = undefined;
+    this.out = target;
+    this.outStart = at;
+    this.limit = limit;
     if (row.count !== this.width) {
       this.fail(`the row has ${row.count} fields, the header has ${this.width}`, undefined);
       return -1;
     }
     const n = this.indexes.length;
-    let out = this.bytes;
-    let o = 0;
+    let out = target;
+    let o = at;
     if (n === 0) {
-      out[0] = 0x7b;
-      out[1] = 0x7d;
-      return 2;
+      if (o + 2 > limit) {
+        o = this.grow(o, 2);
+        out = this.out;
+      }
+      out[o] = 0x7b;
+      out[o + 1] = 0x7d;
+      return o + 2;
     }
     const src = row.buf;
     const texts = row.texts;
@@ -126,7 +139,10 @@ export class RowEncoder {
       const s = row.starts[c];
       const e = row.ends[c];
       const prefix = this.prefixBytes[k];
-      if (o + prefix.length + (e - s) + 64 > out.length) out = this.grow(o, prefix.length + (e - s) + 64);
+      if (o + prefix.length + (e - s) + 64 > this.limit) {
+        o = this.grow(o, prefix.length + (e - s) + 64);
+        out = this.out;
+      }
       for (let i = 0; i < prefix.length; i++) out[o + i] = prefix[i];
       o += prefix.length;
       const w = this.writers[k];
@@ -148,20 +164,37 @@ export class RowEncoder {
         this.idBuf = undefined;
         return -1;
       }
-      if (o + json.length * 3 + 8 > out.length) out = this.grow(o, json.length * 3 + 8);
+      if (o + json.length * 3 + 8 > this.limit) {
+        o = this.grow(o, json.length * 3 + 8);
+        out = this.out;
+      }
       o += out.write(json, o);
     }
     const suffix = this.suffixBytes;
-    if (o + suffix.length > out.length) out = this.grow(o, suffix.length);
+    if (o + suffix.length > this.limit) {
+      o = this.grow(o, suffix.length);
+      out = this.out;
+    }
     for (let i = 0; i < suffix.length; i++) out[o + i] = suffix[i];
     return o + suffix.length;
   }
 
-  private grow(used: number, more: number): Buffer {
-    const bigger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, used + more + 1024));
-    this.bytes.copy(bigger, 0, 0, used);
-    this.bytes = bigger;
-    return bigger;
+  /**
+   * Room for `more` bytes after the row's bytes so far (`out[outStart..o)`): they move to the start of `bytes` (made
+   * larger when needed), which the row is then written to. Returns the row's new end.
+   */
+  private grow(o: number, more: number): number {
+    const used = o - this.outStart;
+    let dest = this.bytes;
+    if (used + more > dest.length) {
+      dest = Buffer.allocUnsafe(Math.max(dest.length * 2, used + more + 1024));
+      this.bytes = dest;
+    }
+    if (this.out !== dest || this.outStart !== 0) this.out.copy(dest, 0, this.outStart, o);
+    this.out = dest;
+    this.outStart = 0;
+    this.limit = dest.length;
+    return used;
   }
 
   /** The JSON text of column k's cell `raw` by the converter's path (sets `lastId` for the row identifier), or undefined (`lastError`). */

@@ -145,10 +145,14 @@ export async function scanFile(input: ScanInput): Promise<ScanOutput> {
       return;
     }
     total++;
-    const len = encoder.encodeBytes(row);
-    if (len < 0) return onBadRow(row.line, () => byteRowFields(row));
+    // Written straight into the request body being built (or, without one, into the encoder's own buffer).
+    const end = builder ? encoder.encodeBytes(row, builder.target, builder.rowStart(), builder.rowLimit) : encoder.encodeBytes(row);
+    if (end < 0) return onBadRow(row.line, () => byteRowFields(row));
     if (countId(undefined) && builder) {
-      const closed = builder.addBytes(encoder.bytes, len, row.line, row.breaks, bytesRead);
+      const closed =
+        encoder.out === builder.target
+          ? builder.commitBytes(end, row.line, row.breaks, bytesRead)
+          : builder.addBytes(encoder.out, encoder.outStart, end, row.line, row.breaks, bytesRead);
       if (closed) for (const b of closed) queue.push({ kind: 'batch', batch: b });
     }
   };
