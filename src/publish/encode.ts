@@ -10,15 +10,16 @@
 // Each cell is validated and converted once.
 import {
   createConverter,
-  jsonBytesWriter,
+  jsonBytesKind,
+  JsonBytesKind,
   jsonFastPath,
   jsonText,
   type ByteRow,
   type ColumnConverter,
   type ColumnType,
-  type JsonBytesWriter,
   type JsonFastPath,
   type JsonValue,
+  writeJsonBytes,
 } from '../csv';
 import { hashId, hashIdBytes } from '../csv/idtable';
 import type { ColumnMappingEntry } from './types';
@@ -41,7 +42,7 @@ export class RowEncoder {
   private readonly idPos: number;
   private readonly idIsText: boolean;
   private readonly suffix: string;
-  private readonly writers: (JsonBytesWriter | undefined)[];
+  private readonly kinds: Uint8Array;
   private readonly prefixBytes: Uint8Array[];
   private readonly suffixBytes: Uint8Array;
   /** After `encodeBytes`: the row identifier as a byte range of `idBuf` (when `lastId` was not made). */
@@ -80,8 +81,8 @@ export class RowEncoder {
     this.idPos = rowIdentifier === undefined ? -1 : used.findIndex((c) => c.fieldName === rowIdentifier);
     this.idIsText = this.idPos >= 0 && used[this.idPos]?.type === 'text';
     this.suffix = deleteRows ? ',":deleted":true}' : '}';
-    this.writers = used.map((c) => jsonBytesWriter(c.type, { dateOrder: dateOrders[c.csvIndex] }));
-    this.prefixBytes = this.prefixes.map((p) => Buffer.from(p));
+    this.kinds = Uint8Array.from(used.map((c) => jsonBytesKind(c.type, { dateOrder: dateOrders[c.csvIndex] })));
+    this.prefixBytes = this.prefixes.map((p) => Uint8Array.from(Buffer.from(p)));
     this.suffixBytes = Buffer.from(this.suffix);
   }
 
@@ -134,21 +135,29 @@ export class RowEncoder {
     }
     const src = row.buf;
     const texts = row.texts;
+    const starts = row.starts;
+    const ends = row.ends;
+    const indexes = this.indexes;
+    const prefixes = this.prefixBytes;
+    const kinds = this.kinds;
+    let room = limit;
     for (let k = 0; k < n; k++) {
-      const c = this.indexes[k];
-      const s = row.starts[c];
-      const e = row.ends[c];
-      const prefix = this.prefixBytes[k];
-      if (o + prefix.length + (e - s) + 64 > this.limit) {
-        o = this.grow(o, prefix.length + (e - s) + 64);
+      const c = indexes[k];
+      const s = starts[c];
+      const e = ends[c];
+      const prefix = prefixes[k];
+      const pn = prefix.length;
+      if (o + pn + (e - s) + 64 > room) {
+        o = this.grow(o, pn + (e - s) + 64);
         out = this.out;
+        room = this.limit;
       }
-      for (let i = 0; i < prefix.length; i++) out[o + i] = prefix[i];
-      o += prefix.length;
-      const w = this.writers[k];
+      for (let i = 0; i < pn; i++) out[o + i] = prefix[i];
+      o += pn;
+      const kind = kinds[k] as JsonBytesKind;
       const text = texts[c];
-      if (w !== undefined && text === undefined && (k !== this.idPos || (this.idIsText && e > s))) {
-        const r = w(src, s, e, out, o);
+      if (kind !== JsonBytesKind.None && text === undefined && (k !== this.idPos || (this.idIsText && e > s))) {
+        const r = writeJsonBytes(kind, src, s, e, out, o);
         if (r >= 0) {
           o = r;
           if (k === this.idPos) {
@@ -164,9 +173,10 @@ export class RowEncoder {
         this.idBuf = undefined;
         return -1;
       }
-      if (o + json.length * 3 + 8 > this.limit) {
+      if (o + json.length * 3 + 8 > room) {
         o = this.grow(o, json.length * 3 + 8);
         out = this.out;
+        room = this.limit;
       }
       o += out.write(json, o);
     }

@@ -142,8 +142,8 @@ function two(out: Buffer, o: number, v: number): number {
  * A zone-less `YYYY-M-D[( |T)H:MM[:SS]]` or `A/B/YYYY [H:MM[:SS]]` (also `-` or `.`) date, as
  * `"YYYY-MM-DDTHH:MM:SS.000"` (the byte form of scan.ts's `scanFloating`).
  */
-function floatingWriter(order: 'mdy' | 'dmy'): JsonBytesWriter {
-  return (b, s, e, out, o) => {
+function writeFloating(b: Buffer, s: number, e: number, out: Buffer, o: number, dmy: boolean): number {
+  {
     if (s === e) return writeNull(out, o);
     const len = e - s;
     if (len < 8 || len > 19) return -1;
@@ -178,7 +178,7 @@ function floatingWriter(order: 'mdy' | 'dmy'): JsonBytesWriter {
       year = digitsAt(b, cEnd + 1, 4, e);
       if (year < 0) return -1;
       at = cEnd + 5;
-      if (order === 'mdy') {
+      if (!dmy) {
         month = a >> 6;
         day = c >> 6;
       } else {
@@ -232,7 +232,7 @@ function floatingWriter(order: 'mdy' | 'dmy'): JsonBytesWriter {
     out[o++] = 48;
     out[o++] = QUOTE;
     return o;
-  };
+  }
 }
 
 /**
@@ -334,22 +334,65 @@ function writeUrl(b: Buffer, s: number, e: number, out: Buffer, o: number): numb
   return o;
 }
 
-/** The byte writer of a column type, or undefined for types without one. */
-export function jsonBytesWriter(type: ColumnType, options: ConvertOptions): JsonBytesWriter | undefined {
+/** Which writer `writeJsonBytes` uses for a column (0: none). */
+export const enum JsonBytesKind {
+  None = 0,
+  Text,
+  Number,
+  Integer,
+  Checkbox,
+  FloatingMdy,
+  FloatingDmy,
+  Point,
+  Url,
+}
+
+/** The writer kind of a column type, `JsonBytesKind.None` for types without one. */
+export function jsonBytesKind(type: ColumnType, options: ConvertOptions): JsonBytesKind {
   switch (type) {
     case 'text':
-      return writeText;
+      return JsonBytesKind.Text;
     case 'number':
-      return options.decimalComma ? writeInteger : writeNumber;
+      return options.decimalComma ? JsonBytesKind.Integer : JsonBytesKind.Number;
     case 'checkbox':
-      return writeCheckbox;
+      return JsonBytesKind.Checkbox;
     case 'floating_timestamp':
-      return floatingWriter(options.dateOrder ?? 'mdy');
+      return options.dateOrder === 'dmy' ? JsonBytesKind.FloatingDmy : JsonBytesKind.FloatingMdy;
     case 'point':
-      return writePoint;
+      return JsonBytesKind.Point;
     case 'url':
-      return writeUrl;
+      return JsonBytesKind.Url;
     default:
-      return undefined;
+      return JsonBytesKind.None;
   }
+}
+
+/** The writer of `kind` (a `JsonBytesWriter`); -1 for `None`. One call site for every kind: each call is direct. */
+export function writeJsonBytes(kind: JsonBytesKind, b: Buffer, s: number, e: number, out: Buffer, o: number): number {
+  switch (kind) {
+    case JsonBytesKind.Text:
+      return writeText(b, s, e, out, o);
+    case JsonBytesKind.Number:
+      return writeNumber(b, s, e, out, o);
+    case JsonBytesKind.Integer:
+      return writeInteger(b, s, e, out, o);
+    case JsonBytesKind.Checkbox:
+      return writeCheckbox(b, s, e, out, o);
+    case JsonBytesKind.FloatingMdy:
+      return writeFloating(b, s, e, out, o, false);
+    case JsonBytesKind.FloatingDmy:
+      return writeFloating(b, s, e, out, o, true);
+    case JsonBytesKind.Point:
+      return writePoint(b, s, e, out, o);
+    case JsonBytesKind.Url:
+      return writeUrl(b, s, e, out, o);
+    default:
+      return -1;
+  }
+}
+
+/** The byte writer of a column type, or undefined for types without one. */
+export function jsonBytesWriter(type: ColumnType, options: ConvertOptions): JsonBytesWriter | undefined {
+  const kind = jsonBytesKind(type, options);
+  return kind === JsonBytesKind.None ? undefined : (b, s, e, out, o) => writeJsonBytes(kind, b, s, e, out, o);
 }
