@@ -11,7 +11,7 @@ import { RowEncoder } from './encode';
 import { PublishError } from './errors';
 import { SpillingIdLog } from './idlog';
 import type { PlanOptions } from './plan';
-import { remoteIds, remoteRowHashes, rowHash } from './remote';
+import { remoteIds, remoteRowHashes, rowHash, rowHashBytes } from './remote';
 import { type Spool, type SpoolRecord, SpoolWriter } from './spool';
 import type { ColumnMappingEntry, PlanProblem, PublishPlan, PublishRequest, PublishRoute } from './types';
 
@@ -89,9 +89,8 @@ export async function scanFile(input: ScanInput): Promise<ScanOutput> {
   const batchBytes = req.batchBytes ?? DEFAULT_BATCH_BYTES;
   const format = await detectFormat(req.file).catch(unreadable);
   // Rows of a UTF-8 file are read as bytes (`readByteRows`): cells in the common notations go from the file's bytes
-  // to the request body's without a string in between. A sync compares each row's JSON text with the remote row's:
-  // it reads strings, as do other encodings.
-  const byteRows = byteTokenizerSupports(format) && remoteHashes === undefined;
+  // to the request body's without a string in between. Other encodings are read as strings.
+  const byteRows = byteTokenizerSupports(format);
   let builder = spool ? new BatchBuilder(batchSize, batchBytes, format.lineBreak, new BufferPool(batchBytes + 64 * 1024, 1)) : undefined;
   // What the rows of one chunk (or reader batch) give the spool, in file order: written after it, in `drain`.
   const queue: SpoolRecord[] = [];
@@ -113,8 +112,11 @@ export async function scanFile(input: ScanInput): Promise<ScanOutput> {
       }
     }
   };
-  /** Counts the good row's id against the dataset's; false when the row need not be sent (a sync's unchanged row). */
-  const countId = (json: string | undefined): boolean => {
+  /**
+   * Counts the good row's id against the dataset's; false when the row need not be sent (a sync's unchanged row).
+   * The row's JSON text is `json`, or else the encoder's bytes up to `end`.
+   */
+  const countId = (json: string | undefined, end: number): boolean => {
     if (remote === undefined || !encoder.hasId) return true;
     if (remote.size === 0) {
       newIds.add(encoder.idHash());
@@ -131,7 +133,8 @@ export async function scanFile(input: ScanInput): Promise<ScanOutput> {
     }
     seenRemote?.add(id);
     // Sync sends only the rows that differ from the remote row.
-    if (remoteHashes !== undefined && json !== undefined && remoteHashes.get(id) === rowHash(json)) {
+    const remoteHash = remoteHashes?.get(id);
+    if (remoteHash !== undefined && remoteHash === (json !== undefined ? rowHash(json) : rowHashBytes(encoder.out, encoder.outStart, end))) {
       unchanged++;
       return false;
     }
@@ -148,7 +151,7 @@ export async function scanFile(input: ScanInput): Promise<ScanOutput> {
     // Written straight into the request body being built (or, without one, into the encoder's own buffer).
     const end = builder ? encoder.encodeBytes(row, builder.target, builder.rowStart(), builder.rowLimit) : encoder.encodeBytes(row);
     if (end < 0) return onBadRow(row.line, () => byteRowFields(row));
-    if (countId(undefined) && builder) {
+    if (countId(undefined, end) && builder) {
       const closed =
         encoder.out === builder.target
           ? builder.commitBytes(end, row.line, row.breaks, bytesRead)
@@ -164,7 +167,7 @@ export async function scanFile(input: ScanInput): Promise<ScanOutput> {
     total++;
     const json = encoder.encodeText(rec.fields);
     if (json === undefined) return onBadRow(rec.line, () => [...rec.fields]);
-    if (countId(json) && builder) {
+    if (countId(json, 0) && builder) {
       const closed = builder.add(json, rec.line, rec.fields, bytesRead);
       if (closed) for (const b of closed) queue.push({ kind: 'batch', batch: b });
     }
