@@ -7,6 +7,9 @@
 // ISO and US slash dates, true/false, `POINT (lon lat)`, bare http(s) URLs, text that needs no escaping); anything
 // else goes through the `src/csv` converter, so the result is always the converter's (a property test holds the two
 // to the same text).
+// `encodeBytes` does the same for a record given as byte ranges of the file (`src/csv/bytetokenizer.ts`): cells in
+// those notations are written from their bytes straight into a request body (`src/csv/cells/jsonbytes.ts`), any
+// other cell goes through the string path above; the text is the same (a property test holds the two together).
 // Each cell is validated and converted once.
 import {
   createConverter,
