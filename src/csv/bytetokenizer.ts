@@ -31,6 +31,8 @@ export interface ByteRow {
   ends: Int32Array;
   /** Field k's value when it is not its byte range as is (a quoted field with `""` escapes), else undefined. */
   texts: (string | undefined)[];
+  /** Whether any of `texts` is set (else none need looking at). */
+  hasTexts: boolean;
   /** 1-based physical line where the record starts. */
   line: number;
   /** Line breaks inside its quoted fields. */
@@ -76,7 +78,7 @@ export class CsvByteTokenizer {
     this.delim = format.delimiter.charCodeAt(0);
     this.limit = Math.floor(maxFieldSize / 3);
     this.stops[this.delim] = this.stops[LF] = this.stops[CR] = 1;
-    this.row = { buf: Buffer.alloc(0), count: 0, starts: new Int32Array(64), ends: new Int32Array(64), texts: [], line: 0, breaks: 0 };
+    this.row = { buf: Buffer.alloc(0), count: 0, starts: new Int32Array(64), ends: new Int32Array(64), texts: [], hasTexts: false, line: 0, breaks: 0 };
     if (!byteTokenizerSupports(format)) this.fallback = new CsvTokenizer(format, maxFieldSize);
   }
 
@@ -231,6 +233,7 @@ export class CsvByteTokenizer {
       if (k === 1 && (texts[0] === undefined ? ends[0] === starts[0] : texts[0] === '')) this.empties++;
       else {
         row.count = k;
+        row.hasTexts = dirty;
         row.line = line;
         row.breaks = breaks;
         onRow(row);

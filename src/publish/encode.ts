@@ -143,6 +143,8 @@ export class RowEncoder {
     const indexes = this.indexes;
     const prefixes = this.prefixBytes;
     const kinds = this.kinds;
+    const idPos = this.idPos;
+    const anyText = row.hasTexts;
     let room = limit;
     for (let k = 0; k < n; k++) {
       const c = indexes[k];
@@ -158,12 +160,12 @@ export class RowEncoder {
       for (let i = 0; i < pn; i++) out[o + i] = prefix[i];
       o += pn;
       const kind = kinds[k] as JsonBytesKind;
-      const text = texts[c];
-      if (kind !== JsonBytesKind.None && text === undefined && (k !== this.idPos || (this.idIsText && e > s))) {
+      const text = anyText ? texts[c] : undefined;
+      if (kind !== JsonBytesKind.None && text === undefined && (k !== idPos || (this.idIsText && e > s))) {
         const r = writeJsonBytes(kind, src, s, e, out, o);
         if (r >= 0) {
           o = r;
-          if (k === this.idPos) {
+          if (k === idPos) {
             this.idBuf = src;
             this.idStart = s;
             this.idEnd = e;

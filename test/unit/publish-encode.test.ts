@@ -24,7 +24,7 @@ function byteRow(fields: readonly string[], asText: readonly boolean[] = []): By
     at += b.length + 2;
   });
   const texts = fields.map((f, k) => (asText[k] ? f : undefined));
-  return { buf: Buffer.concat(parts), count: fields.length, starts, ends, texts, line: 7, breaks: 0 };
+  return { buf: Buffer.concat(parts), count: fields.length, starts, ends, texts, hasTexts: asText.some(Boolean), line: 7, breaks: 0 };
 }
 
 /**
