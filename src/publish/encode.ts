@@ -47,6 +47,9 @@ export class RowEncoder {
   private readonly suffix: string;
   private readonly kinds: Uint8Array;
   private readonly prefixBytes: Uint8Array[];
+  private readonly prefixWords: Uint32Array[];
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private viewOf: Buffer | undefined;
   private readonly suffixBytes: Uint8Array;
   /** After `encodeBytes`: the row identifier as a byte range of `idBuf` (when `lastId` was not made). */
   private idBuf: Buffer | undefined;
@@ -87,6 +90,12 @@ export class RowEncoder {
     this.kinds = Uint8Array.from(used.map((c) => jsonBytesKind(c.type, { dateOrder: dateOrders[c.csvIndex] })));
     this.prefixBytes = this.prefixes.map((p) => Uint8Array.from(Buffer.from(p)));
     this.suffixBytes = Buffer.from(this.suffix);
+    this.prefixWords = this.prefixBytes.map((p) => {
+      const words = new Uint32Array(p.length >> 2);
+      const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+      for (let i = 0; i < words.length; i++) words[i] = dv.getUint32(4 * i, true);
+      return words;
+    });
   }
 
   /** After `encodeText` or `encodeBytes` (a good row): the row identifier's text, or undefined without one. */
@@ -142,6 +151,7 @@ export class RowEncoder {
     const ends = row.ends;
     const indexes = this.indexes;
     const prefixes = this.prefixBytes;
+    const prefixWords = this.prefixWords;
     const kinds = this.kinds;
     const idPos = this.idPos;
     const anyText = row.hasTexts;
@@ -157,7 +167,15 @@ export class RowEncoder {
         out = this.out;
         room = this.limit;
       }
-      for (let i = 0; i < pn; i++) out[o + i] = prefix[i];
+      if (out !== this.viewOf) {
+        this.view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+        this.viewOf = out;
+      }
+      const words = prefixWords[k];
+      const view = this.view;
+      let i = 0;
+      for (; i < words.length; i++) view.setUint32(o + 4 * i, words[i], true);
+      for (i *= 4; i < pn; i++) out[o + i] = prefix[i];
       o += pn;
       const kind = kinds[k] as JsonBytesKind;
       const text = anyText ? texts[c] : undefined;
