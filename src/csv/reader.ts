@@ -9,6 +9,9 @@
 // csv-parse and Node updates. (Its `on_record` option would avoid the stream buffer but builds an info object per
 // record: about 1.5 times slower.) The options and error objects are csv-parse's own.
 //
+// `readByteRows` is the publish scan's reader: records as byte ranges from `CsvByteTokenizer` (./bytetokenizer.ts),
+// which hands whatever it does not take to `CsvTokenizer`.
+//
 // Line numbers: csv-parse's `info.lines` counts a CRLF as two lines, so it cannot be used. Each record's 1-based
 // physical start line is computed here: the next record starts `1 + (line breaks inside its quoted fields)` lines
 // later; empty lines (a record of one empty field) are skipped but counted.
