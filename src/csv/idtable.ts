@@ -30,6 +30,23 @@ export function hashId(s: string): number {
   return (h1 >>> 0) * TWO_20 + (h2 >>> 12);
 }
 
+/** `hashId` of the UTF-8 text `b[s..e)` (hashed from the bytes when they are ASCII, the same hash). */
+export function hashIdBytes(b: Uint8Array, s: number, e: number): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    if (c >= 0x80) return hashId(Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('utf8'));
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h1 >>> 0) * TWO_20 + (h2 >>> 12);
+}
+
 /** Append-only log of id hashes; `suspects()` returns the hashes seen more than once, sorted. */
 export class IdHashLog {
   private readonly chunks: Float64Array[] = [];

@@ -32,6 +32,9 @@ export {
   createChecker,
   createConverter,
   inferColumns,
+  jsonBytesKind,
+  JsonBytesKind,
+  jsonBytesWriter,
   jsonFastPath,
   jsonText,
   parseDate,
@@ -39,12 +42,14 @@ export {
   parsePoint,
   parseUrl,
   TypeInferrer,
+  writeJsonBytes,
   type CheckResult,
   type ColumnConverter,
   type ColumnType,
   type ConvertOptions,
   type ConvertResult,
   type InferredColumn,
+  type JsonBytesWriter,
   type JsonFastPath,
   type JsonValue,
 } from './cells';
@@ -62,4 +67,5 @@ export {
   type ValidationProgress,
   type ValidationReport,
 } from './validate';
+export { byteRowFields, type ByteRow } from './bytetokenizer';
 export { validateInWorker, type WorkerValidateOptions } from './worker';

@@ -51,6 +51,8 @@ function flushText(b: Batch): void {
 export class BatchBuilder {
   private batch: Batch;
   private lastFields: readonly string[] = [];
+  /** Line breaks inside the last row added as bytes. */
+  private lastBreaks = 0;
   private readonly capacity: number;
 
   constructor(
@@ -73,6 +75,7 @@ export class BatchBuilder {
     flushText(b);
     b.buf[b.len++] = 0x5d; // ]
     b.bytesMark = mark;
+    b.last += this.lastBreaks;
     const lb = this.lineBreak;
     for (const f of this.lastFields) for (let at = f.indexOf(lb); at !== -1; at = f.indexOf(lb, at + 1)) b.last++;
     return b;
@@ -103,6 +106,7 @@ export class BatchBuilder {
         // One row larger than a batch: its own request.
         const own = Buffer.from(`[${json}]`);
         this.lastFields = fields;
+        this.lastBreaks = 0;
         const single: Batch = {
           buf: own,
           len: own.length - 1,
@@ -127,8 +131,82 @@ export class BatchBuilder {
     batch.lines.push(line);
     batch.last = line;
     this.lastFields = fields;
+    this.lastBreaks = 0;
     if (batch.count >= this.batchSize || batch.len >= this.batchBytes) (out ??= []).push(this.closeCurrent(bytesRead));
     return out;
+  }
+
+  /** The buffer the next row may be written to directly, from `rowStart()` up to `rowLimit`, then `commitBytes`. */
+  get target(): Buffer {
+    return this.batch.buf;
+  }
+
+  /** Where the next row's bytes go in `target` (after its separating comma). */
+  rowStart(): number {
+    flushText(this.batch);
+    return this.batch.count > 0 ? this.batch.len + 1 : this.batch.len;
+  }
+
+  /** The end of the room in `target` (one byte kept for the closing `]`). */
+  get rowLimit(): number {
+    return this.capacity - 1;
+  }
+
+  /**
+   * Adds the row written to `target` from `rowStart()` to `end`; `breaks`: line breaks inside the record. Returns
+   * the batches this row closed, as `add` does.
+   */
+  commitBytes(end: number, line: number, breaks: number, bytesRead: number): Batch[] | undefined {
+    const batch = this.batch;
+    if (batch.count === 0) batch.first = line;
+    else batch.buf[batch.len] = 0x2c; // ,
+    batch.len = end;
+    return this.added(batch, line, breaks, bytesRead);
+  }
+
+  /**
+   * Adds a row's JSON text given as UTF-8 bytes, `src[start..end)`, copied into the body; `breaks`: line breaks
+   * inside the record. Returns the batches this row closed, as `add` does.
+   */
+  addBytes(src: Buffer, start: number, end: number, line: number, breaks: number, bytesRead: number): Batch[] | undefined {
+    let out: Batch[] | undefined;
+    let batch = this.batch;
+    const len = end - start;
+    const worst = len + 2;
+    flushText(batch);
+    if (batch.len + worst > this.capacity) {
+      if (batch.count > 0) {
+        out = [this.closeCurrent(bytesRead)];
+        batch = this.batch;
+      }
+      if (worst + 1 > this.capacity) {
+        // One row larger than a batch: its own request.
+        const own = Buffer.allocUnsafe(len + 2);
+        own[0] = 0x5b;
+        src.copy(own, 1, start, end);
+        this.lastFields = [];
+        this.lastBreaks = breaks;
+        const single: Batch = { buf: own, len: len + 1, count: 1, lines: [line], first: line, last: line, bytesMark: 0, pooled: false, text: '', textMax: 0 };
+        (out ??= []).push(this.close(single, bytesRead));
+        return out;
+      }
+    }
+    if (batch.count === 0) batch.first = line;
+    else batch.buf[batch.len++] = 0x2c; // ,
+    batch.len += src.copy(batch.buf, batch.len, start, end);
+    const closed = this.added(batch, line, breaks, bytesRead);
+    if (closed) (out ??= []).push(...closed);
+    return out;
+  }
+
+  private added(batch: Batch, line: number, breaks: number, bytesRead: number): Batch[] | undefined {
+    batch.count++;
+    batch.lines.push(line);
+    batch.last = line;
+    this.lastFields = [];
+    this.lastBreaks = breaks;
+    if (batch.count >= this.batchSize || batch.len >= this.batchBytes) return [this.closeCurrent(bytesRead)];
+    return undefined;
   }
 
   /** The last, partly filled batch (undefined when empty). */

@@ -29,6 +29,11 @@ export function rowHash(json: string): string {
   return createHash('sha1').update(json).digest('base64').slice(0, 16);
 }
 
+/** `rowHash` of a row's JSON text given as UTF-8 bytes, `buf[start..end)` (the same digest). */
+export function rowHashBytes(buf: Buffer, start: number, end: number): string {
+  return createHash('sha1').update(buf.subarray(start, end)).digest('base64').slice(0, 16);
+}
+
 /**
  * Sync: the remote rows' mapped fields, as row id → digest of the row's JSON in the encoder's form. A remote value
  * written differently from the file's (e.g. "1.50" vs "1.5") only makes the row look changed: it is sent again,

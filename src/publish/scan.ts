@@ -1,7 +1,9 @@
 // The full scan of a plan: every row read once, checked and encoded with the execution's own encoder, counted
 // against the dataset's ids, and (one pass, /resource route) its request bodies spooled for the execution.
-import { openCsv } from '../csv';
+import { byteRowFields, detectFormat, openCsv, type ByteRow, type CsvRecord } from '../csv';
+import { byteTokenizerSupports } from '../csv/bytetokenizer';
 import { hashId, sortedHas } from '../csv/idtable';
+import { readByteRows, type ReadProgress } from '../csv/reader';
 import type { SodaClient, ViewMetadata } from '../soda';
 import { type Batch, BatchBuilder, BufferPool } from './batches';
 import { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE, unreadable } from './checks';
@@ -9,8 +11,8 @@ import { RowEncoder } from './encode';
 import { PublishError } from './errors';
 import { SpillingIdLog } from './idlog';
 import type { PlanOptions } from './plan';
-import { remoteIds, remoteRowHashes, rowHash } from './remote';
-import { type Spool, SpoolWriter } from './spool';
+import { remoteIds, remoteRowHashes, rowHash, rowHashBytes } from './remote';
+import { type Spool, type SpoolRecord, SpoolWriter } from './spool';
 import type { ColumnMappingEntry, PlanProblem, PublishPlan, PublishRequest, PublishRoute } from './types';
 
 const MAX_PROBLEMS = 20;
@@ -85,58 +87,132 @@ export async function scanFile(input: ScanInput): Promise<ScanOutput> {
     route === 'resource' && options.spool ? await SpoolWriter.create(typeof options.spool === 'object' ? options.spool.maxBytes : undefined) : undefined;
   const batchSize = req.batchSize ?? DEFAULT_BATCH_SIZE;
   const batchBytes = req.batchBytes ?? DEFAULT_BATCH_BYTES;
-  const reader = await openCsv(req.file, { signal: options.signal }).catch(unreadable);
-  let builder = spool ? new BatchBuilder(batchSize, batchBytes, reader.format.lineBreak, new BufferPool(batchBytes + 64 * 1024, 1)) : undefined;
+  const format = await detectFormat(req.file).catch(unreadable);
+  // Rows of a UTF-8 file are read as bytes (`readByteRows`): cells in the common notations go from the file's bytes
+  // to the request body's without a string in between. Other encodings are read as strings.
+  const byteRows = byteTokenizerSupports(format);
+  let builder = spool ? new BatchBuilder(batchSize, batchBytes, format.lineBreak, new BufferPool(batchBytes + 64 * 1024, 1)) : undefined;
+  // What the rows of one chunk (or reader batch) give the spool, in file order: written after it, in `drain`.
+  const queue: SpoolRecord[] = [];
+  let stopSpool = false;
+  let bytesRead = 0;
+  const onBadRow = (line: number, fields: () => string[]): void => {
+    bad++;
+    const { message, column } = encoder.lastError;
+    if (problems.length < MAX_PROBLEMS) {
+      problems.push({ line, column, message: `${req.file}:${line}${column !== undefined ? `:${column}` : ''}: ${message}` });
+    }
+    if (builder) {
+      // Without --skip-bad-rows nothing will be sent: stop spooling.
+      if (skipBad) queue.push({ kind: 'bad', row: { line, fields: fields(), message } });
+      else {
+        stopSpool = true;
+        builder = undefined;
+        queue.length = 0;
+      }
+    }
+  };
+  /**
+   * Counts the good row's id against the dataset's; false when the row need not be sent (a sync's unchanged row).
+   * The row's JSON text is `json`, or else the encoder's bytes up to `end`.
+   */
+  const countId = (json: string | undefined, end: number): boolean => {
+    if (remote === undefined || !encoder.hasId) return true;
+    if (remote.size === 0) {
+      newIds.add(encoder.idHash());
+      return true;
+    }
+    const id = encoder.idText() ?? '';
+    if (!remote.has(id)) {
+      newIds.add(encoder.idHash());
+      return true;
+    }
+    if (req.mode === 'delete') {
+      hitIds.add(encoder.idHash());
+      return true;
+    }
+    seenRemote?.add(id);
+    // Sync sends only the rows that differ from the remote row.
+    const remoteHash = remoteHashes?.get(id);
+    if (remoteHash !== undefined && remoteHash === (json !== undefined ? rowHash(json) : rowHashBytes(encoder.out, encoder.outStart, end))) {
+      unchanged++;
+      return false;
+    }
+    updated++;
+    return true;
+  };
+  let headerNext = byteRows;
+  const onRow = (row: ByteRow): void => {
+    if (headerNext) {
+      headerNext = false;
+      return;
+    }
+    total++;
+    // Written straight into the request body being built (or, without one, into the encoder's own buffer).
+    const end = builder ? encoder.encodeBytes(row, builder.target, builder.rowStart(), builder.rowLimit) : encoder.encodeBytes(row);
+    if (end < 0) return onBadRow(row.line, () => byteRowFields(row));
+    if (countId(undefined, end) && builder) {
+      const closed =
+        encoder.out === builder.target
+          ? builder.commitBytes(end, row.line, row.breaks, bytesRead)
+          : builder.addBytes(encoder.out, encoder.outStart, end, row.line, row.breaks, bytesRead);
+      if (closed) for (const b of closed) queue.push({ kind: 'batch', batch: b });
+    }
+  };
+  const onRecord = (rec: CsvRecord): void => {
+    if (headerNext) {
+      headerNext = false;
+      return;
+    }
+    total++;
+    const json = encoder.encodeText(rec.fields);
+    if (json === undefined) return onBadRow(rec.line, () => [...rec.fields]);
+    if (countId(json, 0) && builder) {
+      const closed = builder.add(json, rec.line, rec.fields, bytesRead);
+      if (closed) for (const b of closed) queue.push({ kind: 'batch', batch: b });
+    }
+  };
+  const drain = async (): Promise<void> => {
+    if (stopSpool) {
+      stopSpool = false;
+      queue.length = 0;
+      await spool?.abandon();
+      spool = undefined;
+      builder = undefined;
+      return;
+    }
+    for (const r of queue) {
+      if (r.kind === 'batch') await spoolBatch(r.batch);
+      else await spool?.bad(r.row);
+    }
+    queue.length = 0;
+    if (spool && !spool.active) {
+      spool = undefined;
+      builder = undefined;
+    }
+  };
   const spoolBatch = async (b: Batch): Promise<void> => {
     await spool?.batch(b);
     builder?.pool.release(b);
   };
   try {
-    for await (const batch of reader.batches()) {
-      for (const rec of batch) {
-        total++;
-        const json = encoder.encodeText(rec.fields);
-        if (json === undefined) {
-          bad++;
-          const { message, column } = encoder.lastError;
-          if (problems.length < MAX_PROBLEMS) {
-            problems.push({ line: rec.line, column, message: `${req.file}:${rec.line}${column !== undefined ? `:${column}` : ''}: ${message}` });
-          }
-          if (spool) {
-            // Without --skip-bad-rows nothing will be sent: stop spooling.
-            if (skipBad) await spool.bad({ line: rec.line, fields: [...rec.fields], message });
-            else {
-              await spool.abandon();
-              spool = undefined;
-              builder = undefined;
-            }
-          }
-          continue;
-        }
-        const id = encoder.lastId;
-        let send = true;
-        if (remote !== undefined && id !== undefined) {
-          if (remote.has(id)) {
-            if (req.mode === 'delete') hitIds.add(hashId(id));
-            else {
-              seenRemote?.add(id);
-              // Sync sends only the rows that differ from the remote row.
-              if (remoteHashes !== undefined && remoteHashes.get(id) === rowHash(json)) {
-                unchanged++;
-                send = false;
-              } else updated++;
-            }
-          } else newIds.add(hashId(id));
-        }
-        if (send && builder) {
-          const closed = builder.add(json, rec.line, rec.fields, reader.bytesRead);
-          if (closed) for (const b of closed) await spoolBatch(b);
-        }
+    if (byteRows) {
+      const progress: ReadProgress = { bytes: 0 };
+      let chunks = 0;
+      for await (const records of readByteRows(format, { signal: options.signal }, progress, onRow)) {
+        for (const rec of records) onRecord(rec);
+        bytesRead = progress.bytes;
+        await drain();
+        if (++chunks % 16 === 0) options.onScan?.(total, bytesRead, format.fileSize);
       }
-      options.onScan?.(total, reader.bytesRead, reader.format.fileSize);
-      if (spool && !spool.active) {
-        spool = undefined;
-        builder = undefined;
+      options.onScan?.(total, bytesRead, format.fileSize);
+    } else {
+      const reader = await openCsv(req.file, { signal: options.signal }).catch(unreadable);
+      for await (const batch of reader.batches()) {
+        bytesRead = reader.bytesRead;
+        for (const rec of batch) onRecord(rec);
+        await drain();
+        options.onScan?.(total, reader.bytesRead, reader.format.fileSize);
       }
     }
     if (builder && spool) {

@@ -6,7 +6,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { disposePlan, executePublish, planPublish, publish } from '../../src/publish';
+import { openCsv } from '../../src/csv';
+import { disposePlan, executePublish, planPublish, publish, RowEncoder } from '../../src/publish';
+import { type Batch, BatchBuilder, BufferPool } from '../../src/publish/batches';
 import type { SodaClient } from '../../src/soda';
 import { withEmulator } from '../lib/publishEmulator';
 
@@ -56,6 +58,54 @@ describe('publish: one pass (spooled batches)', () => {
       assert.equal(rows.get('ONE-0001')?.department, 'Parks');
       assert.equal(rows.get('ONE-0003')?.department, 'Police');
       assert.equal(existsSync(spoolPath), false, 'nothing is left behind');
+    });
+  });
+
+  it('spools from the file\'s bytes exactly the bodies the string path builds, through escapes, line breaks, long rows, bad rows and a hand-over', async () => {
+    await withEmulator(async (_emu, client) => {
+      const rows: string[] = [];
+      for (let i = 1; i <= 300; i++) {
+        // Every tenth id is one the dataset holds (an update), the rest are new.
+        const id = i % 10 === 0 ? `LI-${String(i / 10).padStart(4, '0')}` : `MIX-${String(i).padStart(4, '0')}`;
+        const dept = [`Parks ${i}`, '"Parks, ""North"""', '"Fire\nStation"', 'é😀 Ünï', '""', 'a\\b'][i % 6];
+        const amount = i % 37 === 0 ? 'ten' : ['"1,234.50"', String(i), '-3.5', ''][i % 4];
+        rows.push(`${id},${i === 150 ? 'x'.repeat(70_000) : dept},${amount}`);
+        if (i === 100) rows.push('');
+        // A closing quote followed by text: from here on the string tokenizer reads the records.
+        if (i === 250) rows.push('MIX-REL1,"ab"c,1');
+      }
+      const csv = file('mixed.csv', budget(rows));
+      const request = { file: csv, dataset: 'bdgt-priv', mode: 'upsert' as const, skipBadRows: true, batchSize: 7, batchBytes: 1024 };
+      const plan = await planPublish(client, request, { spool: true });
+      try {
+        assert.ok(plan.spool);
+        const describe = (b: Batch): string => `batch ${b.first}-${b.last} [${b.lines.join(',')}] ${b.buf.toString('utf8', 0, b.len)}`;
+        const got: string[] = [];
+        for await (const r of plan.spool.records(new BufferPool(1024 + 64 * 1024, 2))) {
+          got.push(r.kind === 'bad' ? `bad ${r.row.line} ${JSON.stringify(r.row.fields)} ${r.row.message}` : describe(r.batch));
+        }
+        // The reference: the string records, RowEncoder.encodeText and BatchBuilder.add.
+        const expected: string[] = [];
+        const encoder = new RowEncoder(plan.columns, plan.dateOrders, plan.file.header.length, 'line_item');
+        const builder = new BatchBuilder(7, 1024, '\n', new BufferPool(1024 + 64 * 1024, 2));
+        const reader = await openCsv(csv);
+        for await (const batch of reader.batches()) {
+          for (const rec of batch) {
+            const json = encoder.encodeText(rec.fields);
+            if (json === undefined) expected.push(`bad ${rec.line} ${JSON.stringify(rec.fields)} ${encoder.lastError.message}`);
+            else for (const b of builder.add(json, rec.line, rec.fields, 0) ?? []) expected.push(describe(b));
+          }
+        }
+        const last = builder.finish(0);
+        if (last) expected.push(describe(last));
+        assert.equal(got.length, expected.length);
+        for (let k = 0; k < got.length; k++) assert.equal(got[k], expected[k], `spool record ${k}`);
+        assert.ok(got.some((g) => g.includes('"department":"Fire\\nStation"')));
+        assert.ok(got.some((g) => g.startsWith('bad ')));
+        assert.equal(plan.counts.toUpdate, 30);
+      } finally {
+        await disposePlan(plan);
+      }
     });
   });
 

@@ -3,12 +3,61 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { createConverter, type ColumnType, type JsonValue } from '../../src/csv';
+import { createConverter, jsonBytesWriter, jsonFastPath, type ByteRow, type ColumnType, type ConvertOptions, type JsonValue } from '../../src/csv';
+import { hashId } from '../../src/csv/idtable';
 import { RowEncoder, type ColumnMappingEntry } from '../../src/publish';
 
+/**
+ * A byte row of `fields`, laid out in one buffer between other bytes (so offsets matter); a field given in `asText`
+ * comes as a string value (as a quoted field with `""` escapes does), the rest as byte ranges.
+ */
+function byteRow(fields: readonly string[], asText: readonly boolean[] = []): ByteRow {
+  const parts: Buffer[] = [Buffer.from('#!')];
+  const starts = new Int32Array(Math.max(1, fields.length));
+  const ends = new Int32Array(Math.max(1, fields.length));
+  let at = 2;
+  fields.forEach((f, k) => {
+    const b = Buffer.from(f, 'utf8');
+    starts[k] = at;
+    ends[k] = at + b.length;
+    parts.push(b, Buffer.from('\u0000,'));
+    at += b.length + 2;
+  });
+  const texts = fields.map((f, k) => (asText[k] ? f : undefined));
+  return { buf: Buffer.concat(parts), count: fields.length, starts, ends, texts, hasTexts: asText.some(Boolean), line: 7, breaks: 0 };
+}
+
+/**
+ * `encodeBytes` of the fields, written to the encoder's own buffer and to a small given one (from which a longer
+ * row moves), as a string: both must be `encodeText`'s result, and the id the same.
+ */
+function encodeBoth(enc: RowEncoder, fields: readonly string[], asText: readonly boolean[] = []): string | undefined {
+  const text = enc.encodeText(fields);
+  const textError = { ...enc.lastError };
+  const id = enc.idText();
+  const idHash = id === undefined ? undefined : enc.idHash();
+  for (const small of [false, true]) {
+    const row = byteRow(fields, asText);
+    const target = Buffer.alloc(small ? 24 : 256, 0x2a);
+    const end = enc.encodeBytes(row, target, small ? 5 : 0, small ? 20 : 256);
+    if (text === undefined) {
+      assert.equal(end, -1, `row ${JSON.stringify(fields)}`);
+      assert.deepEqual(enc.lastError, textError);
+      continue;
+    }
+    assert.ok(end >= 0, `row ${JSON.stringify(fields)}: ${enc.lastError.message}`);
+    assert.equal(enc.out.toString('utf8', enc.outStart, end), text, `row ${JSON.stringify(fields)} (${small ? 'small' : 'roomy'} target)`);
+    if (small && enc.out === target) assert.ok(end <= 20);
+    assert.equal(enc.idText(), id);
+    if (idHash !== undefined) assert.equal(enc.idHash(), idHash);
+    if (id !== undefined) assert.equal(enc.idHash(), hashId(id));
+  }
+  return text;
+}
+
 /** The reference: the converter's value, serialised as the API expects (what the encoder did before its fast paths). */
-function reference(type: ColumnType, order: 'mdy' | 'dmy' | undefined, raw: string): { json: string } | { error: string } {
-  const res = createConverter(type, { dateOrder: order }).convert(raw);
+function reference(type: ColumnType, order: 'mdy' | 'dmy' | undefined, raw: string, options: ConvertOptions = { dateOrder: order }): { json: string } | { error: string } {
+  const res = createConverter(type, options).convert(raw);
   if (!res.ok) return { error: res.message };
   const v: JsonValue = res.value;
   if (v === null) return { json: 'null' };
@@ -21,6 +70,10 @@ function reference(type: ColumnType, order: 'mdy' | 'dmy' | undefined, raw: stri
 function encodeOne(type: ColumnType, order: 'mdy' | 'dmy' | undefined, raw: string): { json: string } | { error: string } {
   const columns: ColumnMappingEntry[] = [{ csvIndex: 0, csvHeader: 'c', fieldName: 'c', type }];
   const enc = new RowEncoder(columns, [order], 1, undefined);
+  // The byte path must agree with the string path, the cell given as bytes (when it has a UTF-8 form: a file's bytes
+  // cannot hold a lone surrogate) and as a string value.
+  if (Buffer.from(raw, 'utf8').toString('utf8') === raw) encodeBoth(enc, [raw]);
+  encodeBoth(enc, [raw], [true]);
   const json = enc.encodeText([raw]);
   if (json === undefined) return { error: enc.lastError.message.replace(/^c: /, '') };
   assert.ok(json.startsWith('{"c":') && json.endsWith('}'), json);
@@ -172,5 +225,77 @@ describe('RowEncoder fast paths', () => {
     assert.deepEqual(enc.encode(['x']), { ok: false, message: 'the row has 1 fields, the header has 2', column: undefined });
     const del = new RowEncoder(columns, [undefined, undefined], 2, 'id', true);
     assert.equal(del.encodeText(['k', 'zzz']), '{"id":"k",":deleted":true}');
+  });
+
+  it('encodes byte rows as encodeText does: ids, bad cells, bad widths, delete rows, rows that outgrow their room', () => {
+    const columns: ColumnMappingEntry[] = [
+      { csvIndex: 0, csvHeader: 'ID', fieldName: 'id', type: 'text' },
+      { csvIndex: 1, csvHeader: 'N', fieldName: 'n', type: 'number' },
+      { csvIndex: 2, csvHeader: 'Where', fieldName: 'where', type: 'point' },
+      { csvIndex: 3, csvHeader: 'skipped', fieldName: undefined, type: undefined },
+      { csvIndex: 4, csvHeader: 'When', fieldName: 'when', type: 'floating_timestamp' },
+    ];
+    const enc = new RowEncoder(columns, [], 5, 'id');
+    assert.equal(
+      encodeBoth(enc, ['R1', '1,234.5', 'POINT (-87.5 41.25)', 'x', '3/4/2023 5:06']),
+      '{"id":"R1","n":"1234.5","where":{"type":"Point","coordinates":[-87.5,41.25]},"when":"2023-03-04T05:06:00.000"}',
+    );
+    assert.equal(encodeBoth(enc, ['a"1', '2', '', '', '']), '{"id":"a\\"1","n":"2","where":null,"when":null}');
+    assert.equal(enc.idText(), 'a"1');
+    assert.equal(encodeBoth(enc, ['é😀', '(1)', '', '', '']), undefined);
+    assert.deepEqual(enc.lastError, { message: 'N: "(1)" is not a number', column: 2 });
+    assert.equal(encodeBoth(enc, ['', '1', '', '', '']), undefined);
+    assert.deepEqual(enc.lastError, { message: 'the row identifier ID is empty', column: 1 });
+    assert.equal(encodeBoth(enc, ['x', '1']), undefined);
+    assert.deepEqual(enc.lastError, { message: 'the row has 2 fields, the header has 5', column: undefined });
+    assert.ok(encodeBoth(enc, ['é😀', '1', 'POINT (1 2)', '', '2024-01-02'], [true])?.startsWith('{"id":"é😀"'));
+    // Longer than the encoder's own 64 KiB buffer: it grows.
+    assert.equal(encodeBoth(enc, ['i'.repeat(100_000), '1', '', 'x', ''])?.length, 100_000 + 42);
+    const numericId = new RowEncoder(
+      [
+        { csvIndex: 0, csvHeader: 'K', fieldName: 'k', type: 'number' },
+        { csvIndex: 1, csvHeader: 'T', fieldName: 't', type: 'text' },
+      ],
+      [],
+      2,
+      'k',
+      true,
+    );
+    assert.equal(encodeBoth(numericId, ['1,000', 'zzz']), '{"k":"1000",":deleted":true}');
+    assert.equal(numericId.idText(), '1000');
+  });
+
+  it('writes from bytes exactly what the converter gives, for every option', () => {
+    const types: [ColumnType, fc.Arbitrary<string>][] = [
+      ['number', numberCells],
+      ['floating_timestamp', dateCells],
+      ['point', pointCells],
+      ['url', urlCells],
+      ['text', textCells],
+      ['checkbox', checkboxCells],
+    ];
+    for (const [type, cells] of types) {
+      for (const options of [{}, { decimalComma: true }, { dateOrder: 'dmy' as const }]) {
+        const w = jsonBytesWriter(type, options);
+        const fast = jsonFastPath(type, options);
+        assert.ok(w !== undefined && fast !== undefined);
+        fc.assert(
+          fc.property(cells, (raw) => {
+            if (Buffer.from(raw, 'utf8').toString('utf8') !== raw) return;
+            const src = Buffer.from(`,${raw},`, 'utf8');
+            const out = Buffer.alloc(src.length + 64);
+            const end = w(src, 1, src.length - 1, out, 3);
+            // Accepted from bytes: the converter's value, as the string fast path writes it when it takes the cell.
+            if (end < 0) return;
+            const text = out.toString('utf8', 3, end);
+            const label = `${type} ${JSON.stringify(options)} ${JSON.stringify(raw)}`;
+            assert.deepEqual({ json: text }, reference(type, options.dateOrder, raw, options), label);
+            const viaString = fast(raw);
+            if (viaString !== undefined) assert.equal(text, viaString, label);
+          }),
+          { numRuns: 1000 },
+        );
+      }
+    }
   });
 });

@@ -8,4 +8,5 @@ export { parseDate, parseNumber, parsePoint, parseUrl } from './parse';
 export { createConverter } from './convert';
 export { CHECK_INVALID, CHECK_NULL, CHECK_VALUE, createChecker, type CheckResult } from './check';
 export { jsonFastPath, jsonText, type JsonFastPath } from './json';
+export { jsonBytesKind, jsonBytesWriter, JsonBytesKind, writeJsonBytes, type JsonBytesWriter } from './jsonbytes';
 export { inferColumns, TypeInferrer, type InferredColumn } from './infer';
