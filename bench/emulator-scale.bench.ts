@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     let bytes: Buffer | undefined = readFileSync(file);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    ingest(st, src, bytes, user);
+    ingest(st, store, src, bytes, user);
     bytes = undefined;
     const input = src.schemas[0];
     const out = input?.output_schemas.at(-1);
