@@ -85,7 +85,6 @@ export class EmulatorStore extends PrincipalStore {
       db = new Database('');
     }
     db.pragma('cache_size = -32768');
-    db.pragma('temp.cache_size = -32768');
     super(opts.dataDir ? db : undefined);
     this.db = db;
     this.tables = new RowTables(db);
