@@ -160,8 +160,7 @@ export function ingest(st: DsmapiState, store: EmulatorStore, src: SourceState, 
     return read;
   });
   if (typeof upload === 'string') {
-    stager.finish([]);
-    staged?.rows.drop();
+    stager.discard();
     src.failed_at = nowIso();
     src.failure_details = { message: upload };
     return;

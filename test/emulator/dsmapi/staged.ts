@@ -126,6 +126,11 @@ export class UploadStager {
     return true;
   }
 
+  /** Lets the rows staged so far go (the file could not be read). */
+  discard(): void {
+    this.giveUp();
+  }
+
   private giveUp(): void {
     this.rows?.drop();
     this.rows = undefined;
