@@ -27,12 +27,22 @@ interface Applied {
  * Creates a dataset from `csv` through a DSMAPI revision (upload, guessed output schema or `columns`, apply);
  * `restage: false` drops the staged rows first, so the apply reads the bytes.
  */
-async function createFrom(store: EmulatorStore, csv: string, opts: { restage?: boolean; columns?: (out: OutputSchemaState) => unknown[] } = {}): Promise<Applied> {
+async function createFrom(
+  store: EmulatorStore,
+  csv: string,
+  opts: {
+    restage?: boolean;
+    columns?: (out: OutputSchemaState) => unknown[];
+    dataset?: string;
+    action?: 'update' | 'replace';
+    beforeApply?: (id: string) => void;
+  } = {},
+): Promise<Applied & { id: string }> {
   const st = dsmapiState(store);
   const user = store.getUser(owner);
   assert.ok(user);
-  const id = store.createDataset({ name: 'staged', owner, columns: [], publicationStage: 'unpublished' });
-  const rev = newRevision(st, id, user, { type: 'replace' }, null, true);
+  const id = opts.dataset ?? store.createDataset({ name: 'staged', owner, columns: [], publicationStage: 'unpublished' });
+  const rev = newRevision(st, id, user, { type: opts.action ?? 'replace' }, null, opts.dataset === undefined);
   const src: SourceState = {
     id: st.newId(),
     fourfour: id,
@@ -60,11 +70,12 @@ async function createFrom(store: EmulatorStore, csv: string, opts: { restage?: b
     input.staged = undefined;
   }
   if (opts.columns) out = addOutputSchema(st, src, input, opts.columns(out), user, Date.now());
+  opts.beforeApply?.(id);
   const job = startJob({ store } as unknown as EmulatorContext, st, rev, { input, out }, user);
   while (job.finished_at === null) await new Promise((r) => setTimeout(r, 2));
   assert.equal(job.status, 'successful', JSON.stringify(job.log.at(-1)));
   const rows = store.getRows(id).map((r): [number, boolean, unknown] => [r.sid, r.createdAt === r.updatedAt, r.v]);
-  return { staged, rows, counts: job.log.at(-1)?.details, released: input.staged === undefined && !input.upload.available };
+  return { id, staged, rows, counts: job.log.at(-1)?.details, released: input.staged === undefined && !input.upload.available };
 }
 
 /** 2 500 rows (past the rows the staged types are chosen from) of every guessed type, quoting and escapes. */
@@ -113,6 +124,85 @@ describe('emulator DSMAPI: rows staged at commit', () => {
     } finally {
       for (const s of stores) s.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the staged rows back when they cannot be appended as they are: the same rows and report as from the bytes', async () => {
+    const stores = [new EmulatorStore(), new EmulatorStore()];
+    try {
+      const more = ['ID,Name,Constructor'];
+      for (let i = 1000; i < 3500; i++) more.push(`${i},"changed ${i}",${i % 3 === 0 ? '' : `c${i}`}`);
+      more.push('1001,again,');
+      const results = [];
+      for (const [n, store] of stores.entries()) {
+        const restage = n === 0;
+        // A column of another type than the guess (text against number), then a row identifier set after the commit.
+        const id = store.createDataset({ name: 'typed', owner, columns: [{ name: 'ID', fieldName: 'id', dataTypeName: 'text' }] });
+        const appended = await createFrom(store, more.join('\n'), { dataset: id, action: 'update', restage });
+        const id2 = store.createDataset({ name: 'keyed later', owner, columns: [{ name: 'ID', fieldName: 'id', dataTypeName: 'text' }] });
+        const keyedLate = await createFrom(store, more.join('\n'), { dataset: id2, action: 'update', restage, beforeApply: () => store.setRowIdentifier(id2, 'id') });
+        assert.equal(appended.staged, true);
+        assert.equal(keyedLate.staged, true);
+        results.push({ appended, keyedLate });
+      }
+      const [staged, read] = results;
+      assert.ok(staged && read);
+      assert.deepEqual(staged.appended.rows, read.appended.rows);
+      assert.deepEqual(staged.keyedLate.rows, read.keyedLate.rows);
+      assert.deepEqual(staged.keyedLate.counts, read.keyedLate.counts);
+      assert.equal(staged.appended.rows.length, 2501);
+      assert.deepEqual(staged.appended.rows[1]?.[2], { id: '1001', name: 'changed 1001', constructor: 'c1001' });
+      // Keyed: the second 1001 updates the first.
+      assert.deepEqual(staged.keyedLate.counts, { 'By RowIdentifier': 2501, 'Rows Updated': 1, 'Rows Deleted': 0, 'By SID': 0, 'Rows Created': 2500, Errors: 0 });
+      assert.deepEqual(staged.keyedLate.rows[1]?.[2], { id: '1001', name: 'again', constructor: 'c1001' });
+    } finally {
+      for (const s of stores) s.close();
+    }
+  });
+
+  it('stages nothing for a keyed update or replace (they read the bytes); a keyed create appends its staged rows', async () => {
+    const stores = [new EmulatorStore(), new EmulatorStore()];
+    try {
+      const keyed = (out: OutputSchemaState): unknown[] =>
+        out.output_columns.map((c) => ({
+          field_name: c.field_name,
+          position: c.position,
+          is_primary_key: c.field_name === 'id',
+          transform: { transform_expr: c.transform.transform_expr },
+        }));
+      // Half the keys exist, one comes twice; `constructor` is a column name an object has a default for.
+      const update = ['ID,Name,Constructor'];
+      for (let i = 1000; i < 3500; i++) update.push(`${i},"changed ${i}",${i % 3 === 0 ? '' : `c${i}`}`);
+      update.push('1001,again,');
+      const replace = ['ID,Name'];
+      for (let i = 0; i < 1200; i++) replace.push(`${i * 2},r${i}`);
+      replace.push('4,twice');
+      const results = [];
+      for (const [n, store] of stores.entries()) {
+        const restage = n === 0;
+        const created = await createFrom(store, mixed(), { columns: keyed, restage });
+        assert.equal(created.staged, true);
+        const updated = await createFrom(store, update.join('\n'), { dataset: created.id, action: 'update', restage });
+        const replaced = await createFrom(store, replace.join('\n'), { dataset: created.id, action: 'replace', restage });
+        assert.equal(updated.staged, false);
+        assert.equal(replaced.staged, false);
+        assert.equal(store.getDataset(created.id)?.rowIdentifier, 'id');
+        results.push({ created, updated, replaced });
+      }
+      const [staged, read] = results;
+      assert.ok(staged && read);
+      for (const k of ['created', 'updated', 'replaced'] as const) {
+        assert.deepEqual(staged[k].rows, read[k].rows, k);
+        assert.deepEqual(staged[k].counts, read[k].counts, k);
+      }
+      assert.deepEqual(
+        staged.updated.counts,
+        { 'By RowIdentifier': 2501, 'Rows Updated': 1501, 'Rows Deleted': 0, 'By SID': 0, 'Rows Created': 1000, Errors: 0 },
+      );
+      assert.deepEqual(staged.updated.rows.find((r) => (r[2] as { id: string }).id === '1001')?.[2], { ...(staged.created.rows[1001]?.[2] as object), name: 'again', constructor: 'c1001' });
+      assert.equal(staged.replaced.rows.length, 1200);
+    } finally {
+      for (const s of stores) s.close();
     }
   });
 

@@ -151,8 +151,12 @@ export function ingest(st: DsmapiState, store: EmulatorStore, src: SourceState, 
   const options = src.parse_options;
   const headerCount = typeof options.header_count === 'number' ? options.header_count : 1;
   const columnHeader = typeof options.column_header === 'number' ? options.column_header : 1;
-  // One read: the type guess, and the rows converted with the guessed types (staged for the apply).
-  const stager = new UploadStager(() => store.stageRows());
+  // One read: the type guess, and the rows converted with the guessed types (staged for the apply). Not staged for
+  // a keyed write (an update or replace of a dataset with a row identifier) or a delete: those match every row on
+  // its key, and read the bytes again at the apply.
+  const rev = st.findRevision(src.fourfour, src.revision_seq);
+  const keyed = rev !== undefined && !rev.creates && (rev.action.type === 'delete' || store.getDataset(src.fourfour)?.rowIdentifier !== undefined);
+  const stager = new UploadStager(keyed ? undefined : () => store.stageRows());
   let staged: Staged | undefined;
   const upload = store.transaction(() => {
     const read = UploadRows.read(bytes, csvOptions(src.content_type, options), headerCount, columnHeader, (cells, header) => stager.add(cells, header));
@@ -359,11 +363,18 @@ function execute(ctx: EmulatorContext, rev: RevisionState, found: { input: Input
       const empty = out.total - out.error_count === 0;
       const fields = out.output_columns.map((c) => ({ field: c.field_name, dataType: c.dataType }));
       const valueOf = (r: (StoredValue | null)[], i: number): StoredValue | null => r[i] ?? null;
+      // Staged rows that cannot be appended as they are (a keyed write, other column types) are read back as values.
       const staged = out.error_count === 0 ? stagedFor(input, out.output_columns) : undefined;
-      const write = (replace: boolean): Record<string, unknown> => ({
-        ...((staged && store.applyStagedRows(id, fields, staged.rows, replace, { source: 'dsmapi' })) ??
-          store.applyStoredRows(id, fields, rows, valueOf, replace, { source: 'dsmapi' })),
-      });
+      const write = (replace: boolean): Record<string, unknown> => {
+        if (!staged) return { ...store.applyStoredRows(id, fields, rows, valueOf, replace, { source: 'dsmapi' }) };
+        const appended = store.applyStagedRows(id, fields, staged.rows, replace, { source: 'dsmapi' });
+        if (appended) return { ...appended };
+        const byName = (r: Record<string, StoredValue>, i: number): StoredValue | null => {
+          const f = fields[i]?.field ?? '';
+          return Object.hasOwn(r, f) ? (r[f] ?? null) : null;
+        };
+        return { ...store.applyStoredRows(id, fields, staged.rows.values(), byName, replace, { source: 'dsmapi' }) };
+      };
       if (rev.action.type === 'replace' || rev.creates) {
         if (pk !== ds.rowIdentifier && empty) store.setRowIdentifier(id, pk);
         if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, undefined);

@@ -54,10 +54,15 @@ export class UploadStager {
   private values: Converted[] = [];
   private rows: StagedRows | undefined;
 
-  constructor(private readonly open: () => StagedRows) {}
+  /** `open` undefined: nothing is staged (the rows could not be appended as they are; see `ingest`), only guessed. */
+  constructor(private readonly open: (() => StagedRows) | undefined) {}
 
   add(cells: string[], header: readonly string[]): void {
     this.guesser ??= new Guesser(cells.length);
+    if (this.open === undefined) {
+      this.guesser.add(cells);
+      return;
+    }
     if (this.fns === undefined) {
       this.guesser.add(cells);
       this.head.push(cells);
@@ -75,6 +80,7 @@ export class UploadStager {
   /** After the last row: the staged rows, or undefined when a guess changed since they were staged. */
   finish(header: readonly string[]): Staged | undefined {
     this.guesser ??= new Guesser(header.length);
+    if (this.open === undefined) return undefined;
     if (this.fns === undefined) this.start(header);
     const rows = this.rows;
     const fns = this.fns;
@@ -96,7 +102,7 @@ export class UploadStager {
     const names = fieldNamesOf(header).map((f) => `${JSON.stringify(f)}:`);
     this.first = names.map((n) => `{${n}`);
     this.next = names.map((n) => `,${n}`);
-    this.rows = this.open();
+    this.rows = this.open?.();
     const values: Converted[] = new Array<Converted>(fns.length);
     for (const cells of this.head) {
       for (let i = 0; i < fns.length; i++) {

@@ -289,6 +289,20 @@ export class StagedRows {
     this.params.length = 0;
   }
 
+  /** The staged rows' values, in order, read a thousand at a time (so other statements may run in between). */
+  *values(): Generator<Record<string, StoredValue>> {
+    if (this.dropped) return;
+    const page = this.db.prepare(`SELECT rowid, v FROM temp.${this.table} WHERE rowid > ? ORDER BY rowid LIMIT 1000`).raw(true);
+    let after = 0;
+    for (;;) {
+      const rows = page.all(after) as [number, string][];
+      for (const [, v] of rows) yield JSON.parse(v) as Record<string, StoredValue>;
+      const last = rows.at(-1);
+      if (!last || rows.length < 1000) return;
+      after = last[0];
+    }
+  }
+
   /** Drops the table (again: nothing). */
   drop(): void {
     if (this.dropped) return;
