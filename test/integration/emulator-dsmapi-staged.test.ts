@@ -221,6 +221,28 @@ describe('emulator DSMAPI: rows staged at commit', () => {
     }
   });
 
+  it('takes the staged rows for an output schema that renames, reorders, leaves out or repeats columns', async () => {
+    const stores = [new EmulatorStore(), new EmulatorStore()];
+    try {
+      const columns = (out: OutputSchemaState): unknown[] => {
+        const [first, second, , ...rest] = out.output_columns;
+        assert.ok(first && second);
+        return [...rest.reverse(), second, first, { ...first, field_name: 'id_again' }].map((c, i) => ({
+          field_name: c.field_name === 'name' ? 'label' : c.field_name,
+          position: i + 1,
+          transform: { transform_expr: c.transform.transform_expr },
+        }));
+      };
+      const [staged, read] = [await createFrom(stores[0], mixed(), { columns }), await createFrom(stores[1], mixed(), { columns, restage: false })];
+      assert.equal(staged.staged, true);
+      assert.deepEqual(staged.rows, read.rows);
+      assert.deepEqual(staged.counts, read.counts);
+      assert.deepEqual(Object.keys(staged.rows[1]?.[2] as object), ['stamp', 'note', 'amount', 'flag', 'where', 'label', 'id', 'id_again']);
+    } finally {
+      for (const s of stores) s.close();
+    }
+  });
+
   it('applies another output schema from the bytes, not from the staged rows', async () => {
     const store = new EmulatorStore();
     try {

@@ -363,17 +363,18 @@ function execute(ctx: EmulatorContext, rev: RevisionState, found: { input: Input
       const empty = out.total - out.error_count === 0;
       const fields = out.output_columns.map((c) => ({ field: c.field_name, dataType: c.dataType }));
       const valueOf = (r: (StoredValue | null)[], i: number): StoredValue | null => r[i] ?? null;
-      // Staged rows that cannot be appended as they are (a keyed write, other column types) are read back as values.
-      const staged = out.error_count === 0 ? stagedFor(input, out.output_columns) : undefined;
+      // Staged rows that cannot be appended as they are (renamed or left-out columns, a keyed write, other column
+      // types) are read back as values.
+      const use = out.error_count === 0 ? stagedFor(input, out.output_columns) : undefined;
       const write = (replace: boolean): Record<string, unknown> => {
-        if (!staged) return { ...store.applyStoredRows(id, fields, rows, valueOf, replace, { source: 'dsmapi' }) };
-        const appended = store.applyStagedRows(id, fields, staged.rows, replace, { source: 'dsmapi' });
+        if (!use) return { ...store.applyStoredRows(id, fields, rows, valueOf, replace, { source: 'dsmapi' }) };
+        const appended = use.same ? store.applyStagedRows(id, fields, use.staged.rows, replace, { source: 'dsmapi' }) : undefined;
         if (appended) return { ...appended };
         const byName = (r: Record<string, StoredValue>, i: number): StoredValue | null => {
-          const f = fields[i]?.field ?? '';
+          const f = use.from[i] ?? '';
           return Object.hasOwn(r, f) ? (r[f] ?? null) : null;
         };
-        return { ...store.applyStoredRows(id, fields, staged.rows.values(), byName, replace, { source: 'dsmapi' }) };
+        return { ...store.applyStoredRows(id, fields, use.staged.rows.values(), byName, replace, { source: 'dsmapi' }) };
       };
       if (rev.action.type === 'replace' || rev.creates) {
         if (pk !== ds.rowIdentifier && empty) store.setRowIdentifier(id, pk);

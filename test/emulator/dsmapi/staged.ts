@@ -147,19 +147,32 @@ function guessedFunction(g: Guesser, i: number): string {
   return FUNCTION_OF_SOQL[g.guess(i)] ?? 'to_text';
 }
 
+/** How an output schema can take the staged rows: where each of its columns is in them, and whether as they are. */
+export interface StagedUse {
+  staged: Staged;
+  /** The field of the staged rows each output column takes its values from. */
+  from: string[];
+  /** The output schema is the staged rows' own: the columns of the upload in order, each under its own name. */
+  same: boolean;
+}
+
 /**
- * The staged rows of `input` when they are the rows of output schema `columns`: the columns of the upload in order,
- * each under its own field name through the function it was staged with.
+ * Whether output schema `columns` can take the staged rows of `input`: every column is an input column through the
+ * function it was staged with (renamed, reordered, left out or taken twice: the values are the same).
  */
-export function stagedFor(input: InputSchemaState, columns: readonly OutputColumnState[]): Staged | undefined {
+export function stagedFor(input: InputSchemaState, columns: readonly OutputColumnState[]): StagedUse | undefined {
   const staged = input.staged;
-  if (!staged?.rows.available || columns.length !== input.input_columns.length) return undefined;
-  for (let i = 0; i < columns.length; i++) {
-    const c = columns[i];
-    const ic = input.input_columns[i];
-    if (!c || !ic || c.field_name !== ic.field_name) return undefined;
+  if (!staged?.rows.available) return undefined;
+  const from: string[] = [];
+  let same = columns.length === input.input_columns.length;
+  for (const [i, c] of columns.entries()) {
     const p = parseExpr(c.transform.transform_expr);
-    if (typeof p === 'string' || p.column !== ic.field_name || p.fn !== staged.fns[i]) return undefined;
+    if (typeof p === 'string') return undefined;
+    const j = input.input_columns.findIndex((ic) => ic.field_name === p.column);
+    const ic = input.input_columns[j];
+    if (!ic || staged.fns[j] !== p.fn) return undefined;
+    from.push(ic.field_name);
+    if (j !== i || c.field_name !== ic.field_name) same = false;
   }
-  return staged;
+  return { staged, from, same };
 }
