@@ -356,9 +356,9 @@ function execute(ctx: EmulatorContext, rev: RevisionState, found: { input: Input
           store.addColumn(id, { name: c.display_name, fieldName: c.field_name, dataTypeName: c.dataType, description: c.description });
         }
       }
-      // Rows with a transform error are left out; the others are converted from the upload's bytes one at a time,
-      // straight into the store (no copy of the upload's rows is held).
-      // The rows staged at commit when this schema is the one they were converted for (staged.ts), else read again.
+      // The rows staged at commit when this schema can take them (staged.ts). Else rows with a transform error are
+      // left out and the others converted from the upload's bytes one at a time, straight into the store (no copy
+      // of the upload's rows is held).
       const rows = convertedRows(input, out.output_columns);
       const empty = out.total - out.error_count === 0;
       const fields = out.output_columns.map((c) => ({ field: c.field_name, dataType: c.dataType }));
