@@ -5,6 +5,9 @@
  * Stored values: text → string; number/money/percent → canonical decimal string; double → number;
  * calendar_date → `YYYY-MM-DDTHH:MM:SS.sss`; date → `YYYY-MM-DDTHH:MM:SS.sssZ`; checkbox → boolean;
  * url → `{url?, description?}`; point → GeoJSON `{type: 'Point', coordinates: [lon, lat]}`.
+ *
+ * Over 400 lines: every type's conversions in one place, the fast paths for the common date and point shapes next to
+ * the general forms whose answers they must give.
  */
 
 export type DataTypeName = 'text' | 'number' | 'money' | 'percent' | 'double' | 'calendar_date' | 'date' | 'checkbox' | 'url' | 'point';
