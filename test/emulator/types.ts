@@ -5,6 +5,9 @@
  * Stored values: text → string; number/money/percent → canonical decimal string; double → number;
  * calendar_date → `YYYY-MM-DDTHH:MM:SS.sss`; date → `YYYY-MM-DDTHH:MM:SS.sssZ`; checkbox → boolean;
  * url → `{url?, description?}`; point → GeoJSON `{type: 'Point', coordinates: [lon, lat]}`.
+ *
+ * Over 400 lines: every type's conversions in one place, the fast paths for the common date and point shapes next to
+ * the general forms whose answers they must give.
  */
 
 export type DataTypeName = 'text' | 'number' | 'money' | 'percent' | 'double' | 'calendar_date' | 'date' | 'checkbox' | 'url' | 'point';
@@ -127,14 +130,84 @@ export function formatNumber(n: number): string {
 const CANONICAL = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+/** `00` … `99`: two-digit fields without `padStart`. */
+const TWO = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
 
 const ISO_FLOATING = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
 const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))? ?([AaPp][Mm])?)?$/;
 
+function validTs(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
+  return d <= 28 || d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+}
+
 function buildTs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): string | undefined {
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
-  if (d > 28 && d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return undefined;
-  return `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}.${pad(ms, 3)}`;
+  if (!validTs(y, mo, d, h, mi, s)) return undefined;
+  const year = y >= 1000 && y <= 9999 ? String(y) : pad(y, 4);
+  return `${year}-${TWO[mo]}-${TWO[d]}T${TWO[h]}:${TWO[mi]}:${TWO[s]}.${pad(ms, 3)}`;
+}
+
+/** The digit at `i` of `t` (0-9), or -1. */
+function digit(t: string, i: number): number {
+  const c = t.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+/** `d` or `dd` at `i`: [value, index after], or undefined. */
+function digits12(t: string, i: number): [number, number] | undefined {
+  const a = digit(t, i);
+  if (a < 0) return undefined;
+  const b = digit(t, i + 1);
+  return b < 0 ? [a, i + 1] : [a * 10 + b, i + 2];
+}
+
+/**
+ * The common shapes of a floating timestamp read without a regular expression (the same answers as the general
+ * path below): `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS` and `M/D/YYYY[ h:mm[:ss]]`; `null` when `t` has another shape.
+ */
+function fastFloating(t: string): string | undefined | null {
+  const n = t.length;
+  if (n >= 10 && t.charCodeAt(4) === 45 && t.charCodeAt(7) === 45) {
+    if (n !== 10 && n !== 19) return null;
+    const y0 = digit(t, 0), y1 = digit(t, 1), y2 = digit(t, 2), y3 = digit(t, 3);
+    const m0 = digit(t, 5), m1 = digit(t, 6), d0 = digit(t, 8), d1 = digit(t, 9);
+    if ((y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1) < 0) return null;
+    const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+    if (n === 10) return validTs(y, m0 * 10 + m1, d0 * 10 + d1, 0, 0, 0) ? `${t}T00:00:00.000` : undefined;
+    const sep = t.charCodeAt(10);
+    if ((sep !== 84 && sep !== 32) || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return null;
+    const h0 = digit(t, 11), h1 = digit(t, 12), i0 = digit(t, 14), i1 = digit(t, 15), s0 = digit(t, 17), s1 = digit(t, 18);
+    if ((h0 | h1 | i0 | i1 | s0 | s1) < 0) return null;
+    if (!validTs(y, m0 * 10 + m1, d0 * 10 + d1, h0 * 10 + h1, i0 * 10 + i1, s0 * 10 + s1)) return undefined;
+    return `${t.slice(0, 10)}T${t.slice(11)}.000`;
+  }
+  // M/D/YYYY[ h:mm[:ss]] (no AM/PM: the general path reads those)
+  const mo = digits12(t, 0);
+  if (!mo || t.charCodeAt(mo[1]) !== 47) return null;
+  const d = digits12(t, mo[1] + 1);
+  if (!d || t.charCodeAt(d[1]) !== 47) return null;
+  let i = d[1] + 1;
+  const y0 = digit(t, i), y1 = digit(t, i + 1), y2 = digit(t, i + 2), y3 = digit(t, i + 3);
+  if ((y0 | y1 | y2 | y3) < 0) return null;
+  const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  i += 4;
+  if (i === n) return buildTs(y, mo[0], d[0], 0, 0, 0, 0);
+  if (t.charCodeAt(i) !== 32) return null;
+  const h = digits12(t, i + 1);
+  if (!h || t.charCodeAt(h[1]) !== 58) return null;
+  i = h[1] + 1;
+  const i0 = digit(t, i), i1 = digit(t, i + 1);
+  if ((i0 | i1) < 0) return null;
+  i += 2;
+  let s = 0;
+  if (t.charCodeAt(i) === 58) {
+    const s0 = digit(t, i + 1), s1 = digit(t, i + 2);
+    if ((s0 | s1) < 0) return null;
+    s = s0 * 10 + s1;
+    i += 3;
+  }
+  if (i !== n) return null;
+  return buildTs(y, mo[0], d[0], h[0], i0 * 10 + i1, s, 0);
 }
 
 /**
@@ -143,6 +216,8 @@ function buildTs(y: number, mo: number, d: number, h: number, mi: number, s: num
  */
 export function parseFloatingTimestamp(text: string): string | undefined {
   const t = text.trim();
+  const fast = fastFloating(t);
+  if (fast !== null) return fast;
   let m = ISO_FLOATING.exec(t);
   if (m) {
     const ms = m[7] ? Number(m[7].padEnd(3, '0').slice(0, 3)) : 0;
@@ -174,7 +249,28 @@ export function parseFixedTimestamp(text: string): string | undefined {
   return new Date(ms).toISOString();
 }
 
+/** `-?\d+(\.\d+)?` from `i` to `end`: whether the text there is a plain decimal. */
+function plainDecimal(t: string, i: number, end: number): boolean {
+  if (t.charCodeAt(i) === 45) i++;
+  const start = i;
+  while (i < end && digit(t, i) >= 0) i++;
+  if (i === start) return false;
+  if (i === end) return true;
+  if (t.charCodeAt(i) !== 46) return false;
+  const frac = ++i;
+  while (i < end && digit(t, i) >= 0) i++;
+  return i === end && i > frac;
+}
+
 function parseWktPoint(text: string): PointValue | undefined {
+  // The common shape, `POINT (lon lat)` with plain decimals, without a regular expression; else the general path.
+  if (text.startsWith('POINT (') && text.charCodeAt(text.length - 1) === 41) {
+    const sp = text.indexOf(' ', 7);
+    const end = text.length - 1;
+    if (sp > 7 && plainDecimal(text, 7, sp) && plainDecimal(text, sp + 1, end)) {
+      return makePoint(Number(text.slice(7, sp)), Number(text.slice(sp + 1, end)));
+    }
+  }
   const m = /^\s*POINT\s*\(\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s+(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*\)\s*$/i.exec(text);
   if (!m) return undefined;
   return makePoint(Number(m[1]), Number(m[2]));

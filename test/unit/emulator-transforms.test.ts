@@ -27,6 +27,30 @@ describe('emulator DSMAPI transforms', () => {
     assert.equal(transformCell('to_floating_timestamp', 'calendar_date', '13/01/2024'), MALTYPED);
   });
 
+  it('reads the common date and point shapes as the general forms do, bad dates and near-misses included', () => {
+    const f = (t: string): unknown => transformCell('to_floating_timestamp', 'calendar_date', t);
+    assert.equal(f('2024-02-29'), '2024-02-29T00:00:00.000');
+    assert.equal(f('2023-02-29'), MALTYPED);
+    assert.equal(f('2024-04-31'), MALTYPED);
+    assert.equal(f('2024-13-01'), MALTYPED);
+    assert.equal(f('2024-06-01 23:59:59'), '2024-06-01T23:59:59.000');
+    assert.equal(f('2024-06-01T24:00:00'), MALTYPED);
+    assert.equal(f('2024-06-01T10:00:00.5'), '2024-06-01T10:00:00.500');
+    assert.equal(f('2024-06-01T10:00:00Z'), MALTYPED);
+    assert.equal(f('11/15/2023 1:01'), '2023-11-15T01:01:00.000');
+    assert.equal(f('2/29/2023'), MALTYPED);
+    assert.equal(f('1/2/2023 12:30:45'), '2023-01-02T12:30:45.000');
+    assert.equal(f('1/2/2023 12:30 am'), '2023-01-02T00:30:00.000');
+    assert.equal(f('1/2/2023 25:00'), MALTYPED);
+    assert.equal(f('1/2/20234'), MALTYPED);
+    const p = (t: string): unknown => transformCell('to_point', 'point', t);
+    assert.deepEqual(p('POINT (-87.30128 41.75308)'), { type: 'Point', coordinates: [-87.30128, 41.75308] });
+    assert.deepEqual(p('POINT (1e1 2)'), { type: 'Point', coordinates: [10, 2] });
+    assert.deepEqual(p('point( 3  4 )'), { type: 'Point', coordinates: [3, 4] });
+    assert.equal(p('POINT (200 1)'), MALTYPED);
+    assert.equal(p('POINT (1. 2)'), MALTYPED);
+  });
+
   it('guesses the first type every non-empty value fits, and knows which functions convert a whole column', () => {
     const g = new Guesser(4);
     for (const row of [

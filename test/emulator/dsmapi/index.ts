@@ -272,7 +272,7 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
         if (src.finished_at) throw new Fail(400, 'already_uploaded', `source ${src.id} already has its bytes`);
         src.content_type = (ctx.req.headers['content-type'] ?? 'text/csv').split(';')[0]?.trim() ?? 'text/csv';
         const bytes = await ctx.readBody();
-        ingest(st, src, bytes, user);
+        ingest(st, ctx.store, src, bytes, user);
         return ctx.sendJson(200, sourceJson(src));
       }
       throw new Fail(405, 'method_not_allowed', `${m} is not allowed here`);
@@ -309,7 +309,7 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
           pos,
         );
         src.chunks.clear();
-        ingest(st, src, bytes, user);
+        ingest(st, ctx.store, src, bytes, user);
         return ctx.sendJson(200, sourceJson(src));
       }
       if (e !== undefined) throw new Fail(404, 'not_found', `Path not found: ${ctx.url.pathname}`);

@@ -4,6 +4,7 @@
  * in operations.ts, HTTP in index.ts.
  */
 import type { DataTypeName, StoredValue } from '../types';
+import type { Staged } from './staged';
 import type { UploadRows } from './upload';
 
 export interface DsmapiConfig {
@@ -117,6 +118,8 @@ export interface InputSchemaState {
   input_columns: InputColumnState[];
   /** The uploaded rows, read again from the upload's bytes on each pass. */
   upload: UploadRows;
+  /** The rows converted at commit with the guessed types, for the apply (`staged.ts`); gone once applied. */
+  staged?: Staged;
   /** Transform functions every value of each input column converts with (by column index): no errors to look for. */
   clean: Set<string>[];
   num_row_errors: number;

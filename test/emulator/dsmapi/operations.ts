@@ -22,7 +22,8 @@ import {
   type TaskSetState,
   type UserRef,
 } from './model';
-import { convertedRows, csvOptions, evaluate, FUNCTION_OF_SOQL, fieldNameOf, Guesser, parseExpr, transformCell } from './transforms';
+import { type Staged, stagedFor, UploadStager } from './staged';
+import { convertedRows, csvOptions, evaluate, FUNCTION_OF_SOQL, fieldNamesOf, Guesser, parseExpr, transformCell } from './transforms';
 import { UploadRows } from './upload';
 
 export class Fail extends Error {
@@ -144,32 +145,40 @@ export function newRevision(
  * Reads the uploaded bytes once into an input schema (header, row count, type guesses; the rows stay in the bytes)
  * and its first output schema (the guessed types, which convert every value: no errors by construction).
  */
-export function ingest(st: DsmapiState, src: SourceState, bytes: Buffer, user: User): void {
+export function ingest(st: DsmapiState, store: EmulatorStore, src: SourceState, bytes: Buffer, user: User): void {
   src.filesize = bytes.length;
   src.finished_at = nowIso();
   const options = src.parse_options;
   const headerCount = typeof options.header_count === 'number' ? options.header_count : 1;
   const columnHeader = typeof options.column_header === 'number' ? options.column_header : 1;
-  let guesser: Guesser | undefined;
-  const upload = UploadRows.read(bytes, csvOptions(src.content_type, options), headerCount, columnHeader, (cells) => {
-    guesser ??= new Guesser(cells.length);
-    guesser.add(cells);
+  // One read: the type guess, and the rows converted with the guessed types (staged for the apply). Not staged for
+  // a keyed write (an update or replace of a dataset with a row identifier) or a delete: those match every row on
+  // its key, and read the bytes again at the apply.
+  const rev = st.findRevision(src.fourfour, src.revision_seq);
+  const keyed = rev !== undefined && !rev.creates && (rev.action.type === 'delete' || store.getDataset(src.fourfour)?.rowIdentifier !== undefined);
+  const stager = new UploadStager(keyed ? undefined : () => store.stageRows());
+  let staged: Staged | undefined;
+  const upload = store.transaction(() => {
+    const read = UploadRows.read(bytes, csvOptions(src.content_type, options), headerCount, columnHeader, (cells, header) => stager.add(cells, header));
+    if (typeof read !== 'string') staged = stager.finish(read.header);
+    return read;
   });
   if (typeof upload === 'string') {
+    stager.discard();
     src.failed_at = nowIso();
     src.failure_details = { message: upload };
     return;
   }
-  const guessed = guesser ?? new Guesser(upload.header.length);
+  const guessed = stager.guesser ?? new Guesser(upload.header.length);
   const isid = st.newId();
-  const used = new Set<string>();
+  const names = fieldNamesOf(upload.header);
   const now = Date.now();
   const input: InputSchemaState = {
     id: isid,
     source_id: src.id,
     input_columns: upload.header.map((h, i) => ({
       id: st.newId(),
-      field_name: fieldNameOf(h, used),
+      field_name: names[i] ?? `column_${i + 1}`,
       display_name: h.trim() || `Column ${i + 1}`,
       position: i + 1,
       soql_type: 'text',
@@ -177,6 +186,7 @@ export function ingest(st: DsmapiState, src: SourceState, bytes: Buffer, user: U
       input_schema_id: isid,
     })),
     upload,
+    staged,
     clean: guessed.clean(),
     num_row_errors: upload.rowErrors,
     output_schemas: [],
@@ -202,7 +212,11 @@ export function releaseUploads(st: DsmapiState, rev: RevisionState): void {
   for (const src of st.sources.values()) {
     if (src.fourfour !== rev.fourfour || src.revision_seq !== rev.revision_seq) continue;
     src.chunks.clear();
-    for (const input of src.schemas) input.upload.release();
+    for (const input of src.schemas) {
+      input.upload.release();
+      input.staged?.rows.drop();
+      input.staged = undefined;
+    }
   }
 }
 
@@ -342,20 +356,34 @@ function execute(ctx: EmulatorContext, rev: RevisionState, found: { input: Input
           store.addColumn(id, { name: c.display_name, fieldName: c.field_name, dataTypeName: c.dataType, description: c.description });
         }
       }
-      // Rows with a transform error are left out; the others are converted from the upload's bytes one at a time,
-      // straight into the store (no copy of the upload's rows is held).
+      // The rows staged at commit when this schema can take them (staged.ts). Else rows with a transform error are
+      // left out and the others converted from the upload's bytes one at a time, straight into the store (no copy
+      // of the upload's rows is held).
       const rows = convertedRows(input, out.output_columns);
       const empty = out.total - out.error_count === 0;
       const fields = out.output_columns.map((c) => ({ field: c.field_name, dataType: c.dataType }));
       const valueOf = (r: (StoredValue | null)[], i: number): StoredValue | null => r[i] ?? null;
+      // Staged rows that cannot be appended as they are (renamed or left-out columns, a keyed write, other column
+      // types) are read back as values.
+      const use = out.error_count === 0 ? stagedFor(input, out.output_columns) : undefined;
+      const write = (replace: boolean): Record<string, unknown> => {
+        if (!use) return { ...store.applyStoredRows(id, fields, rows, valueOf, replace, { source: 'dsmapi' }) };
+        const appended = use.same ? store.applyStagedRows(id, fields, use.staged.rows, replace, { source: 'dsmapi' }) : undefined;
+        if (appended) return { ...appended };
+        const byName = (r: Record<string, StoredValue>, i: number): StoredValue | null => {
+          const f = use.from[i] ?? '';
+          return Object.hasOwn(r, f) ? (r[f] ?? null) : null;
+        };
+        return { ...store.applyStoredRows(id, fields, use.staged.rows.values(), byName, replace, { source: 'dsmapi' }) };
+      };
       if (rev.action.type === 'replace' || rev.creates) {
         if (pk !== ds.rowIdentifier && empty) store.setRowIdentifier(id, pk);
         if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, undefined);
-        result = { ...store.applyStoredRows(id, fields, rows, valueOf, true, { source: 'dsmapi' }) };
+        result = write(true);
         if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, pk);
       } else {
         if (pk !== undefined && pk !== ds.rowIdentifier) store.setRowIdentifier(id, pk);
-        result = { ...store.applyStoredRows(id, fields, rows, valueOf, false, { source: 'dsmapi' }) };
+        result = write(false);
       }
       result.Errors = Number(result.Errors ?? 0) + out.error_count;
     }

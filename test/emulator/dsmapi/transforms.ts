@@ -12,6 +12,12 @@ import type { CsvOptions } from './upload';
 const MAL: typeof MALTYPED = MALTYPED;
 const fromCsvCell = fromCsv;
 
+/** The field names of an upload's columns (see {@link fieldNameOf}), in order. */
+export function fieldNamesOf(header: readonly string[]): string[] {
+  const used = new Set<string>();
+  return header.map((h) => fieldNameOf(h, used));
+}
+
 /** `Permit ID` → `permit_id` (lower case, non-alphanumerics → `_`). */
 export function fieldNameOf(header: string, used: Set<string>): string {
   let base = header
@@ -37,6 +43,11 @@ const FUNCTIONS: Record<string, { dataType: DataTypeName; soql: string }> = {
   to_point: { dataType: 'point', soql: 'point' },
   to_url: { dataType: 'url', soql: 'url' },
 };
+
+/** The legacy type of a transform function's values (text for an unknown one). */
+export function functionType(fn: string): DataTypeName {
+  return FUNCTIONS[fn]?.dataType ?? 'text';
+}
 
 export const FUNCTION_OF_SOQL: Record<string, string> = {
   text: 'to_text',
@@ -109,25 +120,43 @@ export class Guesser {
     this.seen = new Array<boolean>(width).fill(false);
   }
 
-  add(cells: string[]): void {
+  /**
+   * Watches one row. With `want`, `values[i]` is set to the value of cell i through function `want[i]` (computed
+   * once: the conversion the guess makes anyway when that function still converts every value so far).
+   */
+  add(cells: string[], want?: readonly string[], values?: Converted[]): void {
     for (let i = 0; i < cells.length; i++) {
       const text = cells[i] ?? '';
-      if (text === '') continue;
+      const w = want?.[i];
+      if (text === '') {
+        if (values) values[i] = null;
+        continue;
+      }
       const ok = this.ok[i];
       if (!ok) continue;
+      let got = w === undefined || values === undefined;
       if (text.trim() !== '') {
         this.seen[i] = true;
         if (this.boolText[i] && !BOOLEAN_TEXT.test(text.trim())) this.boolText[i] = false;
         if (this.wkt[i] && !WKT_POINT.test(text)) this.wkt[i] = false;
       }
-      if (ok.size === 0) continue;
       let floating = false;
       for (const fn of ok) {
         // A value that is a floating timestamp is a fixed one too (read as UTC): no second parse.
         if (fn === 'to_fixed_timestamp' && floating) continue;
         const f = FUNCTIONS[fn];
-        if (f && transformCell(fn, f.dataType, text) === MAL) ok.delete(fn);
+        if (!f) continue;
+        const v = transformCell(fn, f.dataType, text);
+        if (fn === w && values) {
+          values[i] = v;
+          got = true;
+        }
+        if (v === MAL) ok.delete(fn);
         else if (fn === 'to_floating_timestamp') floating = true;
+      }
+      if (!got && values && w !== undefined) {
+        const f = FUNCTIONS[w];
+        values[i] = f ? transformCell(w, f.dataType, text) : MAL;
       }
     }
   }

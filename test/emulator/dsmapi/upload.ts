@@ -137,9 +137,15 @@ export class UploadRows {
 
   /**
    * Reads the file once: header (the `columnHeader`-th of `headerCount` header rows), row count, row errors and
-   * checkpoints; `onRow` sees every good row. An error message when the file cannot be read.
+   * checkpoints; `onRow` sees every good row (and the header). An error message when the file cannot be read.
    */
-  static read(bytes: Buffer, opts: CsvOptions, headerCount: number, columnHeader: number, onRow: (cells: string[]) => void): UploadRows | string {
+  static read(
+    bytes: Buffer,
+    opts: CsvOptions,
+    headerCount: number,
+    columnHeader: number,
+    onRow: (cells: string[], header: readonly string[]) => void,
+  ): UploadRows | string {
     const up = new UploadRows(bytes, opts);
     let index = 0;
     try {
@@ -156,7 +162,7 @@ export class UploadRows {
         }
         if (up.count % CHECKPOINT === 0) up.checkpoints.push(at);
         up.count++;
-        onRow(cells);
+        onRow(cells, up.header);
       }
     } catch (e) {
       if (e instanceof CsvError) return `could not parse the file: ${e.message}`;

@@ -7,7 +7,7 @@ import type { StoredValue } from '../types';
 import { type Dataset, emptyResult, keyOf, type UpsertResult } from './model';
 import type { Op } from './ops';
 import { sidOfRowId } from './rowid';
-import type { RowTables } from './rowtable';
+import type { RowTables, StagedRows } from './rowtable';
 
 export function applyOps(tables: RowTables, ds: Dataset, hash: number, ops: Iterable<Op>, replace: boolean): { result: UpsertResult; rowsIn: number } {
   const id = ds.id;
@@ -97,6 +97,29 @@ export function applyOps(tables: RowTables, ds: Dataset, hash: number, ops: Iter
   ds.viewLastModified = secs;
   ds.dataVersion++;
   return { result, rowsIn };
+}
+
+/**
+ * Appends staged rows (stored JSON form, see `RowTables.stage`) as new rows without a key: what {@link applyOps} does
+ * with create operations that carry no row identifier or `:id`, in one INSERT … SELECT. The dataset must have no row
+ * identifier.
+ */
+export function appendStaged(tables: RowTables, ds: Dataset, staged: StagedRows, replace: boolean): { result: UpsertResult; rowsIn: number } {
+  const id = ds.id;
+  const result = emptyResult();
+  const now = Date.now();
+  if (replace) tables.clear(id);
+  const before = tables.count(id);
+  tables.appendStaged(id, staged, ds.nextSid, now);
+  ds.nextSid += staged.count;
+  result['Rows Created'] = staged.count;
+  tables.touched(id);
+  tables.counted(id, before + staged.count);
+  const secs = Math.floor(now / 1000);
+  ds.rowsUpdatedAt = secs;
+  ds.viewLastModified = secs;
+  ds.dataVersion++;
+  return { result, rowsIn: staged.count };
 }
 
 function keyOfRow(v: Record<string, StoredValue>, rid: string): string | undefined {

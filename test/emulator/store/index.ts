@@ -20,7 +20,7 @@ import { sodaError } from '../errors';
 import { type Converted, type DataTypeName, fromCsv, fromJson, MALTYPED, normalizeDataType, type StoredValue } from '../types';
 import type { GrantType } from '../grants';
 import { sampleRows } from '../seed';
-import { applyOps } from './apply';
+import { appendStaged, applyOps } from './apply';
 import {
   type AppliedWrite,
   type ColumnDef,
@@ -41,11 +41,12 @@ import {
 import { columnNotFound, finishOp, maltyped, type Op, prepareCsv, prepareJson } from './ops';
 import { newFourByFour, type Principals, PrincipalStore } from './principals';
 import { datasetHash, sidOfRowId } from './rowid';
-import { RowTables } from './rowtable';
+import { RowTables, type StagedRows } from './rowtable';
 import { loadSample } from './sample';
 
 export * from './model';
 export { StoredRow } from './rowid';
+export type { StagedRows } from './rowtable';
 
 export class EmulatorStore extends PrincipalStore {
   private readonly datasets = new Map<string, Dataset>();
@@ -412,6 +413,33 @@ export class EmulatorStore extends PrincipalStore {
     return this.apply(ds, ops(), replace, opts);
   }
 
+  /** A new, empty set of staged rows (values in stored JSON form) for {@link applyStagedRows}. */
+  stageRows(): StagedRows {
+    return this.tables.stage();
+  }
+
+  /**
+   * What {@link applyStoredRows} does with rows that are all new (no row identifier to match on) and whose values
+   * are already in the stored JSON form of columns `fields` (in that order, nulls left out): the staged rows are
+   * appended in one statement. Undefined, and nothing done, when that is not this write: the dataset has a row
+   * identifier, or a column of `columns` is missing or of another type (then {@link applyStoredRows} does it, with
+   * its errors).
+   */
+  applyStagedRows(
+    id: string,
+    columns: readonly { field: string; dataType: DataTypeName }[],
+    staged: StagedRows,
+    replace: boolean,
+    opts: WriteOptions = {},
+  ): UpsertResult | undefined {
+    const ds = this.mustGet(id);
+    if (ds.rowIdentifier !== undefined || !staged.available) return undefined;
+    for (const { field, dataType } of columns) {
+      if (ds.columns.find((c) => c.fieldName === field)?.dataTypeName !== dataType) return undefined;
+    }
+    return this.applyWith(ds, replace, opts, undefined, () => appendStaged(this.tables, ds, staged, replace));
+  }
+
   /**
    * Deletes rows by row-identifier value (or `:id`); missing ones count as `Errors`.
    */
@@ -486,12 +514,23 @@ export class EmulatorStore extends PrincipalStore {
 
   /** Applies checked operations in one transaction: all of them, or (on an error) none. */
   private apply(ds: Dataset, ops: Iterable<Op>, replace: boolean, opts: WriteOptions, kind?: AppliedWrite['kind']): UpsertResult {
+    return this.applyWith(ds, replace, opts, kind, (hash) => applyOps(this.tables, ds, hash, ops, replace));
+  }
+
+  /** Runs `write` in one transaction and logs it in {@link appliedWrites}. */
+  private applyWith(
+    ds: Dataset,
+    replace: boolean,
+    opts: WriteOptions,
+    kind: AppliedWrite['kind'] | undefined,
+    write: (hash: number) => { result: UpsertResult; rowsIn: number },
+  ): UpsertResult {
     const hash = this.rowsReady(ds);
     const nextSid = ds.nextSid;
     let out: { result: UpsertResult; rowsIn: number };
     try {
       out = this.transaction(() => {
-        const r = applyOps(this.tables, ds, hash, ops, replace);
+        const r = write(hash);
         this.saveDataset(ds);
         return r;
       });

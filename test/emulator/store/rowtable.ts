@@ -38,6 +38,7 @@ export class RowTables {
   private readonly statements = new Map<string, Statements>();
   private readonly cache = new Map<string, Row[]>();
   private readonly counts = new Map<string, number>();
+  private staged = 0;
 
   constructor(private readonly db: Database.Database) {}
 
@@ -188,6 +189,23 @@ export class RowTables {
     this.touched(id);
   }
 
+  /**
+   * A new table of rows already in stored JSON form, in SQLite's temporary database (not the data directory): DSMAPI
+   * stages an upload's converted rows there at commit, so that its apply is one INSERT … SELECT ({@link appendStaged}).
+   */
+  stage(): StagedRows {
+    const table = `"stage_${++this.staged}"`;
+    this.db.exec(`CREATE TEMP TABLE ${table} (v TEXT NOT NULL)`);
+    return new StagedRows(this.db, table);
+  }
+
+  /** Appends every staged row as a new row without a key, sids from `firstSid` on, created and updated at `now`. */
+  appendStaged(id: string, staged: StagedRows, firstSid: number, now: number): void {
+    if (staged.count === 0) return;
+    this.stmts(id);
+    this.db.prepare(`INSERT INTO ${this.table(id)} (sid, k, c, u, v) SELECT rowid + ?, NULL, ?, ?, v FROM temp.${staged.table} ORDER BY rowid`).run(firstSid - 1, now, now);
+  }
+
   /** Rewrites every row's values (column renames). */
   rewrite(id: string, f: (v: Record<string, StoredValue>) => Record<string, StoredValue>): void {
     if (!this.has(id)) return;
@@ -235,6 +253,66 @@ export class RowBatch {
     for (let i = 0; i < p.length; i += 5) insert.run(p[i] as number, p[i + 1] as string | null, p[i + 2] as number, p[i + 3] as number, p[i + 4] as string);
     p.length = 0;
     this.keys.clear();
+  }
+}
+
+/**
+ * Rows in stored JSON form waiting in a temporary table (see {@link RowTables.stage}), in the order they were added:
+ * {@link BATCH} to an INSERT. {@link finish} writes the rest; {@link drop} lets them all go.
+ */
+export class StagedRows {
+  private readonly params: string[] = [];
+  private insertMany: Database.Statement<unknown[]> | undefined;
+  private dropped = false;
+  count = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly table: string,
+  ) {}
+
+  add(json: string): void {
+    this.params.push(json);
+    this.count++;
+    if (this.params.length === BATCH) {
+      this.insertMany ??= this.db.prepare(`INSERT INTO temp.${this.table} (v) VALUES ${new Array<string>(BATCH).fill('(?)').join(', ')}`);
+      this.insertMany.run(this.params);
+      this.params.length = 0;
+    }
+  }
+
+  /** Writes the rows still pending (fewer than a batch). */
+  finish(): void {
+    if (this.params.length === 0) return;
+    const one = this.db.prepare(`INSERT INTO temp.${this.table} (v) VALUES (?)`);
+    for (const json of this.params) one.run(json);
+    this.params.length = 0;
+  }
+
+  /** The staged rows' values, in order, read a thousand at a time (so other statements may run in between). */
+  *values(): Generator<Record<string, StoredValue>> {
+    if (this.dropped) return;
+    const page = this.db.prepare(`SELECT rowid, v FROM temp.${this.table} WHERE rowid > ? ORDER BY rowid LIMIT 1000`).raw(true);
+    let after = 0;
+    for (;;) {
+      const rows = page.all(after) as [number, string][];
+      for (const [, v] of rows) yield JSON.parse(v) as Record<string, StoredValue>;
+      const last = rows.at(-1);
+      if (!last || rows.length < 1000) return;
+      after = last[0];
+    }
+  }
+
+  /** Drops the table (again: nothing). */
+  drop(): void {
+    if (this.dropped) return;
+    this.dropped = true;
+    this.params.length = 0;
+    if (this.db.open) this.db.exec(`DROP TABLE IF EXISTS temp.${this.table}`);
+  }
+
+  get available(): boolean {
+    return !this.dropped;
   }
 }
 

@@ -1,0 +1,178 @@
+/**
+ * An upload's rows converted once, at commit, for its apply. The type guess converts every cell anyway; the rows are
+ * kept as the dataset will store them (the JSON text of each row's values, `store.stageRows`, in SQLite's temporary
+ * database, not the JS heap), so the apply of the first output schema, the one made of the guessed types, is one
+ * INSERT … SELECT instead of a second read of the bytes and a second conversion of every cell.
+ *
+ * The guessed types are known only once every row is read: the staged rows are converted with the types guessed from
+ * the first {@link LOOKAHEAD} rows, and are dropped (the apply then reads the bytes, as for any other output schema)
+ * when a later row changes a guess.
+ */
+import type { StagedRows } from '../store';
+import { type Converted, MALTYPED, type PointValue, type StoredValue } from '../types';
+import type { InputSchemaState, OutputColumnState } from './model';
+import { FUNCTION_OF_SOQL, fieldNamesOf, functionType, Guesser, parseExpr, transformCell } from './transforms';
+
+/** Rows read before the types the rows are staged with are chosen. */
+const LOOKAHEAD = 1000;
+
+/** Staged rows of an input schema and the transform function of each input column they were converted with. */
+export interface Staged {
+  rows: StagedRows;
+  fns: string[];
+}
+
+// Read once (run as CommonJS, each use of an imported binding is a getter call; this one is used for every cell).
+const MAL: typeof MALTYPED = MALTYPED;
+/** Characters JSON writes escaped (and surrogates, which it may: those strings go through `JSON.stringify`). */
+// eslint-disable-next-line no-control-regex
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** The JSON text of one stored value, as `JSON.stringify` writes it. */
+function valueJson(v: StoredValue): string {
+  if (typeof v === 'string') return ESCAPED.test(v) ? JSON.stringify(v) : `"${v}"`;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'object' && (v as PointValue).type === 'Point') {
+    const [lon, lat] = (v as PointValue).coordinates;
+    // JSON writes a finite number as String() does.
+    return `{"type":"Point","coordinates":[${lon},${lat}]}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Watches the rows of an upload as they are read at commit: guesses the types (a {@link Guesser}) and stages each row
+ * converted with the guessed functions.
+ */
+export class UploadStager {
+  guesser: Guesser | undefined;
+  private head: string[][] = [];
+  private fns: string[] | undefined;
+  /** `"field":` and `,"field":` of each column. */
+  private first: string[] = [];
+  private next: string[] = [];
+  private values: Converted[] = [];
+  private rows: StagedRows | undefined;
+
+  /** `open` undefined: nothing is staged (the rows could not be appended as they are; see `ingest`), only guessed. */
+  constructor(private readonly open: (() => StagedRows) | undefined) {}
+
+  add(cells: string[], header: readonly string[]): void {
+    this.guesser ??= new Guesser(cells.length);
+    if (this.open === undefined) {
+      this.guesser.add(cells);
+      return;
+    }
+    if (this.fns === undefined) {
+      this.guesser.add(cells);
+      this.head.push(cells);
+      if (this.head.length === LOOKAHEAD) this.start(header);
+      return;
+    }
+    if (this.rows === undefined) {
+      this.guesser.add(cells);
+      return;
+    }
+    this.guesser.add(cells, this.fns, this.values);
+    if (!this.stage(this.values)) this.giveUp();
+  }
+
+  /** After the last row: the staged rows, or undefined when a guess changed since they were staged. */
+  finish(header: readonly string[]): Staged | undefined {
+    this.guesser ??= new Guesser(header.length);
+    if (this.open === undefined) return undefined;
+    if (this.fns === undefined) this.start(header);
+    const rows = this.rows;
+    const fns = this.fns;
+    if (!rows || !fns) return undefined;
+    rows.finish();
+    const guesser = this.guesser;
+    if (fns.some((fn, i) => fn !== guessedFunction(guesser, i))) {
+      this.giveUp();
+      return undefined;
+    }
+    return { rows, fns };
+  }
+
+  /** Chooses the functions from the rows so far and stages those rows. */
+  private start(header: readonly string[]): void {
+    const guesser = this.guesser ?? new Guesser(header.length);
+    const fns = header.map((_, i) => guessedFunction(guesser, i));
+    this.fns = fns;
+    const names = fieldNamesOf(header).map((f) => `${JSON.stringify(f)}:`);
+    this.first = names.map((n) => `{${n}`);
+    this.next = names.map((n) => `,${n}`);
+    this.rows = this.open?.();
+    const values: Converted[] = new Array<Converted>(fns.length);
+    for (const cells of this.head) {
+      for (let i = 0; i < fns.length; i++) {
+        const fn = fns[i] ?? 'to_text';
+        values[i] = transformCell(fn, functionType(fn), cells[i] ?? '');
+      }
+      if (!this.stage(values)) {
+        this.giveUp();
+        break;
+      }
+    }
+    this.head = [];
+  }
+
+  /** Stages one row's values; false when one of them did not convert. */
+  private stage(values: Converted[]): boolean {
+    const rows = this.rows;
+    if (!rows) return false;
+    let s = '';
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) continue;
+      if (v === MAL) return false;
+      s += (s === '' ? this.first[i] : this.next[i]) + valueJson(v);
+    }
+    rows.add(s === '' ? '{}' : `${s}}`);
+    return true;
+  }
+
+  /** Lets the rows staged so far go (the file could not be read). */
+  discard(): void {
+    this.giveUp();
+  }
+
+  private giveUp(): void {
+    this.rows?.drop();
+    this.rows = undefined;
+  }
+}
+
+function guessedFunction(g: Guesser, i: number): string {
+  return FUNCTION_OF_SOQL[g.guess(i)] ?? 'to_text';
+}
+
+/** How an output schema can take the staged rows: where each of its columns is in them, and whether as they are. */
+export interface StagedUse {
+  staged: Staged;
+  /** The field of the staged rows each output column takes its values from. */
+  from: string[];
+  /** The output schema is the staged rows' own: the columns of the upload in order, each under its own name. */
+  same: boolean;
+}
+
+/**
+ * Whether output schema `columns` can take the staged rows of `input`: every column is an input column through the
+ * function it was staged with (renamed, reordered, left out or taken twice: the values are the same).
+ */
+export function stagedFor(input: InputSchemaState, columns: readonly OutputColumnState[]): StagedUse | undefined {
+  const staged = input.staged;
+  if (!staged?.rows.available) return undefined;
+  const from: string[] = [];
+  let same = columns.length === input.input_columns.length;
+  for (const [i, c] of columns.entries()) {
+    const p = parseExpr(c.transform.transform_expr);
+    if (typeof p === 'string') return undefined;
+    const j = input.input_columns.findIndex((ic) => ic.field_name === p.column);
+    const ic = input.input_columns[j];
+    if (!ic || staged.fns[j] !== p.fn) return undefined;
+    from.push(ic.field_name);
+    if (j !== i || c.field_name !== ic.field_name) same = false;
+  }
+  return { staged, from, same };
+}
