@@ -43,7 +43,9 @@ async function main(): Promise<void> {
   const ids: string[] = [];
   const rates: number[] = [];
   const cpuRates: number[] = [];
-  console.log(`emulator scale: ${datasets} x ${rows} rows${keyed ? ', keyed' : ''}${readAgain ? ' (read again at the apply)' : ''}, load ${load()}, RSS at start ${mb()} MB`);
+  console.log(
+    `emulator scale: ${datasets} x ${rows} rows${keyed ? ', keyed' : ''}${readAgain ? ' (read again at the apply)' : ''}, load ${load()}, RSS at start ${mb()} MB`,
+  );
   for (let d = 0; d < datasets; d++) {
     const id = keyed
       ? store.createDataset({ name: `scale ${d}`, owner: user.id, columns: [{ name: 'id', fieldName: 'id', dataTypeName: 'text' }], rowIdentifier: 'id' })

@@ -368,7 +368,12 @@ export async function* readRecords(format: CsvFormat, options: CsvReadOptions, p
  * as they are found; after each chunk the string records (once it has handed over to `CsvTokenizer`) are yielded,
  * possibly none. Throws `CsvError` as `readRecords` does.
  */
-export async function* readByteRows(format: CsvFormat, options: CsvReadOptions, progress: ReadProgress, onRow: (row: ByteRow) => void): AsyncGenerator<CsvRecord[]> {
+export async function* readByteRows(
+  format: CsvFormat,
+  options: CsvReadOptions,
+  progress: ReadProgress,
+  onRow: (row: ByteRow) => void,
+): AsyncGenerator<CsvRecord[]> {
   const wide = format.encoding === 'utf-16le' || format.encoding === 'utf-16be';
   const start = format.bom ? (wide ? 2 : 3) : 0;
   const decoder: ChunkDecoder = createDecoder(format.encoding);

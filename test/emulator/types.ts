@@ -169,14 +169,25 @@ function fastFloating(t: string): string | undefined | null {
   const n = t.length;
   if (n >= 10 && t.charCodeAt(4) === 45 && t.charCodeAt(7) === 45) {
     if (n !== 10 && n !== 19) return null;
-    const y0 = digit(t, 0), y1 = digit(t, 1), y2 = digit(t, 2), y3 = digit(t, 3);
-    const m0 = digit(t, 5), m1 = digit(t, 6), d0 = digit(t, 8), d1 = digit(t, 9);
+    const y0 = digit(t, 0),
+      y1 = digit(t, 1),
+      y2 = digit(t, 2),
+      y3 = digit(t, 3);
+    const m0 = digit(t, 5),
+      m1 = digit(t, 6),
+      d0 = digit(t, 8),
+      d1 = digit(t, 9);
     if ((y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1) < 0) return null;
     const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
     if (n === 10) return validTs(y, m0 * 10 + m1, d0 * 10 + d1, 0, 0, 0) ? `${t}T00:00:00.000` : undefined;
     const sep = t.charCodeAt(10);
     if ((sep !== 84 && sep !== 32) || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return null;
-    const h0 = digit(t, 11), h1 = digit(t, 12), i0 = digit(t, 14), i1 = digit(t, 15), s0 = digit(t, 17), s1 = digit(t, 18);
+    const h0 = digit(t, 11),
+      h1 = digit(t, 12),
+      i0 = digit(t, 14),
+      i1 = digit(t, 15),
+      s0 = digit(t, 17),
+      s1 = digit(t, 18);
     if ((h0 | h1 | i0 | i1 | s0 | s1) < 0) return null;
     if (!validTs(y, m0 * 10 + m1, d0 * 10 + d1, h0 * 10 + h1, i0 * 10 + i1, s0 * 10 + s1)) return undefined;
     return `${t.slice(0, 10)}T${t.slice(11)}.000`;
@@ -187,7 +198,10 @@ function fastFloating(t: string): string | undefined | null {
   const d = digits12(t, mo[1] + 1);
   if (!d || t.charCodeAt(d[1]) !== 47) return null;
   let i = d[1] + 1;
-  const y0 = digit(t, i), y1 = digit(t, i + 1), y2 = digit(t, i + 2), y3 = digit(t, i + 3);
+  const y0 = digit(t, i),
+    y1 = digit(t, i + 1),
+    y2 = digit(t, i + 2),
+    y3 = digit(t, i + 3);
   if ((y0 | y1 | y2 | y3) < 0) return null;
   const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
   i += 4;
@@ -196,12 +210,14 @@ function fastFloating(t: string): string | undefined | null {
   const h = digits12(t, i + 1);
   if (!h || t.charCodeAt(h[1]) !== 58) return null;
   i = h[1] + 1;
-  const i0 = digit(t, i), i1 = digit(t, i + 1);
+  const i0 = digit(t, i),
+    i1 = digit(t, i + 1);
   if ((i0 | i1) < 0) return null;
   i += 2;
   let s = 0;
   if (t.charCodeAt(i) === 58) {
-    const s0 = digit(t, i + 1), s1 = digit(t, i + 2);
+    const s0 = digit(t, i + 1),
+      s1 = digit(t, i + 2);
     if ((s0 | s1) < 0) return null;
     s = s0 * 10 + s1;
     i += 3;

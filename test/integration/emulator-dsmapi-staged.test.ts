@@ -140,7 +140,12 @@ describe('emulator DSMAPI: rows staged at commit', () => {
         const id = store.createDataset({ name: 'typed', owner, columns: [{ name: 'ID', fieldName: 'id', dataTypeName: 'text' }] });
         const appended = await createFrom(store, more.join('\n'), { dataset: id, action: 'update', restage });
         const id2 = store.createDataset({ name: 'keyed later', owner, columns: [{ name: 'ID', fieldName: 'id', dataTypeName: 'text' }] });
-        const keyedLate = await createFrom(store, more.join('\n'), { dataset: id2, action: 'update', restage, beforeApply: () => store.setRowIdentifier(id2, 'id') });
+        const keyedLate = await createFrom(store, more.join('\n'), {
+          dataset: id2,
+          action: 'update',
+          restage,
+          beforeApply: () => store.setRowIdentifier(id2, 'id'),
+        });
         assert.equal(appended.staged, true);
         assert.equal(keyedLate.staged, true);
         results.push({ appended, keyedLate });
@@ -153,7 +158,14 @@ describe('emulator DSMAPI: rows staged at commit', () => {
       assert.equal(staged.appended.rows.length, 2501);
       assert.deepEqual(staged.appended.rows[1]?.[2], { id: '1001', name: 'changed 1001', constructor: 'c1001' });
       // Keyed: the second 1001 updates the first.
-      assert.deepEqual(staged.keyedLate.counts, { 'By RowIdentifier': 2501, 'Rows Updated': 1, 'Rows Deleted': 0, 'By SID': 0, 'Rows Created': 2500, Errors: 0 });
+      assert.deepEqual(staged.keyedLate.counts, {
+        'By RowIdentifier': 2501,
+        'Rows Updated': 1,
+        'Rows Deleted': 0,
+        'By SID': 0,
+        'Rows Created': 2500,
+        Errors: 0,
+      });
       assert.deepEqual(staged.keyedLate.rows[1]?.[2], { id: '1001', name: 'again', constructor: 'c1001' });
     } finally {
       for (const s of stores) s.close();
@@ -195,11 +207,19 @@ describe('emulator DSMAPI: rows staged at commit', () => {
         assert.deepEqual(staged[k].rows, read[k].rows, k);
         assert.deepEqual(staged[k].counts, read[k].counts, k);
       }
-      assert.deepEqual(
-        staged.updated.counts,
-        { 'By RowIdentifier': 2501, 'Rows Updated': 1501, 'Rows Deleted': 0, 'By SID': 0, 'Rows Created': 1000, Errors: 0 },
-      );
-      assert.deepEqual(staged.updated.rows.find((r) => (r[2] as { id: string }).id === '1001')?.[2], { ...(staged.created.rows[1001]?.[2] as object), name: 'again', constructor: 'c1001' });
+      assert.deepEqual(staged.updated.counts, {
+        'By RowIdentifier': 2501,
+        'Rows Updated': 1501,
+        'Rows Deleted': 0,
+        'By SID': 0,
+        'Rows Created': 1000,
+        Errors: 0,
+      });
+      assert.deepEqual(staged.updated.rows.find((r) => (r[2] as { id: string }).id === '1001')?.[2], {
+        ...(staged.created.rows[1001]?.[2] as object),
+        name: 'again',
+        constructor: 'c1001',
+      });
       assert.equal(staged.replaced.rows.length, 1200);
     } finally {
       for (const s of stores) s.close();

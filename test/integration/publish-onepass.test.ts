@@ -61,7 +61,7 @@ describe('publish: one pass (spooled batches)', () => {
     });
   });
 
-  it('spools from the file\'s bytes exactly the bodies the string path builds, through escapes, line breaks, long rows, bad rows and a hand-over', async () => {
+  it("spools from the file's bytes exactly the bodies the string path builds, through escapes, line breaks, long rows, bad rows and a hand-over", async () => {
     await withEmulator(async (_emu, client) => {
       const rows: string[] = [];
       for (let i = 1; i <= 300; i++) {

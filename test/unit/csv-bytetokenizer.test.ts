@@ -154,7 +154,9 @@ describe('readByteRows', () => {
     for await (const batch of reader.batches()) expected.push(...batch);
     const got: CsvRecord[] = [];
     const progress = { bytes: 0 };
-    for await (const strings of readByteRows(await detectFormat(file), { chunkSize: 100 }, progress, (row) => got.push({ line: row.line, fields: byteRowFields(row) }))) {
+    for await (const strings of readByteRows(await detectFormat(file), { chunkSize: 100 }, progress, (row) =>
+      got.push({ line: row.line, fields: byteRowFields(row) }),
+    )) {
       assert.equal(strings.length, 0);
     }
     assert.deepEqual(got, expected);

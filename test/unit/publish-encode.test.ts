@@ -56,7 +56,12 @@ function encodeBoth(enc: RowEncoder, fields: readonly string[], asText: readonly
 }
 
 /** The reference: the converter's value, serialised as the API expects (what the encoder did before its fast paths). */
-function reference(type: ColumnType, order: 'mdy' | 'dmy' | undefined, raw: string, options: ConvertOptions = { dateOrder: order }): { json: string } | { error: string } {
+function reference(
+  type: ColumnType,
+  order: 'mdy' | 'dmy' | undefined,
+  raw: string,
+  options: ConvertOptions = { dateOrder: order },
+): { json: string } | { error: string } {
   const res = createConverter(type, options).convert(raw);
   if (!res.ok) return { error: res.message };
   const v: JsonValue = res.value;

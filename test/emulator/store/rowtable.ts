@@ -203,7 +203,9 @@ export class RowTables {
   appendStaged(id: string, staged: StagedRows, firstSid: number, now: number): void {
     if (staged.count === 0) return;
     this.stmts(id);
-    this.db.prepare(`INSERT INTO ${this.table(id)} (sid, k, c, u, v) SELECT rowid + ?, NULL, ?, ?, v FROM temp.${staged.table} ORDER BY rowid`).run(firstSid - 1, now, now);
+    this.db
+      .prepare(`INSERT INTO ${this.table(id)} (sid, k, c, u, v) SELECT rowid + ?, NULL, ?, ?, v FROM temp.${staged.table} ORDER BY rowid`)
+      .run(firstSid - 1, now, now);
   }
 
   /** Rewrites every row's values (column renames). */
