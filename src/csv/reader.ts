@@ -9,8 +9,7 @@
 // csv-parse and Node updates. (Its `on_record` option would avoid the stream buffer but builds an info object per
 // record: about 1.5 times slower.) The options and error objects are csv-parse's own.
 //
-// `readByteRows` is the publish scan's reader: records as byte ranges from `CsvByteTokenizer` (./bytetokenizer.ts),
-// which hands whatever it does not take to `CsvTokenizer`.
+// The publish scan reads bytes instead: `readByteRows` (./byteReader.ts).
 //
 // Line numbers: csv-parse's `info.lines` counts a CRLF as two lines, so it cannot be used. Each record's 1-based
 // physical start line is computed here: the next record starts `1 + (line breaks inside its quoted fields)` lines
@@ -22,7 +21,6 @@ import { Parser } from 'csv-parse';
 import { canonicalEncoding, createDecoder, detectBom, InvalidBytesError, type ChunkDecoder } from './decode';
 import { CsvError, fieldTooLarge, unterminatedQuote } from './errors';
 import { sniffDelimiter } from './sniff';
-import { CsvByteTokenizer, type ByteRow } from './bytetokenizer';
 import { CsvTokenizer, tokenizerSupports } from './tokenizer';
 
 export interface CsvReadOptions {
@@ -242,7 +240,7 @@ export async function encodingError(format: CsvFormat, err: InvalidBytesError): 
   return new CsvError('ENCODING', format.path, line, Math.floor(column), `invalid ${err.encoding} byte ${hex} at byte offset ${offset}${hint}`, offset);
 }
 
-function abortError(format: CsvFormat, line: number): CsvError {
+export function abortError(format: CsvFormat, line: number): CsvError {
   return new CsvError('ABORTED', format.path, line, undefined, 'reading was cancelled');
 }
 
@@ -358,56 +356,6 @@ export async function* readRecords(format: CsvFormat, options: CsvReadOptions, p
     parser.feed(undefined, true, out);
     progress.line = parser.line;
     if (out.length) yield out;
-  } finally {
-    stream.destroy();
-  }
-}
-
-/**
- * The records of the whole file, header included, through `CsvByteTokenizer`: records it reads as bytes go to `onRow`
- * as they are found; after each chunk the string records (once it has handed over to `CsvTokenizer`) are yielded,
- * possibly none. Throws `CsvError` as `readRecords` does.
- */
-export async function* readByteRows(
-  format: CsvFormat,
-  options: CsvReadOptions,
-  progress: ReadProgress,
-  onRow: (row: ByteRow) => void,
-): AsyncGenerator<CsvRecord[]> {
-  const wide = format.encoding === 'utf-16le' || format.encoding === 'utf-16be';
-  const start = format.bom ? (wide ? 2 : 3) : 0;
-  const decoder: ChunkDecoder = createDecoder(format.encoding);
-  const parser = new CsvByteTokenizer(format, options.maxFieldSize ?? DEFAULT_MAX_FIELD_SIZE);
-  const stream = createReadStream(format.path, { start, highWaterMark: options.chunkSize ?? 64 * 1024 });
-  let offset = start;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (options.signal?.aborted) throw abortError(format, parser.line);
-      let utf8: Buffer;
-      try {
-        utf8 = decoder.push(chunk, offset);
-      } catch (err) {
-        if (err instanceof InvalidBytesError) throw await encodingError(format, err);
-        throw err;
-      }
-      offset += chunk.length;
-      progress.bytes = offset;
-      const out: CsvRecord[] = [];
-      parser.feed(utf8, false, onRow, out);
-      yield out;
-    }
-    let tail: Buffer;
-    try {
-      tail = decoder.end(offset);
-    } catch (err) {
-      if (err instanceof InvalidBytesError) throw await encodingError(format, err);
-      throw err;
-    }
-    const out: CsvRecord[] = [];
-    if (tail.length) parser.feed(tail, false, onRow, out);
-    parser.feed(undefined, true, onRow, out);
-    progress.line = parser.line;
-    yield out;
   } finally {
     stream.destroy();
   }

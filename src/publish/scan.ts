@@ -3,7 +3,8 @@
 import { byteRowFields, detectFormat, openCsv, type ByteRow, type CsvRecord } from '../csv';
 import { byteTokenizerSupports } from '../csv/bytetokenizer';
 import { hashId, sortedHas } from '../csv/idtable';
-import { readByteRows, type ReadProgress } from '../csv/reader';
+import { readByteRows } from '../csv/byteReader';
+import type { ReadProgress } from '../csv/reader';
 import type { SodaClient, ViewMetadata } from '../soda';
 import { type Batch, BatchBuilder, BufferPool } from './batches';
 import { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE, unreadable } from './checks';

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CsvError, detectFormat, openCsv } from '../../src/csv';
 import { byteRowFields, CsvByteTokenizer } from '../../src/csv/bytetokenizer';
-import { createRecordParser, readByteRows, type CsvFormat, type CsvRecord } from '../../src/csv/reader';
+import { readByteRows } from '../../src/csv/byteReader';
+import { createRecordParser, type CsvFormat, type CsvRecord } from '../../src/csv/reader';
 
 interface Outcome {
   records: CsvRecord[];
