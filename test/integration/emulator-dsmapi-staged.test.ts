@@ -21,6 +21,10 @@ interface Applied {
   rows: [number, boolean, unknown][];
   counts: unknown;
   released: boolean;
+  /** Reads of the upload's bytes during the apply (after the output schema is made). */
+  bytesRead: number;
+  /** The output schema's error count, per column and in rows. */
+  errors: [number[], number];
 }
 
 /**
@@ -36,6 +40,7 @@ async function createFrom(
     dataset?: string;
     action?: 'update' | 'replace';
     beforeApply?: (id: string) => void;
+    parseOptions?: Record<string, unknown>;
   } = {},
 ): Promise<Applied & { id: string }> {
   const st = dsmapiState(store);
@@ -48,7 +53,7 @@ async function createFrom(
     fourfour: id,
     revision_seq: rev.revision_seq,
     source_type: { type: 'upload', filename: 'rows.csv' },
-    parse_options: { parse_source: true, header_count: 1, column_header: 1 },
+    parse_options: { parse_source: true, header_count: 1, column_header: 1, ...opts.parseOptions },
     content_type: 'text/csv',
     chunks: new Map(),
     filesize: null,
@@ -71,11 +76,26 @@ async function createFrom(
   }
   if (opts.columns) out = addOutputSchema(st, src, input, opts.columns(out), user, Date.now());
   opts.beforeApply?.(id);
+  const upload = input.upload;
+  const rowsOf = upload.rows.bind(upload);
+  let bytesRead = 0;
+  upload.rows = (from?: number) => {
+    bytesRead++;
+    return rowsOf(from);
+  };
   const job = startJob({ store } as unknown as EmulatorContext, st, rev, { input, out }, user);
   while (job.finished_at === null) await new Promise((r) => setTimeout(r, 2));
   assert.equal(job.status, 'successful', JSON.stringify(job.log.at(-1)));
   const rows = store.getRows(id).map((r): [number, boolean, unknown] => [r.sid, r.createdAt === r.updatedAt, r.v]);
-  return { id, staged, rows, counts: job.log.at(-1)?.details, released: input.staged === undefined && !input.upload.available };
+  return {
+    id,
+    staged,
+    rows,
+    counts: job.log.at(-1)?.details,
+    released: input.staged === undefined && !input.upload.available,
+    bytesRead,
+    errors: [out.output_columns.map((c) => c.transform.error_count), out.error_count],
+  };
 }
 
 /** 2 500 rows (past the rows the staged types are chosen from) of every guessed type, quoting and escapes. */
@@ -260,6 +280,54 @@ describe('emulator DSMAPI: rows staged at commit', () => {
       assert.deepEqual(Object.keys(staged.rows[1]?.[2] as object), ['stamp', 'note', 'amount', 'flag', 'where', 'label', 'id', 'id_again']);
     } finally {
       for (const s of stores) s.close();
+    }
+  });
+
+  it('computes another function from a column staged as text, per row: the same rows, errors and report as from the bytes', async () => {
+    // Guessed text from the first rows on (so staged through to_text): links, numbers with refused cells, yes/no.
+    const lines = ['ID,Link,Qty,Flag,Name'];
+    for (let i = 0; i < 2500; i++) {
+      const link = i % 11 === 0 ? '' : i % 13 === 0 ? `"Home ( https://example.org/h/${i} )"` : i % 17 === 0 ? '"  "' : `https://example.org/r/${i}`;
+      const qty = i % 9 === 0 ? 'n/a' : i % 10 === 0 ? `"${i},${i % 1000}00.5"` : i % 12 === 0 ? '' : i % 14 === 0 ? '" 7 "' : `${i}.250`;
+      const flag = i % 15 === 0 ? 'maybe' : ['yes', 'no', 'Y', 'n', 'TRUE', '0', '" no "'][i % 7];
+      lines.push(`${i},${link},${qty},${flag},"n ""${i}"" \t  x"`);
+    }
+    const fns: Record<string, string> = { link: 'to_url', qty: 'to_number', flag: 'to_boolean' };
+    const columns = (out: OutputSchemaState): unknown[] =>
+      out.output_columns.map((c) => ({
+        field_name: c.field_name,
+        position: c.position,
+        transform: { transform_expr: c.field_name in fns ? `${fns[c.field_name]}(\`${c.field_name}\`)` : c.transform.transform_expr },
+      }));
+    for (const parseOptions of [{}, { trim_whitespace: false }]) {
+      const stores = [new EmulatorStore(), new EmulatorStore()];
+      try {
+        const [a, b] = stores;
+        assert.ok(a && b);
+        const staged = await createFrom(a, lines.join('\n'), { columns, parseOptions });
+        const read = await createFrom(b, lines.join('\n'), { columns, parseOptions, restage: false });
+        const name = JSON.stringify(parseOptions);
+        assert.equal(staged.staged, true, name);
+        assert.equal(staged.bytesRead, 0, name);
+        assert.equal(read.bytesRead, 1, name);
+        assert.deepEqual(staged.errors, read.errors, name);
+        assert.deepEqual(JSON.stringify(staged.rows), JSON.stringify(read.rows), name);
+        assert.deepEqual(JSON.stringify(staged.counts), JSON.stringify(read.counts), name);
+        // Rows with a refused number or checkbox are left out, and counted as errors.
+        const [perColumn, errorRows] = staged.errors;
+        assert.ok(errorRows > 300 && errorRows < 2500, name);
+        assert.deepEqual([perColumn[0], perColumn[1], perColumn[4]], [0, 0, 0], name);
+        assert.ok((perColumn[2] ?? 0) > 0 && (perColumn[3] ?? 0) > 0, name);
+        assert.equal(staged.rows.length, 2500 - errorRows, name);
+        assert.equal((staged.counts as { Errors: number }).Errors, errorRows, name);
+        const row = (i: number): unknown => staged.rows.find((r) => (r[2] as { id: string }).id === String(i))?.[2];
+        assert.deepEqual(row(1), { id: '1', link: { url: 'https://example.org/r/1' }, qty: '1.25', flag: false, name: 'n "1" \t  x' });
+        assert.equal(row(9), undefined);
+        assert.deepEqual((row(22) as { link?: unknown }).link, undefined);
+        assert.equal((row(2) as { flag?: unknown }).flag, true);
+      } finally {
+        for (const s of stores) s.close();
+      }
     }
   });
 

@@ -22,7 +22,7 @@ import {
   type TaskSetState,
   type UserRef,
 } from './model';
-import { type Staged, stagedFor, UploadStager } from './staged';
+import { type Staged, stagedFor, stagedValues, UploadStager } from './staged';
 import { convertedRows, csvOptions, evaluate, FUNCTION_OF_SOQL, fieldNamesOf, Guesser, parseExpr, transformCell } from './transforms';
 import { UploadRows } from './upload';
 
@@ -363,18 +363,14 @@ function execute(ctx: EmulatorContext, rev: RevisionState, found: { input: Input
       const empty = out.total - out.error_count === 0;
       const fields = out.output_columns.map((c) => ({ field: c.field_name, dataType: c.dataType }));
       const valueOf = (r: (StoredValue | null)[], i: number): StoredValue | null => r[i] ?? null;
-      // Staged rows that cannot be appended as they are (renamed or left-out columns, a keyed write, other column
-      // types) are read back as values.
-      const use = out.error_count === 0 ? stagedFor(input, out.output_columns) : undefined;
+      // Staged rows that cannot be appended as they are (renamed or left-out columns, a function other than the
+      // staged to_text, a keyed write, other column types) are read back as values.
+      const use = stagedFor(input, out.output_columns);
       const write = (replace: boolean): Record<string, unknown> => {
         if (!use) return { ...store.applyStoredRows(id, fields, rows, valueOf, replace, { source: 'dsmapi' }) };
         const appended = use.same ? store.applyStagedRows(id, fields, use.staged.rows, replace, { source: 'dsmapi' }) : undefined;
         if (appended) return { ...appended };
-        const byName = (r: Record<string, StoredValue>, i: number): StoredValue | null => {
-          const f = use.from[i] ?? '';
-          return Object.hasOwn(r, f) ? (r[f] ?? null) : null;
-        };
-        return { ...store.applyStoredRows(id, fields, use.staged.rows.values(), byName, replace, { source: 'dsmapi' }) };
+        return { ...store.applyStoredRows(id, fields, stagedValues(use), valueOf, replace, { source: 'dsmapi' }) };
       };
       if (rev.action.type === 'replace' || rev.creates) {
         if (pk !== ds.rowIdentifier && empty) store.setRowIdentifier(id, pk);

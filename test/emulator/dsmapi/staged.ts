@@ -9,7 +9,7 @@
  * when a later row changes a guess.
  */
 import type { StagedRows } from '../store';
-import { type Converted, MALTYPED, type PointValue, type StoredValue } from '../types';
+import { type Converted, type DataTypeName, MALTYPED, type PointValue, type StoredValue } from '../types';
 import type { InputSchemaState, OutputColumnState } from './model';
 import { FUNCTION_OF_SOQL, fieldNamesOf, functionType, Guesser, parseExpr, transformCell } from './transforms';
 
@@ -152,27 +152,67 @@ export interface StagedUse {
   staged: Staged;
   /** The field of the staged rows each output column takes its values from. */
   from: string[];
+  /**
+   * Per output column, the function its values are computed with from the staged text (a column staged through
+   * `to_text` whose output function is another), or undefined when the staged value is taken as it is.
+   */
+  recompute: ({ fn: string; dataType: DataTypeName } | undefined)[];
   /** The output schema is the staged rows' own: the columns of the upload in order, each under its own name. */
   same: boolean;
 }
 
 /**
  * Whether output schema `columns` can take the staged rows of `input`: every column is an input column through the
- * function it was staged with (renamed, reordered, left out or taken twice: the values are the same).
+ * function it was staged with (renamed, reordered, left out or taken twice: the values are the same), or an input
+ * column staged through `to_text` (whose value is the cell's text exactly, the empty cell left out) through another
+ * function, computed from that text as from the cell.
  */
 export function stagedFor(input: InputSchemaState, columns: readonly OutputColumnState[]): StagedUse | undefined {
   const staged = input.staged;
   if (!staged?.rows.available) return undefined;
   const from: string[] = [];
+  const recompute: StagedUse['recompute'] = [];
   let same = columns.length === input.input_columns.length;
   for (const [i, c] of columns.entries()) {
     const p = parseExpr(c.transform.transform_expr);
     if (typeof p === 'string') return undefined;
     const j = input.input_columns.findIndex((ic) => ic.field_name === p.column);
     const ic = input.input_columns[j];
-    if (!ic || staged.fns[j] !== p.fn) return undefined;
+    const fn = staged.fns[j];
+    if (!ic || fn === undefined) return undefined;
+    if (fn === p.fn) recompute.push(undefined);
+    else if (fn === 'to_text') {
+      recompute.push({ fn: p.fn, dataType: p.dataType });
+      same = false;
+    } else return undefined;
     from.push(ic.field_name);
     if (j !== i || c.field_name !== ic.field_name) same = false;
   }
-  return { staged, from, same };
+  return { staged, from, recompute, same };
+}
+
+/**
+ * The staged rows read back as the values of the output columns of `use`, in order; a row with a value its function
+ * refuses is left out, as `convertedRows` leaves it out (only a recomputed column can refuse one: every staged value
+ * converted).
+ */
+export function* stagedValues(use: StagedUse): Generator<(StoredValue | null)[]> {
+  const { from, recompute } = use;
+  const width = from.length;
+  rows: for (const r of use.staged.rows.values()) {
+    const out = new Array<StoredValue | null>(width);
+    for (let i = 0; i < width; i++) {
+      const f = from[i] ?? '';
+      const v = Object.hasOwn(r, f) ? (r[f] ?? null) : null;
+      const re = recompute[i];
+      if (re === undefined) {
+        out[i] = v;
+        continue;
+      }
+      const c = transformCell(re.fn, re.dataType, typeof v === 'string' ? v : '');
+      if (c === MAL) continue rows;
+      out[i] = c;
+    }
+    yield out;
+  }
 }
