@@ -7,12 +7,14 @@
 // the last line. On a shared machine the rows per CPU second are the steadier figure. `--read-again`: the rows staged
 // at commit are dropped before the apply, which then reads the upload's bytes again (the path of any output schema
 // other than the guessed one). `--keyed`: each dataset is made first with its `id` column as row identifier, and the
-// revision replaces its rows (a keyed write: every row is matched on its key).
+// revision replaces its rows (a keyed write: every row is matched on its key). `--client-types`: the apply is of an
+// output schema with the `link` column through `to_url` (guessed text), the rest as guessed: the schema that
+// `socrata-publish publish --mode create` sends for the benchmark file (every column set to its inferred type).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmulatorContext } from '../test/emulator/context';
 import { dsmapiState } from '../test/emulator/dsmapi/index';
-import { ingest, newRevision, startJob } from '../test/emulator/dsmapi/operations';
+import { addOutputSchema, ingest, newRevision, startJob } from '../test/emulator/dsmapi/operations';
 import type { SourceState } from '../test/emulator/dsmapi/model';
 import { SAMPLE } from '../test/emulator/seed';
 import { runQuery } from '../test/emulator/soql';
@@ -29,6 +31,7 @@ const rows = num('rows', quick ? 100_000 : 1_000_000);
 const datasets = num('datasets', quick ? 2 : 5);
 const readAgain = argv.includes('--read-again');
 const keyed = argv.includes('--keyed');
+const clientTypes = argv.includes('--client-types');
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const mb = (): number => Math.round(process.memoryUsage().rss / 2 ** 20);
 
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
   const rates: number[] = [];
   const cpuRates: number[] = [];
   console.log(
-    `emulator scale: ${datasets} x ${rows} rows${keyed ? ', keyed' : ''}${readAgain ? ' (read again at the apply)' : ''}, load ${load()}, RSS at start ${mb()} MB`,
+    `emulator scale: ${datasets} x ${rows} rows${keyed ? ', keyed' : ''}${readAgain ? ' (read again at the apply)' : ''}${clientTypes ? ', link as url' : ''}, load ${load()}, RSS at start ${mb()} MB`,
   );
   for (let d = 0; d < datasets; d++) {
     const id = keyed
@@ -75,11 +78,20 @@ async function main(): Promise<void> {
     ingest(st, store, src, bytes, user);
     bytes = undefined;
     const input = src.schemas[0];
-    const out = input?.output_schemas.at(-1);
+    let out = input?.output_schemas.at(-1);
     if (!input || !out) throw new Error(`upload not parsed: ${JSON.stringify(src.failure_details)}`);
     if (readAgain) {
       input.staged?.rows.drop();
       input.staged = undefined;
+    }
+    if (clientTypes) {
+      const columns = out.output_columns.map((c) => ({
+        field_name: c.field_name,
+        display_name: c.display_name,
+        position: c.position,
+        transform: { transform_expr: c.field_name === 'link' ? 'to_url(`link`)' : c.transform.transform_expr },
+      }));
+      out = addOutputSchema(st, src, input, columns, user, Date.now());
     }
     const job = startJob(ctx, st, rev, { input, out }, user);
     while (job.finished_at === null) await new Promise((r) => setTimeout(r, 5));

@@ -22,7 +22,7 @@ import {
   type TaskSetState,
   type UserRef,
 } from './model';
-import { type Staged, stagedFor, stagedValues, UploadStager } from './staged';
+import { restaged, type Staged, stagedFor, stagedValues, UploadStager } from './staged';
 import { convertedRows, csvOptions, evaluate, FUNCTION_OF_SOQL, fieldNamesOf, Guesser, parseExpr, transformCell } from './transforms';
 import { UploadRows } from './upload';
 
@@ -363,12 +363,21 @@ function execute(ctx: EmulatorContext, rev: RevisionState, found: { input: Input
       const empty = out.total - out.error_count === 0;
       const fields = out.output_columns.map((c) => ({ field: c.field_name, dataType: c.dataType }));
       const valueOf = (r: (StoredValue | null)[], i: number): StoredValue | null => r[i] ?? null;
-      // Staged rows that cannot be appended as they are (renamed or left-out columns, a function other than the
-      // staged to_text, a keyed write, other column types) are read back as values.
+      // Staged rows that cannot be appended as they are (renamed or left-out columns, a row refused by a function
+      // computed from a column staged as text, a keyed write, other column types) are read back as values.
       const use = stagedFor(input, out.output_columns);
       const write = (replace: boolean): Record<string, unknown> => {
         if (!use) return { ...store.applyStoredRows(id, fields, rows, valueOf, replace, { source: 'dsmapi' }) };
-        const appended = use.same ? store.applyStagedRows(id, fields, use.staged.rows, replace, { source: 'dsmapi' }) : undefined;
+        // A function computed from a column staged as text, no row refused: the staged rows rewritten in one
+        // INSERT … SELECT.
+        const rewrite =
+          !use.same && out.error_count === 0 && use.recompute.some((r) => r !== undefined)
+            ? restaged(
+                use,
+                fields.map((f) => f.field),
+              )
+            : undefined;
+        const appended = use.same || rewrite ? store.applyStagedRows(id, fields, use.staged.rows, replace, { source: 'dsmapi' }, rewrite) : undefined;
         if (appended) return { ...appended };
         return { ...store.applyStoredRows(id, fields, stagedValues(use), valueOf, replace, { source: 'dsmapi' }) };
       };

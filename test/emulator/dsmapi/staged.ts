@@ -191,28 +191,54 @@ export function stagedFor(input: InputSchemaState, columns: readonly OutputColum
   return { staged, from, recompute, same };
 }
 
+/** Sets `out` to the values of the output columns of `use` in staged row `r`; false when a function refuses one. */
+function valuesOf(use: StagedUse, r: Record<string, StoredValue>, out: (StoredValue | null)[]): boolean {
+  const { from, recompute } = use;
+  for (let i = 0; i < from.length; i++) {
+    const f = from[i] ?? '';
+    const v = Object.hasOwn(r, f) ? (r[f] ?? null) : null;
+    const re = recompute[i];
+    if (re === undefined) {
+      out[i] = v;
+      continue;
+    }
+    // The staged to_text value is the cell's text exactly (an empty cell is left out).
+    const c = transformCell(re.fn, re.dataType, typeof v === 'string' ? v : '');
+    if (c === MAL) return false;
+    out[i] = c;
+  }
+  return true;
+}
+
 /**
  * The staged rows read back as the values of the output columns of `use`, in order; a row with a value its function
  * refuses is left out, as `convertedRows` leaves it out (only a recomputed column can refuse one: every staged value
  * converted).
  */
 export function* stagedValues(use: StagedUse): Generator<(StoredValue | null)[]> {
-  const { from, recompute } = use;
-  const width = from.length;
-  rows: for (const r of use.staged.rows.values()) {
-    const out = new Array<StoredValue | null>(width);
-    for (let i = 0; i < width; i++) {
-      const f = from[i] ?? '';
-      const v = Object.hasOwn(r, f) ? (r[f] ?? null) : null;
-      const re = recompute[i];
-      if (re === undefined) {
-        out[i] = v;
-        continue;
-      }
-      const c = transformCell(re.fn, re.dataType, typeof v === 'string' ? v : '');
-      if (c === MAL) continue rows;
-      out[i] = c;
-    }
-    yield out;
+  for (const r of use.staged.rows.values()) {
+    const out = new Array<StoredValue | null>(use.from.length);
+    if (valuesOf(use, r, out)) yield out;
   }
+}
+
+/**
+ * The stored JSON of the output columns `fields` of `use` from a staged row's JSON (as `applyStoredRows` would store
+ * the values of {@link stagedValues}), for an output schema without errors: throws on a value a function refuses.
+ */
+export function restaged(use: StagedUse, fields: readonly string[]): (json: string) => string {
+  const names = fields.map((f) => `${JSON.stringify(f)}:`);
+  const first = names.map((n) => `{${n}`);
+  const next = names.map((n) => `,${n}`);
+  const values = new Array<StoredValue | null>(fields.length);
+  return (json) => {
+    if (!valuesOf(use, JSON.parse(json) as Record<string, StoredValue>, values)) throw new Error('a staged value does not convert through its output function');
+    let s = '';
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) continue;
+      s += (s === '' ? first[i] : next[i]) + valueJson(v);
+    }
+    return s === '' ? '{}' : `${s}}`;
+  };
 }

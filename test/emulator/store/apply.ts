@@ -102,15 +102,21 @@ export function applyOps(tables: RowTables, ds: Dataset, hash: number, ops: Iter
 /**
  * Appends staged rows (stored JSON form, see `RowTables.stage`) as new rows without a key: what {@link applyOps} does
  * with create operations that carry no row identifier or `:id`, in one INSERT … SELECT. The dataset must have no row
- * identifier.
+ * identifier. With `rewrite`, each row's values JSON is the one it returns for the staged one.
  */
-export function appendStaged(tables: RowTables, ds: Dataset, staged: StagedRows, replace: boolean): { result: UpsertResult; rowsIn: number } {
+export function appendStaged(
+  tables: RowTables,
+  ds: Dataset,
+  staged: StagedRows,
+  replace: boolean,
+  rewrite?: (json: string) => string,
+): { result: UpsertResult; rowsIn: number } {
   const id = ds.id;
   const result = emptyResult();
   const now = Date.now();
   if (replace) tables.clear(id);
   const before = tables.count(id);
-  tables.appendStaged(id, staged, ds.nextSid, now);
+  tables.appendStaged(id, staged, ds.nextSid, now, rewrite);
   ds.nextSid += staged.count;
   result['Rows Created'] = staged.count;
   tables.touched(id);

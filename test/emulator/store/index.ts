@@ -423,7 +423,8 @@ export class EmulatorStore extends PrincipalStore {
    * are already in the stored JSON form of columns `fields` (in that order, nulls left out): the staged rows are
    * appended in one statement. Undefined, and nothing done, when that is not this write: the dataset has a row
    * identifier, or a column of `columns` is missing or of another type (then {@link applyStoredRows} does it, with
-   * its errors).
+   * its errors). With `rewrite`, each staged row's values JSON is the one it returns (the values of `columns`,
+   * computed from the staged ones; it throws, and nothing is written, when it cannot).
    */
   applyStagedRows(
     id: string,
@@ -431,13 +432,14 @@ export class EmulatorStore extends PrincipalStore {
     staged: StagedRows,
     replace: boolean,
     opts: WriteOptions = {},
+    rewrite?: (json: string) => string,
   ): UpsertResult | undefined {
     const ds = this.mustGet(id);
     if (ds.rowIdentifier !== undefined || !staged.available) return undefined;
     for (const { field, dataType } of columns) {
       if (ds.columns.find((c) => c.fieldName === field)?.dataTypeName !== dataType) return undefined;
     }
-    return this.applyWith(ds, replace, opts, undefined, () => appendStaged(this.tables, ds, staged, replace));
+    return this.applyWith(ds, replace, opts, undefined, () => appendStaged(this.tables, ds, staged, replace, rewrite));
   }
 
   /**

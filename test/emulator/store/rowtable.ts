@@ -199,12 +199,20 @@ export class RowTables {
     return new StagedRows(this.db, table);
   }
 
-  /** Appends every staged row as a new row without a key, sids from `firstSid` on, created and updated at `now`. */
-  appendStaged(id: string, staged: StagedRows, firstSid: number, now: number): void {
+  /**
+   * Appends every staged row as a new row without a key, sids from `firstSid` on, created and updated at `now`;
+   * with `rewrite`, each row's values JSON is the one it returns for the staged one.
+   */
+  appendStaged(id: string, staged: StagedRows, firstSid: number, now: number, rewrite?: (json: string) => string): void {
     if (staged.count === 0) return;
     this.stmts(id);
+    let v = 'v';
+    if (rewrite) {
+      this.db.function('emulator_restage', { deterministic: true }, (json: unknown) => rewrite(String(json)));
+      v = 'emulator_restage(v)';
+    }
     this.db
-      .prepare(`INSERT INTO ${this.table(id)} (sid, k, c, u, v) SELECT rowid + ?, NULL, ?, ?, v FROM temp.${staged.table} ORDER BY rowid`)
+      .prepare(`INSERT INTO ${this.table(id)} (sid, k, c, u, v) SELECT rowid + ?, NULL, ?, ?, ${v} FROM temp.${staged.table} ORDER BY rowid`)
       .run(firstSid - 1, now, now);
   }
 
