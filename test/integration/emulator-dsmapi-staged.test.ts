@@ -290,17 +290,17 @@ describe('emulator DSMAPI: rows staged at commit', () => {
       const link = i % 11 === 0 ? '' : i % 13 === 0 ? `"Home (https://example.org/h/${i})"` : i % 17 === 0 ? '"  "' : `https://example.org/r/${i}`;
       const qty = i % 9 === 0 ? 'n/a' : i % 10 === 0 ? `"${i},${i % 1000}00.5"` : i % 12 === 0 ? '' : i % 14 === 0 ? '" 7 "' : `${i}.250`;
       const flag = i % 15 === 0 ? 'maybe' : ['yes', 'no', 'Y', 'n', 'TRUE', '0', '" no "'][i % 7];
-      lines.push(`${i},${link},${qty},${flag},"n ""${i}"" \t  x"`);
+      lines.push(`${i},${link},${qty},${flag},"n ""${i}"" \t  x${'\\'.repeat(i % 4)}"`);
     }
     // Without a refused cell (the staged rows rewritten in one statement), then with refused numbers and checkboxes
     // (the staged rows read back as values, those rows left out).
     const clean: Record<string, string> = { link: 'to_url', name: 'to_url' };
     const refusing: Record<string, string> = { link: 'to_url', qty: 'to_number', flag: 'to_boolean' };
     const columns =
-      (fns: Record<string, string>) =>
+      (fns: Record<string, string>, renamed: Record<string, string> = {}) =>
       (out: OutputSchemaState): unknown[] =>
         out.output_columns.map((c) => ({
-          field_name: c.field_name,
+          field_name: renamed[c.field_name] ?? c.field_name,
           position: c.position,
           transform: { transform_expr: c.field_name in fns ? `${fns[c.field_name]}(\`${c.field_name}\`)` : c.transform.transform_expr },
         }));
@@ -323,8 +323,27 @@ describe('emulator DSMAPI: rows staged at commit', () => {
           link: { url: 'https://example.org/h/13', description: 'Home' },
           qty: '13.250',
           flag: 'trim_whitespace' in parseOptions ? ' no ' : 'no',
-          name: { url: 'n "13" \t  x' },
+          name: { url: 'n "13" \t  x\\' },
         });
+        // Renamed: the staged rows parsed and written again (not the values replaced in their text).
+        const renamed = { link: 'homepage', name: 'title' };
+        const renamedStaged = await createFrom(a, lines.join('\n'), { columns: columns(clean, renamed), parseOptions });
+        const renamedRead = await createFrom(b, lines.join('\n'), { columns: columns(clean, renamed), parseOptions, restage: false });
+        assert.equal(renamedStaged.bytesRead, 0, name);
+        assert.equal(JSON.stringify(renamedStaged.rows), JSON.stringify(renamedRead.rows), name);
+        assert.equal(JSON.stringify(renamedStaged.counts), JSON.stringify(renamedRead.counts), name);
+        assert.deepEqual(Object.keys(renamedStaged.rows[13]?.[2] as object), ['id', 'homepage', 'qty', 'flag', 'title'], name);
+        // The first column recomputed, to null for a cell of spaces (left out of the row's JSON).
+        const first = ['Site,N', ...Array.from({ length: 1500 }, (_, i) => `${i % 3 === 0 ? '"  "' : i % 3 === 1 ? '' : `http://x.org/${i}`},${i}`)].join('\n');
+        const firstStaged = await createFrom(a, first, { columns: columns({ site: 'to_url' }), parseOptions });
+        const firstRead = await createFrom(b, first, { columns: columns({ site: 'to_url' }), parseOptions, restage: false });
+        assert.equal(firstStaged.bytesRead, 0, name);
+        assert.equal(JSON.stringify(firstStaged.rows), JSON.stringify(firstRead.rows), name);
+        assert.deepEqual(
+          firstStaged.rows.slice(0, 3).map((r) => r[2]),
+          [{ n: '0' }, { n: '1' }, { site: { url: 'http://x.org/2' }, n: '2' }],
+          name,
+        );
         const staged = await createFrom(a, lines.join('\n'), { columns: columns(refusing), parseOptions });
         const read = await createFrom(b, lines.join('\n'), { columns: columns(refusing), parseOptions, restage: false });
         assert.equal(staged.staged, true, name);
@@ -341,7 +360,7 @@ describe('emulator DSMAPI: rows staged at commit', () => {
         assert.equal(staged.rows.length, 2500 - errorRows, name);
         assert.equal((staged.counts as { Errors: number }).Errors, errorRows, name);
         const row = (i: number): unknown => staged.rows.find((r) => (r[2] as { id: string }).id === String(i))?.[2];
-        assert.deepEqual(row(1), { id: '1', link: { url: 'https://example.org/r/1' }, qty: '1.25', flag: false, name: 'n "1" \t  x' });
+        assert.deepEqual(row(1), { id: '1', link: { url: 'https://example.org/r/1' }, qty: '1.25', flag: false, name: 'n "1" \t  x\\' });
         assert.equal(row(9), undefined);
         assert.deepEqual((row(22) as { link?: unknown }).link, undefined);
         assert.equal((row(2) as { flag?: unknown }).flag, true);

@@ -374,6 +374,7 @@ function execute(ctx: EmulatorContext, rev: RevisionState, found: { input: Input
           !use.same && out.error_count === 0 && use.recompute.some((r) => r !== undefined)
             ? restaged(
                 use,
+                input,
                 fields.map((f) => f.field),
               )
             : undefined;

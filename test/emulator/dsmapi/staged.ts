@@ -225,14 +225,25 @@ export function* stagedValues(use: StagedUse): Generator<(StoredValue | null)[]>
 /**
  * The stored JSON of the output columns `fields` of `use` from a staged row's JSON (as `applyStoredRows` would store
  * the values of {@link stagedValues}), for an output schema without errors: throws on a value a function refuses.
+ * When the output columns are the staged ones in order under their own names, only the recomputed values are
+ * replaced in the text (see {@link replaceText}); else the row is parsed and written again.
  */
-export function restaged(use: StagedUse, fields: readonly string[]): (json: string) => string {
+export function restaged(use: StagedUse, input: InputSchemaState, fields: readonly string[]): (json: string) => string {
   const names = fields.map((f) => `${JSON.stringify(f)}:`);
+  const inPlace = fields.length === input.input_columns.length && fields.every((f, i) => f === use.from[i] && f === input.input_columns[i]?.field_name);
+  if (inPlace) {
+    const steps = use.recompute.flatMap((re, i) => (re ? [{ ...re, key: names[i] ?? '' }] : []));
+    return (json) => {
+      let s = json;
+      for (const step of steps) s = replaceText(s, step.key, step.fn, step.dataType);
+      return s;
+    };
+  }
   const first = names.map((n) => `{${n}`);
   const next = names.map((n) => `,${n}`);
   const values = new Array<StoredValue | null>(fields.length);
   return (json) => {
-    if (!valuesOf(use, JSON.parse(json) as Record<string, StoredValue>, values)) throw new Error('a staged value does not convert through its output function');
+    if (!valuesOf(use, JSON.parse(json) as Record<string, StoredValue>, values)) throw refused();
     let s = '';
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
@@ -241,4 +252,36 @@ export function restaged(use: StagedUse, fields: readonly string[]): (json: stri
     }
     return s === '' ? '{}' : `${s}}`;
   };
+}
+
+function refused(): Error {
+  return new Error('a staged value does not convert through its output function');
+}
+
+/**
+ * Staged row JSON `s` with the string value of `key` (`"field":`) replaced by its value through `fn`. The staged JSON
+ * is the stager's own (keys in column order, nulls left out): a `"` inside a string value is always escaped, so the
+ * first `{"field":` or `,"field":` is the key itself, and its string ends at the first `"` after an even run of
+ * backslashes.
+ */
+function replaceText(s: string, key: string, fn: string, dataType: DataTypeName): string {
+  const at = s.startsWith(key, 1) ? 0 : s.indexOf(`,${key}`);
+  if (at < 0) return s; // An empty cell: null through every function.
+  const start = at + 1 + key.length;
+  if (s.charCodeAt(start) !== 0x22) throw new Error("staged row JSON is not the stager's");
+  let end = start;
+  for (;;) {
+    end = s.indexOf('"', end + 1);
+    if (end < 0) throw new Error("staged row JSON is not the stager's");
+    let slashes = 0;
+    while (s.charCodeAt(end - 1 - slashes) === 0x5c) slashes++;
+    if (slashes % 2 === 0) break;
+  }
+  const quoted = s.slice(start, end + 1);
+  const text = quoted.includes('\\') ? (JSON.parse(quoted) as string) : quoted.slice(1, -1);
+  const v = transformCell(fn, dataType, text);
+  if (v === MAL) throw refused();
+  const rest = s.slice(end + 1);
+  if (v !== null) return `${s.slice(0, start)}${valueJson(v)}${rest}`;
+  return at === 0 ? `{${rest.startsWith(',') ? rest.slice(1) : rest}` : `${s.slice(0, at)}${rest}`;
 }
