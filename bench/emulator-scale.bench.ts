@@ -14,8 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmulatorContext } from '../test/emulator/context';
 import { dsmapiState } from '../test/emulator/dsmapi/index';
-import { addOutputSchema, ingest, newRevision, startJob } from '../test/emulator/dsmapi/operations';
-import type { SourceState } from '../test/emulator/dsmapi/model';
+import { addOutputSchema, ingest, newRevision, newUploadSource, startJob } from '../test/emulator/dsmapi/operations';
 import { SAMPLE } from '../test/emulator/seed';
 import { runQuery } from '../test/emulator/soql';
 import { EmulatorStore } from '../test/emulator/store';
@@ -55,23 +54,7 @@ async function main(): Promise<void> {
       : store.createDataset({ name: `scale ${d}`, owner: user.id, columns: [], publicationStage: 'unpublished' });
     ids.push(id);
     const rev = newRevision(st, id, user, { type: 'replace' }, null, !keyed);
-    const src: SourceState = {
-      id: st.newId(),
-      fourfour: id,
-      revision_seq: rev.revision_seq,
-      source_type: { type: 'upload', filename: 'rows.csv' },
-      parse_options: { parse_source: true, header_count: 1, column_header: 1 },
-      content_type: 'text/csv',
-      chunks: new Map(),
-      filesize: null,
-      created_at: new Date().toISOString(),
-      finished_at: null,
-      failed_at: null,
-      failure_details: null,
-      schemas: [],
-      created_by: { user_id: user.id, display_name: user.displayName },
-    };
-    st.sources.set(src.id, src);
+    const src = newUploadSource(st, rev, user, 'rows.csv', {}, 'text/csv');
     let bytes: Buffer | undefined = readFileSync(file);
     const t0 = performance.now();
     const c0 = process.cpuUsage();

@@ -23,6 +23,11 @@ export function hashId(s: string): number {
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
+  return finish(h1, h2);
+}
+
+/** The last mixing of the two 32-bit lanes into the 52-bit hash. */
+function finish(h1: number, h2: number): number {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
@@ -40,11 +45,7 @@ export function hashIdBytes(b: Uint8Array, s: number, e: number): number {
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (h1 >>> 0) * TWO_20 + (h2 >>> 12);
+  return finish(h1, h2);
 }
 
 /** Append-only log of id hashes; `suspects()` returns the hashes seen more than once, sorted. */

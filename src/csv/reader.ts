@@ -240,7 +240,7 @@ export async function encodingError(format: CsvFormat, err: InvalidBytesError): 
   return new CsvError('ENCODING', format.path, line, Math.floor(column), `invalid ${err.encoding} byte ${hex} at byte offset ${offset}${hint}`, offset);
 }
 
-export function abortError(format: CsvFormat, line: number): CsvError {
+function abortError(format: CsvFormat, line: number): CsvError {
   return new CsvError('ABORTED', format.path, line, undefined, 'reading was cancelled');
 }
 
@@ -318,44 +318,57 @@ export interface ReadRange {
  * `CsvError`; a range that ends inside a quoted field throws `UNTERMINATED_QUOTE`.
  */
 export async function* readRecords(format: CsvFormat, options: CsvReadOptions, progress: ReadProgress, range: ReadRange = {}): AsyncGenerator<CsvRecord[]> {
+  const parser = createRecordParser(format, options.maxFieldSize ?? DEFAULT_MAX_FIELD_SIZE, options.parser);
+  for await (const utf8 of decodedChunks(format, options, progress, () => parser.line, range)) {
+    const out: CsvRecord[] = [];
+    parser.feed(utf8, false, out);
+    if (out.length) yield out;
+  }
+  const out: CsvRecord[] = [];
+  parser.feed(undefined, true, out);
+  progress.line = parser.line;
+  if (out.length) yield out;
+}
+
+/**
+ * The file's bytes from `range.start` (default: after the BOM) to `range.end`, decoded to UTF-8 chunk by chunk, the
+ * decoder's tail last; `progress.bytes` follows the file offset. Throws `CsvError` for bytes that are not the
+ * encoding's (with file:line:column) and for a cancel (`line()` gives the reader's line at that moment).
+ */
+export async function* decodedChunks(
+  format: CsvFormat,
+  options: CsvReadOptions,
+  progress: ReadProgress,
+  line: () => number,
+  range: ReadRange = {},
+): AsyncGenerator<Buffer> {
   const wide = format.encoding === 'utf-16le' || format.encoding === 'utf-16be';
   const start = range.start ?? (format.bom ? (wide ? 2 : 3) : 0);
   const decoder: ChunkDecoder = createDecoder(format.encoding);
-  const parser = createRecordParser(format, options.maxFieldSize ?? DEFAULT_MAX_FIELD_SIZE, options.parser);
   const stream = createReadStream(format.path, {
     start,
     ...(range.end !== undefined ? { end: range.end - 1 } : {}),
     highWaterMark: options.chunkSize ?? 64 * 1024,
   });
   let offset = start;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (options.signal?.aborted) throw abortError(format, parser.line);
-      let utf8: Buffer;
-      try {
-        utf8 = decoder.push(chunk, offset);
-      } catch (err) {
-        if (err instanceof InvalidBytesError) throw await encodingError(format, err);
-        throw err;
-      }
-      offset += chunk.length;
-      progress.bytes = offset;
-      const out: CsvRecord[] = [];
-      parser.feed(utf8, false, out);
-      if (out.length) yield out;
-    }
-    let tail: Buffer;
+  const decoded = async (decode: () => Buffer): Promise<Buffer> => {
     try {
-      tail = decoder.end(offset);
+      return decode();
     } catch (err) {
       if (err instanceof InvalidBytesError) throw await encodingError(format, err);
       throw err;
     }
-    const out: CsvRecord[] = [];
-    if (tail.length) parser.feed(tail, false, out);
-    parser.feed(undefined, true, out);
-    progress.line = parser.line;
-    if (out.length) yield out;
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (options.signal?.aborted) throw abortError(format, line());
+      const utf8 = await decoded(() => decoder.push(chunk, offset));
+      offset += chunk.length;
+      progress.bytes = offset;
+      yield utf8;
+    }
+    const tail = await decoded(() => decoder.end(offset));
+    if (tail.length) yield tail;
   } finally {
     stream.destroy();
   }

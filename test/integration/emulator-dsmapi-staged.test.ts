@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { EmulatorContext } from '../emulator/context';
 import { dsmapiState } from '../emulator/dsmapi/index';
-import type { InputSchemaState, OutputSchemaState, SourceState } from '../emulator/dsmapi/model';
-import { addOutputSchema, ingest, newRevision, startJob } from '../emulator/dsmapi/operations';
+import type { InputSchemaState, OutputSchemaState } from '../emulator/dsmapi/model';
+import { addOutputSchema, ingest, newRevision, newUploadSource, startJob } from '../emulator/dsmapi/operations';
 import { SAMPLE } from '../emulator/seed';
 import { EmulatorStore } from '../emulator/store';
 
@@ -48,23 +48,7 @@ async function createFrom(
   assert.ok(user);
   const id = opts.dataset ?? store.createDataset({ name: 'staged', owner, columns: [], publicationStage: 'unpublished' });
   const rev = newRevision(st, id, user, { type: opts.action ?? 'replace' }, null, opts.dataset === undefined);
-  const src: SourceState = {
-    id: st.newId(),
-    fourfour: id,
-    revision_seq: rev.revision_seq,
-    source_type: { type: 'upload', filename: 'rows.csv' },
-    parse_options: { parse_source: true, header_count: 1, column_header: 1, ...opts.parseOptions },
-    content_type: 'text/csv',
-    chunks: new Map(),
-    filesize: null,
-    created_at: new Date().toISOString(),
-    finished_at: null,
-    failed_at: null,
-    failure_details: null,
-    schemas: [],
-    created_by: { user_id: user.id, display_name: user.displayName },
-  };
-  st.sources.set(src.id, src);
+  const src = newUploadSource(st, rev, user, 'rows.csv', opts.parseOptions, 'text/csv');
   ingest(st, store, src, Buffer.from(csv, 'utf8'), user);
   const input: InputSchemaState | undefined = src.schemas[0];
   let out = input?.output_schemas.at(-1);

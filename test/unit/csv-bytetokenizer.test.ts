@@ -12,6 +12,7 @@ import { CsvError, detectFormat, openCsv } from '../../src/csv';
 import { byteRowFields, CsvByteTokenizer } from '../../src/csv/bytetokenizer';
 import { readByteRows } from '../../src/csv/byteReader';
 import { createRecordParser, type CsvFormat, type CsvRecord } from '../../src/csv/reader';
+import { boundaries, fmt, FORMATS } from '../lib/csvChunks';
 
 interface Outcome {
   records: CsvRecord[];
@@ -62,30 +63,12 @@ function withoutCount(o: Outcome): Outcome {
   return rest;
 }
 
-/** Byte offsets that fall between characters of `text` (chunks hold whole characters, as the decoder gives them). */
-function boundaries(text: string): number[] {
-  const out: number[] = [];
-  let bytes = 0;
-  for (const ch of text) {
-    bytes += Buffer.byteLength(ch);
-    out.push(bytes);
-  }
-  return out;
-}
-
-const fmt = (delimiter: string, lineBreak: '\n' | '\r'): CsvFormat => ({ path: 'data.csv', encoding: 'utf-8', bom: false, delimiter, lineBreak, fileSize: 0 });
-
 const csvText = fc
   .array(fc.constantFrom('a', 'b', 'xyz', '"', '""', ',', ';', '\t', '\n', '\r\n', '\r', ' ', 'é', '😀', '"q"', '"a,b"', '"l\nm"'), { maxLength: 40 })
   .map((parts) => parts.join(''));
 
 describe('CSV byte tokenizer vs the string tokenizer', () => {
-  for (const [delimiter, lineBreak] of [
-    [',', '\n'],
-    [';', '\n'],
-    ['\t', '\n'],
-    [',', '\r'],
-  ] as const) {
+  for (const [delimiter, lineBreak] of FORMATS) {
     it(`same records, lines and errors (delimiter ${JSON.stringify(delimiter)}, line break ${JSON.stringify(lineBreak)})`, () => {
       fc.assert(
         fc.property(csvText, fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom(1 << 30, 60, 12, 3), (text, picks, limit) => {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CsvError, openCsv } from '../../src/csv';
 import { createRecordParser, type CsvFormat, type CsvRecord } from '../../src/csv/reader';
+import { boundaries, fmt, FORMATS } from '../lib/csvChunks';
 
 interface Outcome {
   records: CsvRecord[];
@@ -35,30 +36,12 @@ function run(format: CsvFormat, bytes: Buffer, cuts: number[], engine: 'fast' | 
   return { records, line: parser.line, emptyLines: parser.emptyLines };
 }
 
-/** Byte offsets that fall between characters of `text` (chunks must hold whole characters, as the decoder gives them). */
-function boundaries(text: string): number[] {
-  const out: number[] = [];
-  let bytes = 0;
-  for (const ch of text) {
-    bytes += Buffer.byteLength(ch);
-    out.push(bytes);
-  }
-  return out;
-}
-
-const fmt = (delimiter: string, lineBreak: '\n' | '\r'): CsvFormat => ({ path: 'data.csv', encoding: 'utf-8', bom: false, delimiter, lineBreak, fileSize: 0 });
-
 const csvText = fc
   .array(fc.constantFrom('a', 'b', 'xyz', '"', '""', ',', ';', '\t', '\n', '\r', '\r\n', ' ', 'é', '😀'), { maxLength: 40 })
   .map((parts) => parts.join(''));
 
 describe('CSV tokenizer vs csv-parse', () => {
-  for (const [delimiter, lineBreak] of [
-    [',', '\n'],
-    [';', '\n'],
-    ['\t', '\n'],
-    [',', '\r'],
-  ] as const) {
+  for (const [delimiter, lineBreak] of FORMATS) {
     it(`same records, lines and errors (delimiter ${JSON.stringify(delimiter)}, line break ${JSON.stringify(lineBreak)})`, () => {
       fc.assert(
         fc.property(csvText, fc.array(fc.nat(), { maxLength: 6 }), (text, picks) => {

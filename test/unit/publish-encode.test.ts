@@ -186,16 +186,18 @@ const urlCells = fc.oneof(
 const textCells = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', ' ', 'a"b', 'a\\b', 'x\u0000y', '\ud800', '😀', 'line\nbreak'));
 const checkboxCells = fc.oneof(fc.constantFrom('true', 'false', 'TRUE', 'yes', 'n', '1', '0', '', ' ', 'maybe', 'constructor'), fc.string({ maxLength: 5 }));
 
+/** Cells of every type with a fast path, common notations and odd ones. */
+const cellsByType: [ColumnType, fc.Arbitrary<string>][] = [
+  ['number', numberCells],
+  ['floating_timestamp', dateCells],
+  ['point', pointCells],
+  ['url', urlCells],
+  ['text', textCells],
+  ['checkbox', checkboxCells],
+];
+
 describe('RowEncoder fast paths', () => {
-  const cases: [ColumnType, fc.Arbitrary<string>][] = [
-    ['number', numberCells],
-    ['floating_timestamp', dateCells],
-    ['point', pointCells],
-    ['url', urlCells],
-    ['text', textCells],
-    ['checkbox', checkboxCells],
-  ];
-  for (const [type, cells] of cases) {
+  for (const [type, cells] of cellsByType) {
     it(`${type}: the same JSON text or error as the converter`, () => {
       fc.assert(
         fc.property(cells, pick<'mdy' | 'dmy' | undefined>(undefined, 'mdy', 'dmy'), (raw, order) => {
@@ -271,15 +273,7 @@ describe('RowEncoder fast paths', () => {
   });
 
   it('writes from bytes exactly what the converter gives, for every option', () => {
-    const types: [ColumnType, fc.Arbitrary<string>][] = [
-      ['number', numberCells],
-      ['floating_timestamp', dateCells],
-      ['point', pointCells],
-      ['url', urlCells],
-      ['text', textCells],
-      ['checkbox', checkboxCells],
-    ];
-    for (const [type, cells] of types) {
+    for (const [type, cells] of cellsByType) {
       for (const options of [{}, { decimalComma: true }, { dateOrder: 'dmy' as const }]) {
         const w = jsonBytesWriter(type, options);
         const fast = jsonFastPath(type, options);

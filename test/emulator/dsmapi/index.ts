@@ -16,7 +16,7 @@
 import { BadRequestError, BodyTooLargeError, type EmulatorContext } from '../context';
 import { EmulatorHttpError } from '../errors';
 import type { EmulatorStore } from '../store';
-import { type Cell, type DsmapiConfig, DsmapiState, type InputSchemaState, nowIso, type OutputSchemaState, type SourceState } from './model';
+import { type Cell, type DsmapiConfig, DsmapiState, type InputSchemaState, nowIso, type OutputSchemaState } from './model';
 import {
   addOutputSchema,
   asObject,
@@ -25,6 +25,7 @@ import {
   findOutputSchema,
   ingest,
   newRevision,
+  newUploadSource,
   parseAction,
   parseMetadata,
   releaseUploads,
@@ -34,7 +35,6 @@ import {
   requireSource,
   requireUser,
   startJob,
-  userRef,
   validRowId,
 } from './operations';
 import { cellsOf } from './transforms';
@@ -240,23 +240,7 @@ async function route(ctx: EmulatorContext, st: DsmapiState): Promise<void> {
         throw new Fail(400, 'invalid_filename', 'source_type.filename must be a non-empty string', { field: 'source_type.filename' });
       }
       const parseOptions = body.parse_options === undefined ? {} : asObject(body.parse_options, 'parse_options');
-      const src: SourceState = {
-        id: st.newId(),
-        fourfour: rev.fourfour,
-        revision_seq: rev.revision_seq,
-        source_type: { type: 'upload', filename: type.filename },
-        parse_options: { parse_source: true, header_count: 1, column_header: 1, ...parseOptions },
-        content_type: null,
-        chunks: new Map(),
-        filesize: null,
-        created_at: nowIso(),
-        finished_at: null,
-        failed_at: null,
-        failure_details: null,
-        schemas: [],
-        created_by: userRef(user),
-      };
-      st.sources.set(src.id, src);
+      const src = newUploadSource(st, rev, user, type.filename, parseOptions);
       return ctx.sendJson(201, sourceJson(src));
     }
     throw new Fail(404, 'not_found', `Path not found: ${ctx.url.pathname}`, { path: ctx.url.pathname });

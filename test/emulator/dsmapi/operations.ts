@@ -141,6 +141,35 @@ export function newRevision(
   return rev;
 }
 
+/** A new upload source of `rev`, registered in `st` (`POST /revision/{4x4}/{seq}/source` with `source_type.type: upload`). */
+export function newUploadSource(
+  st: DsmapiState,
+  rev: RevisionState,
+  user: User,
+  filename: string,
+  parseOptions: Record<string, unknown> = {},
+  contentType: string | null = null,
+): SourceState {
+  const src: SourceState = {
+    id: st.newId(),
+    fourfour: rev.fourfour,
+    revision_seq: rev.revision_seq,
+    source_type: { type: 'upload', filename },
+    parse_options: { parse_source: true, header_count: 1, column_header: 1, ...parseOptions },
+    content_type: contentType,
+    chunks: new Map(),
+    filesize: null,
+    created_at: nowIso(),
+    finished_at: null,
+    failed_at: null,
+    failure_details: null,
+    schemas: [],
+    created_by: userRef(user),
+  };
+  st.sources.set(src.id, src);
+  return src;
+}
+
 /**
  * Reads the uploaded bytes once into an input schema (header, row count, type guesses; the rows stay in the bytes)
  * and its first output schema (the guessed types, which convert every value: no errors by construction).
