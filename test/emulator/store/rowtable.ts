@@ -227,18 +227,58 @@ export class RowTables {
 }
 
 /**
+ * Rows of `width` values each, held back until {@link BATCH} of them go in one multi-row INSERT (`many`); `flush`
+ * writes the rest one row at a time (`one`). The statements are asked for when first needed.
+ */
+class BatchedInsert {
+  /** The values of the pending rows, row after row: a caller pushes one row's values, then calls {@link added}. */
+  readonly params: unknown[] = [];
+
+  constructor(
+    private readonly width: number,
+    private readonly statements: () => { many: Database.Statement<unknown[]>; one: Database.Statement<unknown[]> },
+  ) {}
+
+  get pending(): boolean {
+    return this.params.length > 0;
+  }
+
+  /** After a row's values were pushed: writes a full batch. True when it did (nothing is pending then). */
+  added(): boolean {
+    if (this.params.length < BATCH * this.width) return false;
+    this.statements().many.run(this.params);
+    this.params.length = 0;
+    return true;
+  }
+
+  /** Writes what is pending (fewer than a batch), one row at a time. */
+  flush(): void {
+    const p = this.params;
+    if (p.length === 0) return;
+    const one = this.statements().one;
+    for (let i = 0; i < p.length; i += this.width) one.run(p.slice(i, i + this.width));
+    p.length = 0;
+  }
+}
+
+/**
  * New rows held back until {@link BATCH} of them go in one INSERT. The caller flushes before it reads a row that may
  * be pending (by key: {@link hasKey}; by sid: whenever any is pending) and at the end; rows left unflushed after an
  * error are simply dropped with the batch (the surrounding transaction rolls back what was written).
  */
 export class RowBatch {
-  private readonly params: unknown[] = [];
+  private readonly rows: BatchedInsert;
   private readonly keys = new Set<string>();
 
-  constructor(private readonly s: () => Statements) {}
+  constructor(s: () => Statements) {
+    this.rows = new BatchedInsert(5, () => {
+      const { insertMany, insert } = s();
+      return { many: insertMany, one: insert };
+    });
+  }
 
   get pending(): boolean {
-    return this.params.length > 0;
+    return this.rows.pending;
   }
 
   hasKey(key: string): boolean {
@@ -246,22 +286,14 @@ export class RowBatch {
   }
 
   add(sid: number, key: string | undefined, created: number, updated: number, v: Record<string, StoredValue>): void {
-    this.params.push(sid, key ?? null, created, updated, JSON.stringify(v));
+    this.rows.params.push(sid, key ?? null, created, updated, JSON.stringify(v));
     if (key !== undefined) this.keys.add(key);
-    if (this.params.length === BATCH * 5) {
-      this.s().insertMany.run(this.params);
-      this.params.length = 0;
-      this.keys.clear();
-    }
+    if (this.rows.added()) this.keys.clear();
   }
 
-  /** Writes what is pending (one row at a time: fewer than a batch). */
+  /** Writes what is pending. */
   flush(): void {
-    const p = this.params;
-    if (p.length === 0) return;
-    const insert = this.s().insert;
-    for (let i = 0; i < p.length; i += 5) insert.run(p[i] as number, p[i + 1] as string | null, p[i + 2] as number, p[i + 3] as number, p[i + 4] as string);
-    p.length = 0;
+    this.rows.flush();
     this.keys.clear();
   }
 }
@@ -271,32 +303,33 @@ export class RowBatch {
  * {@link BATCH} to an INSERT. {@link finish} writes the rest; {@link drop} lets them all go.
  */
 export class StagedRows {
-  private readonly params: string[] = [];
-  private insertMany: Database.Statement<unknown[]> | undefined;
+  private readonly rows: BatchedInsert;
   private dropped = false;
   count = 0;
 
   constructor(
     private readonly db: Database.Database,
     readonly table: string,
-  ) {}
+  ) {
+    let statements: { many: Database.Statement<unknown[]>; one: Database.Statement<unknown[]> } | undefined;
+    this.rows = new BatchedInsert(1, () => {
+      statements ??= {
+        many: db.prepare(`INSERT INTO temp.${table} (v) VALUES ${new Array<string>(BATCH).fill('(?)').join(', ')}`),
+        one: db.prepare(`INSERT INTO temp.${table} (v) VALUES (?)`),
+      };
+      return statements;
+    });
+  }
 
   add(json: string): void {
-    this.params.push(json);
+    this.rows.params.push(json);
     this.count++;
-    if (this.params.length === BATCH) {
-      this.insertMany ??= this.db.prepare(`INSERT INTO temp.${this.table} (v) VALUES ${new Array<string>(BATCH).fill('(?)').join(', ')}`);
-      this.insertMany.run(this.params);
-      this.params.length = 0;
-    }
+    this.rows.added();
   }
 
   /** Writes the rows still pending (fewer than a batch). */
   finish(): void {
-    if (this.params.length === 0) return;
-    const one = this.db.prepare(`INSERT INTO temp.${this.table} (v) VALUES (?)`);
-    for (const json of this.params) one.run(json);
-    this.params.length = 0;
+    this.rows.flush();
   }
 
   /** The staged rows' values, in order, read a thousand at a time (so other statements may run in between). */
@@ -317,7 +350,7 @@ export class StagedRows {
   drop(): void {
     if (this.dropped) return;
     this.dropped = true;
-    this.params.length = 0;
+    this.rows.params.length = 0;
     if (this.db.open) this.db.exec(`DROP TABLE IF EXISTS temp.${this.table}`);
   }
 
